@@ -1,0 +1,119 @@
+//! Domain values: typed ids, validated slugs and languages, and the records the rest of the
+//! code passes around. Invalid values cannot be constructed.
+
+mod ids;
+mod slug;
+
+pub use ids::{DocumentId, EpisodeId, MediaId, ShowId};
+pub use slug::{Lang, Slug, SlugError};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use url::Url;
+
+use crate::{media::MediaInfo, storage::ObjectKey};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Show {
+    pub id: ShowId,
+    pub slug: Slug,
+    pub title: String,
+    pub description: String,
+    pub language: Lang,
+    pub author: String,
+    pub email: String,
+    /// Apple category, `"Government"` or `"News > Politics"` (parent > child).
+    pub category: String,
+    pub explicit: bool,
+    /// `podcast:guid`: UUIDv5 of the feed URL, fixed once assigned.
+    pub podcast_guid: uuid::Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Episode {
+    pub id: EpisodeId,
+    pub show_id: ShowId,
+    pub slug: Slug,
+    /// The RSS `guid`: assigned once at creation and never changed.
+    pub guid: String,
+    pub title: String,
+    pub description: String,
+    pub media_id: MediaId,
+    /// `None`: a draft. In the past: published. In the future: scheduled.
+    pub publish_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Episode {
+    pub fn status(&self, now: DateTime<Utc>) -> EpisodeStatus {
+        match self.publish_at {
+            None => EpisodeStatus::Draft,
+            Some(t) if t <= now => EpisodeStatus::Published,
+            Some(_) => EpisodeStatus::Scheduled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpisodeStatus {
+    Draft,
+    Scheduled,
+    Published,
+}
+
+/// A stored media file: where its bytes are and what they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Media {
+    pub id: MediaId,
+    pub storage_key: ObjectKey,
+    /// The name the uploader gave, used for `Content-Disposition` on download.
+    pub filename: String,
+    pub info: MediaInfo,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every absolute URL Siaran hands out is built here, from `SIARAN_PUBLIC_URL`.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    base: Url,
+}
+
+impl Urls {
+    /// `base` must be an absolute http(s) URL; a trailing slash is ignored.
+    pub fn new(mut base: Url) -> Self {
+        let path = base.path().trim_end_matches('/').to_owned();
+        base.set_path(&path);
+        base.set_query(None);
+        base.set_fragment(None);
+        Urls { base }
+    }
+
+    fn join(&self, tail: &str) -> String {
+        format!("{}{tail}", self.base.as_str().trim_end_matches('/'))
+    }
+
+    pub fn home(&self) -> String {
+        self.join("/")
+    }
+
+    pub fn feed(&self, slug: &Slug) -> String {
+        self.join(&format!("/feeds/{slug}.xml"))
+    }
+
+    pub fn show_page(&self, slug: &Slug) -> String {
+        self.join(&format!("/shows/{slug}"))
+    }
+
+    pub fn episode_page(&self, show: &Slug, episode: &Slug) -> String {
+        self.join(&format!("/shows/{show}/{episode}"))
+    }
+
+    /// The enclosure URL: ends in the file's extension, ASCII only.
+    pub fn media(&self, id: MediaId, extension: &str) -> String {
+        self.join(&format!("/media/{id}.{extension}"))
+    }
+}

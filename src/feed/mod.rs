@@ -1,0 +1,1 @@
+//! Building a show's RSS document (placeholder; see the feed task).

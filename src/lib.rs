@@ -1,0 +1,15 @@
+//! Siaran: a publishing backend for public briefings.
+//!
+//! The binary (`main.rs`) only parses the command line; everything else lives here so that the
+//! integration tests drive the same code.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod feed;
+pub mod http;
+pub mod media;
+pub mod storage;

@@ -1,0 +1,1 @@
+//! Filesystem object store (placeholder; see the storage task).

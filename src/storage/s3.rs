@@ -1,0 +1,1 @@
+//! S3 object store (placeholder; see the storage task).
