@@ -1,1 +1,144 @@
-//! (in progress)
+//! The application: shared state, the router, and serving with graceful shutdown.
+
+use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use axum::{
+    Router,
+    extract::{MatchedPath, Request},
+    middleware,
+};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    config::{Settings, StorageUrl},
+    db::{AnyDb, Db},
+    domain::Urls,
+    error, http,
+    storage::{ObjectStore, fs::FsStore, s3::S3Store},
+};
+
+/// Everything a request handler needs. Cheap to clone; holds no per-instance state beyond
+/// connection pools, so several instances can serve behind one load balancer.
+#[derive(Debug)]
+pub struct App {
+    pub settings: Settings,
+    pub db: Arc<dyn Db>,
+    pub store: Arc<dyn ObjectStore>,
+    pub urls: Urls,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects to the database (running migrations) and the object store, and checks both
+    /// answer. Every configuration mistake surfaces here, before a port is bound.
+    pub async fn build(settings: Settings) -> anyhow::Result<AppState> {
+        let db = connect_db(&settings).await?;
+        let store = open_store(&settings.storage_url).await?;
+        let urls = Urls::new(settings.public_url.clone());
+        Ok(AppState(Arc::new(App {
+            settings,
+            db,
+            store,
+            urls,
+        })))
+    }
+}
+
+pub async fn connect_db(settings: &Settings) -> anyhow::Result<Arc<dyn Db>> {
+    let db = AnyDb::connect(settings.database_url.expose()).await?;
+    db.migrate().await?;
+    Ok(Arc::new(db))
+}
+
+pub async fn open_store(url: &StorageUrl) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    let store: Arc<dyn ObjectStore> = match url {
+        StorageUrl::File(root) => Arc::new(
+            FsStore::open(root.clone())
+                .await
+                .with_context(|| format!("cannot use storage folder {}", root.display()))?,
+        ),
+        StorageUrl::S3 { bucket, prefix } => {
+            let url = url::Url::parse(&format!("s3://{bucket}/{prefix}"))
+                .context("bad S3 storage URL")?;
+            Arc::new(S3Store::from_url(&url).await?)
+        }
+    };
+    store
+        .check()
+        .await
+        .context("the object store does not answer")?;
+    Ok(store)
+}
+
+/// All routes. JSON API and feeds get a request timeout; media streams and uploads do not
+/// (a two-hour download over a slow phone link is normal).
+pub fn build_router(state: AppState) -> Router {
+    let timed = Router::new()
+        .merge(http::health::router())
+        .merge(http::shows::router())
+        .merge(http::episodes::router())
+        .merge(http::documents::router())
+        .merge(http::feeds::router())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ));
+    Router::new()
+        .merge(timed)
+        .merge(http::media::router())
+        .fallback(http::not_found)
+        .layer(middleware::from_fn(error::localize))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+            tracing::info_span!("request", method = %req.method(), %route)
+        }))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, build_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,1 +1,170 @@
-//! (in progress)
+//! The command line: `serve`, `migrate`, `token create`, `probe`. Every flag can also be set by
+//! the environment variable of the same name (`--database-url` = `SIARAN_DATABASE_URL`).
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    app::{self, AppState},
+    config::{self, DatabaseUrl, Settings, StorageUrl},
+    db::{AnyDb, ApiToken, Db as _, Role, new_row_id},
+    demo,
+    http::auth,
+    media,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "siaran",
+    version,
+    about = "Publishing backend for public briefings"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print a media file's metadata as JSON.
+    Probe {
+        /// The media file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (only the token, on stdout). It is stored hashed.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "editor"])]
+        role: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
+    #[arg(long, env = "SIARAN_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// file://PATH or s3://BUCKET[/PREFIX] (S3 uses the standard AWS_* variables)
+    #[arg(long, env = "SIARAN_STORAGE_URL", default_value = config::DEFAULT_STORAGE_URL)]
+    pub storage_url: String,
+    /// Base of every absolute URL in feeds and API answers.
+    #[arg(long, env = "SIARAN_PUBLIC_URL", default_value = config::DEFAULT_PUBLIC_URL)]
+    pub public_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "SIARAN_LISTEN", default_value = config::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "SIARAN_MAX_UPLOAD_BYTES", default_value_t = config::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+    /// Folder where uploads wait while they are hashed and probed.
+    #[arg(long, env = "SIARAN_SPOOL_DIR")]
+    pub spool_dir: Option<PathBuf>,
+    /// Create the demo show (`/feeds/demo.xml`) from the sample briefing if it is missing.
+    #[arg(long, env = "SIARAN_DEMO")]
+    pub demo: bool,
+}
+
+impl ServeArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings {
+            database_url: DatabaseUrl::parse(&self.db.database_url)?,
+            storage_url: StorageUrl::parse(&self.storage_url)?,
+            public_url: config::parse_public_url(&self.public_url)?,
+            listen: self.listen,
+            max_upload_bytes: self.max_upload_bytes,
+            spool_dir: self.spool_dir.clone(),
+        })
+    }
+}
+
+async fn open_db(args: &DbArgs) -> anyhow::Result<AnyDb> {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let db = AnyDb::connect(url.expose()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Runs one command. Errors are returned for `main` to print on one line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(&args).await,
+        Command::Migrate(args) => {
+            open_db(&args).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Create { name, role, db },
+        } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let name = name.trim().to_owned();
+            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+            let db = open_db(&db).await?;
+            let (secret, token_hash) = auth::generate();
+            db.create_token(&ApiToken {
+                id: new_row_id(),
+                name,
+                role,
+                token_hash,
+                created_at: Utc::now(),
+            })
+            .await
+            .context("cannot store the token")?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Probe { file } => {
+            let path = file.clone();
+            let info = tokio::task::spawn_blocking(move || {
+                let sha256 = media::probe::sha256_file(&path)?;
+                let info = media::probe_file(&path)?;
+                anyhow::Ok(media::MediaInfo { sha256, ..info })
+            })
+            .await??;
+            println!("{}", serde_json::to_string_pretty(&info)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let listen = settings.listen;
+    let state = AppState::build(settings).await?;
+    if args.demo {
+        demo::seed(&state)
+            .await
+            .context("cannot create the demo show")?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, public_url = %state.settings.public_url, "siaran listening");
+    app::serve(listener, state, app::shutdown_signal()).await?;
+    Ok(())
+}

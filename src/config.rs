@@ -1,1 +1,148 @@
-//! (in progress)
+//! Settings: defaults that run out of the box, overridden by `SIARAN_*` environment variables,
+//! overridden by command-line flags (clap reads both; each flag's variable has the same name).
+//! Everything is validated here, before any port is bound.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context as _, bail};
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/siaran.db";
+pub const DEFAULT_STORAGE_URL: &str = "file://data/media";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// 8 GiB: a two-hour 1080p briefing fits.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 8 << 30;
+
+/// Where media bytes live, parsed from `SIARAN_STORAGE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// `file://PATH`, absolute or relative to the working directory.
+    File(PathBuf),
+    /// `s3://BUCKET[/PREFIX]`.
+    S3 { bucket: String, prefix: String },
+}
+
+impl StorageUrl {
+    pub fn parse(s: &str) -> anyhow::Result<StorageUrl> {
+        if let Some(path) = s.strip_prefix("file://") {
+            if path.is_empty() {
+                bail!("storage URL '{s}' names no folder (use file://PATH)");
+            }
+            return Ok(StorageUrl::File(PathBuf::from(path)));
+        }
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                bail!("storage URL '{s}' names no bucket (use s3://BUCKET[/PREFIX])");
+            }
+            return Ok(StorageUrl::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+            });
+        }
+        let scheme = s.split_once("://").map_or(s, |(scheme, _)| scheme);
+        bail!("unsupported storage URL scheme '{scheme}' (use file://PATH or s3://BUCKET[/PREFIX])")
+    }
+}
+
+/// The database URL, whose `Debug` never shows a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn parse(s: &str) -> anyhow::Result<DatabaseUrl> {
+        let scheme = s.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            "sqlite" | "postgres" | "postgresql" => Ok(DatabaseUrl(s.to_owned())),
+            _ => bail!(
+                "unsupported database URL scheme '{scheme}' (use sqlite://PATH or postgres://...)"
+            ),
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::db::redact(&self.0))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub storage_url: StorageUrl,
+    /// Base of every absolute URL in feeds and API answers.
+    pub public_url: Url,
+    pub listen: SocketAddr,
+    pub max_upload_bytes: u64,
+    /// Where uploads are spooled while they are hashed and probed (default: the system's).
+    pub spool_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Settings for tests and embedding: the defaults, with the given database and store.
+    pub fn new(database_url: &str, storage_url: &str) -> anyhow::Result<Settings> {
+        Ok(Settings {
+            database_url: DatabaseUrl::parse(database_url)?,
+            storage_url: StorageUrl::parse(storage_url)?,
+            public_url: parse_public_url(DEFAULT_PUBLIC_URL)?,
+            listen: DEFAULT_LISTEN.parse()?,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            spool_dir: None,
+        })
+    }
+}
+
+pub fn parse_public_url(s: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(s).with_context(|| format!("SIARAN_PUBLIC_URL '{s}' is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        bail!("SIARAN_PUBLIC_URL '{s}' must be an absolute http:// or https:// URL");
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_urls() {
+        assert_eq!(
+            StorageUrl::parse("file://data/media").unwrap(),
+            StorageUrl::File("data/media".into())
+        );
+        assert_eq!(
+            StorageUrl::parse("file:///srv/siaran").unwrap(),
+            StorageUrl::File("/srv/siaran".into())
+        );
+        assert_eq!(
+            StorageUrl::parse("s3://bucket/a/b/").unwrap(),
+            StorageUrl::S3 {
+                bucket: "bucket".into(),
+                prefix: "a/b".into()
+            }
+        );
+        for bad in ["ftp://x", "s3://", "file://", "bucket"] {
+            assert!(StorageUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn database_urls_hide_passwords() {
+        let url = DatabaseUrl::parse("postgres://siaran:hunter2@db/siaran").unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn public_url_must_be_absolute_http() {
+        assert!(parse_public_url("https://siaran.example.go.id").is_ok());
+        assert!(parse_public_url("siaran.example").is_err());
+        assert!(parse_public_url("ftp://x").is_err());
+    }
+}

@@ -1,1 +1,42 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use siaran::cli::{Cli, Command, run};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The service logs; one-shot commands stay quiet so their stdout is machine-readable.
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let exit = exit_code(&e);
+            eprintln!("error: {}", one_line(&e));
+            exit
+        }
+    }
+}
+
+/// `siaran probe` exits 2 for input that is not playable media, 1 for everything else.
+fn exit_code(e: &anyhow::Error) -> ExitCode {
+    match e.downcast_ref::<siaran::media::ProbeError>() {
+        Some(siaran::media::ProbeError::Io(_)) | None => ExitCode::from(1),
+        Some(_) => ExitCode::from(2),
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}

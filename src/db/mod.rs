@@ -1,1 +1,99 @@
-//! (in progress)
+//! The database: one `Db` trait and one implementation of it on `sqlx::AnyPool`, which speaks
+//! to SQLite (the embedded default) and PostgreSQL (production).
+//!
+//! Why one `Any` implementation rather than two native ones: the queries Siaran needs are plain
+//! portable SQL, so two copies would only drift. The price is portable column types (ids TEXT,
+//! times BIGINT epoch milliseconds, booleans 0/1) and `$N` placeholders; where the dialects really
+//! differ (full-text search, later) the implementation branches on `Backend`.
+//!
+//! This module owns SQL and row mapping; it knows nothing of HTTP or storage.
+
+mod any;
+mod records;
+
+pub use any::{AnyDb, new_row_id, redact};
+pub use records::{ApiToken, Document, DocumentKind, DocumentLink, LinkedDocument, Role};
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{DocumentId, Episode, EpisodeId, Media, MediaId, Show, ShowId, Slug};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (slug taken, same token twice...).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A referenced row does not exist.
+    #[error("referenced row missing: {0}")]
+    MissingReference(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                DbError::Conflict(d.message().to_owned())
+            }
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                DbError::MissingReference(d.message().to_owned())
+            }
+            _ => DbError::Other(anyhow::Error::new(e)),
+        }
+    }
+}
+
+/// Which SQL dialect is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Everything Siaran stores outside the object store.
+#[async_trait::async_trait]
+pub trait Db: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    /// A round trip to the database, for health checks.
+    async fn ping(&self) -> Result<(), DbError>;
+
+    async fn create_token(&self, token: &ApiToken) -> Result<(), DbError>;
+    /// Finds a token by the SHA-256 of its secret.
+    async fn token_by_hash(&self, token_hash: &str) -> Result<ApiToken, DbError>;
+
+    async fn create_show(&self, show: &Show) -> Result<(), DbError>;
+    async fn show_by_slug(&self, slug: &Slug) -> Result<Show, DbError>;
+    async fn show(&self, id: ShowId) -> Result<Show, DbError>;
+    async fn list_shows(&self) -> Result<Vec<Show>, DbError>;
+
+    async fn create_media(&self, media: &Media) -> Result<(), DbError>;
+    async fn media(&self, id: MediaId) -> Result<Media, DbError>;
+
+    async fn create_episode(&self, episode: &Episode) -> Result<(), DbError>;
+    async fn episode(&self, id: EpisodeId) -> Result<Episode, DbError>;
+    async fn episode_slug_taken(&self, show: ShowId, slug: &Slug) -> Result<bool, DbError>;
+    /// Sets (or clears, for a draft) the publication time.
+    async fn set_publish_at(
+        &self,
+        id: EpisodeId,
+        publish_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Episode, DbError>;
+    /// The episodes of `show` whose publication time has come, newest first, with their media.
+    async fn published_episodes(
+        &self,
+        show: ShowId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Episode, Media)>, DbError>;
+
+    async fn create_document(&self, document: &Document) -> Result<(), DbError>;
+    async fn document(&self, id: DocumentId) -> Result<Document, DbError>;
+    async fn link_document(&self, link: &DocumentLink) -> Result<(), DbError>;
+    /// The documents linked to an episode, ordered by moment (unplaced links last).
+    async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError>;
+}

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SlugError {
-    #[error("slug must be 1 to 100 characters of a-z, 0-9 and '-', not starting or ending with '-'")]
+    #[error(
+        "slug must be 1 to 100 characters of a-z, 0-9 and '-', not starting or ending with '-'"
+    )]
     Invalid,
 }
 
@@ -102,13 +104,14 @@ impl Lang {
         let primary = parts.next().unwrap_or_default();
         let primary_ok =
             (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
-        let rest_ok = parts.all(|p| {
-            (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
         if primary_ok && rest_ok {
             Ok(Lang(s.to_owned()))
         } else {
-            Err(format!("'{s}' is not a language tag such as 'id' or 'en-US'"))
+            Err(format!(
+                "'{s}' is not a language tag such as 'id' or 'en-US'"
+            ))
         }
     }
 

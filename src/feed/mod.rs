@@ -1,1 +1,261 @@
-//! Building a show's RSS document (placeholder; see the feed task).
+//! A show's podcast feed: the RSS 2.0 document (with the itunes, podcast, atom and content
+//! namespaces), the time it last changed, and the Apple category list shows are checked against.
+//!
+//! Everything here is a pure function of the records passed in and the current time: no database,
+//! storage or HTTP. Callers load the show and its episodes; this module decides again which of
+//! them are visible at `now`, so a scheduled episode cannot leak into a feed through a loose query.
+
+mod category;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use rss::{
+    Channel, Enclosure, Guid, Item,
+    extension::{
+        Extension, ExtensionMap,
+        itunes::{ITunesChannelExtension, ITunesItemExtension, ITunesOwner},
+    },
+};
+
+pub use category::category_is_known;
+
+use crate::domain::{Episode, Media, Show, Urls};
+
+const NAMESPACES: [(&str, &str); 4] = [
+    ("atom", "http://www.w3.org/2005/Atom"),
+    ("content", "http://purl.org/rss/1.0/modules/content/"),
+    ("itunes", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
+    ("podcast", "https://podcastindex.org/namespace/1.0"),
+];
+
+/// An episode visible in the feed, with the time it went out.
+struct Entry<'a> {
+    episode: &'a Episode,
+    media: &'a Media,
+    published: DateTime<Utc>,
+}
+
+/// The feed of `show` at `now`: its items published at or before `now`, newest first.
+pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> String {
+    let entries = visible(show, items, now);
+    let explicit = if show.explicit { "true" } else { "false" };
+
+    let channel = Channel {
+        title: clean(&show.title),
+        link: urls.show_page(&show.slug),
+        description: clean(&show.description),
+        language: Some(show.language.to_string()),
+        pub_date: entries.first().map(|e| rfc2822(e.published)),
+        last_build_date: Some(rfc2822(build_time(show, &entries))),
+        generator: Some("Siaran".to_owned()),
+        extensions: channel_extensions(show, urls),
+        itunes_ext: Some(ITunesChannelExtension {
+            author: Some(clean(&show.author)),
+            explicit: Some(explicit.to_owned()),
+            owner: Some(ITunesOwner {
+                name: Some(clean(&show.author)),
+                email: Some(clean(&show.email)),
+            }),
+            r#type: Some("episodic".to_owned()),
+            ..Default::default()
+        }),
+        items: entries
+            .iter()
+            .map(|e| item(show, e, urls, explicit))
+            .collect(),
+        namespaces: NAMESPACES
+            .iter()
+            .map(|&(prefix, uri)| (prefix.to_owned(), uri.to_owned()))
+            .collect(),
+        ..Default::default()
+    };
+
+    // Indented so the served feed and the golden file read (and diff) line by line.
+    let bytes = channel
+        .pretty_write_to(Vec::new(), b' ', 2)
+        .expect("writing XML into a Vec has no I/O to fail");
+    let mut xml =
+        String::from_utf8(bytes).expect("every string written is UTF-8, so the document is too");
+    xml.push('\n');
+    xml
+}
+
+/// The feed's `lastBuildDate`, for `Last-Modified`: the latest of the show's own change and the
+/// publication or edit of any item visible at `now`. Whole seconds, as HTTP dates and RFC 2822
+/// carry no fraction; a fraction here would make every `If-Modified-Since` look stale.
+pub fn last_modified(show: &Show, items: &[(Episode, Media)], now: DateTime<Utc>) -> DateTime<Utc> {
+    build_time(show, &visible(show, items, now))
+}
+
+/// The items a listener may see. Checked here as well as in the caller's query, since a feed
+/// that shows a scheduled episode early, or another office's episode, cannot be taken back.
+fn visible<'a>(show: &Show, items: &'a [(Episode, Media)], now: DateTime<Utc>) -> Vec<Entry<'a>> {
+    let mut entries: Vec<Entry<'a>> = items
+        .iter()
+        .filter(|(episode, _)| episode.show_id == show.id)
+        .filter_map(|(episode, media)| {
+            let published = episode.publish_at.filter(|t| *t <= now)?;
+            Some(Entry {
+                episode,
+                media,
+                published,
+            })
+        })
+        .collect();
+    // Ties on the publication time fall back to the id so the order never changes between
+    // renders; ids are UUIDv7, so the later-created episode still comes first.
+    entries.sort_by(|a, b| {
+        b.published
+            .cmp(&a.published)
+            .then_with(|| b.episode.id.cmp(&a.episode.id))
+    });
+    entries
+}
+
+fn build_time(show: &Show, entries: &[Entry<'_>]) -> DateTime<Utc> {
+    entries
+        .iter()
+        .flat_map(|e| [e.published, e.episode.updated_at])
+        .fold(show.updated_at, DateTime::max)
+        .trunc_subsecs(0)
+}
+
+fn channel_extensions(show: &Show, urls: &Urls) -> ExtensionMap {
+    let mut map = ExtensionMap::new();
+    let mut put = |prefix: &str, local: &str, ext: Extension| {
+        map.entry(prefix.to_owned())
+            .or_default()
+            .entry(local.to_owned())
+            .or_default()
+            .push(ext);
+    };
+
+    let feed_url = urls.feed(&show.slug);
+    put(
+        "atom",
+        "link",
+        element(
+            "atom:link",
+            "",
+            &[
+                ("href", &feed_url),
+                ("rel", "self"),
+                ("type", "application/rss+xml"),
+            ],
+        ),
+    );
+    put(
+        "podcast",
+        "guid",
+        element("podcast:guid", &show.podcast_guid.to_string(), &[]),
+    );
+    // "no": Siaran claims no lock, so an office can move its show to another host.
+    put(
+        "podcast",
+        "locked",
+        element("podcast:locked", "no", &[("owner", &clean(&show.email))]),
+    );
+    // Written here rather than through `ITunesChannelExtension::categories`, whose writer leaves
+    // a childless category open across two lines once the output is indented.
+    if let Some(category) = itunes_category(&show.category) {
+        put("itunes", "category", category);
+    }
+    map
+}
+
+/// `<itunes:category text="News"><itunes:category text="Politics"/></itunes:category>`.
+/// A value that is not `Parent` or `Parent > Child` is left out rather than sent half-formed;
+/// unknown but well-formed names still go out, since Apple adds categories over time.
+fn itunes_category(category: &str) -> Option<Extension> {
+    let (parent, child) = category::split(category)?;
+    let Some(child) = child else {
+        return Some(element("itunes:category", "", &[("text", parent)]));
+    };
+    let mut outer = element("itunes:category", "", &[("text", parent)]);
+    // A parent holds only its child element, no text, so its closing tag goes on its own line.
+    outer.value = None;
+    outer.children.insert(
+        "category".to_owned(),
+        vec![element("itunes:category", "", &[("text", child)])],
+    );
+    Some(outer)
+}
+
+/// An extension element. An empty `value` still writes an (empty) text node, which keeps the
+/// indenting writer from putting the closing tag of an empty element on a line of its own.
+fn element(name: &str, value: &str, attrs: &[(&str, &str)]) -> Extension {
+    Extension {
+        name: name.to_owned(),
+        value: Some(value.to_owned()),
+        attrs: attrs
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect::<BTreeMap<_, _>>(),
+        children: BTreeMap::new(),
+    }
+}
+
+fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
+    let Entry {
+        episode,
+        media,
+        published,
+    } = *entry;
+    let description = clean(&episode.description);
+    let seconds = duration_secs(media.info.duration_ms);
+    Item {
+        title: Some(clean(&episode.title)),
+        link: Some(urls.episode_page(&show.slug, &episode.slug)),
+        // The crate writes item descriptions as CDATA; an empty one would have the indenting
+        // writer put whitespace between the tags, so it is left out instead.
+        description: (!description.is_empty()).then_some(description),
+        enclosure: Some(Enclosure {
+            url: urls.media(media.id, &media.info.extension),
+            length: media.info.size_bytes.to_string(),
+            mime_type: media.info.mime_type.clone(),
+        }),
+        guid: Some(Guid {
+            value: episode.guid.clone(),
+            permalink: false,
+        }),
+        pub_date: Some(rfc2822(published)),
+        itunes_ext: Some(ITunesItemExtension {
+            // A zero duration means the probe could not tell; apps would show "0:00" for it,
+            // while without the element they read the length from the file.
+            duration: (seconds > 0).then(|| seconds.to_string()),
+            explicit: Some(explicit.to_owned()),
+            episode_type: Some("full".to_owned()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Whole seconds, rounded to nearest: Apple recommends plain seconds over `HH:MM:SS`.
+fn duration_secs(ms: u64) -> u64 {
+    ms / 1000 + u64::from(ms % 1000 >= 500)
+}
+
+/// RFC 2822 with a two-digit day and `+0000`, the form RSS readers parse most reliably. Written
+/// with a format string rather than `to_rfc2822`, which panics outside years 0 to 9999.
+fn rfc2822(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+/// Text as XML 1.0 can carry it: without the control characters no XML document may contain
+/// (even escaped), with line breaks as `\n` (browsers submit text areas with `\r\n`, which XML
+/// parsers fold anyway), and without surrounding whitespace, which Apple asks feeds not to have.
+fn clean(s: &str) -> String {
+    let normalized = s.replace("\r\n", "\n").replace('\r', "\n");
+    normalized
+        .chars()
+        .filter(|&c| {
+            !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}

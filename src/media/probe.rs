@@ -1,8 +1,38 @@
-//! Reading a media file's container, streams, duration and tags (placeholder; see the probe task).
+//! Reading a media file on disk into `MediaInfo`: container, streams, duration, tags and artwork.
+//!
+//! Owns `probe_file` and `sha256_file`. symphonia demuxes through a bounded `MediaSourceStream`
+//! (the file is never read whole into memory); `sniff` decides the container before symphonia runs
+//! and reads the few facts symphonia does not expose; `image` reads cover-art sizes. Durations are
+//! measured where headers are known to lie: MP3 and ADTS are counted frame by frame, Matroska and
+//! anything with video are scanned packet by packet, and only the other audio containers are
+//! trusted on their header.
 
+mod image;
+mod sniff;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::MediaInfo;
+use sha2::{Digest, Sha256};
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::codecs::audio::{AudioCodecId, well_known as audio_codecs};
+use symphonia::core::codecs::video::{VideoCodecId, well_known as video_codecs};
+use symphonia::core::errors::Error as DemuxError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::well_known as formats;
+use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::{
+    MetadataOptions, MetadataRevision, RawValue, StandardTag, StandardVisualKey, Tag,
+};
+use symphonia::core::units::{Duration, Time, TimeBase, Timestamp};
+
+use super::{Artwork, AudioInfo, MediaInfo, Tags, VideoInfo};
+use sniff::{Kind, Sniffed};
 
 /// Why a file is not accepted as media. Every variant names the problem in one line.
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +61,749 @@ impl ProbeError {
     }
 }
 
+/// Lower-case hex SHA-256 of the file, read in 1 MiB chunks.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// A header duration this much longer than the media actually present means the file was cut
+/// short. Smaller gaps are encoder delay, padding and rounding, which are normal.
+const TRUNCATION_SLACK_MS: u64 = 500;
+
 /// Probes the file at `path`. `sha256` and `size_bytes` of the result are filled by the caller's
 /// streaming pass when it has one; this function fills `size_bytes` from the file's length and
 /// leaves `sha256` empty.
 pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
-    let _ = path;
-    Err(ProbeError::Unsupported("probe not implemented yet".into()))
+    let mut file = File::open(path)?;
+    let size_bytes = file.metadata()?.len();
+    if size_bytes == 0 {
+        return Err(ProbeError::Empty);
+    }
+    let sniffed = sniff::sniff(&mut file, size_bytes)?;
+
+    let mut warnings = Vec::new();
+    let mut mp4_truncated = false;
+    if let Kind::IsoMp4 { .. } = sniffed.kind {
+        let layout = sniff::mp4_layout(&mut file, size_bytes)?;
+        if !layout.has_moov {
+            return Err(ProbeError::Unplayable("truncated: moov box missing".into()));
+        }
+        if let Some((kind, missing)) = layout.truncated {
+            mp4_truncated = true;
+            warnings.push(format!(
+                "file is truncated: its {} box runs {missing} bytes past the end",
+                String::from_utf8_lossy(&kind)
+            ));
+        }
+    }
+
+    file.seek(SeekFrom::Start(0))?;
+    let source = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+    let mut reader = symphonia::default::get_probe()
+        .probe(
+            &Hint::new(),
+            source,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| open_error(sniffed.kind, &e))?;
+
+    let container = Container::of(reader.format_info().format, &sniffed)
+        .ok_or_else(|| ProbeError::Unsupported("a container Siaran does not serve".into()))?;
+    let audio_track = reader.default_track(TrackType::Audio).cloned();
+    let video_track = reader
+        .tracks()
+        .iter()
+        .find(|t| is_moving_picture(t))
+        .cloned();
+    if audio_track.is_none() && video_track.is_none() {
+        return Err(ProbeError::Unplayable("no audio or video track".into()));
+    }
+    let tracks = reader.tracks().to_vec();
+    let (tags, artwork) = read_metadata(reader.as_mut(), sniffed.segment_title.clone());
+
+    let header_ms = header_duration_ms(reader.as_ref(), &tracks);
+    let must_scan = matches!(container, Container::Mp3 | Container::Aac)
+        || matches!(container, Container::Webm | Container::Mkv)
+        || video_track.is_some()
+        || mp4_truncated
+        || header_ms.unwrap_or(0) == 0;
+    // Without a scan, one packet still proves there is something to play behind the header.
+    let scan = scan_packets(
+        reader.as_mut(),
+        &tracks,
+        if must_scan { u64::MAX } else { 1 },
+    );
+    if scan.packets == 0 {
+        let why = if mp4_truncated {
+            "truncated: the media data ends before its index says"
+        } else if video_track.is_some() {
+            "no audio or video frames found"
+        } else {
+            "no audio frames found"
+        };
+        return Err(ProbeError::Unplayable(why.into()));
+    }
+
+    let duration_ms = if container == Container::Mp3 {
+        let track = audio_track
+            .as_ref()
+            .expect("an MPEG audio reader has one audio track");
+        mpeg_duration_ms(track, &scan, sniffed.mpeg_counted_by_encoder, &mut warnings)
+    } else if must_scan {
+        let scanned = scan.end_ms(&tracks);
+        // ADTS has no header duration; symphonia's figure is its own guess from the first frames.
+        let header = if container == Container::Aac {
+            None
+        } else {
+            header_ms
+        };
+        reconcile(header, scanned, &mut warnings)
+    } else {
+        header_ms.unwrap_or(0)
+    };
+    if let Some(e) = &scan.error {
+        warnings.push(format!(
+            "unreadable data after {}: {e}",
+            seconds(scan.end_ms(&tracks))
+        ));
+    }
+
+    let has_video = video_track.is_some();
+    let audio = audio_track.as_ref().and_then(audio_info);
+    let video = video_track
+        .as_ref()
+        .and_then(|t| video_info(t, scan.tracks.get(&t.id)));
+    let (mime_type, extension) = container.mime_and_extension(has_video, audio.as_ref());
+    Ok(MediaInfo {
+        container: container.name().into(),
+        mime_type: mime_type.into(),
+        extension: extension.into(),
+        duration_ms,
+        size_bytes,
+        sha256: String::new(),
+        bit_rate: (duration_ms > 0).then(|| size_bytes.saturating_mul(8000) / duration_ms),
+        audio,
+        video,
+        tags,
+        artwork,
+        warnings,
+    })
+}
+
+fn open_error(kind: Kind, error: &DemuxError) -> ProbeError {
+    let label = match kind {
+        // For MPEG audio the sniff has at most seen an ID3 tag; symphonia failing to open the
+        // stream means it found no frame after it.
+        Kind::Mpeg => return ProbeError::Unplayable("no audio frames found".into()),
+        Kind::Adts => "AAC",
+        Kind::Flac => "FLAC",
+        Kind::Ogg => "Ogg",
+        Kind::Wav => "WAV",
+        Kind::IsoMp4 { quicktime: false } => "MP4",
+        Kind::IsoMp4 { quicktime: true } => "QuickTime",
+        Kind::Matroska { webm: true } => "WebM",
+        Kind::Matroska { webm: false } => "Matroska",
+    };
+    ProbeError::Unplayable(format!("damaged or truncated {label} file ({error})"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Mp3,
+    Aac,
+    Flac,
+    Ogg,
+    Wav,
+    Mp4,
+    Mov,
+    Webm,
+    Mkv,
+}
+
+impl Container {
+    /// Trusts the demuxer symphonia chose over the sniff, and the sniff for what only it read.
+    fn of(format: symphonia::core::formats::FormatId, sniffed: &Sniffed) -> Option<Container> {
+        let container = if [
+            formats::FORMAT_ID_MP1,
+            formats::FORMAT_ID_MP2,
+            formats::FORMAT_ID_MP3,
+        ]
+        .contains(&format)
+        {
+            Container::Mp3
+        } else if format == formats::FORMAT_ID_ADTS {
+            Container::Aac
+        } else if format == formats::FORMAT_ID_FLAC {
+            Container::Flac
+        } else if format == formats::FORMAT_ID_OGG {
+            Container::Ogg
+        } else if format == formats::FORMAT_ID_WAVE {
+            Container::Wav
+        } else if format == formats::FORMAT_ID_ISOMP4 {
+            match sniffed.kind {
+                Kind::IsoMp4 { quicktime: true } => Container::Mov,
+                _ => Container::Mp4,
+            }
+        } else if format == formats::FORMAT_ID_MKV {
+            match sniffed.kind {
+                Kind::Matroska { webm: true } => Container::Webm,
+                _ => Container::Mkv,
+            }
+        } else {
+            return None;
+        };
+        Some(container)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Container::Mp3 => "mp3",
+            Container::Aac => "aac",
+            Container::Flac => "flac",
+            Container::Ogg => "ogg",
+            Container::Wav => "wav",
+            Container::Mp4 => "mp4",
+            Container::Mov => "mov",
+            Container::Webm => "webm",
+            Container::Mkv => "mkv",
+        }
+    }
+
+    fn mime_and_extension(
+        self,
+        has_video: bool,
+        audio: Option<&AudioInfo>,
+    ) -> (&'static str, &'static str) {
+        match (self, has_video) {
+            (Container::Mp3, _) => ("audio/mpeg", "mp3"),
+            (Container::Aac, _) => ("audio/aac", "aac"),
+            (Container::Flac, _) => ("audio/flac", "flac"),
+            (Container::Wav, _) => ("audio/wav", "wav"),
+            (Container::Ogg, _) if audio.is_some_and(|a| a.codec == "opus") => {
+                ("audio/opus", "opus")
+            }
+            (Container::Ogg, _) => ("audio/ogg", "ogg"),
+            (Container::Mp4, true) => ("video/mp4", "mp4"),
+            (Container::Mp4, false) => ("audio/mp4", "m4a"),
+            (Container::Mov, _) => ("video/quicktime", "mov"),
+            (Container::Webm, true) => ("video/webm", "webm"),
+            (Container::Webm, false) => ("audio/webm", "webm"),
+            (Container::Mkv, true) => ("video/x-matroska", "mkv"),
+            (Container::Mkv, false) => ("audio/x-matroska", "mkv"),
+        }
+    }
+}
+
+/// A video track that moves: MP4 files may carry cover art or chapter images as single-picture
+/// JPEG tracks, which do not make an audio file a video.
+fn is_moving_picture(track: &Track) -> bool {
+    match &track.codec_params {
+        Some(CodecParameters::Video(params)) => {
+            params.codec != video_codecs::CODEC_ID_MJPEG
+                && params.codec != symphonia::core::codecs::video::CODEC_ID_NULL_VIDEO
+        }
+        _ => false,
+    }
+}
+
+fn time_ms(time: Time) -> u64 {
+    u64::try_from((time.as_nanos() + 500_000) / 1_000_000).unwrap_or(0)
+}
+
+fn duration_ms(time_base: TimeBase, duration: Duration) -> Option<u64> {
+    time_base.calc_duration(duration).map(time_ms)
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// The duration the container's header states: the whole media's if it has one, else the
+/// longest track's.
+fn header_duration_ms(reader: &dyn FormatReader, tracks: &[Track]) -> Option<u64> {
+    let media = reader.media_info();
+    if let (Some(time_base), Some(duration)) = (media.time_base, media.duration) {
+        return duration_ms(time_base, duration);
+    }
+    tracks
+        .iter()
+        .filter_map(|t| {
+            let time_base = t.time_base?;
+            let duration = t.duration.or_else(|| t.num_frames.map(Duration::from))?;
+            duration_ms(time_base, duration)
+        })
+        .max()
+}
+
+#[derive(Debug, Default)]
+struct TrackScan {
+    packets: u64,
+    first_pts: Option<Timestamp>,
+    last_pts: Option<Timestamp>,
+    end: Option<Timestamp>,
+    longest_packet: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Scan {
+    packets: u64,
+    tracks: HashMap<u32, TrackScan>,
+    /// What ended the scan early, if it was not the end of the stream.
+    error: Option<DemuxError>,
+}
+
+impl Scan {
+    /// Where the last packet of the longest track ends.
+    fn end_ms(&self, tracks: &[Track]) -> u64 {
+        tracks
+            .iter()
+            .filter_map(|t| {
+                let end = self.tracks.get(&t.id)?.end?;
+                t.time_base?.calc_time(end).map(time_ms)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Reads up to `limit` packets without decoding them.
+fn scan_packets(reader: &mut dyn FormatReader, tracks: &[Track], limit: u64) -> Scan {
+    let opus_tracks: HashMap<u32, TimeBase> = tracks
+        .iter()
+        .filter(|t| {
+            matches!(&t.codec_params, Some(CodecParameters::Audio(a)) if a.codec == audio_codecs::CODEC_ID_OPUS)
+        })
+        .filter_map(|t| Some((t.id, t.time_base?)))
+        .collect();
+    let mut scan = Scan::default();
+    while scan.packets < limit {
+        let packet = match reader.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A stream cut off mid-packet simply ends there; the duration check says how much is
+            // missing. A chained Ogg stream's next link is not part of this recording's length.
+            Err(DemuxError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(DemuxError::ResetRequired) => break,
+            Err(e) => {
+                scan.error = Some(e);
+                break;
+            }
+        };
+        scan.packets += 1;
+        let mut dur = packet.dur;
+        // Matroska gives Opus packets no duration; the packet's TOC byte states it.
+        if dur.is_zero() {
+            if let Some(time_base) = opus_tracks.get(&packet.track_id) {
+                dur = opus_packet_duration(&packet.data, *time_base).unwrap_or(dur);
+            }
+        }
+        let track = scan.tracks.entry(packet.track_id).or_default();
+        track.packets += 1;
+        track.first_pts = Some(track.first_pts.map_or(packet.pts, |t| t.min(packet.pts)));
+        track.last_pts = Some(track.last_pts.map_or(packet.pts, |t| t.max(packet.pts)));
+        let end = packet.pts.saturating_add(dur);
+        track.end = Some(track.end.map_or(end, |t| t.max(end)));
+        track.longest_packet = track.longest_packet.max(dur);
+    }
+    scan
+}
+
+/// The duration of an Opus packet (RFC 6716, section 3.1) in `time_base` units.
+fn opus_packet_duration(data: &[u8], time_base: TimeBase) -> Option<Duration> {
+    let toc = *data.first()?;
+    let config = usize::from(toc >> 3);
+    // Frame sizes in 48 kHz samples: SILK 10/20/40/60 ms, hybrid 10/20 ms, CELT 2.5/5/10/20 ms.
+    let frame = match config {
+        0..=11 => [480, 960, 1920, 2880][config % 4],
+        12..=15 => [480, 960][config % 2],
+        _ => [120, 240, 480, 960][config % 4],
+    };
+    let frames = match toc & 3 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => u64::from(*data.get(1)? & 0x3F),
+    };
+    let samples = u128::from(frame * frames);
+    let numer = u128::from(time_base.numer.get());
+    let denom = u128::from(time_base.denom.get());
+    u64::try_from(samples * denom / (48_000 * numer))
+        .ok()
+        .map(Duration::from)
+}
+
+/// MPEG audio's length from the frames actually present. The header's figure is either the
+/// encoder's frame count (wrong when the upload was cut short) or symphonia's guess from the
+/// first frames' bit rate (wrong for VBR), so it is only used to notice a cut.
+fn mpeg_duration_ms(
+    track: &Track,
+    scan: &Scan,
+    counted_by_encoder: bool,
+    warnings: &mut Vec<String>,
+) -> u64 {
+    let Some(time_base) = track.time_base else {
+        return 0;
+    };
+    let Some(frames) = scan.tracks.get(&track.id) else {
+        return 0;
+    };
+    // Every frame of one MPEG stream holds the same number of samples; the longest packet is one
+    // that no delay or padding trimmed. (The packets' own trimmed durations are not used: with a
+    // guessed length symphonia trims everything past the guess.)
+    let decoded = frames.packets.saturating_mul(frames.longest_packet.get());
+    let delay = u64::from(track.delay.unwrap_or(0));
+    let padding = u64::from(track.padding.unwrap_or(0));
+    let present = decoded.saturating_sub(delay);
+    let to_ms = |samples: u64| duration_ms(time_base, Duration::from(samples)).unwrap_or(0);
+    let present_ms = to_ms(present);
+    if let Some(header) = track.num_frames.filter(|_| counted_by_encoder) {
+        let header_ms = to_ms(header);
+        if header_ms > present_ms + TRUNCATION_SLACK_MS {
+            warnings.push(shorter_than_header(present_ms, header_ms));
+            // The encoder's padding sits at the end that is missing.
+            return present_ms;
+        }
+    }
+    to_ms(present.saturating_sub(padding))
+}
+
+/// Chooses between a header's duration and the scanned one. The header is the muxer's exact
+/// figure (it knows the trimmed padding a packet scan cannot see), unless the file disagrees.
+fn reconcile(header_ms: Option<u64>, scanned_ms: u64, warnings: &mut Vec<String>) -> u64 {
+    match header_ms {
+        Some(header) if header > scanned_ms + TRUNCATION_SLACK_MS => {
+            warnings.push(shorter_than_header(scanned_ms, header));
+            scanned_ms
+        }
+        // Recorders that stream (browsers' MediaRecorder) write a placeholder or nothing.
+        Some(header) if header > 0 && scanned_ms <= header + TRUNCATION_SLACK_MS => header,
+        _ => scanned_ms,
+    }
+}
+
+fn shorter_than_header(present_ms: u64, header_ms: u64) -> String {
+    format!(
+        "file is shorter than its header says ({} of {})",
+        seconds(present_ms),
+        seconds(header_ms)
+    )
+}
+
+fn audio_info(track: &Track) -> Option<AudioInfo> {
+    let Some(CodecParameters::Audio(params)) = &track.codec_params else {
+        return None;
+    };
+    Some(AudioInfo {
+        codec: audio_codec_name(params.codec).into(),
+        sample_rate: params.sample_rate,
+        channels: params
+            .channels
+            .as_ref()
+            .and_then(|c| u32::try_from(c.count()).ok()),
+    })
+}
+
+fn video_info(track: &Track, scan: Option<&TrackScan>) -> Option<VideoInfo> {
+    let Some(CodecParameters::Video(params)) = &track.codec_params else {
+        return None;
+    };
+    Some(VideoInfo {
+        codec: video_codec_name(params.codec).into(),
+        width: params.width.map(u32::from),
+        height: params.height.map(u32::from),
+        frame_rate: scan
+            .zip(track.time_base)
+            .and_then(|(scan, tb)| frame_rate(scan, tb)),
+    })
+}
+
+/// Frames per second from the spread of the video packets' timestamps: N frames span N - 1
+/// frame intervals from the first to the last.
+fn frame_rate(scan: &TrackScan, time_base: TimeBase) -> Option<f64> {
+    let (first, last) = (scan.first_pts?, scan.last_pts?);
+    if scan.packets < 2 {
+        return None;
+    }
+    let span = time_base.calc_time(last)?.as_secs_f64() - time_base.calc_time(first)?.as_secs_f64();
+    if span <= 0.0 {
+        return None;
+    }
+    let rate = (scan.packets - 1) as f64 / span;
+    // Millisecond timestamps (Matroska) blur 29.97 into 29.96 or 29.98; snap to the nominal rate
+    // when within 0.1 %.
+    const NOMINAL: [f64; 9] = [
+        24000.0 / 1001.0,
+        24.0,
+        25.0,
+        30000.0 / 1001.0,
+        30.0,
+        48.0,
+        50.0,
+        60000.0 / 1001.0,
+        60.0,
+    ];
+    let rate = NOMINAL
+        .iter()
+        .copied()
+        .find(|n| (rate - n).abs() <= n * 0.001)
+        .unwrap_or(rate);
+    Some((rate * 1000.0).round() / 1000.0)
+}
+
+fn audio_codec_name(codec: AudioCodecId) -> &'static str {
+    use audio_codecs::*;
+    match codec {
+        CODEC_ID_MP1 => "mp1",
+        CODEC_ID_MP2 => "mp2",
+        CODEC_ID_MP3 => "mp3",
+        CODEC_ID_AAC => "aac",
+        CODEC_ID_OPUS => "opus",
+        CODEC_ID_VORBIS => "vorbis",
+        CODEC_ID_FLAC => "flac",
+        CODEC_ID_ALAC => "alac",
+        CODEC_ID_SPEEX => "speex",
+        CODEC_ID_AC3 => "ac3",
+        CODEC_ID_EAC3 => "eac3",
+        CODEC_ID_WAVPACK => "wavpack",
+        CODEC_ID_ADPCM_MS => "adpcm_ms",
+        CODEC_ID_ADPCM_IMA_WAV => "adpcm_ima_wav",
+        CODEC_ID_ADPCM_IMA_QT => "adpcm_ima_qt",
+        CODEC_ID_PCM_ALAW => "pcm_alaw",
+        CODEC_ID_PCM_MULAW => "pcm_mulaw",
+        CODEC_ID_PCM_S8 | CODEC_ID_PCM_S8_PLANAR => "pcm_s8",
+        CODEC_ID_PCM_U8 | CODEC_ID_PCM_U8_PLANAR => "pcm_u8",
+        CODEC_ID_PCM_S16LE | CODEC_ID_PCM_S16LE_PLANAR => "pcm_s16le",
+        CODEC_ID_PCM_S16BE | CODEC_ID_PCM_S16BE_PLANAR => "pcm_s16be",
+        CODEC_ID_PCM_U16LE | CODEC_ID_PCM_U16LE_PLANAR => "pcm_u16le",
+        CODEC_ID_PCM_U16BE | CODEC_ID_PCM_U16BE_PLANAR => "pcm_u16be",
+        CODEC_ID_PCM_S24LE | CODEC_ID_PCM_S24LE_PLANAR => "pcm_s24le",
+        CODEC_ID_PCM_S24BE | CODEC_ID_PCM_S24BE_PLANAR => "pcm_s24be",
+        CODEC_ID_PCM_U24LE | CODEC_ID_PCM_U24LE_PLANAR => "pcm_u24le",
+        CODEC_ID_PCM_U24BE | CODEC_ID_PCM_U24BE_PLANAR => "pcm_u24be",
+        CODEC_ID_PCM_S32LE | CODEC_ID_PCM_S32LE_PLANAR => "pcm_s32le",
+        CODEC_ID_PCM_S32BE | CODEC_ID_PCM_S32BE_PLANAR => "pcm_s32be",
+        CODEC_ID_PCM_U32LE | CODEC_ID_PCM_U32LE_PLANAR => "pcm_u32le",
+        CODEC_ID_PCM_U32BE | CODEC_ID_PCM_U32BE_PLANAR => "pcm_u32be",
+        CODEC_ID_PCM_F32LE | CODEC_ID_PCM_F32LE_PLANAR => "pcm_f32le",
+        CODEC_ID_PCM_F32BE | CODEC_ID_PCM_F32BE_PLANAR => "pcm_f32be",
+        CODEC_ID_PCM_F64LE | CODEC_ID_PCM_F64LE_PLANAR => "pcm_f64le",
+        CODEC_ID_PCM_F64BE | CODEC_ID_PCM_F64BE_PLANAR => "pcm_f64be",
+        _ => "unknown",
+    }
+}
+
+fn video_codec_name(codec: VideoCodecId) -> &'static str {
+    use video_codecs::*;
+    match codec {
+        CODEC_ID_H264 => "h264",
+        CODEC_ID_HEVC => "hevc",
+        CODEC_ID_VVC => "vvc",
+        CODEC_ID_VP8 => "vp8",
+        CODEC_ID_VP9 => "vp9",
+        CODEC_ID_AV1 => "av1",
+        CODEC_ID_MPEG4 => "mpeg4",
+        CODEC_ID_MPEG2 => "mpeg2video",
+        CODEC_ID_MPEG1 => "mpeg1video",
+        CODEC_ID_H263 => "h263",
+        CODEC_ID_THEORA => "theora",
+        CODEC_ID_MJPEG => "mjpeg",
+        _ => "unknown",
+    }
+}
+
+/// The fields of one metadata revision that Siaran keeps.
+#[derive(Debug, Default)]
+struct Fields {
+    title: Option<String>,
+    artist: Option<String>,
+    album_artist: Option<String>,
+    album: Option<String>,
+    comment: Option<String>,
+    full_date: Option<String>,
+    year: Option<u16>,
+    /// ID3v2.3 keeps the day and month ("DDMM") apart from the year.
+    day_month: Option<String>,
+}
+
+/// Tags and artwork from every metadata revision, newest first. `skip_to_latest` alone would drop
+/// an older revision's fields: an MP3's trailing ID3v1 tag is read before its leading ID3v2 tag.
+fn read_metadata(
+    reader: &mut dyn FormatReader,
+    segment_title: Option<String>,
+) -> (Tags, Option<Artwork>) {
+    let mut metadata = reader.metadata();
+    let mut revisions: Vec<MetadataRevision> = std::iter::from_fn(|| metadata.pop()).collect();
+    revisions.extend(metadata.current().cloned());
+    revisions.reverse();
+
+    let mut merged = Fields::default();
+    for revision in &revisions {
+        let fields = revision_fields(revision);
+        merged.title = merged.title.or(fields.title);
+        merged.artist = merged.artist.or(fields.artist);
+        merged.album_artist = merged.album_artist.or(fields.album_artist);
+        merged.album = merged.album.or(fields.album);
+        merged.comment = merged.comment.or(fields.comment);
+        merged.full_date = merged.full_date.or(fields.full_date);
+        merged.year = merged.year.or(fields.year);
+        merged.day_month = merged.day_month.or(fields.day_month);
+    }
+    let tags = Tags {
+        title: merged.title.or(segment_title),
+        artist: merged.artist.or(merged.album_artist),
+        album: merged.album,
+        date: merged.full_date.or_else(|| {
+            let year = merged.year?;
+            Some(
+                merged
+                    .day_month
+                    .as_deref()
+                    .and_then(|dm| ymd(year, dm))
+                    .unwrap_or_else(|| year.to_string()),
+            )
+        }),
+        comment: merged.comment,
+    };
+    (tags, artwork(&revisions))
+}
+
+fn ymd(year: u16, day_month: &str) -> Option<String> {
+    let day: u8 = day_month.get(..2)?.parse().ok()?;
+    let month: u8 = day_month.get(2..4)?.parse().ok()?;
+    ((1..=31).contains(&day) && (1..=12).contains(&month) && day_month.len() == 4)
+        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+fn revision_fields(revision: &MetadataRevision) -> Fields {
+    let mut fields = Fields::default();
+    for tag in &revision.media.tags {
+        let set = |slot: &mut Option<String>, value: &str| {
+            let value = value.trim();
+            if slot.is_none() && !value.is_empty() {
+                *slot = Some(value.to_owned());
+            }
+        };
+        match &tag.std {
+            Some(StandardTag::TrackTitle(s)) => set(&mut fields.title, s),
+            Some(StandardTag::Artist(s)) => set(&mut fields.artist, s),
+            Some(StandardTag::AlbumArtist(s)) => set(&mut fields.album_artist, s),
+            Some(StandardTag::Album(s)) => set(&mut fields.album, s),
+            // iTunes hides its loudness and gapless data in COMM frames named "iTun...".
+            Some(StandardTag::Comment(s)) if !is_itunes_comment(tag) => set(&mut fields.comment, s),
+            Some(StandardTag::RecordingDate(s)) if tag.raw.key == "TDAT" => {
+                fields.day_month.get_or_insert_with(|| s.trim().to_owned());
+            }
+            Some(
+                StandardTag::ReleaseDate(s)
+                | StandardTag::ReleaseTime(s)
+                | StandardTag::RecordingDate(s)
+                | StandardTag::RecordingTime(s)
+                | StandardTag::OriginalReleaseDate(s),
+            ) if s
+                .trim()
+                .get(..4)
+                .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit())) =>
+            {
+                set(&mut fields.full_date, s)
+            }
+            Some(StandardTag::RecordingYear(y) | StandardTag::ReleaseYear(y)) => {
+                fields.year.get_or_insert(*y);
+            }
+            Some(_) => {}
+            None => {
+                // Tags symphonia leaves unmapped: Matroska's "TARGET@NAME" keys and ID3 TXXX
+                // frames named after a field.
+                let name = tag
+                    .raw
+                    .sub_fields
+                    .iter()
+                    .flatten()
+                    .find(|f| tag.raw.key == "TXXX" && f.field == "DESCRIPTION")
+                    .map(|f| f.value.to_string())
+                    .unwrap_or_else(|| {
+                        tag.raw
+                            .key
+                            .rsplit('@')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .to_ascii_uppercase();
+                let value = match &tag.raw.value {
+                    RawValue::String(s) => s.to_string(),
+                    RawValue::StringList(list) => list.join("; "),
+                    _ => continue,
+                };
+                match name.as_str() {
+                    "TITLE" => set(&mut fields.title, &value),
+                    "ARTIST" => set(&mut fields.artist, &value),
+                    "ALBUM" => set(&mut fields.album, &value),
+                    "COMMENT" | "DESCRIPTION" => set(&mut fields.comment, &value),
+                    "DATE" | "DATE_RELEASED" | "DATE_RECORDED" => {
+                        set(&mut fields.full_date, &value)
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    fields
+}
+
+fn is_itunes_comment(tag: &Tag) -> bool {
+    tag.raw
+        .sub_fields
+        .iter()
+        .flatten()
+        .any(|f| f.field == "SHORT_DESCRIPTION" && f.value.to_string().starts_with("iTun"))
+}
+
+/// The front cover if one is marked as such, else the first picture, from the newest revision
+/// that has any.
+fn artwork(revisions: &[MetadataRevision]) -> Option<Artwork> {
+    let visuals = &revisions
+        .iter()
+        .find(|r| !r.media.visuals.is_empty())?
+        .media
+        .visuals;
+    let visual = visuals
+        .iter()
+        .find(|v| v.usage == Some(StandardVisualKey::FrontCover))
+        .or_else(|| visuals.first())?;
+    let header = image::image_header(&visual.data);
+    let declared = visual
+        .media_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    Some(Artwork {
+        // The bytes are the better witness: taggers write "image/jpg" or nothing at all.
+        mime_type: header
+            .as_ref()
+            .map(|h| h.mime_type)
+            .or(declared)
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+        width: header
+            .as_ref()
+            .and_then(|h| h.width)
+            .or(visual.dimensions.map(|d| d.width)),
+        height: header
+            .as_ref()
+            .and_then(|h| h.height)
+            .or(visual.dimensions.map(|d| d.height)),
+        size_bytes: visual.data.len() as u64,
+    })
 }

@@ -99,8 +99,11 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     /// Streams the object, or only `range` of it. The range is passed to the backend (S3
     /// `Range` header, a file seek): the bytes before it are never read.
-    async fn get(&self, key: &ObjectKey, range: Option<ByteRange>)
-    -> Result<ByteStream, StoreError>;
+    async fn get(
+        &self,
+        key: &ObjectKey,
+        range: Option<ByteRange>,
+    ) -> Result<ByteStream, StoreError>;
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError>;
 

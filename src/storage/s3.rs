@@ -1,1 +1,493 @@
-//! S3 object store (placeholder; see the storage task).
+//! S3 object store (AWS S3 or a compatible server: MinIO, Garage, Ceph RGW, ...).
+//!
+//! Objects live in one bucket, optionally under a prefix. Uploads stream through a single part
+//! buffer: one PutObject below `PART_SIZE`, a multipart upload above it, aborted on any error so
+//! no invisible parts are left to pay for. This module owns only the objects under its prefix.
+
+use std::{fmt, io};
+
+use aws_sdk_s3::{
+    Client,
+    config::{BehaviorVersion, Region, http::HttpResponse},
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    primitives::ByteStream as SdkByteStream,
+    types::{CompletedMultipartUpload, CompletedPart},
+};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+
+use super::{ByteRange, ByteStream, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+
+/// Size of each multipart part, and the most of a body held in memory at once. S3 wants parts of
+/// at least 5 MiB (except the last) and at most 10,000 of them, so objects up to 80 GiB fit.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+const MAX_PARTS: i32 = 10_000;
+
+#[derive(Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    prefix: String,
+}
+
+impl fmt::Debug for S3Store {
+    // The client's configuration is long and says nothing useful about which store this is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Store")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Store {
+    /// Builds a store from `s3://BUCKET[/PREFIX]`. Credentials, region and endpoint come from the
+    /// standard AWS sources (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL`, profiles, instance roles). Does not contact the server: call `check`.
+    pub async fn from_url(url: &url::Url) -> Result<S3Store, StoreError> {
+        if url.scheme() != "s3" {
+            return Err(StoreError::Backend(format!(
+                "expected an s3://BUCKET[/PREFIX] URL, got scheme {:?}",
+                url.scheme()
+            )));
+        }
+        let bucket = url
+            .host_str()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| StoreError::Backend("the s3:// URL names no bucket".to_owned()))?
+            .to_owned();
+        let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let mut config = aws_sdk_s3::config::Builder::from(&shared);
+        if shared.region().is_none() {
+            // S3-compatible servers mostly ignore the region but SigV4 needs one to sign with.
+            config = config.region(Region::new("us-east-1"));
+        }
+        let custom_endpoint =
+            shared.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        if custom_endpoint {
+            // MinIO, Garage and Ceph are usually reached by one host name without wildcard DNS
+            // for `BUCKET.host`, so the bucket goes in the path.
+            config = config.force_path_style(true);
+        }
+        let client = Client::from_conf(config.build());
+        Ok(S3Store::new(client, bucket, url.path()))
+    }
+
+    pub fn new(client: Client, bucket: impl Into<String>, prefix: impl AsRef<str>) -> S3Store {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+            prefix: prefix.as_ref().trim_matches('/').to_owned(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn object_name(&self, key: &ObjectKey) -> String {
+        let key = key.as_str().trim_start_matches('/');
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}/{key}", self.prefix)
+        }
+    }
+
+    async fn put_single(
+        &self,
+        key: &ObjectKey,
+        name: &str,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(name)
+            .content_type(content_type)
+            // Create-only. AWS, MinIO and s3s honour it (412 if the object exists); a server
+            // that ignores the header overwrites, which is no worse than not sending it, and
+            // keys are fresh UUIDs anyway.
+            .if_none_match("*")
+            .body(SdkByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| {
+                if status_of(&e) == Some(412) {
+                    StoreError::AlreadyExists(key.to_string())
+                } else {
+                    sdk_error("PutObject", name, &e)
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Uploads `first` (one full part or more) and the rest of `body` as a multipart upload.
+    async fn put_multipart(
+        &self,
+        key: &ObjectKey,
+        name: &str,
+        content_type: &str,
+        first: BytesMut,
+        body: ByteStream,
+    ) -> Result<u64, StoreError> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(name)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateMultipartUpload", name, &e))?;
+        let upload_id = created.upload_id().ok_or_else(|| {
+            StoreError::Backend(format!(
+                "CreateMultipartUpload {name}: the server returned no upload id"
+            ))
+        })?;
+
+        let mut guard = AbortGuard {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            name: name.to_owned(),
+            upload_id: upload_id.to_owned(),
+            armed: true,
+        };
+        let result = self.upload_parts(key, name, upload_id, first, body).await;
+        guard.armed = false;
+        if result.is_err() {
+            // Awaited here rather than left to the guard so the upload is gone when `put`
+            // returns; the guard only covers a cancelled future.
+            abort_upload(&self.client, &self.bucket, name, upload_id).await;
+        }
+        result
+    }
+
+    async fn upload_parts(
+        &self,
+        key: &ObjectKey,
+        name: &str,
+        upload_id: &str,
+        mut buf: BytesMut,
+        mut body: ByteStream,
+    ) -> Result<u64, StoreError> {
+        let mut parts = Vec::new();
+        let mut total: u64 = 0;
+        let mut ended = false;
+        loop {
+            while buf.len() >= PART_SIZE || (ended && !buf.is_empty()) {
+                let part = buf.split_to(buf.len().min(PART_SIZE)).freeze();
+                let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
+                if number > MAX_PARTS {
+                    return Err(StoreError::Backend(format!(
+                        "{key} is larger than S3 allows in {MAX_PARTS} parts of {PART_SIZE} bytes"
+                    )));
+                }
+                total += part.len() as u64;
+                let uploaded = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(name)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .body(SdkByteStream::from(part))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UploadPart", name, &e))?;
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(uploaded.e_tag().map(str::to_owned))
+                        .build(),
+                );
+            }
+            if ended {
+                break;
+            }
+            ended = fill_part(&mut body, &mut buf).await?;
+        }
+
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(name)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            // See `put_single`: create-only where the server supports it.
+            .if_none_match("*")
+            .send()
+            .await
+            .map_err(|e| {
+                if status_of(&e) == Some(412) {
+                    StoreError::AlreadyExists(key.to_string())
+                } else {
+                    sdk_error("CompleteMultipartUpload", name, &e)
+                }
+            })?;
+        Ok(total)
+    }
+}
+
+/// Reads chunks into `buf` until it holds a full part or the body ends; returns whether it ended.
+/// Chunks are appended whole, so `buf` exceeds `PART_SIZE` by less than one chunk.
+async fn fill_part(body: &mut ByteStream, buf: &mut BytesMut) -> Result<bool, StoreError> {
+    while buf.len() < PART_SIZE {
+        match body.next().await {
+            Some(chunk) => buf.extend_from_slice(&chunk?),
+            None => return Ok(true),
+        }
+    }
+    Ok(false)
+}
+
+async fn abort_upload(client: &Client, bucket: &str, name: &str, upload_id: &str) {
+    let aborted = client
+        .abort_multipart_upload()
+        .bucket(bucket)
+        .key(name)
+        .upload_id(upload_id)
+        .send()
+        .await;
+    if let Err(e) = aborted {
+        // The caller reports the error that caused the abort; this one only needs a trace for
+        // whoever cleans up (a bucket lifecycle rule for incomplete uploads also catches it).
+        tracing::warn!(
+            bucket,
+            object = name,
+            upload_id,
+            error = %DisplayErrorContext(&e),
+            "could not abort multipart upload"
+        );
+    }
+}
+
+/// Aborts the multipart upload if `put` is dropped mid-upload (a client that disconnects drops
+/// the request handler), since no code after an `.await` runs then.
+struct AbortGuard {
+    client: Client,
+    bucket: String,
+    name: String,
+    upload_id: String,
+    armed: bool,
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(upload_id = %self.upload_id, "multipart upload left behind: no runtime to abort it");
+            return;
+        };
+        let client = self.client.clone();
+        let bucket = std::mem::take(&mut self.bucket);
+        let name = std::mem::take(&mut self.name);
+        let upload_id = std::mem::take(&mut self.upload_id);
+        runtime.spawn(async move { abort_upload(&client, &bucket, &name, &upload_id).await });
+    }
+}
+
+fn status_of<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// An SDK error as one line for logs: the service's code and message when the server answered,
+/// the whole cause chain (connection refused, DNS, TLS, timeout) when it did not.
+fn sdk_error<E>(op: &str, name: &str, err: &SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let text = match err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("unknown error");
+            let status = service.raw().status().as_u16();
+            match service.err().message() {
+                Some(message) => format!("S3 {op} {name}: {code} (HTTP {status}): {message}"),
+                None => format!("S3 {op} {name}: {code} (HTTP {status})"),
+            }
+        }
+        other => format!("S3 {op} {name}: {}", DisplayErrorContext(other)),
+    };
+    StoreError::Backend(text)
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for S3Store {
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket))]
+    async fn check(&self) -> Result<(), StoreError> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let bucket = &self.bucket;
+                Err(StoreError::Backend(match status_of(&e) {
+                    Some(404) => format!("bucket '{bucket}' does not exist"),
+                    Some(301) => format!(
+                        "bucket '{bucket}' is in another region than the one configured \
+                         (set AWS_REGION)"
+                    ),
+                    Some(status @ (400 | 401 | 403)) => format!(
+                        "bucket '{bucket}' is not accessible with these credentials \
+                         (HTTP {status})"
+                    ),
+                    Some(status) => format!(
+                        "bucket '{bucket}' does not exist or is not accessible (HTTP {status})"
+                    ),
+                    None => format!(
+                        "could not reach S3 to check bucket '{bucket}': {}",
+                        DisplayErrorContext(&e)
+                    ),
+                }))
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        mut body: ByteStream,
+    ) -> Result<u64, StoreError> {
+        let name = self.object_name(key);
+        let mut buf = BytesMut::new();
+        let ended = fill_part(&mut body, &mut buf).await?;
+        // An object of exactly PART_SIZE goes as one part: telling it from a longer one would
+        // mean reading ahead a chunk, for no gain.
+        if ended {
+            let len = buf.len() as u64;
+            self.put_single(key, &name, content_type, buf.freeze())
+                .await?;
+            return Ok(len);
+        }
+        self.put_multipart(key, &name, content_type, buf, body)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]
+    async fn get(
+        &self,
+        key: &ObjectKey,
+        range: Option<ByteRange>,
+    ) -> Result<ByteStream, StoreError> {
+        let name = self.object_name(key);
+        let mut request = self.client.get_object().bucket(&self.bucket).key(&name);
+        if let Some(r) = range {
+            request = request.range(format!("bytes={}-{}", r.start, r.end));
+        }
+        let output = request.send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                StoreError::NotFound(key.to_string())
+            } else {
+                sdk_error("GetObject", &name, &e)
+            }
+        })?;
+        if let (Some(r), Some(len)) = (range, output.content_length()) {
+            // A server that ignored the Range header would send the whole object, which would
+            // then go out as the body of a 206 response.
+            if u64::try_from(len).ok() != Some(r.len()) {
+                return Err(StoreError::Backend(format!(
+                    "S3 GetObject {name}: asked for {} bytes ({}-{}), got {len}",
+                    r.len(),
+                    r.start,
+                    r.end
+                )));
+            }
+        }
+        let chunks = futures_util::stream::try_unfold(output.body, |mut body| async move {
+            match body.try_next().await {
+                Ok(Some(chunk)) => Ok(Some((chunk, body))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(io::Error::other(e)),
+            }
+        });
+        Ok(Box::pin(chunks))
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
+        let name = self.object_name(key);
+        let output = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&name)
+            .send()
+            .await
+            .map_err(|e| {
+                // HEAD responses have no body, so a missing object is only a 404.
+                if e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || status_of(&e) == Some(404)
+                {
+                    StoreError::NotFound(key.to_string())
+                } else {
+                    sdk_error("HeadObject", &name, &e)
+                }
+            })?;
+        let size = output
+            .content_length()
+            .and_then(|len| u64::try_from(len).ok())
+            .ok_or_else(|| {
+                StoreError::Backend(format!("S3 HeadObject {name}: no valid Content-Length"))
+            })?;
+        Ok(ObjectMeta { size })
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        let name = self.object_name(key);
+        // S3 answers 204 for a missing key too, which is what the trait asks for.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteObject", &name, &e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(prefix: &str) -> S3Store {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        S3Store::new(Client::from_conf(config), "bucket", prefix)
+    }
+
+    #[test]
+    fn object_names() {
+        let key = ObjectKey::from_stored("media/ab/cd/x.mp3".to_owned());
+        assert_eq!(store("").object_name(&key), "media/ab/cd/x.mp3");
+        assert_eq!(store("/").object_name(&key), "media/ab/cd/x.mp3");
+        assert_eq!(store("site").object_name(&key), "site/media/ab/cd/x.mp3");
+        assert_eq!(store("/a/b/").object_name(&key), "a/b/media/ab/cd/x.mp3");
+    }
+
+    #[tokio::test]
+    async fn from_url_parses_bucket_and_prefix() {
+        let url = url::Url::parse("s3://media-bucket/siaran/prod/").unwrap();
+        let store = S3Store::from_url(&url).await.unwrap();
+        assert_eq!(store.bucket, "media-bucket");
+        assert_eq!(store.prefix, "siaran/prod");
+
+        let url = url::Url::parse("s3://media-bucket").unwrap();
+        let store = S3Store::from_url(&url).await.unwrap();
+        assert_eq!(store.prefix, "");
+
+        let url = url::Url::parse("https://media-bucket/x").unwrap();
+        assert!(S3Store::from_url(&url).await.is_err());
+    }
+}

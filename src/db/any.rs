@@ -1,0 +1,559 @@
+//! `Db` on `sqlx::AnyPool`: the same SQL for SQLite and PostgreSQL.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{
+    AnyPool, AssertSqlSafe, Connection as _, Row,
+    any::{AnyPoolOptions, AnyRow},
+    migrate::Migrator,
+};
+use uuid::Uuid;
+
+use super::{
+    ApiToken, Backend, Db, DbError, Document, DocumentKind, DocumentLink, LinkedDocument, Role,
+};
+use crate::{
+    domain::{DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
+    media::MediaInfo,
+    storage::ObjectKey,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct AnyDb {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl AnyDb {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://...`). A SQLite file and its folder are
+    /// created when missing. Fails if the database cannot be reached.
+    pub async fn connect(url: &str) -> anyhow::Result<AnyDb> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let options = match backend {
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the one writer; the busy timeout makes a
+                    // second writer wait instead of failing with SQLITE_BUSY.
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
+        Ok(AnyDb { pool, backend })
+    }
+
+    /// Runs the pending migrations of this backend on a dedicated connection: a failed run on
+    /// PostgreSQL leaves sqlx's advisory lock held on its connection, so that connection must
+    /// be closed rather than returned to the pool.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("cannot open a connection for migrations")?
+            .detach();
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let result = migrator.run(&mut conn).await;
+        let _ = conn.close().await;
+        result.context("database migration failed")
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn backend_of(url: &str) -> anyhow::Result<Backend> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Backend::Sqlite),
+        "postgres" | "postgresql" => Ok(Backend::Postgres),
+        _ => anyhow::bail!(
+            "unsupported database URL scheme '{scheme}' (use sqlite://PATH or postgres://...)"
+        ),
+    }
+}
+
+/// Creates the folder of a SQLite file and asks sqlx to create the file itself.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        anyhow::bail!("the SQLite URL names no file (use sqlite://PATH)");
+    }
+    if path != ":memory:"
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    let query = if query.split('&').any(|p| p.starts_with("mode=")) {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn time(ms: i64) -> Result<DateTime<Utc>, DbError> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| DbError::Other(anyhow::anyhow!("time out of range: {ms}")))
+}
+
+fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, DbError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e| DbError::Other(anyhow::anyhow!("bad {what} in database '{s}': {e}")))
+}
+
+fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, DbError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(col).map_err(DbError::from)
+}
+
+fn show_from(row: &AnyRow) -> Result<Show, DbError> {
+    Ok(Show {
+        id: parse("show id", &get::<String>(row, "id")?)?,
+        slug: Slug::parse(&get::<String>(row, "slug")?)
+            .map_err(|e| DbError::Other(anyhow::anyhow!("bad slug in database: {e}")))?,
+        title: get(row, "title")?,
+        description: get(row, "description")?,
+        language: Lang::parse(&get::<String>(row, "language")?)
+            .map_err(|e| DbError::Other(anyhow::anyhow!(e)))?,
+        author: get(row, "author")?,
+        email: get(row, "email")?,
+        category: get(row, "category")?,
+        explicit: get::<i64>(row, "explicit")? != 0,
+        podcast_guid: parse("podcast guid", &get::<String>(row, "podcast_guid")?)?,
+        created_at: time(get(row, "created_at")?)?,
+        updated_at: time(get(row, "updated_at")?)?,
+    })
+}
+
+fn media_from(row: &AnyRow, prefix: &str) -> Result<Media, DbError> {
+    let col = |c: &str| format!("{prefix}{c}");
+    let info: String = get(row, &col("info"))?;
+    let info: MediaInfo = serde_json::from_str(&info)
+        .map_err(|e| DbError::Other(anyhow::anyhow!("bad media info in database: {e}")))?;
+    Ok(Media {
+        id: parse("media id", &get::<String>(row, &col("id"))?)?,
+        storage_key: ObjectKey::from_stored(get(row, &col("storage_key"))?),
+        filename: get(row, &col("filename"))?,
+        info,
+        created_at: time(get(row, &col("created_at"))?)?,
+    })
+}
+
+fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
+    Ok(Episode {
+        id: parse("episode id", &get::<String>(row, "id")?)?,
+        show_id: parse("show id", &get::<String>(row, "show_id")?)?,
+        slug: Slug::parse(&get::<String>(row, "slug")?)
+            .map_err(|e| DbError::Other(anyhow::anyhow!("bad slug in database: {e}")))?,
+        guid: get(row, "guid")?,
+        title: get(row, "title")?,
+        description: get(row, "description")?,
+        media_id: parse("media id", &get::<String>(row, "media_id")?)?,
+        publish_at: get::<Option<i64>>(row, "publish_at")?
+            .map(time)
+            .transpose()?,
+        created_at: time(get(row, "created_at")?)?,
+        updated_at: time(get(row, "updated_at")?)?,
+    })
+}
+
+fn document_from(row: &AnyRow) -> Result<Document, DbError> {
+    let kind: String = get(row, "kind")?;
+    let issued_on: Option<String> = get(row, "issued_on")?;
+    Ok(Document {
+        id: parse("document id", &get::<String>(row, "id")?)?,
+        title: get(row, "title")?,
+        number: get(row, "number")?,
+        kind: DocumentKind::parse(&kind).unwrap_or(DocumentKind::Other),
+        issuer: get(row, "issuer")?,
+        issued_on: issued_on
+            .map(|d| parse::<NaiveDate>("issue date", &d))
+            .transpose()?,
+        url: get(row, "url")?,
+        created_at: time(get(row, "created_at")?)?,
+        updated_at: time(get(row, "updated_at")?)?,
+    })
+}
+
+// Column lists are constants: the only dynamic part of these queries, never user input.
+const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.title, e.description, \
+     e.media_id, e.publish_at, e.created_at, e.updated_at";
+const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
+     m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
+const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, d.issued_on, d.url, \
+     d.created_at, d.updated_at";
+
+#[async_trait::async_trait]
+impl Db for AnyDb {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(name = %token.name))]
+    async fn create_token(&self, token: &ApiToken) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, name, role, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id.to_string())
+        .bind(&token.name)
+        .bind(token.role.as_str())
+        .bind(&token.token_hash)
+        .bind(ms(token.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn token_by_hash(&self, token_hash: &str) -> Result<ApiToken, DbError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, token_hash, created_at FROM api_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ApiToken {
+            id: parse("token id", &get::<String>(&row, "id")?)?,
+            name: get(&row, "name")?,
+            role: parse::<Role>("role", &get::<String>(&row, "role")?)?,
+            token_hash: get(&row, "token_hash")?,
+            created_at: time(get(&row, "created_at")?)?,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(slug = %show.slug))]
+    async fn create_show(&self, show: &Show) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO shows (id, slug, title, description, language, author, email, category, \
+             explicit, podcast_guid, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(show.id.to_string())
+        .bind(show.slug.as_str())
+        .bind(&show.title)
+        .bind(&show.description)
+        .bind(show.language.as_str())
+        .bind(&show.author)
+        .bind(&show.email)
+        .bind(&show.category)
+        .bind(i64::from(show.explicit))
+        .bind(show.podcast_guid.to_string())
+        .bind(ms(show.created_at))
+        .bind(ms(show.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%slug))]
+    async fn show_by_slug(&self, slug: &Slug) -> Result<Show, DbError> {
+        let row = sqlx::query("SELECT * FROM shows WHERE slug = $1")
+            .bind(slug.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        show_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn show(&self, id: ShowId) -> Result<Show, DbError> {
+        let row = sqlx::query("SELECT * FROM shows WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        show_from(&row)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_shows(&self) -> Result<Vec<Show>, DbError> {
+        sqlx::query("SELECT * FROM shows ORDER BY title, slug")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(show_from)
+            .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %media.id))]
+    async fn create_media(&self, media: &Media) -> Result<(), DbError> {
+        let info = serde_json::to_string(&media.info).map_err(anyhow::Error::from)?;
+        sqlx::query(
+            "INSERT INTO media (id, storage_key, filename, mime_type, extension, duration_ms, \
+             size_bytes, sha256, info, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(media.id.to_string())
+        .bind(media.storage_key.as_str())
+        .bind(&media.filename)
+        .bind(&media.info.mime_type)
+        .bind(&media.info.extension)
+        .bind(to_i64(media.info.duration_ms)?)
+        .bind(to_i64(media.info.size_bytes)?)
+        .bind(&media.info.sha256)
+        .bind(info)
+        .bind(ms(media.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn media(&self, id: MediaId) -> Result<Media, DbError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {MEDIA_COLUMNS} FROM media m WHERE m.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        media_from(&row, "m_")
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %episode.id))]
+    async fn create_episode(&self, episode: &Episode) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO episodes (id, show_id, slug, guid, title, description, media_id, \
+             publish_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(episode.id.to_string())
+        .bind(episode.show_id.to_string())
+        .bind(episode.slug.as_str())
+        .bind(&episode.guid)
+        .bind(&episode.title)
+        .bind(&episode.description)
+        .bind(episode.media_id.to_string())
+        .bind(episode.publish_at.map(ms))
+        .bind(ms(episode.created_at))
+        .bind(ms(episode.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn episode(&self, id: EpisodeId) -> Result<Episode, DbError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        episode_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(%show, %slug))]
+    async fn episode_slug_taken(&self, show: ShowId, slug: &Slug) -> Result<bool, DbError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM episodes WHERE show_id = $1 AND slug = $2")
+                .bind(show.to_string())
+                .bind(slug.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(get::<i64>(&row, "n")? > 0)
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn set_publish_at(
+        &self,
+        id: EpisodeId,
+        publish_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Episode, DbError> {
+        let row = sqlx::query(
+            "UPDATE episodes SET publish_at = $1, updated_at = $2 WHERE id = $3 \
+             RETURNING id, show_id, slug, guid, title, description, media_id, publish_at, \
+             created_at, updated_at",
+        )
+        .bind(publish_at.map(ms))
+        .bind(ms(now))
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        episode_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(%show))]
+    async fn published_episodes(
+        &self,
+        show: ShowId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Episode, Media)>, DbError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS}, {MEDIA_COLUMNS} FROM episodes e \
+             JOIN media m ON m.id = e.media_id \
+             WHERE e.show_id = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
+             ORDER BY e.publish_at DESC, e.id DESC"
+        )))
+        .bind(show.to_string())
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((episode_from(row)?, media_from(row, "m_")?)))
+        .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %document.id))]
+    async fn create_document(&self, document: &Document) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO documents (id, title, number, kind, issuer, issued_on, url, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(document.id.to_string())
+        .bind(&document.title)
+        .bind(document.number.as_deref())
+        .bind(document.kind.as_str())
+        .bind(document.issuer.as_deref())
+        .bind(document.issued_on.map(|d| d.to_string()))
+        .bind(document.url.as_deref())
+        .bind(ms(document.created_at))
+        .bind(ms(document.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn document(&self, id: DocumentId) -> Result<Document, DbError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        document_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(episode = %link.episode_id, document = %link.document_id))]
+    async fn link_document(&self, link: &DocumentLink) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO episode_documents (id, episode_id, document_id, at_ms, note, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(link.id.to_string())
+        .bind(link.episode_id.to_string())
+        .bind(link.document_id.to_string())
+        .bind(link.at_ms.map(to_i64).transpose()?)
+        .bind(link.note.as_deref())
+        .bind(ms(link.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%episode))]
+    async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS}, l.at_ms AS l_at_ms, l.note AS l_note \
+             FROM episode_documents l JOIN documents d ON d.id = l.document_id \
+             WHERE l.episode_id = $1 \
+             ORDER BY CASE WHEN l.at_ms IS NULL THEN 1 ELSE 0 END, l.at_ms, l.created_at, l.id"
+        )))
+        .bind(episode.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(LinkedDocument {
+                document: document_from(row)?,
+                at_ms: get::<Option<i64>>(row, "l_at_ms")?
+                    .map(|v| u64::try_from(v).unwrap_or_default()),
+                note: get(row, "l_note")?,
+            })
+        })
+        .collect()
+    }
+}
+
+fn to_i64(v: u64) -> Result<i64, DbError> {
+    i64::try_from(v).map_err(|_| DbError::Other(anyhow::anyhow!("value too large: {v}")))
+}
+
+/// A fresh random id for rows that have no typed id of their own.
+pub fn new_row_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(
+            sqlite_url("sqlite://x.db").unwrap(),
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
+        assert!(sqlite_url("sqlite://").is_err());
+        assert!(backend_of("mysql://x").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+}

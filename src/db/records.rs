@@ -1,0 +1,197 @@
+//! Records that only the database and the API share (tokens, documents and their links).
+
+use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{DocumentId, EpisodeId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages shows and everything in them.
+    Admin,
+    /// Uploads media, writes and publishes episodes, records documents.
+    Editor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "editor" => Ok(Role::Editor),
+            other => Err(format!("unknown role '{other}' (admin or editor)")),
+        }
+    }
+}
+
+/// An API token. Only the SHA-256 of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The kinds of official document briefings discuss. Stored and answered as kebab-case
+/// Indonesian names; common English names are accepted on input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentKind {
+    UndangUndang,
+    PeraturanPemerintah,
+    PeraturanPresiden,
+    PeraturanMenteri,
+    PeraturanDaerah,
+    PeraturanGubernur,
+    PeraturanBupati,
+    PeraturanWalikota,
+    SuratKeputusan,
+    SuratEdaran,
+    SiaranPers,
+    Laporan,
+    Other,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 13] = [
+        DocumentKind::UndangUndang,
+        DocumentKind::PeraturanPemerintah,
+        DocumentKind::PeraturanPresiden,
+        DocumentKind::PeraturanMenteri,
+        DocumentKind::PeraturanDaerah,
+        DocumentKind::PeraturanGubernur,
+        DocumentKind::PeraturanBupati,
+        DocumentKind::PeraturanWalikota,
+        DocumentKind::SuratKeputusan,
+        DocumentKind::SuratEdaran,
+        DocumentKind::SiaranPers,
+        DocumentKind::Laporan,
+        DocumentKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::UndangUndang => "undang-undang",
+            DocumentKind::PeraturanPemerintah => "peraturan-pemerintah",
+            DocumentKind::PeraturanPresiden => "peraturan-presiden",
+            DocumentKind::PeraturanMenteri => "peraturan-menteri",
+            DocumentKind::PeraturanDaerah => "peraturan-daerah",
+            DocumentKind::PeraturanGubernur => "peraturan-gubernur",
+            DocumentKind::PeraturanBupati => "peraturan-bupati",
+            DocumentKind::PeraturanWalikota => "peraturan-walikota",
+            DocumentKind::SuratKeputusan => "surat-keputusan",
+            DocumentKind::SuratEdaran => "surat-edaran",
+            DocumentKind::SiaranPers => "siaran-pers",
+            DocumentKind::Laporan => "laporan",
+            DocumentKind::Other => "other",
+        }
+    }
+
+    /// Accepts the kebab-case names, the same with spaces or underscores, in any case, and
+    /// English equivalents (`law`, `decree`, `press-release`...).
+    pub fn parse(input: &str) -> Option<Self> {
+        let norm: String = input
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '_' { '-' } else { c })
+            .collect();
+        if let Some(k) = Self::ALL.iter().find(|k| k.as_str() == norm) {
+            return Some(*k);
+        }
+        let k = match norm.as_str() {
+            "uu" | "law" | "act" => DocumentKind::UndangUndang,
+            "pp" | "government-regulation" => DocumentKind::PeraturanPemerintah,
+            "perpres" | "presidential-regulation" => DocumentKind::PeraturanPresiden,
+            "permen" | "ministerial-regulation" => DocumentKind::PeraturanMenteri,
+            "perda" | "regional-regulation" => DocumentKind::PeraturanDaerah,
+            "pergub" | "governor-regulation" => DocumentKind::PeraturanGubernur,
+            "perbup" | "regent-regulation" => DocumentKind::PeraturanBupati,
+            "perwali" | "peraturan-wali-kota" | "mayor-regulation" => {
+                DocumentKind::PeraturanWalikota
+            }
+            "sk" | "decree" => DocumentKind::SuratKeputusan,
+            "se" | "circular" | "circular-letter" => DocumentKind::SuratEdaran,
+            "press-release" => DocumentKind::SiaranPers,
+            "report" => DocumentKind::Laporan,
+            "lainnya" | "lain-lain" => DocumentKind::Other,
+            _ => return None,
+        };
+        Some(k)
+    }
+}
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An official document: a regulation, decree, press release...
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    pub id: DocumentId,
+    pub title: String,
+    /// The official number, e.g. "UU No. 14 Tahun 2008".
+    pub number: Option<String>,
+    pub kind: DocumentKind,
+    pub issuer: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    /// Where the document can be read, e.g. the JDIH legal database.
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A briefing discusses a document, optionally at a moment of the recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentLink {
+    pub id: Uuid,
+    pub episode_id: EpisodeId,
+    pub document_id: DocumentId,
+    pub at_ms: Option<u64>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A document as linked from one episode.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkedDocument {
+    #[serde(flatten)]
+    pub document: Document,
+    pub at_ms: Option<u64>,
+    pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_kinds_parse_in_both_languages() {
+        for k in DocumentKind::ALL {
+            assert_eq!(DocumentKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(
+            DocumentKind::parse("Peraturan Gubernur"),
+            Some(DocumentKind::PeraturanGubernur)
+        );
+        assert_eq!(DocumentKind::parse("law"), Some(DocumentKind::UndangUndang));
+        assert_eq!(DocumentKind::parse("memo"), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! The demo show: `siaran serve --demo` makes `/feeds/demo.xml` work on a fresh checkout, with
+//! one published briefing (the sample in `media/`) linked to the law it discusses.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::{NaiveDate, Utc};
+
+use crate::{
+    app::AppState,
+    db::{DbError, Document, DocumentKind, DocumentLink, new_row_id},
+    domain::{DocumentId, Episode, EpisodeId, Slug},
+    http::shows::{NewShow, validate},
+    media::ingest::{Spool, ingest_path},
+};
+
+const DEMO_SLUG: &str = "demo";
+const SAMPLE: &str = "media/briefing-demo.mp3";
+
+fn sample_path() -> PathBuf {
+    let here = PathBuf::from(SAMPLE);
+    if here.exists() {
+        here
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(SAMPLE)
+    }
+}
+
+/// Creates the demo show unless it exists already (so restarts and several instances are fine).
+pub async fn seed(state: &AppState) -> anyhow::Result<()> {
+    let slug = Slug::parse(DEMO_SLUG).map_err(anyhow::Error::from)?;
+    match state.db.show_by_slug(&slug).await {
+        Ok(_) => return Ok(()),
+        Err(DbError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let now = Utc::now();
+    let show = validate(
+        NewShow {
+            slug: DEMO_SLUG.into(),
+            title: "Siaran Demo: Keterbukaan Informasi Publik".into(),
+            description: "Contoh acara Siaran: penjelasan pejabat daerah tentang kewajiban \
+                          keterbukaan informasi publik (UU 14/2008). Demo show of Siaran."
+                .into(),
+            language: "id".into(),
+            author: "Diskominfo (contoh)".into(),
+            email: "ppid@example.go.id".into(),
+            category: "Government".into(),
+            explicit: false,
+        },
+        &state.urls,
+        now,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let path = sample_path();
+    let spool = Spool::new(state.settings.spool_dir.clone());
+    let media = ingest_path(state.db.as_ref(), state.store.as_ref(), &spool, &path)
+        .await
+        .with_context(|| format!("cannot ingest {}", path.display()))?;
+    match state.db.create_show(&show).await {
+        Ok(()) => {}
+        // Another instance seeded it at the same moment.
+        Err(DbError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    let id = EpisodeId::new();
+    let episode = Episode {
+        id,
+        show_id: show.id,
+        slug: Slug::parse("pejabat-pemerintah-harus-punya-mindset-digital")?,
+        guid: id.to_string(),
+        title: "Pejabat Pemerintah Harus Punya Mindset Digital".into(),
+        description: "Informasi publik semakin mudah diakses di era digital. Badan publik wajib \
+                      menyediakan informasi yang cepat, tepat dan mudah dijangkau."
+            .into(),
+        media_id: media.id,
+        publish_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    };
+    state.db.create_episode(&episode).await?;
+    let law = Document {
+        id: DocumentId::new(),
+        title: "Keterbukaan Informasi Publik".into(),
+        number: Some("UU No. 14 Tahun 2008".into()),
+        kind: DocumentKind::UndangUndang,
+        issuer: Some("Pemerintah Republik Indonesia".into()),
+        issued_on: NaiveDate::from_ymd_opt(2008, 4, 30),
+        url: Some("https://peraturan.bpk.go.id/Details/39047".into()),
+        created_at: now,
+        updated_at: now,
+    };
+    state.db.create_document(&law).await?;
+    state
+        .db
+        .link_document(&DocumentLink {
+            id: new_row_id(),
+            episode_id: episode.id,
+            document_id: law.id,
+            at_ms: Some(15_000),
+            note: Some("Kewajiban badan publik menyediakan informasi (pasal 7)".into()),
+            created_at: now,
+        })
+        .await?;
+    tracing::info!(feed = %state.urls.feed(&show.slug), "demo show created");
+    Ok(())
+}

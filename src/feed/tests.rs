@@ -1,0 +1,427 @@
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rss::Channel;
+use url::Url;
+use uuid::Uuid;
+
+use super::*;
+use crate::{
+    domain::{EpisodeId, Lang, MediaId, ShowId, Slug},
+    media::{AudioInfo, MediaInfo, Tags},
+    storage::ObjectKey,
+};
+
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    at(2025, 3, 10, 8, 0, 0)
+}
+
+fn urls() -> Urls {
+    Urls::new(Url::parse("https://siaran.jabarprov.go.id/").unwrap())
+}
+
+fn show() -> Show {
+    Show {
+        id: ShowId(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0001)),
+        slug: Slug::parse("kabar-gedung-sate").unwrap(),
+        title: "Kabar Gedung Saté: \"Suara\" <Pemprov> & Warga 🎙️".to_owned(),
+        description: "Siaran mingguan Biro Humas tentang kebijakan Pemerintah Daerah Provinsi \
+                      Jawa Barat — ringkas, jelas & terbuka."
+            .to_owned(),
+        language: Lang::parse("id").unwrap(),
+        author: "Biro Adpim Setda Prov. Jabar".to_owned(),
+        email: "humas@jabarprov.go.id".to_owned(),
+        category: "News > Politics".to_owned(),
+        explicit: false,
+        podcast_guid: Uuid::from_u128(0x917393e3_1b1e_5cef_ace4_edaa54e1f810),
+        created_at: at(2024, 11, 1, 3, 0, 0),
+        updated_at: at(2025, 1, 15, 4, 30, 0),
+    }
+}
+
+fn media(n: u128, extension: &str, mime: &str, duration_ms: u64, size_bytes: u64) -> Media {
+    let id = MediaId(Uuid::from_u128(
+        0x0195_0000_0000_7000_8000_0000_0000_0100 + n,
+    ));
+    Media {
+        id,
+        storage_key: ObjectKey::for_media(id.0, extension),
+        filename: format!("rekaman-{n}.{extension}"),
+        info: MediaInfo {
+            container: extension.to_owned(),
+            mime_type: mime.to_owned(),
+            extension: extension.to_owned(),
+            duration_ms,
+            size_bytes,
+            sha256: "0".repeat(64),
+            bit_rate: Some(size_bytes * 8_000 / duration_ms.max(1)),
+            audio: Some(AudioInfo {
+                codec: "mp3".to_owned(),
+                sample_rate: Some(44_100),
+                channels: Some(2),
+            }),
+            video: None,
+            tags: Tags::default(),
+            artwork: None,
+            warnings: Vec::new(),
+        },
+        created_at: at(2025, 1, 1, 0, 0, 0),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Ep<'a> {
+    n: u128,
+    slug: &'a str,
+    title: &'a str,
+    description: &'a str,
+    publish_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+fn episode(e: Ep<'_>, media: &Media) -> Episode {
+    Episode {
+        id: EpisodeId(Uuid::from_u128(
+            0x0195_0000_0000_7000_8000_0000_0000_0200 + e.n,
+        )),
+        show_id: show().id,
+        slug: Slug::parse(e.slug).unwrap(),
+        guid: format!("siaran-kabar-gedung-sate-{}", e.n),
+        title: e.title.to_owned(),
+        description: e.description.to_owned(),
+        media_id: media.id,
+        publish_at: e.publish_at,
+        created_at: at(2025, 1, 1, 0, 0, 0),
+        updated_at: e.updated_at,
+    }
+}
+
+/// Two published episodes given oldest first, plus a scheduled one and a draft that must not
+/// appear (both edited after everything else, so they would also move `lastBuildDate`).
+fn items() -> Vec<(Episode, Media)> {
+    let m1 = media(1, "mp3", "audio/mpeg", 912_400, 14_598_400);
+    let m2 = media(2, "m4a", "audio/mp4", 1_834_567, 29_353_072);
+    let m3 = media(3, "mp3", "audio/mpeg", 600_000, 9_600_000);
+    let m4 = media(4, "mp3", "audio/mpeg", 300_000, 4_800_000);
+    vec![
+        (
+            episode(
+                Ep {
+                    n: 1,
+                    slug: "sosialisasi-pergub-49-2023",
+                    title: "Sosialisasi Peraturan Gubernur No. 49/2023: Apa yang Berubah?",
+                    description: "Penjelasan pasal demi pasal, Jum'at pagi di Gedung Saté 📢",
+                    publish_at: Some(at(2025, 2, 20, 1, 0, 0)),
+                    updated_at: at(2025, 2, 19, 10, 0, 0),
+                },
+                &m1,
+            ),
+            m1,
+        ),
+        (
+            episode(
+                Ep {
+                    n: 3,
+                    slug: "jadwal-mudik-2025",
+                    title: "Jadwal Mudik 2025 (terjadwal)",
+                    description: "Belum boleh tampil.",
+                    publish_at: Some(now() + Duration::days(1)),
+                    updated_at: now() - Duration::minutes(5),
+                },
+                &m3,
+            ),
+            m3,
+        ),
+        (
+            episode(
+                Ep {
+                    n: 2,
+                    slug: "rapat-paripurna-apbd-2025",
+                    title: "Rapat Paripurna DPRD: APBD 2025 <Perubahan> & \"Efisiensi\" Anggaran",
+                    description: "Ringkasan rapat: anggaran \"pendidikan\" naik 5% & kesehatan < 2%.\n\
+                                  Wawancara dengan Kepala Bappeda 🎧",
+                    publish_at: Some(at(2025, 3, 3, 2, 0, 0)),
+                    // Edited a day after it went out: that edit is the feed's last change.
+                    updated_at: Utc.timestamp_millis_opt(1_741_080_615_750).unwrap(),
+                },
+                &m2,
+            ),
+            m2,
+        ),
+        (
+            episode(
+                Ep {
+                    n: 4,
+                    slug: "draf-tanpa-tanggal",
+                    title: "Draf",
+                    description: "Belum selesai.",
+                    publish_at: None,
+                    updated_at: now() - Duration::minutes(1),
+                },
+                &m4,
+            ),
+            m4,
+        ),
+    ]
+}
+
+fn parse(xml: &str) -> Channel {
+    Channel::read_from(xml.as_bytes()).expect("the rendered feed parses")
+}
+
+#[test]
+fn renders_channel_values() {
+    let show = show();
+    let xml = render(&show, &items(), &urls(), now());
+    let ch = parse(&xml);
+
+    assert_eq!(ch.title(), show.title);
+    assert_eq!(
+        ch.link(),
+        "https://siaran.jabarprov.go.id/shows/kabar-gedung-sate"
+    );
+    assert_eq!(ch.description(), show.description);
+    assert_eq!(ch.language(), Some("id"));
+    assert_eq!(ch.generator(), Some("Siaran"));
+    assert_eq!(ch.pub_date(), Some("Mon, 03 Mar 2025 02:00:00 +0000"));
+    assert_eq!(
+        ch.last_build_date(),
+        Some("Tue, 04 Mar 2025 09:30:15 +0000")
+    );
+
+    for (prefix, uri) in NAMESPACES {
+        assert_eq!(ch.namespaces().get(prefix).map(String::as_str), Some(uri));
+    }
+
+    let self_link = &ch.extensions()["atom"]["link"][0];
+    assert_eq!(
+        self_link.attrs().get("href").map(String::as_str),
+        Some("https://siaran.jabarprov.go.id/feeds/kabar-gedung-sate.xml")
+    );
+    assert_eq!(self_link.attrs()["rel"], "self");
+    assert_eq!(self_link.attrs()["type"], "application/rss+xml");
+
+    let podcast = &ch.extensions()["podcast"];
+    assert_eq!(
+        podcast["guid"][0].value(),
+        Some("917393e3-1b1e-5cef-ace4-edaa54e1f810")
+    );
+    assert_eq!(podcast["locked"][0].value(), Some("no"));
+    assert_eq!(
+        podcast["locked"][0].attrs()["owner"],
+        "humas@jabarprov.go.id"
+    );
+
+    let itunes = ch.itunes_ext().expect("itunes channel elements");
+    assert_eq!(itunes.author(), Some("Biro Adpim Setda Prov. Jabar"));
+    assert_eq!(itunes.explicit(), Some("false"));
+    assert_eq!(itunes.r#type(), Some("episodic"));
+    let owner = itunes.owner().expect("itunes:owner");
+    assert_eq!(owner.name(), Some("Biro Adpim Setda Prov. Jabar"));
+    assert_eq!(owner.email(), Some("humas@jabarprov.go.id"));
+    let [category] = itunes.categories() else {
+        panic!("one category: {:?}", itunes.categories());
+    };
+    assert_eq!(category.text(), "News");
+    assert_eq!(category.subcategory().map(|c| c.text()), Some("Politics"));
+    assert!(category.subcategory().unwrap().subcategory().is_none());
+}
+
+#[test]
+fn renders_only_published_items_newest_first() {
+    let all = items();
+    let xml = render(&show(), &all, &urls(), now());
+    let ch = parse(&xml);
+
+    let guids: Vec<&str> = ch
+        .items()
+        .iter()
+        .map(|i| i.guid().unwrap().value())
+        .collect();
+    assert_eq!(
+        guids,
+        ["siaran-kabar-gedung-sate-2", "siaran-kabar-gedung-sate-1"]
+    );
+    assert!(!xml.contains("Jadwal Mudik") && !xml.contains("Draf"));
+
+    let mut stray = all.clone();
+    stray[2].0.show_id = ShowId(Uuid::from_u128(99));
+    let stray_feed = parse(&render(&show(), &stray, &urls(), now()));
+    assert_eq!(
+        stray_feed.items().len(),
+        1,
+        "another show's episode is left out"
+    );
+    assert_eq!(
+        last_modified(&show(), &stray, now()),
+        at(2025, 2, 20, 1, 0, 0)
+    );
+
+    let newest = &ch.items()[0];
+    let (episode, media) = &all[2];
+    assert_eq!(newest.title(), Some(episode.title.as_str()));
+    assert_eq!(newest.description(), Some(episode.description.as_str()));
+    assert_eq!(
+        newest.link(),
+        Some("https://siaran.jabarprov.go.id/shows/kabar-gedung-sate/rapat-paripurna-apbd-2025")
+    );
+    assert!(!newest.guid().unwrap().is_permalink());
+    assert_eq!(newest.pub_date(), Some("Mon, 03 Mar 2025 02:00:00 +0000"));
+    let enclosure = newest.enclosure().expect("enclosure");
+    assert_eq!(
+        enclosure.url(),
+        format!("https://siaran.jabarprov.go.id/media/{}.m4a", media.id)
+    );
+    assert_eq!(enclosure.length(), "29353072");
+    assert_eq!(enclosure.mime_type(), "audio/mp4");
+    let it = newest.itunes_ext().expect("itunes item elements");
+    assert_eq!(it.duration(), Some("1835"));
+    assert_eq!(it.episode_type(), Some("full"));
+    assert_eq!(it.explicit(), Some("false"));
+
+    let older = &ch.items()[1];
+    assert_eq!(older.itunes_ext().unwrap().duration(), Some("912"));
+    assert_eq!(older.enclosure().unwrap().mime_type(), "audio/mpeg");
+    assert_eq!(older.description(), Some(all[0].0.description.as_str()));
+}
+
+#[test]
+fn equal_publication_times_order_by_id_descending() {
+    let mut all = items();
+    let t = at(2025, 3, 5, 0, 0, 0);
+    all[0].0.publish_at = Some(t);
+    all[2].0.publish_at = Some(t);
+    for list in [all.clone(), all.into_iter().rev().collect()] {
+        let ch = parse(&render(&show(), &list, &urls(), now()));
+        let guids: Vec<&str> = ch
+            .items()
+            .iter()
+            .map(|i| i.guid().unwrap().value())
+            .collect();
+        assert_eq!(
+            guids,
+            ["siaran-kabar-gedung-sate-2", "siaran-kabar-gedung-sate-1"]
+        );
+    }
+}
+
+#[test]
+fn last_modified_matches_last_build_date() {
+    let show = show();
+    let all = items();
+    let lm = last_modified(&show, &all, now());
+    assert_eq!(
+        lm,
+        at(2025, 3, 4, 9, 30, 15),
+        "fraction dropped, future items ignored"
+    );
+    let ch = parse(&render(&show, &all, &urls(), now()));
+    assert_eq!(ch.last_build_date(), Some(rfc2822(lm).as_str()));
+
+    // Once the scheduled episode's time comes, it (and its edit) count.
+    let later = now() + Duration::days(2);
+    assert_eq!(last_modified(&show, &all, later), now() + Duration::days(1));
+
+    // A show edit newer than every item wins.
+    let mut edited = show;
+    edited.updated_at = at(2025, 3, 9, 12, 0, 0);
+    assert_eq!(last_modified(&edited, &all, now()), edited.updated_at);
+}
+
+#[test]
+fn empty_feed_is_valid() {
+    let show = show();
+    let xml = render(&show, &[], &urls(), now());
+    let ch = parse(&xml);
+    assert!(ch.items().is_empty());
+    assert_eq!(ch.pub_date(), None);
+    assert_eq!(
+        ch.last_build_date(),
+        Some("Wed, 15 Jan 2025 04:30:00 +0000")
+    );
+    assert_eq!(last_modified(&show, &[], now()), show.updated_at);
+}
+
+#[test]
+fn ampersand_in_category_is_escaped_once() {
+    let mut show = show();
+    show.category = "Society & Culture > Documentary".to_owned();
+    let xml = render(&show, &[], &urls(), now());
+    assert!(
+        xml.contains(r#"<itunes:category text="Society &amp; Culture">"#),
+        "{xml}"
+    );
+    assert!(!xml.contains("&amp;amp;"));
+    let ch = parse(&xml);
+    let category = &ch.itunes_ext().unwrap().categories()[0];
+    assert_eq!(category.text(), "Society & Culture");
+    assert_eq!(category.subcategory().unwrap().text(), "Documentary");
+
+    show.category = "Government".to_owned();
+    let xml = render(&show, &[], &urls(), now());
+    assert!(xml.contains(r#"<itunes:category text="Government"></itunes:category>"#));
+
+    show.category = "News > Politics > Lokal".to_owned();
+    assert!(!render(&show, &[], &urls(), now()).contains("itunes:category"));
+}
+
+#[test]
+fn hostile_text_survives_or_is_made_legal() {
+    let mut all = items();
+    all.truncate(1);
+    let (episode, _) = &mut all[0];
+    episode.title = "  Literal &amp; stays, ]]> too, <b>not bold</b>\u{1}\u{1B}  ".to_owned();
+    episode.description = "Baris satu\r\nbaris dua\rbaris tiga ]]> selesai &lt;".to_owned();
+    let xml = render(&show(), &all, &urls(), now());
+    let ch = parse(&xml);
+    let item = &ch.items()[0];
+    assert_eq!(
+        item.title(),
+        Some("Literal &amp; stays, ]]> too, <b>not bold</b>")
+    );
+    assert_eq!(
+        item.description(),
+        Some("Baris satu\nbaris dua\nbaris tiga ]]> selesai &lt;")
+    );
+
+    all[0].0.description = " \r\n ".to_owned();
+    let xml = render(&show(), &all, &urls(), now());
+    assert!(!xml.contains("<description><![CDATA["), "{xml}");
+}
+
+#[test]
+fn durations_round_to_nearest_second() {
+    assert_eq!(duration_secs(0), 0);
+    assert_eq!(duration_secs(499), 0);
+    assert_eq!(duration_secs(500), 1);
+    assert_eq!(duration_secs(1_834_567), 1835);
+    assert_eq!(duration_secs(912_400), 912);
+    assert_eq!(duration_secs(u64::MAX), u64::MAX / 1000 + 1);
+
+    let mut all = items();
+    all.truncate(1);
+    all[0].1.info.duration_ms = 0;
+    let ch = parse(&render(&show(), &all, &urls(), now()));
+    assert_eq!(ch.items()[0].itunes_ext().unwrap().duration(), None);
+}
+
+#[test]
+fn matches_golden_feed() {
+    let xml = render(&show(), &items(), &urls(), now());
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("feeds/golden/basic.xml");
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &xml).expect("write golden file");
+        return;
+    }
+    let golden = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        xml == golden,
+        "rendered feed differs from {}; rerun with UPDATE_GOLDEN=1 and review the diff\n{xml}",
+        path.display()
+    );
+}

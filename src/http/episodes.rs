@@ -1,0 +1,332 @@
+//! Episodes: create in a show, read, publish; and the documents a briefing discusses.
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Json, auth::Editor, documents::DocumentView, or_not_found, parse_id};
+use crate::{
+    app::{App, AppState},
+    db::{DbError, DocumentLink, LinkedDocument, new_row_id},
+    domain::{DocumentId, Episode, EpisodeId, EpisodeStatus, Media, MediaId, Show, Slug},
+    error::AppError,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/shows/{slug}/episodes", post(create))
+        .route("/api/v1/episodes/{id}", get(read))
+        .route("/api/v1/episodes/{id}/publish", post(publish))
+        .route("/api/v1/episodes/{id}/documents", post(link_document))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewEpisode {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub media_id: String,
+    /// RFC 3339. Absent: a draft. Past: published. Future: scheduled.
+    #[serde(default)]
+    pub publish_at: Option<DateTime<Utc>>,
+    /// Optional; derived from the title when absent.
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EpisodeView {
+    pub id: EpisodeId,
+    pub show_slug: Slug,
+    pub slug: Slug,
+    pub guid: String,
+    pub title: String,
+    pub description: String,
+    pub status: EpisodeStatus,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub media_id: MediaId,
+    pub enclosure_url: String,
+    pub mime_type: String,
+    pub duration_ms: u64,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub url: String,
+    pub feed_url: String,
+    pub documents: Vec<LinkedDocumentView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LinkedDocumentView {
+    #[serde(flatten)]
+    pub document: DocumentView,
+    pub at_ms: Option<u64>,
+    pub note: Option<String>,
+}
+
+impl LinkedDocumentView {
+    fn new(linked: LinkedDocument) -> Self {
+        LinkedDocumentView {
+            document: DocumentView::new(linked.document),
+            at_ms: linked.at_ms,
+            note: linked.note,
+        }
+    }
+}
+
+async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<EpisodeView, AppError> {
+    let show = match show {
+        Some(s) => s,
+        None => app.db.show(episode.show_id).await?,
+    };
+    let media = app.db.media(episode.media_id).await?;
+    let documents = app.db.episode_documents(episode.id).await?;
+    Ok(EpisodeView {
+        status: episode.status(Utc::now()),
+        enclosure_url: app.urls.media(media.id, &media.info.extension),
+        mime_type: media.info.mime_type,
+        duration_ms: media.info.duration_ms,
+        size_bytes: media.info.size_bytes,
+        sha256: media.info.sha256,
+        url: app.urls.episode_page(&show.slug, &episode.slug),
+        feed_url: app.urls.feed(&show.slug),
+        documents: documents.into_iter().map(LinkedDocumentView::new).collect(),
+        id: episode.id,
+        show_slug: show.slug,
+        slug: episode.slug,
+        guid: episode.guid,
+        title: episode.title,
+        description: episode.description,
+        publish_at: episode.publish_at,
+        media_id: media.id,
+        created_at: episode.created_at,
+        updated_at: episode.updated_at,
+    })
+}
+
+/// The first free slug among `base`, `base-2`, `base-3`...
+async fn free_slug(app: &App, show: &Show, base: &Slug) -> Result<Slug, AppError> {
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            let s = format!("{}-{n}", base.as_str().chars().take(90).collect::<String>());
+            Slug::parse(s.trim_start_matches('-')).map_err(|e| anyhow::anyhow!(e))?
+        };
+        if !app.db.episode_slug_taken(show.id, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(anyhow::anyhow!("no free slug for {base}").into())
+}
+
+#[tracing::instrument(skip_all, fields(show = %show_slug))]
+async fn create(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(show_slug): Path<String>,
+    Json(input): Json<NewEpisode>,
+) -> Result<impl IntoResponse, AppError> {
+    let show_slug = Slug::parse(&show_slug).map_err(|_| AppError::NotFound { what: "show" })?;
+    let show = state
+        .db
+        .show_by_slug(&show_slug)
+        .await
+        .map_err(or_not_found("show"))?;
+    let title = input.title.trim().to_owned();
+    if title.is_empty() {
+        return Err(AppError::invalid(
+            "invalid-title",
+            "title tidak boleh kosong",
+            "title must not be empty",
+        ));
+    }
+    let unknown_media = || {
+        AppError::invalid(
+            "unknown-media",
+            format!(
+                "media_id '{}' tidak dikenal: unggah dulu ke /api/v1/media",
+                input.media_id
+            ),
+            format!(
+                "media_id '{}' is unknown: upload to /api/v1/media first",
+                input.media_id
+            ),
+        )
+    };
+    let media_id: MediaId = input.media_id.parse().map_err(|_| unknown_media())?;
+    let media: Media = state.db.media(media_id).await.map_err(|e| match e {
+        DbError::NotFound => unknown_media(),
+        other => other.into(),
+    })?;
+    let base = match input.slug.as_deref() {
+        Some(s) => Slug::parse(s.trim()).map_err(|_| {
+            AppError::invalid(
+                "invalid-slug",
+                "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
+                "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
+            )
+        })?,
+        None => Slug::from_title(&title, "episode"),
+    };
+    let slug = if input.slug.is_some() {
+        if state.db.episode_slug_taken(show.id, &base).await? {
+            return Err(slug_taken(&base));
+        }
+        base
+    } else {
+        free_slug(&state, &show, &base).await?
+    };
+    let now = Utc::now();
+    let id = EpisodeId::new();
+    let episode = Episode {
+        id,
+        show_id: show.id,
+        slug,
+        guid: id.to_string(),
+        title,
+        description: input.description.trim().to_owned(),
+        media_id: media.id,
+        publish_at: input.publish_at,
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .db
+        .create_episode(&episode)
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => slug_taken(&episode.slug),
+            other => other.into(),
+        })?;
+    let location = format!("/api/v1/episodes/{}", episode.id);
+    let view = view(&state, episode, Some(show)).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view),
+    ))
+}
+
+fn slug_taken(slug: &Slug) -> AppError {
+    AppError::Conflict {
+        code: "episode-slug-taken",
+        msg: crate::error::Msg::new(
+            format!("Slug '{slug}' sudah dipakai episode lain di acara ini"),
+            format!("The slug '{slug}' is already used by another episode of this show"),
+        ),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn read(
+    State(state): State<AppState>,
+    editor: Option<Editor>,
+    Path(id): Path<String>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let id: EpisodeId = parse_id("episode", &id)?;
+    let episode = state
+        .db
+        .episode(id)
+        .await
+        .map_err(or_not_found("episode"))?;
+    // Drafts and scheduled episodes are not public until their time.
+    if editor.is_none() && episode.status(Utc::now()) != EpisodeStatus::Published {
+        return Err(AppError::NotFound { what: "episode" });
+    }
+    Ok(Json(view(&state, episode, None).await?))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn publish(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let id: EpisodeId = parse_id("episode", &id)?;
+    let episode = state
+        .db
+        .episode(id)
+        .await
+        .map_err(or_not_found("episode"))?;
+    let now = Utc::now();
+    // Publishing an already published episode keeps its date: its pubDate must not jump.
+    let episode = if episode.status(now) == EpisodeStatus::Published {
+        episode
+    } else {
+        state.db.set_publish_at(id, Some(now), now).await?
+    };
+    tracing::info!(episode = %episode.id, "published");
+    Ok(Json(view(&state, episode, None).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewLink {
+    pub document_id: String,
+    #[serde(default)]
+    pub at_ms: Option<u64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn link_document(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+    Json(input): Json<NewLink>,
+) -> Result<impl IntoResponse, AppError> {
+    let id: EpisodeId = parse_id("episode", &id)?;
+    let episode = state
+        .db
+        .episode(id)
+        .await
+        .map_err(or_not_found("episode"))?;
+    let unknown_document = || {
+        AppError::invalid(
+            "unknown-document",
+            format!("document_id '{}' tidak dikenal", input.document_id),
+            format!("document_id '{}' is unknown", input.document_id),
+        )
+    };
+    let document_id: DocumentId = input.document_id.parse().map_err(|_| unknown_document())?;
+    let document = state.db.document(document_id).await.map_err(|e| match e {
+        DbError::NotFound => unknown_document(),
+        other => other.into(),
+    })?;
+    if let Some(at) = input.at_ms {
+        let duration = state.db.media(episode.media_id).await?.info.duration_ms;
+        if at > duration {
+            return Err(AppError::invalid(
+                "invalid-moment",
+                format!("at_ms {at} melewati durasi rekaman ({duration} ms)"),
+                format!("at_ms {at} is past the end of the recording ({duration} ms)"),
+            ));
+        }
+    }
+    let link = DocumentLink {
+        id: new_row_id(),
+        episode_id: episode.id,
+        document_id: document.id,
+        at_ms: input.at_ms,
+        note: input
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
+        created_at: Utc::now(),
+    };
+    state.db.link_document(&link).await?;
+    let view = LinkedDocumentView {
+        document: DocumentView::new(document),
+        at_ms: link.at_ms,
+        note: link.note,
+    };
+    Ok((StatusCode::CREATED, Json(view)))
+}

@@ -1,0 +1,254 @@
+//! Media: uploads (`POST /api/v1/media`), their records (`GET /api/v1/media/{id}`) and public
+//! delivery (`GET`/`HEAD /media/{id}.{ext}`) with byte ranges and conditional requests.
+//!
+//! Delivery answers validators, 304, 416 and HEAD from the database row alone; the object store
+//! is only asked for the bytes actually sent, with the range passed through.
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt as _;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Json,
+    auth::Editor,
+    cache::{ETag, http_date, if_range_allows, not_modified},
+    or_not_found, parse_id,
+    range::{RangeDecision, decide},
+};
+use crate::{
+    app::AppState,
+    domain::{Media, MediaId, Urls},
+    error::AppError,
+    media::{
+        MediaInfo,
+        ingest::{IngestError, Spool, ingest},
+    },
+    storage::ByteStream,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/media", post(upload))
+        .route("/api/v1/media/{id}", get(read))
+        .route("/media/{file}", get(deliver))
+}
+
+#[derive(Debug, Serialize)]
+pub struct MediaView {
+    pub id: MediaId,
+    pub filename: String,
+    pub url: String,
+    #[serde(flatten)]
+    pub info: MediaInfo,
+    pub created_at: DateTime<Utc>,
+}
+
+impl MediaView {
+    pub fn new(media: Media, urls: &Urls) -> Self {
+        MediaView {
+            url: urls.media(media.id, &media.info.extension),
+            id: media.id,
+            filename: media.filename,
+            info: media.info,
+            created_at: media.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    filename: Option<String>,
+}
+
+impl From<IngestError> for AppError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::TooLarge { limit } => AppError::PayloadTooLarge { limit },
+            IngestError::Probe(p) => AppError::Media(p),
+            IngestError::Body(io) => AppError::bad_request(
+                "upload-interrupted",
+                format!("Unggahan terputus sebelum selesai: {io}"),
+                format!("The upload was interrupted before it finished: {io}"),
+            ),
+            IngestError::Spool(io) => AppError::Internal(anyhow::Error::new(io)),
+            IngestError::Store(s) => s.into(),
+            IngestError::Db(d) => d.into(),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn upload(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<impl IntoResponse, AppError> {
+    let limit = state.settings.max_upload_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
+    let spool = Spool::new(state.settings.spool_dir.clone());
+    let media = ingest(
+        state.db.as_ref(),
+        state.store.as_ref(),
+        &spool,
+        query.filename.as_deref().unwrap_or_default(),
+        stream,
+        limit,
+    )
+    .await?;
+    let location = format!("/api/v1/media/{}", media.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(MediaView::new(media, &state.urls)),
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MediaView>, AppError> {
+    let id: MediaId = parse_id("media", &id)?;
+    let media = state.db.media(id).await.map_err(or_not_found("media"))?;
+    Ok(Json(MediaView::new(media, &state.urls)))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeliveryQuery {
+    download: Option<String>,
+}
+
+/// Media files never change: a replaced recording is a new media id, hence a new URL.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+#[tracing::instrument(skip_all, fields(%file))]
+async fn deliver(
+    State(state): State<AppState>,
+    method: Method,
+    Path(file): Path<String>,
+    Query(query): Query<DeliveryQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (id, ext) = file
+        .rsplit_once('.')
+        .ok_or(AppError::NotFound { what: "media" })?;
+    let id: MediaId = parse_id("media", id)?;
+    let media = state.db.media(id).await.map_err(or_not_found("media"))?;
+    if media.info.extension != ext {
+        return Err(AppError::NotFound { what: "media" });
+    }
+    let size = media.info.size_bytes;
+    let etag = ETag::strong(&media.info.sha256);
+    let last_modified = media.created_at;
+
+    let mut res = Response::builder()
+        .header(header::ETAG, etag.header_value())
+        .header(header::LAST_MODIFIED, http_date(last_modified))
+        .header(header::CACHE_CONTROL, IMMUTABLE)
+        .header(header::ACCEPT_RANGES, "bytes");
+    if not_modified(&headers, &etag, last_modified) {
+        return Ok(res
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .map_err(anyhow::Error::from)?);
+    }
+    res = res.header(header::CONTENT_TYPE, &media.info.mime_type);
+    if query.download.as_deref().is_some_and(|d| d != "0") {
+        res = res.header(
+            header::CONTENT_DISPOSITION,
+            content_disposition(&media.filename),
+        );
+    }
+    let range_header = if if_range_allows(&headers, &etag, last_modified) {
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok())
+    } else {
+        None
+    };
+    let (status, range) = match decide(range_header, size) {
+        RangeDecision::Full => (StatusCode::OK, None),
+        RangeDecision::Partial(r) => {
+            res = res.header(
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", r.start, r.end),
+            );
+            (StatusCode::PARTIAL_CONTENT, Some(r))
+        }
+        RangeDecision::Unsatisfiable => {
+            return Ok(res
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+                .header(header::CONTENT_LENGTH, 0)
+                .body(Body::empty())
+                .map_err(anyhow::Error::from)?);
+        }
+    };
+    let length = range.map_or(size, |r| r.len());
+    res = res.status(status).header(header::CONTENT_LENGTH, length);
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        let stream = state.store.get(&media.storage_key, range).await?;
+        Body::from_stream(stream)
+    };
+    Ok(res.body(body).map_err(anyhow::Error::from)?)
+}
+
+/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 encoding.
+fn content_disposition(filename: &str) -> HeaderValue {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_keeps_the_name_exactly() {
+        let v = content_disposition("Rapat Pergub \"49\" é.mp3");
+        assert_eq!(
+            v.to_str().unwrap(),
+            "attachment; filename=\"Rapat Pergub _49_ _.mp3\"; \
+             filename*=UTF-8''Rapat%20Pergub%20%2249%22%20%C3%A9.mp3"
+        );
+    }
+}

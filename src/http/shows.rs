@@ -1,0 +1,235 @@
+//! Shows: `POST /api/v1/shows`, `GET /api/v1/shows`, `GET /api/v1/shows/{slug}`.
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Json, auth::Admin, or_not_found};
+use crate::{
+    app::AppState,
+    db::DbError,
+    domain::{Lang, Show, ShowId, Slug, Urls},
+    error::{AppError, Msg},
+    feed,
+};
+
+/// The Podcasting 2.0 namespace for `podcast:guid` (UUIDv5).
+const PODCAST_GUID_NAMESPACE: Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/shows", get(list).post(create))
+        .route("/api/v1/shows/{slug}", get(show))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewShow {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default = "default_category")]
+    pub category: String,
+    #[serde(default)]
+    pub explicit: bool,
+}
+
+fn default_language() -> String {
+    "id".into()
+}
+
+fn default_category() -> String {
+    "Government".into()
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShowView {
+    pub id: ShowId,
+    pub slug: Slug,
+    pub title: String,
+    pub description: String,
+    pub language: Lang,
+    pub author: String,
+    pub email: String,
+    pub category: String,
+    pub explicit: bool,
+    pub podcast_guid: Uuid,
+    pub feed_url: String,
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ShowView {
+    pub fn new(show: Show, urls: &Urls) -> Self {
+        ShowView {
+            feed_url: urls.feed(&show.slug),
+            url: urls.show_page(&show.slug),
+            id: show.id,
+            slug: show.slug,
+            title: show.title,
+            description: show.description,
+            language: show.language,
+            author: show.author,
+            email: show.email,
+            category: show.category,
+            explicit: show.explicit,
+            podcast_guid: show.podcast_guid,
+            created_at: show.created_at,
+            updated_at: show.updated_at,
+        }
+    }
+}
+
+/// Checks a new show's fields; every problem names its field in both languages.
+pub fn validate(input: NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show, AppError> {
+    let slug = Slug::parse(input.slug.trim()).map_err(|_| {
+        AppError::invalid(
+            "invalid-slug",
+            "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
+            "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
+        )
+    })?;
+    let title = input.title.trim().to_owned();
+    if title.is_empty() {
+        return Err(AppError::invalid(
+            "invalid-title",
+            "title tidak boleh kosong",
+            "title must not be empty",
+        ));
+    }
+    let language = Lang::parse(input.language.trim()).map_err(|en| {
+        AppError::invalid(
+            "invalid-language",
+            format!("language harus berupa kode bahasa seperti 'id' atau 'en': {en}"),
+            en,
+        )
+    })?;
+    let email = input.email.trim().to_owned();
+    if !email.is_empty() && !looks_like_email(&email) {
+        return Err(AppError::invalid(
+            "invalid-email",
+            "email bukan alamat surel yang sah",
+            "email is not a valid address",
+        ));
+    }
+    let category = input.category.trim().to_owned();
+    if !feed::category_is_known(&category) {
+        return Err(AppError::invalid(
+            "invalid-category",
+            format!(
+                "category '{category}' tidak ada di daftar kategori Apple (contoh: 'Government', 'News > Politics')"
+            ),
+            format!(
+                "category '{category}' is not in Apple's category list (e.g. 'Government', 'News > Politics')"
+            ),
+        ));
+    }
+    let feed_url = urls.feed(&slug);
+    let without_scheme = feed_url
+        .split_once("://")
+        .map_or(feed_url.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/');
+    Ok(Show {
+        id: ShowId::new(),
+        podcast_guid: Uuid::new_v5(&PODCAST_GUID_NAMESPACE, without_scheme.as_bytes()),
+        slug,
+        title,
+        description: input.description.trim().to_owned(),
+        language,
+        author: input.author.trim().to_owned(),
+        email,
+        category,
+        explicit: input.explicit,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+fn looks_like_email(s: &str) -> bool {
+    s.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)
+    })
+}
+
+#[tracing::instrument(skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Json(input): Json<NewShow>,
+) -> Result<impl IntoResponse, AppError> {
+    let show = validate(input, &state.urls, Utc::now())?;
+    state.db.create_show(&show).await.map_err(|e| match e {
+        DbError::Conflict(_) => AppError::Conflict {
+            code: "show-slug-taken",
+            msg: Msg::new(
+                format!("Slug '{}' sudah dipakai acara lain", show.slug),
+                format!("The slug '{}' is already used by another show", show.slug),
+            ),
+        },
+        other => other.into(),
+    })?;
+    let location = format!("/api/v1/shows/{}", show.slug);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(ShowView::new(show, &state.urls)),
+    ))
+}
+
+#[tracing::instrument(skip_all)]
+async fn list(State(state): State<AppState>) -> Result<Json<Vec<ShowView>>, AppError> {
+    let shows = state.db.list_shows().await?;
+    Ok(Json(
+        shows
+            .into_iter()
+            .map(|s| ShowView::new(s, &state.urls))
+            .collect(),
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(%slug))]
+async fn show(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<ShowView>, AppError> {
+    let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound { what: "show" })?;
+    let show = state
+        .db
+        .show_by_slug(&slug)
+        .await
+        .map_err(or_not_found("show"))?;
+    Ok(Json(ShowView::new(show, &state.urls)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn podcast_guid_follows_the_podcasting_2_0_rule() {
+        // The namespace's own example: podcastindex.org/namespace/1.0 guid section.
+        let guid = Uuid::new_v5(&PODCAST_GUID_NAMESPACE, b"mp3s.nashownotes.com/pc20rss.xml");
+        assert_eq!(guid.to_string(), "917393e3-1b1e-5cef-ace4-edaa54e1f810");
+    }
+
+    #[test]
+    fn emails() {
+        assert!(looks_like_email("ppid@kaltimprov.go.id"));
+        assert!(!looks_like_email("ppid"));
+        assert!(!looks_like_email("a b@c.d"));
+    }
+}

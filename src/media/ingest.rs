@@ -1,0 +1,183 @@
+//! The ingest pipeline: a byte stream becomes a stored, probed media record, or nothing at all.
+//!
+//! Order matters for "nothing half-stored": the body is spooled to a temporary file while it is
+//! hashed and counted (the bytes cross memory once, in bounded chunks), the spool is probed, and
+//! only playable media reach the object store; the database row comes last, and if writing it
+//! fails the object is deleted again. The spool file is removed in every case.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncWriteExt as _, BufWriter};
+use tokio_util::io::ReaderStream;
+
+use super::{MediaInfo, ProbeError, probe_file};
+use crate::{
+    db::{Db, DbError},
+    domain::{Media, MediaId},
+    storage::{ByteStream, ObjectKey, ObjectStore, StoreError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("upload larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    /// The client's body stream failed (connection dropped mid-upload).
+    #[error("upload interrupted: {0}")]
+    Body(std::io::Error),
+    #[error("spool file: {0}")]
+    Spool(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Where uploads wait while they are hashed and probed.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    dir: PathBuf,
+}
+
+impl Spool {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Spool {
+            dir: dir.unwrap_or_else(std::env::temp_dir),
+        }
+    }
+}
+
+/// Ingests one upload. `filename` is the uploader's name for it, kept for downloads only.
+#[tracing::instrument(skip_all, fields(filename))]
+pub async fn ingest(
+    db: &dyn Db,
+    store: &dyn ObjectStore,
+    spool: &Spool,
+    filename: &str,
+    mut body: ByteStream,
+    max_bytes: u64,
+) -> Result<Media, IngestError> {
+    tokio::fs::create_dir_all(&spool.dir)
+        .await
+        .map_err(IngestError::Spool)?;
+    let spooled = tempfile::Builder::new()
+        .prefix("siaran-upload-")
+        .tempfile_in(&spool.dir)
+        .map_err(IngestError::Spool)?;
+    let file = tokio::fs::File::from_std(spooled.reopen().map_err(IngestError::Spool)?);
+    let mut writer = BufWriter::with_capacity(256 * 1024, file);
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(IngestError::Body)?;
+        size += chunk.len() as u64;
+        if size > max_bytes {
+            return Err(IngestError::TooLarge { limit: max_bytes });
+        }
+        hasher.update(&chunk);
+        writer.write_all(&chunk).await.map_err(IngestError::Spool)?;
+    }
+    writer.flush().await.map_err(IngestError::Spool)?;
+    drop(writer);
+    let sha256 = hex::encode(hasher.finalize());
+
+    let info = probe_blocking(spooled.path().to_owned()).await?;
+    let info = MediaInfo {
+        sha256,
+        size_bytes: size,
+        ..info
+    };
+
+    let id = MediaId::new();
+    let key = ObjectKey::for_media(id.0, &info.extension);
+    let file = tokio::fs::File::open(spooled.path())
+        .await
+        .map_err(IngestError::Spool)?;
+    let stream: ByteStream = Box::pin(ReaderStream::with_capacity(file, 256 * 1024));
+    store.put(&key, &info.mime_type, stream).await?;
+
+    let media = Media {
+        id,
+        storage_key: key,
+        filename: clean_filename(filename, &info.extension),
+        info,
+        created_at: Utc::now(),
+    };
+    if let Err(e) = db.create_media(&media).await {
+        if let Err(del) = store.delete(&media.storage_key).await {
+            tracing::error!(key = %media.storage_key, error = %del, "could not remove object after failed insert");
+        }
+        return Err(e.into());
+    }
+    tracing::info!(id = %media.id, mime = %media.info.mime_type, size, "media stored");
+    Ok(media)
+}
+
+/// Probes on the blocking pool, keeping the caller's tracing span.
+pub async fn probe_blocking(path: PathBuf) -> Result<MediaInfo, ProbeError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(|| probe_file(&path)))
+        .await
+        .map_err(|e| ProbeError::Io(std::io::Error::other(e)))?
+}
+
+/// Reduces an uploader's file name to its last path component without control characters,
+/// 200 characters at most; an empty result becomes `media.EXT`.
+pub fn clean_filename(name: &str, extension: &str) -> String {
+    let last = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect::<String>();
+    let trimmed = last.trim().trim_start_matches('.');
+    if trimmed.is_empty() {
+        format!("media.{extension}")
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// Streams a local file through the same pipeline (the demo show and bulk import use this).
+pub async fn ingest_path(
+    db: &dyn Db,
+    store: &dyn ObjectStore,
+    spool: &Spool,
+    path: &Path,
+) -> Result<Media, IngestError> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(IngestError::Body)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    ingest(
+        db,
+        store,
+        spool,
+        &name,
+        Box::pin(ReaderStream::new(file)),
+        u64::MAX,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_are_reduced_to_a_safe_last_component() {
+        assert_eq!(clean_filename("../../etc/passwd", "mp3"), "passwd");
+        assert_eq!(clean_filename("C:\\rec\\Rapat 1.mp3", "mp3"), "Rapat 1.mp3");
+        assert_eq!(clean_filename("", "mp3"), "media.mp3");
+        assert_eq!(clean_filename("a\"b\n.mp3", "mp3"), "ab.mp3");
+    }
+}

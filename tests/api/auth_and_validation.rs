@@ -1,0 +1,185 @@
+//! Tokens and roles, and clear JSON errors (in Indonesian or English) for bad requests.
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp},
+    on_both_backends,
+};
+
+async fn status_and_body(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    (status, res.json().await.expect("JSON error body"))
+}
+
+async fn writes_need_a_token_with_the_right_role(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let show = json!({"slug": "x", "title": "X", "email": "a@b.go.id"});
+    let (status, body) = status_and_body(app.post_json("/api/v1/shows", None, &show).await).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "unauthorized");
+    let (status, _) = status_and_body(
+        app.post_json("/api/v1/shows", Some("siaran_not-a-real-token"), &show)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = status_and_body(
+        app.post_json("/api/v1/shows", Some(&app.editor_token), &show)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "forbidden");
+    let res = app
+        .http
+        .post(app.url("/api/v1/media?filename=a.mp3"))
+        .body(vec![1, 2, 3])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(app.count_rows("shows").await, 0);
+}
+on_both_backends!(writes_need_a_token_with_the_right_role);
+
+async fn invalid_requests_get_named_errors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = Some(app.admin_token.as_str());
+    for (body, code) in [
+        (json!({"slug": "Bad Slug", "title": "X"}), "invalid-slug"),
+        (json!({"slug": "ok", "title": "  "}), "invalid-title"),
+        (
+            json!({"slug": "ok", "title": "X", "language": "indonesian"}),
+            "invalid-language",
+        ),
+        (
+            json!({"slug": "ok", "title": "X", "category": "Cooking"}),
+            "invalid-category",
+        ),
+        (
+            json!({"slug": "ok", "title": "X", "email": "not-an-email"}),
+            "invalid-email",
+        ),
+        (json!({"title": "no slug"}), "invalid-json"),
+    ] {
+        let (status, got) =
+            status_and_body(app.post_json("/api/v1/shows", admin, &body).await).await;
+        assert_eq!(status, 422, "{body}: {got}");
+        assert_eq!(got["code"], code, "{body}: {got}");
+    }
+    // Not JSON at all.
+    let res = app
+        .http
+        .post(app.url("/api/v1/shows"))
+        .bearer_auth(&app.admin_token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let (status, got) = status_and_body(res).await;
+    assert_eq!(status, 400);
+    assert_eq!(got["code"], "invalid-json");
+
+    // Duplicate slug.
+    app.create_show("kembar").await;
+    let (status, got) = status_and_body(
+        app.post_json(
+            "/api/v1/shows",
+            admin,
+            &json!({"slug": "kembar", "title": "Lagi"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(got["code"], "show-slug-taken");
+
+    // Episodes: unknown show, unknown media.
+    let editor = Some(app.editor_token.as_str());
+    let (status, got) = status_and_body(
+        app.post_json(
+            "/api/v1/shows/tidak-ada/episodes",
+            editor,
+            &json!({"title": "x", "media_id": "0190b8e4-0000-7000-8000-000000000000"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), got["code"].as_str()),
+        (404, Some("show-not-found"))
+    );
+    let (status, got) = status_and_body(
+        app.post_json(
+            "/api/v1/shows/kembar/episodes",
+            editor,
+            &json!({"title": "x", "media_id": "0190b8e4-0000-7000-8000-000000000000"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), got["code"].as_str()),
+        (422, Some("unknown-media"))
+    );
+    let (status, got) = status_and_body(
+        app.post_json(
+            "/api/v1/documents",
+            editor,
+            &json!({"title": "x", "kind": "memo"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), got["code"].as_str()),
+        (422, Some("invalid-document-kind"))
+    );
+    let (status, got) = status_and_body(
+        app.post_json(
+            "/api/v1/documents",
+            editor,
+            &json!({"title": "x", "issued_on": "29/12/2023"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), got["code"].as_str()),
+        (422, Some("invalid-date"))
+    );
+    let res = app
+        .http
+        .get(app.url("/api/v1/episodes/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(app.count_rows("episodes").await, 0);
+    assert_eq!(app.count_rows("documents").await, 0);
+}
+on_both_backends!(invalid_requests_get_named_errors);
+
+#[tokio::test]
+async fn error_messages_follow_accept_language() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let get = |lang: Option<&'static str>| {
+        let mut req = app.http.get(app.url("/api/v1/shows/tidak-ada"));
+        if let Some(l) = lang {
+            req = req.header(header::ACCEPT_LANGUAGE, l);
+        }
+        req.send()
+    };
+    let (status, id) = status_and_body(get(None).await.unwrap()).await;
+    assert_eq!(status, 404);
+    assert_eq!(id["code"], "show-not-found");
+    assert_eq!(id["message"], "Acara tidak ditemukan");
+    let (_, en) = status_and_body(get(Some("en-GB,en;q=0.9")).await.unwrap()).await;
+    assert_eq!(en["code"], "show-not-found");
+    assert_eq!(en["message"], "show not found");
+    let (_, id2) = status_and_body(get(Some("id-ID,en;q=0.5")).await.unwrap()).await;
+    assert_eq!(id2["message"], "Acara tidak ditemukan");
+}

@@ -1,0 +1,219 @@
+//! One story through the `Db` trait, run on SQLite and on PostgreSQL, so the two cannot drift.
+
+use chrono::{Duration, TimeZone as _, Utc};
+use siaran::{
+    db::{AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Role, new_row_id},
+    domain::{DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
+    media::{AudioInfo, MediaInfo, Tags},
+    storage::ObjectKey,
+};
+
+use crate::helpers::{create_token, fresh_postgres_db};
+
+fn media_info() -> MediaInfo {
+    MediaInfo {
+        container: "mp3".into(),
+        mime_type: "audio/mpeg".into(),
+        extension: "mp3".into(),
+        duration_ms: 3_600_000,
+        size_bytes: 28_800_417,
+        sha256: "ab".repeat(32),
+        bit_rate: Some(64_000),
+        audio: Some(AudioInfo {
+            codec: "mp3".into(),
+            sample_rate: Some(44_100),
+            channels: Some(1),
+        }),
+        video: None,
+        tags: Tags {
+            title: Some("Judul ✓".into()),
+            ..Tags::default()
+        },
+        artwork: None,
+        warnings: vec![],
+    }
+}
+
+async fn story(db: &dyn Db) {
+    db.ping().await.unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+
+    // Tokens: found by hash only.
+    let secret = create_token(db, Role::Editor).await;
+    let hash = siaran::http::auth::hash(&secret);
+    assert_eq!(db.token_by_hash(&hash).await.unwrap().role, Role::Editor);
+    assert!(matches!(
+        db.token_by_hash("nope").await,
+        Err(DbError::NotFound)
+    ));
+
+    // Shows: unique slugs, round trip of every field.
+    let show = Show {
+        id: ShowId::new(),
+        slug: Slug::parse("kaltim").unwrap(),
+        title: "Siaran \"Kaltim\" & <Pers>".into(),
+        description: "Keterangan".into(),
+        language: Lang::parse("id").unwrap(),
+        author: "Diskominfo".into(),
+        email: "ppid@kaltimprov.go.id".into(),
+        category: "News > Politics".into(),
+        explicit: true,
+        podcast_guid: uuid::Uuid::new_v4(),
+        created_at: t0,
+        updated_at: t0,
+    };
+    db.create_show(&show).await.unwrap();
+    assert_eq!(db.show_by_slug(&show.slug).await.unwrap(), show);
+    assert_eq!(db.show(show.id).await.unwrap(), show);
+    let twin = Show {
+        id: ShowId::new(),
+        podcast_guid: uuid::Uuid::new_v4(),
+        ..show.clone()
+    };
+    assert!(matches!(
+        db.create_show(&twin).await,
+        Err(DbError::Conflict(_))
+    ));
+    assert_eq!(db.list_shows().await.unwrap(), vec![show.clone()]);
+
+    // Media.
+    let media = Media {
+        id: MediaId::new(),
+        storage_key: ObjectKey::for_media(uuid::Uuid::now_v7(), "mp3"),
+        filename: "Rapat 1.mp3".into(),
+        info: media_info(),
+        created_at: t0,
+    };
+    db.create_media(&media).await.unwrap();
+    assert_eq!(db.media(media.id).await.unwrap(), media);
+    assert!(matches!(
+        db.media(MediaId::new()).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Episodes: draft, published, scheduled; the feed query sees only what is due, newest first.
+    let episode = |slug: &str, publish_at| {
+        let id = EpisodeId::new();
+        Episode {
+            id,
+            show_id: show.id,
+            slug: Slug::parse(slug).unwrap(),
+            guid: id.to_string(),
+            title: slug.to_uppercase(),
+            description: String::new(),
+            media_id: media.id,
+            publish_at,
+            created_at: t0,
+            updated_at: t0,
+        }
+    };
+    let draft = episode("draft", None);
+    let old = episode("old", Some(t0));
+    let new = episode("new", Some(t0 + Duration::days(1)));
+    let later = episode("later", Some(t0 + Duration::days(30)));
+    for e in [&draft, &old, &new, &later] {
+        db.create_episode(e).await.unwrap();
+    }
+    assert_eq!(db.episode(old.id).await.unwrap(), old);
+    assert!(db.episode_slug_taken(show.id, &old.slug).await.unwrap());
+    assert!(
+        !db.episode_slug_taken(show.id, &Slug::parse("x").unwrap())
+            .await
+            .unwrap()
+    );
+    let dup = episode("old", None);
+    assert!(matches!(
+        db.create_episode(&dup).await,
+        Err(DbError::Conflict(_))
+    ));
+    let orphan = Episode {
+        media_id: MediaId::new(),
+        ..episode("orphan", None)
+    };
+    assert!(
+        db.create_episode(&orphan).await.is_err(),
+        "foreign keys are enforced"
+    );
+
+    let now = t0 + Duration::days(2);
+    let feed = db.published_episodes(show.id, now).await.unwrap();
+    let slugs: Vec<_> = feed.iter().map(|(e, _)| e.slug.as_str()).collect();
+    assert_eq!(slugs, ["new", "old"]);
+    assert_eq!(feed[0].1, media);
+
+    let published = db.set_publish_at(draft.id, Some(now), now).await.unwrap();
+    assert_eq!(published.publish_at, Some(now));
+    assert_eq!(published.updated_at, now);
+    let slugs: Vec<_> = db
+        .published_episodes(show.id, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e.slug.to_string())
+        .collect();
+    assert_eq!(slugs, ["draft", "new", "old"]);
+    let slugs_later = db
+        .published_episodes(show.id, t0 + Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(slugs_later.len(), 4);
+
+    // Documents and links, ordered by moment, unplaced last.
+    let doc = |title: &str| Document {
+        id: DocumentId::new(),
+        title: title.into(),
+        number: Some("UU No. 14 Tahun 2008".into()),
+        kind: DocumentKind::UndangUndang,
+        issuer: None,
+        issued_on: chrono::NaiveDate::from_ymd_opt(2008, 4, 30),
+        url: None,
+        created_at: t0,
+        updated_at: t0,
+    };
+    let (a, b) = (doc("A"), doc("B"));
+    db.create_document(&a).await.unwrap();
+    db.create_document(&b).await.unwrap();
+    assert_eq!(db.document(a.id).await.unwrap(), a);
+    for (d, at) in [(&a, None), (&b, Some(95_000)), (&a, Some(10_000))] {
+        db.link_document(&DocumentLink {
+            id: new_row_id(),
+            episode_id: old.id,
+            document_id: d.id,
+            at_ms: at,
+            note: at.map(|_| "pasal 7".to_owned()),
+            created_at: t0,
+        })
+        .await
+        .unwrap();
+    }
+    let linked = db.episode_documents(old.id).await.unwrap();
+    let order: Vec<_> = linked
+        .iter()
+        .map(|l| (l.document.title.as_str(), l.at_ms))
+        .collect();
+    assert_eq!(
+        order,
+        [("A", Some(10_000)), ("B", Some(95_000)), ("A", None)]
+    );
+    assert!(db.episode_documents(new.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn db_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = AnyDb::connect(&format!("sqlite://{}", dir.path().join("c.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    // Migrations are idempotent.
+    db.migrate().await.unwrap();
+    story(&db).await;
+}
+
+#[tokio::test]
+async fn db_story_on_postgres() {
+    let db = AnyDb::connect(&fresh_postgres_db().await).await.unwrap();
+    db.migrate().await.unwrap();
+    db.migrate().await.unwrap();
+    story(&db).await;
+}

@@ -1,0 +1,269 @@
+//! `TestApp::spawn(backend)`: the real service on a real port, on SQLite + filesystem or on
+//! PostgreSQL + an S3 protocol server, with its own database, bucket and folders.
+
+use std::{path::PathBuf, sync::Arc};
+
+use chrono::Utc;
+use siaran::{
+    app::{App, AppState, serve},
+    config::Settings,
+    db::{AnyDb, ApiToken, Db, Role, new_row_id},
+    domain::Urls,
+    http::auth,
+    storage::{ObjectStore, fs::FsStore, s3::S3Store},
+};
+use sqlx::{Connection as _, Executor as _, PgConnection};
+use tempfile::TempDir;
+
+use crate::s3server::TestS3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    SqliteFs,
+    PostgresS3,
+}
+
+/// The PostgreSQL server the suite runs against. `scripts/test` starts one and sets this; the
+/// suite fails rather than silently skipping PostgreSQL.
+pub fn postgres_admin_url() -> String {
+    std::env::var("SIARAN_TEST_POSTGRES_URL").expect(
+        "SIARAN_TEST_POSTGRES_URL is not set: run the suite with scripts/test, which starts PostgreSQL",
+    )
+}
+
+/// A fresh, uniquely named PostgreSQL database; returns its URL.
+pub async fn fresh_postgres_db() -> String {
+    let admin = postgres_admin_url();
+    let name = format!("siaran_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = PgConnection::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create test database");
+    let _ = conn.close().await;
+    with_database(&admin, &name)
+}
+
+/// Replaces the database name in a PostgreSQL URL (`postgres://u@h/OLD?q` -> `.../NEW?q`).
+fn with_database(url: &str, name: &str) -> String {
+    let mut u = url::Url::parse(url).expect("postgres URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+pub async fn fresh_sqlite_db(dir: &TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("siaran.db").display())
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    pub admin_token: String,
+    pub editor_token: String,
+    /// Holds the database file, media folder and spool until the test ends.
+    _dir: TempDir,
+    pub s3: Option<TestS3>,
+    pub bucket: String,
+    pub media_root: PathBuf,
+    pub spool_dir: PathBuf,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with a chance to change the settings first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let media_root = dir.path().join("media");
+        let spool_dir = dir.path().join("spool");
+        let bucket = "siaran-test".to_owned();
+        let (db_url, store, s3): (String, Arc<dyn ObjectStore>, Option<TestS3>) = match backend {
+            Backend::SqliteFs => (
+                fresh_sqlite_db(&dir).await,
+                Arc::new(FsStore::open(media_root.clone()).await.expect("fs store")),
+                None,
+            ),
+            Backend::PostgresS3 => {
+                let s3 = TestS3::start().await;
+                s3.create_bucket(&bucket).await;
+                let store = S3Store::new(s3.client(), bucket.clone(), "briefings");
+                (fresh_postgres_db().await, Arc::new(store), Some(s3))
+            }
+        };
+        let mut settings = Settings::new(&db_url, "file://unused").expect("settings");
+        settings.public_url = base.parse().expect("public url");
+        settings.spool_dir = Some(spool_dir.clone());
+        configure(&mut settings);
+        let db = AnyDb::connect(&db_url).await.expect("connect db");
+        db.migrate().await.expect("migrate");
+        store.check().await.expect("store answers");
+        let urls = Urls::new(settings.public_url.clone());
+        let state = AppState(Arc::new(App {
+            settings,
+            db: Arc::new(db),
+            store,
+            urls,
+        }));
+        let admin_token = create_token(state.db.as_ref(), Role::Admin).await;
+        let editor_token = create_token(state.db.as_ref(), Role::Editor).await;
+        tokio::spawn(serve(listener, state.clone(), std::future::pending()));
+        TestApp {
+            base,
+            state,
+            http: reqwest::Client::new(),
+            admin_token,
+            editor_token,
+            _dir: dir,
+            s3,
+            bucket,
+            media_root,
+            spool_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn create_show(&self, slug: &str) -> serde_json::Value {
+        let res = self
+            .post_json(
+                "/api/v1/shows",
+                Some(&self.admin_token),
+                &serde_json::json!({
+                    "slug": slug,
+                    "title": format!("Siaran Pers {slug}"),
+                    "description": "Penjelasan kebijakan daerah",
+                    "language": "id",
+                    "author": "Diskominfo Kaltim",
+                    "email": "ppid@kaltimprov.go.id",
+                    "category": "Government",
+                    "explicit": false
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "create show");
+        res.json().await.expect("show json")
+    }
+
+    pub async fn upload(&self, filename: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/v1/media?filename={filename}")))
+            .bearer_auth(&self.editor_token)
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    pub async fn upload_ok(&self, sample: &str) -> serde_json::Value {
+        let res = self.upload(sample, sample_bytes(sample)).await;
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.expect("media json");
+        assert_eq!(status, 201, "upload {sample}: {body}");
+        body
+    }
+
+    /// Every object in the store, as paths or keys.
+    pub async fn stored_objects(&self) -> Vec<String> {
+        match &self.s3 {
+            None => files_under(&self.media_root),
+            Some(s3) => {
+                let out = s3
+                    .client()
+                    .list_objects_v2()
+                    .bucket(&self.bucket)
+                    .send()
+                    .await
+                    .expect("list objects");
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned))
+                    .collect()
+            }
+        }
+    }
+
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let db = AnyDb::connect(&self.db_url()).await.expect("connect");
+        let row: (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.pool())
+                .await
+                .expect("count");
+        row.0
+    }
+
+    pub fn db_url(&self) -> String {
+        self.state.settings.database_url.expose().to_owned()
+    }
+}
+
+pub fn files_under(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+pub async fn create_token(db: &dyn Db, role: Role) -> String {
+    let (secret, token_hash) = auth::generate();
+    db.create_token(&ApiToken {
+        id: new_row_id(),
+        name: format!("test-{}", role.as_str()),
+        role,
+        token_hash,
+        created_at: Utc::now(),
+    })
+    .await
+    .expect("create token");
+    secret
+}
+
+pub fn sample_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("media")
+        .join(name)
+}
+
+pub fn sample_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(sample_path(name)).expect("sample media")
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,33 @@
+//! The integration suite: one binary, the real service on a real port, each test on its own
+//! database, bucket and folders. Every scenario that touches storage or the database runs on
+//! both SQLite + filesystem and PostgreSQL + an S3 protocol server.
+
+mod helpers;
+mod s3server;
+
+mod auth_and_validation;
+mod db_conformance;
+mod delivery;
+mod feed;
+mod flow;
+mod media_errors;
+mod startup;
+mod storage;
+
+/// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_fs() {
+                super::$name($crate::helpers::Backend::SqliteFs).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_s3() {
+                super::$name($crate::helpers::Backend::PostgresS3).await;
+            }
+        }
+    };
+}

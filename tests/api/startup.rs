@@ -1,0 +1,315 @@
+//! The `siaran` binary itself: configuration from the environment, start-up errors before the
+//! port is bound, `token create`, `probe`, the demo show, graceful shutdown on SIGTERM.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{fresh_postgres_db, sample_bytes, sample_path},
+    s3server::TestS3,
+};
+
+fn siaran() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_siaran"));
+    // Nothing from the developer's environment leaks into these runs.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SIARAN_") || k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn stderr_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).trim().to_owned()
+}
+
+/// Runs `siaran serve` and waits until `/healthz` answers.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(mut cmd: Command) -> Server {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = cmd
+            .arg("serve")
+            .env("SIARAN_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SIARAN_PUBLIC_URL", &base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start siaran serve");
+        let server = Server { child, base };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(res) = reqwest::get(format!("{}/healthz", server.base)).await
+                && res.status() == 200
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "siaran serve did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, then the exit status (graceful shutdown exits 0).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        self.child.wait().unwrap()
+    }
+}
+
+fn create_token(db_url: &str, role: &str) -> String {
+    let out = siaran()
+        .args(["token", "create", "--name", "ci", "--role", role])
+        .env("SIARAN_DATABASE_URL", db_url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "token create: {}", stderr_line(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "only the token on stdout: {stdout:?}");
+    lines[0].to_owned()
+}
+
+async fn publish_flow(server: &Server, token: &str) {
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("{}/api/v1/shows", server.base))
+        .bearer_auth(token)
+        .json(&json!({"slug": "cli", "title": "CLI", "email": "a@b.go.id"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let bytes = sample_bytes("sample.flac");
+    let res = http
+        .post(format!("{}/api/v1/media?filename=rapat.flac", server.base))
+        .bearer_auth(token)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let media: Value = res.json().await.unwrap();
+    let res = http
+        .post(format!("{}/api/v1/shows/cli/episodes", server.base))
+        .bearer_auth(token)
+        .json(&json!({"title": "Rapat", "media_id": media["id"], "publish_at": "2026-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let feed = http
+        .get(format!("{}/feeds/cli.xml", server.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let channel = rss::Channel::read_from(&feed[..]).unwrap();
+    let url = channel.items()[0].enclosure().unwrap().url().to_owned();
+    assert!(url.starts_with(&server.base));
+    let got = http.get(&url).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(got.as_ref(), bytes.as_slice());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_sqlite_and_files_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("nested/siaran.db").display());
+    let token = create_token(&db_url, "admin");
+    assert!(token.starts_with("siaran_"));
+    let mut cmd = siaran();
+    cmd.env("SIARAN_DATABASE_URL", &db_url).env(
+        "SIARAN_STORAGE_URL",
+        format!("file://{}", dir.path().join("objects").display()),
+    );
+    let server = Server::start(cmd).await;
+    publish_flow(&server, &token).await;
+    let status = server.terminate();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_postgres_and_s3_from_the_environment() {
+    let s3 = TestS3::start().await;
+    s3.create_bucket("briefings").await;
+    let db_url = fresh_postgres_db().await;
+    let token = create_token(&db_url, "admin");
+    let mut cmd = siaran();
+    cmd.env("SIARAN_DATABASE_URL", &db_url)
+        .env("SIARAN_STORAGE_URL", "s3://briefings/siaran")
+        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &s3.endpoint);
+    let server = Server::start(cmd).await;
+    publish_flow(&server, &token).await;
+    let listed = s3
+        .client()
+        .list_objects_v2()
+        .bucket("briefings")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 1);
+    assert!(
+        keys[0].starts_with("siaran/media/") && keys[0].ends_with(".flac"),
+        "{keys:?}"
+    );
+    assert!(server.terminate().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_stops_before_the_port_is_bound() {
+    let s3 = TestS3::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("x.db").display());
+    let files = format!("file://{}", dir.path().join("objects").display());
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (
+            vec![("SIARAN_DATABASE_URL", "mysql://localhost/x".into())],
+            "unsupported database URL scheme",
+        ),
+        (
+            vec![
+                ("SIARAN_DATABASE_URL", sqlite.clone()),
+                ("SIARAN_STORAGE_URL", "ftp://x/y".into()),
+            ],
+            "unsupported storage URL scheme",
+        ),
+        (
+            vec![
+                (
+                    "SIARAN_DATABASE_URL",
+                    "postgres://siaran@127.0.0.1:1/none".into(),
+                ),
+                ("SIARAN_STORAGE_URL", files.clone()),
+            ],
+            "cannot connect to the database",
+        ),
+        (
+            vec![
+                ("SIARAN_DATABASE_URL", sqlite.clone()),
+                ("SIARAN_STORAGE_URL", "s3://no-such-bucket".into()),
+                ("AWS_ACCESS_KEY_ID", s3.access_key.clone()),
+                ("AWS_SECRET_ACCESS_KEY", s3.secret_key.clone()),
+                ("AWS_REGION", "us-east-1".into()),
+                ("AWS_ENDPOINT_URL", s3.endpoint.clone()),
+            ],
+            "no-such-bucket",
+        ),
+        (
+            vec![
+                ("SIARAN_DATABASE_URL", sqlite.clone()),
+                ("SIARAN_STORAGE_URL", files.clone()),
+                ("SIARAN_PUBLIC_URL", "not a url".into()),
+            ],
+            "SIARAN_PUBLIC_URL",
+        ),
+    ];
+    for (env, expected) in cases {
+        let port = free_port();
+        let mut cmd = siaran();
+        cmd.arg("serve")
+            .env("SIARAN_LISTEN", format!("127.0.0.1:{port}"));
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let err = stderr_line(&out);
+        assert!(!out.status.success(), "{env:?} must fail");
+        assert_eq!(err.lines().count(), 1, "one line on stderr: {err}");
+        assert!(err.contains(expected), "{expected:?} not in: {err}");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "port bound despite bad config"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_show_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = siaran();
+    cmd.current_dir(dir.path()).env("SIARAN_DEMO", "true").env(
+        "SIARAN_DATABASE_URL",
+        format!("sqlite://{}", dir.path().join("d.db").display()),
+    );
+    let server = Server::start(cmd).await;
+    let body = reqwest::get(format!("{}/feeds/demo.xml", server.base))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let channel = rss::Channel::read_from(&body[..]).unwrap();
+    assert_eq!(channel.items().len(), 1);
+    let enclosure = channel.items()[0].enclosure().unwrap();
+    let got = reqwest::get(enclosure.url())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), sample_bytes("briefing-demo.mp3").as_slice());
+    // The default storage folder is relative to the working directory.
+    assert!(dir.path().join("data/media").is_dir());
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn probe_prints_json_or_one_line_and_exit_2() {
+    let out = siaran()
+        .arg("probe")
+        .arg(sample_path("sample.flac"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_line(&out));
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["container"], "flac");
+    assert_eq!(info["mime_type"], "audio/flac");
+    assert_eq!(info["size_bytes"], sample_bytes("sample.flac").len());
+    assert_eq!(
+        info["sha256"],
+        crate::helpers::sha256_hex(&sample_bytes("sample.flac"))
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.mp3");
+    std::fs::write(&fake, "<html><body>not audio</body></html>").unwrap();
+    let out = siaran().arg("probe").arg(&fake).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr_line(&out).lines().count(), 1);
+    let out = siaran()
+        .arg("probe")
+        .arg(dir.path().join("missing.mp3"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
