@@ -115,7 +115,7 @@ impl AppError {
         match self {
             AppError::NotFound { what } => Msg::new(
                 format!("{} tidak ditemukan", what_id(what)),
-                format!("{what} not found"),
+                format!("{} not found", capitalized(what)),
             ),
             AppError::BadRequest { msg, .. }
             | AppError::Invalid { msg, .. }
@@ -150,6 +150,13 @@ impl AppError {
             }
         }
     }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn what_id(what: &str) -> &str {

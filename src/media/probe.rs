@@ -505,9 +505,15 @@ fn audio_info(track: &Track) -> Option<AudioInfo> {
     let Some(CodecParameters::Audio(params)) = &track.codec_params else {
         return None;
     };
+    // Opus always decodes at 48 kHz; the rate in its header is only the original input's.
+    let sample_rate = if params.codec == audio_codecs::CODEC_ID_OPUS {
+        Some(48_000)
+    } else {
+        params.sample_rate
+    };
     Some(AudioInfo {
         codec: audio_codec_name(params.codec).into(),
-        sample_rate: params.sample_rate,
+        sample_rate,
         channels: params
             .channels
             .as_ref()

@@ -179,7 +179,7 @@ async fn error_messages_follow_accept_language() {
     assert_eq!(id["message"], "Acara tidak ditemukan");
     let (_, en) = status_and_body(get(Some("en-GB,en;q=0.9")).await.unwrap()).await;
     assert_eq!(en["code"], "show-not-found");
-    assert_eq!(en["message"], "show not found");
+    assert_eq!(en["message"], "Show not found");
     let (_, id2) = status_and_body(get(Some("id-ID,en;q=0.5")).await.unwrap()).await;
     assert_eq!(id2["message"], "Acara tidak ditemukan");
 }
