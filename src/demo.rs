@@ -36,7 +36,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     }
     let now = Utc::now();
     let show = validate(
-        NewShow {
+        &NewShow {
             slug: DEMO_SLUG.into(),
             title: "Siaran Demo: Keterbukaan Informasi Publik".into(),
             description: "Contoh acara Siaran: penjelasan pejabat daerah tentang kewajiban \

@@ -95,7 +95,7 @@ impl ShowView {
 }
 
 /// Checks a new show's fields; every problem names its field in both languages.
-pub fn validate(input: NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show, AppError> {
+pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show, AppError> {
     let slug = Slug::parse(input.slug.trim()).map_err(|_| {
         AppError::invalid(
             "invalid-slug",
@@ -171,7 +171,7 @@ async fn create(
     _admin: Admin,
     Json(input): Json<NewShow>,
 ) -> Result<impl IntoResponse, AppError> {
-    let show = validate(input, &state.urls, Utc::now())?;
+    let show = validate(&input, &state.urls, Utc::now())?;
     state.db.create_show(&show).await.map_err(|e| match e {
         DbError::Conflict(_) => AppError::Conflict {
             code: "show-slug-taken",

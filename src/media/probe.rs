@@ -158,10 +158,9 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
     }
 
     let duration_ms = if container == Container::Mp3 {
-        let track = audio_track
-            .as_ref()
-            .expect("an MPEG audio reader has one audio track");
-        mpeg_duration_ms(track, &scan, sniffed.mpeg_counted_by_encoder, &mut warnings)
+        audio_track.as_ref().map_or(0, |track| {
+            mpeg_duration_ms(track, &scan, sniffed.mpeg_counted_by_encoder, &mut warnings)
+        })
     } else if must_scan {
         let scanned = scan.end_ms(&tracks);
         // ADTS has no header duration; symphonia's figure is its own guess from the first frames.
@@ -405,10 +404,10 @@ fn scan_packets(reader: &mut dyn FormatReader, tracks: &[Track], limit: u64) -> 
         scan.packets += 1;
         let mut dur = packet.dur;
         // Matroska gives Opus packets no duration; the packet's TOC byte states it.
-        if dur.is_zero() {
-            if let Some(time_base) = opus_tracks.get(&packet.track_id) {
-                dur = opus_packet_duration(&packet.data, *time_base).unwrap_or(dur);
-            }
+        if dur.is_zero()
+            && let Some(time_base) = opus_tracks.get(&packet.track_id)
+        {
+            dur = opus_packet_duration(&packet.data, *time_base).unwrap_or(dur);
         }
         let track = scan.tracks.entry(packet.track_id).or_default();
         track.packets += 1;

@@ -174,3 +174,60 @@ async fn byte_ranges_and_validators(backend: Backend) {
     }
 }
 on_both_backends!(byte_ranges_and_validators);
+
+/// ffprobe and ffmpeg, real media clients, read and seek over HTTP: the MP4 has its `moov` box at
+/// the end, so ffprobe must jump there with a range request; ffmpeg seeks 150 s into the MP3.
+async fn ffmpeg_reads_and_seeks_over_http(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mp4 = app.upload_ok("sample.mp4").await;
+    let mp3 = app.upload_ok("briefing-demo.mp3").await;
+    let run = |program: &str, args: Vec<String>| {
+        let out = std::process::Command::new(program)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} (scripts/test installs ffmpeg): {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let (mp4_url, mp3_url) = (
+        mp4["url"].as_str().unwrap().to_owned(),
+        mp3["url"].as_str().unwrap().to_owned(),
+    );
+    let duration = tokio::task::spawn_blocking(move || {
+        run(
+            "ffprobe",
+            [
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "csv=p=0",
+                &mp4_url,
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+    })
+    .await
+    .unwrap();
+    let seconds: f64 = duration.parse().unwrap();
+    assert!((seconds - 4.0).abs() < 0.1, "ffprobe duration {seconds}");
+    tokio::task::spawn_blocking(move || {
+        run(
+            "ffmpeg",
+            [
+                "-v", "error", "-ss", "150", "-i", &mp3_url, "-t", "2", "-f", "null", "-",
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+    })
+    .await
+    .unwrap();
+}
+on_both_backends!(ffmpeg_reads_and_seeks_over_http);

@@ -119,7 +119,15 @@ async fn podcast_parsers_read_the_feed() {
     assert_eq!(res.status(), 201);
     let episode: serde_json::Value = res.json().await.unwrap();
     let feed_url = app.url("/feeds/parser.xml");
-    let xml = app.http.get(&feed_url).send().await.unwrap().bytes().await.unwrap();
+    let xml = app
+        .http
+        .get(&feed_url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("feed.xml");
     std::fs::write(&path, &xml).unwrap();

@@ -15,7 +15,7 @@ use siaran::{
 use sqlx::{Connection as _, Executor as _, PgConnection};
 use tempfile::TempDir;
 
-use crate::s3server::TestS3;
+use crate::s3server::S3Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -64,7 +64,7 @@ pub struct TestApp {
     pub editor_token: String,
     /// Holds the database file, media folder and spool until the test ends.
     _dir: TempDir,
-    pub s3: Option<TestS3>,
+    pub s3: Option<S3Target>,
     pub bucket: String,
     pub media_root: PathBuf,
     pub spool_dir: PathBuf,
@@ -84,18 +84,18 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let media_root = dir.path().join("media");
         let spool_dir = dir.path().join("spool");
-        let bucket = "siaran-test".to_owned();
-        let (db_url, store, s3): (String, Arc<dyn ObjectStore>, Option<TestS3>) = match backend {
+        let (db_url, store, s3, bucket): (String, Arc<dyn ObjectStore>, _, _) = match backend {
             Backend::SqliteFs => (
                 fresh_sqlite_db(&dir).await,
                 Arc::new(FsStore::open(media_root.clone()).await.expect("fs store")),
                 None,
+                String::new(),
             ),
             Backend::PostgresS3 => {
-                let s3 = TestS3::start().await;
-                s3.create_bucket(&bucket).await;
+                let s3 = S3Target::new().await;
+                let bucket = s3.fresh_bucket().await;
                 let store = S3Store::new(s3.client(), bucket.clone(), "briefings");
-                (fresh_postgres_db().await, Arc::new(store), Some(s3))
+                (fresh_postgres_db().await, Arc::new(store), Some(s3), bucket)
             }
         };
         let mut settings = Settings::new(&db_url, "file://unused").expect("settings");

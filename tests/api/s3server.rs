@@ -121,3 +121,75 @@ impl Drop for TestS3 {
         self.server.abort();
     }
 }
+
+/// The S3 server a scenario runs against: the in-process one, or the external server named by
+/// `SIARAN_TEST_S3_ENDPOINT` (with `SIARAN_TEST_S3_ACCESS_KEY`, `SIARAN_TEST_S3_SECRET_KEY`,
+/// `SIARAN_TEST_S3_REGION`), which `scripts/test` sets to run the suite against Garage too.
+pub struct S3Target {
+    pub endpoint: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub region: String,
+    _local: Option<TestS3>,
+}
+
+impl S3Target {
+    pub async fn new() -> S3Target {
+        if let Ok(endpoint) = std::env::var("SIARAN_TEST_S3_ENDPOINT") {
+            let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set"));
+            return S3Target {
+                endpoint,
+                access_key: var("SIARAN_TEST_S3_ACCESS_KEY"),
+                secret_key: var("SIARAN_TEST_S3_SECRET_KEY"),
+                region: std::env::var("SIARAN_TEST_S3_REGION")
+                    .unwrap_or_else(|_| "us-east-1".into()),
+                _local: None,
+            };
+        }
+        let local = TestS3::start().await;
+        S3Target {
+            endpoint: local.endpoint.clone(),
+            access_key: local.access_key.clone(),
+            secret_key: local.secret_key.clone(),
+            region: "us-east-1".into(),
+            _local: Some(local),
+        }
+    }
+
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(
+                &self.access_key,
+                &self.secret_key,
+                None,
+                None,
+                "siaran-tests",
+            ))
+            .region(Region::new(self.region.clone()))
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Creates a bucket with a name no other test uses, and returns the name.
+    pub async fn fresh_bucket(&self) -> String {
+        let name = format!(
+            "siaran-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..16]
+        );
+        self.client()
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "create bucket {name}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(e)
+                )
+            });
+        name
+    }
+}

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{fresh_postgres_db, sample_bytes, sample_path},
-    s3server::TestS3,
+    s3server::{S3Target, TestS3},
 };
 
 fn siaran() -> Command {
@@ -153,23 +153,23 @@ async fn serve_on_sqlite_and_files_from_the_environment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_on_postgres_and_s3_from_the_environment() {
-    let s3 = TestS3::start().await;
-    s3.create_bucket("briefings").await;
+    let s3 = S3Target::new().await;
+    let bucket = s3.fresh_bucket().await;
     let db_url = fresh_postgres_db().await;
     let token = create_token(&db_url, "admin");
     let mut cmd = siaran();
     cmd.env("SIARAN_DATABASE_URL", &db_url)
-        .env("SIARAN_STORAGE_URL", "s3://briefings/siaran")
+        .env("SIARAN_STORAGE_URL", format!("s3://{bucket}/siaran"))
         .env("AWS_ACCESS_KEY_ID", &s3.access_key)
         .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
-        .env("AWS_REGION", "us-east-1")
+        .env("AWS_REGION", &s3.region)
         .env("AWS_ENDPOINT_URL", &s3.endpoint);
     let server = Server::start(cmd).await;
     publish_flow(&server, &token).await;
     let listed = s3
         .client()
         .list_objects_v2()
-        .bucket("briefings")
+        .bucket(&bucket)
         .send()
         .await
         .unwrap();

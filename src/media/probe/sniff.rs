@@ -15,7 +15,7 @@ use super::ProbeError;
 /// (after a SeekHead and its reserved Void) and two MPEG frames after junk are inside it.
 const HEAD_LEN: usize = 64 * 1024;
 
-/// How far into the head an MPEG or ADTS stream may start when there is no ID3 tag before it.
+/// How far into the head (after any ID3 tag) an MPEG or ADTS stream may start.
 const MAX_SYNC_SEARCH: usize = 4096;
 
 /// ID3v2 tags that may be stacked before the audio (some taggers prepend a second one).
@@ -95,10 +95,9 @@ pub(super) fn sniff(file: &mut File, file_len: u64) -> Result<Sniffed, ProbeErro
         });
     }
 
-    // A stream that starts right after an ID3 tag starts at 0; without a tag, tolerate some leading
-    // junk (zero padding, a stray byte) as players do.
-    let search = if has_id3 { 1 } else { MAX_SYNC_SEARCH };
-    for pos in 0..search.min(head.len()) {
+    // Tolerate some leading junk (zero padding a tagger left outside its tag, a stray byte) as
+    // players do; two consecutive frame headers make a false match in noise very unlikely.
+    for pos in 0..MAX_SYNC_SEARCH.min(head.len()) {
         if frame_pair_at(&head, pos, at_eof, mpeg_header) {
             return Ok(Sniffed {
                 kind: Kind::Mpeg,
@@ -284,10 +283,10 @@ fn has_encoder_frame_count(frame: &[u8]) -> bool {
         (false, false) => 17,
     };
     let xing = 4 + side_info;
-    if let Some(tag) = frame.get(xing..xing + 8) {
-        if &tag[..4] == b"Xing" || &tag[..4] == b"Info" {
-            return tag[7] & 1 != 0; // the "frames" field is present
-        }
+    if let Some(tag) = frame.get(xing..xing + 8)
+        && (&tag[..4] == b"Xing" || &tag[..4] == b"Info")
+    {
+        return tag[7] & 1 != 0; // the "frames" field is present
     }
     frame.get(36..40) == Some(b"VBRI")
 }

@@ -346,19 +346,3 @@ fn every_prefix_of_a_sample_probes_without_panicking() {
         drop(dir);
     }
 }
-
-#[test]
-fn zz_dump() {
-    let Ok(paths) = std::env::var("PROBE_DUMP") else {
-        return;
-    };
-    for p in paths.split_whitespace() {
-        let t = std::time::Instant::now();
-        let r = probe_file(Path::new(p));
-        let el = t.elapsed();
-        match r {
-            Ok(i) => println!("{p} ({el:?}): {}", serde_json::to_string(&i).unwrap()),
-            Err(e) => println!("{p} ({el:?}): ERR {:?} / {e}", e.code()),
-        }
-    }
-}
