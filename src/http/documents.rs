@@ -8,9 +8,9 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{Json, auth::Editor, or_not_found, parse_id};
+use super::{Json, auth::Editor, or_not_found, parse_id, require_title};
 use crate::{
     app::AppState,
     db::{Document, DocumentKind},
@@ -40,48 +40,12 @@ pub struct NewDocument {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct DocumentView {
-    pub id: DocumentId,
-    pub title: String,
-    pub number: Option<String>,
-    pub kind: DocumentKind,
-    pub issuer: Option<String>,
-    pub issued_on: Option<NaiveDate>,
-    pub url: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl DocumentView {
-    pub fn new(d: Document) -> Self {
-        DocumentView {
-            id: d.id,
-            title: d.title,
-            number: d.number,
-            kind: d.kind,
-            issuer: d.issuer,
-            issued_on: d.issued_on,
-            url: d.url,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
-}
-
 fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 pub fn validate(input: NewDocument, now: DateTime<Utc>) -> Result<Document, AppError> {
-    let title = input.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(AppError::invalid(
-            "invalid-title",
-            "title tidak boleh kosong",
-            "title must not be empty",
-        ));
-    }
+    let title = require_title(&input.title)?;
     let kind = match non_empty(input.kind) {
         None => DocumentKind::Other,
         Some(k) => DocumentKind::parse(&k).ok_or_else(|| {
@@ -139,7 +103,7 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(DocumentView::new(document)),
+        Json(document),
     ))
 }
 
@@ -147,12 +111,12 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<DocumentView>, AppError> {
+) -> Result<Json<Document>, AppError> {
     let id: DocumentId = parse_id("document", &id)?;
     let document = state
         .db
         .document(id)
         .await
         .map_err(or_not_found("document"))?;
-    Ok(Json(DocumentView::new(document)))
+    Ok(Json(document))
 }

@@ -10,7 +10,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, documents::DocumentView, or_not_found, parse_id};
+use super::{Json, auth::Editor, or_not_found, parse_id, require_title};
 use crate::{
     app::{App, AppState},
     db::{DbError, DocumentLink, LinkedDocument, new_row_id},
@@ -58,27 +58,9 @@ pub struct EpisodeView {
     pub sha256: String,
     pub url: String,
     pub feed_url: String,
-    pub documents: Vec<LinkedDocumentView>,
+    pub documents: Vec<LinkedDocument>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct LinkedDocumentView {
-    #[serde(flatten)]
-    pub document: DocumentView,
-    pub at_ms: Option<u64>,
-    pub note: Option<String>,
-}
-
-impl LinkedDocumentView {
-    fn new(linked: LinkedDocument) -> Self {
-        LinkedDocumentView {
-            document: DocumentView::new(linked.document),
-            at_ms: linked.at_ms,
-            note: linked.note,
-        }
-    }
 }
 
 async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<EpisodeView, AppError> {
@@ -97,7 +79,7 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
         sha256: media.info.sha256,
         url: app.urls.episode_page(&show.slug, &episode.slug),
         feed_url: app.urls.feed(&show.slug),
-        documents: documents.into_iter().map(LinkedDocumentView::new).collect(),
+        documents,
         id: episode.id,
         show_slug: show.slug,
         slug: episode.slug,
@@ -140,14 +122,7 @@ async fn create(
         .show_by_slug(&show_slug)
         .await
         .map_err(or_not_found("show"))?;
-    let title = input.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(AppError::invalid(
-            "invalid-title",
-            "title tidak boleh kosong",
-            "title must not be empty",
-        ));
-    }
+    let title = require_title(&input.title)?;
     let unknown_media = || {
         AppError::invalid(
             "unknown-media",
@@ -225,18 +200,18 @@ fn slug_taken(slug: &Slug) -> AppError {
     }
 }
 
+async fn load(app: &App, raw_id: &str) -> Result<Episode, AppError> {
+    let id: EpisodeId = parse_id("episode", raw_id)?;
+    app.db.episode(id).await.map_err(or_not_found("episode"))
+}
+
 #[tracing::instrument(skip_all, fields(%id))]
 async fn read(
     State(state): State<AppState>,
     editor: Option<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
-    let id: EpisodeId = parse_id("episode", &id)?;
-    let episode = state
-        .db
-        .episode(id)
-        .await
-        .map_err(or_not_found("episode"))?;
+    let episode = load(&state, &id).await?;
     // Drafts and scheduled episodes are not public until their time.
     if editor.is_none() && episode.status(Utc::now()) != EpisodeStatus::Published {
         return Err(AppError::NotFound { what: "episode" });
@@ -250,18 +225,13 @@ async fn publish(
     _editor: Editor,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
-    let id: EpisodeId = parse_id("episode", &id)?;
-    let episode = state
-        .db
-        .episode(id)
-        .await
-        .map_err(or_not_found("episode"))?;
+    let episode = load(&state, &id).await?;
     let now = Utc::now();
     // Publishing an already published episode keeps its date: its pubDate must not jump.
     let episode = if episode.status(now) == EpisodeStatus::Published {
         episode
     } else {
-        state.db.set_publish_at(id, Some(now), now).await?
+        state.db.set_publish_at(episode.id, Some(now), now).await?
     };
     tracing::info!(episode = %episode.id, "published");
     Ok(Json(view(&state, episode, None).await?))
@@ -283,12 +253,7 @@ async fn link_document(
     Path(id): Path<String>,
     Json(input): Json<NewLink>,
 ) -> Result<impl IntoResponse, AppError> {
-    let id: EpisodeId = parse_id("episode", &id)?;
-    let episode = state
-        .db
-        .episode(id)
-        .await
-        .map_err(or_not_found("episode"))?;
+    let episode = load(&state, &id).await?;
     let unknown_document = || {
         AppError::invalid(
             "unknown-document",
@@ -323,8 +288,8 @@ async fn link_document(
         created_at: Utc::now(),
     };
     state.db.link_document(&link).await?;
-    let view = LinkedDocumentView {
-        document: DocumentView::new(document),
+    let view = LinkedDocument {
+        document,
         at_ms: link.at_ms,
         note: link.note,
     };

@@ -82,3 +82,16 @@ pub fn or_not_found(what: &'static str) -> impl FnOnce(crate::db::DbError) -> Ap
 pub fn parse_id<T: std::str::FromStr>(what: &'static str, raw: &str) -> Result<T, AppError> {
     raw.parse().map_err(|_| AppError::NotFound { what })
 }
+
+/// A title with surrounding space removed; empty is refused.
+pub fn require_title(raw: &str) -> Result<String, AppError> {
+    let title = raw.trim();
+    if title.is_empty() {
+        return Err(AppError::invalid(
+            "invalid-title",
+            "title tidak boleh kosong",
+            "title must not be empty",
+        ));
+    }
+    Ok(title.to_owned())
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Json, auth::Admin, or_not_found};
+use super::{Json, auth::Admin, or_not_found, require_title};
 use crate::{
     app::AppState,
     db::DbError,
@@ -103,14 +103,7 @@ pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show
             "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
         )
     })?;
-    let title = input.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(AppError::invalid(
-            "invalid-title",
-            "title tidak boleh kosong",
-            "title must not be empty",
-        ));
-    }
+    let title = require_title(&input.title)?;
     let language = Lang::parse(input.language.trim()).map_err(|en| {
         AppError::invalid(
             "invalid-language",

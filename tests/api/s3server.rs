@@ -68,20 +68,12 @@ impl TestS3 {
 
     /// A client signed with this server's credentials, path-style as S3-compatible servers need.
     pub fn client(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .credentials_provider(Credentials::new(
-                &self.access_key,
-                &self.secret_key,
-                None,
-                None,
-                "siaran-tests",
-            ))
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        client_for(
+            &self.endpoint,
+            &self.access_key,
+            &self.secret_key,
+            "us-east-1",
+        )
     }
 
     pub async fn create_bucket(&self, name: &str) {
@@ -157,20 +149,12 @@ impl S3Target {
     }
 
     pub fn client(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .credentials_provider(Credentials::new(
-                &self.access_key,
-                &self.secret_key,
-                None,
-                None,
-                "siaran-tests",
-            ))
-            .region(Region::new(self.region.clone()))
-            .endpoint_url(&self.endpoint)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        client_for(
+            &self.endpoint,
+            &self.access_key,
+            &self.secret_key,
+            &self.region,
+        )
     }
 
     /// Creates a bucket with a name no other test uses, and returns the name.
@@ -192,4 +176,15 @@ impl S3Target {
             });
         name
     }
+}
+
+fn client_for(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .credentials_provider(Credentials::new(key, secret, None, None, "siaran-tests"))
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
