@@ -433,6 +433,21 @@ impl Db for AnyDb {
     }
 
     #[tracing::instrument(skip_all, fields(%show))]
+    async fn show_episodes(&self, show: ShowId) -> Result<Vec<Episode>, DbError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.show_id = $1 \
+             ORDER BY CASE WHEN e.publish_at IS NULL THEN 0 ELSE 1 END, e.publish_at DESC, \
+             e.created_at DESC, e.id DESC"
+        )))
+        .bind(show.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(episode_from)
+        .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(%show))]
     async fn published_episodes(
         &self,
         show: ShowId,

@@ -84,6 +84,9 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         publish_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Episode, DbError>;
+    /// Every episode of `show` (drafts and scheduled too), newest first by publication time,
+    /// drafts first.
+    async fn show_episodes(&self, show: ShowId) -> Result<Vec<Episode>, DbError>;
     /// The episodes of `show` whose publication time has come, newest first, with their media.
     async fn published_episodes(
         &self,

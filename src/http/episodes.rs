@@ -20,7 +20,7 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/shows/{slug}/episodes", post(create))
+        .route("/api/v1/shows/{slug}/episodes", get(list).post(create))
         .route("/api/v1/episodes/{id}", get(read))
         .route("/api/v1/episodes/{id}/publish", post(publish))
         .route("/api/v1/episodes/{id}/documents", post(link_document))
@@ -116,12 +116,7 @@ async fn create(
     Path(show_slug): Path<String>,
     Json(input): Json<NewEpisode>,
 ) -> Result<impl IntoResponse, AppError> {
-    let show_slug = Slug::parse(&show_slug).map_err(|_| AppError::NotFound { what: "show" })?;
-    let show = state
-        .db
-        .show_by_slug(&show_slug)
-        .await
-        .map_err(or_not_found("show"))?;
+    let show = load_show(&state, &show_slug).await?;
     let title = require_title(&input.title)?;
     let unknown_media = || {
         AppError::invalid(
@@ -198,6 +193,32 @@ fn slug_taken(slug: &Slug) -> AppError {
             format!("The slug '{slug}' is already used by another episode of this show"),
         ),
     }
+}
+
+/// A show's episodes: published ones for everyone, drafts and scheduled ones too with a token.
+#[tracing::instrument(skip_all, fields(show = %show_slug))]
+async fn list(
+    State(state): State<AppState>,
+    editor: Option<Editor>,
+    Path(show_slug): Path<String>,
+) -> Result<Json<Vec<EpisodeView>>, AppError> {
+    let show = load_show(&state, &show_slug).await?;
+    let now = Utc::now();
+    let mut views = Vec::new();
+    for episode in state.db.show_episodes(show.id).await? {
+        if editor.is_some() || episode.status(now) == EpisodeStatus::Published {
+            views.push(view(&state, episode, Some(show.clone())).await?);
+        }
+    }
+    Ok(Json(views))
+}
+
+async fn load_show(app: &App, raw_slug: &str) -> Result<Show, AppError> {
+    let slug = Slug::parse(raw_slug).map_err(|_| AppError::NotFound { what: "show" })?;
+    app.db
+        .show_by_slug(&slug)
+        .await
+        .map_err(or_not_found("show"))
 }
 
 async fn load(app: &App, raw_id: &str) -> Result<Episode, AppError> {

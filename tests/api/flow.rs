@@ -230,5 +230,41 @@ async fn drafts_are_not_public(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(editor.status(), 200);
+
+    // Listing: the public sees published episodes only, a token holder sees all.
+    let res = app
+        .post_json(
+            "/api/v1/shows/rahasia/episodes",
+            Some(&app.editor_token),
+            &json!({"title": "Terbit", "media_id": media["id"], "publish_at": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let list = |token: Option<String>| {
+        let mut req = app.http.get(app.url("/api/v1/shows/rahasia/episodes"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<Vec<Value>>()
+                .await
+                .unwrap()
+        }
+    };
+    let public: Vec<_> = list(None)
+        .await
+        .iter()
+        .map(|e| e["title"].clone())
+        .collect();
+    assert_eq!(public, ["Terbit"]);
+    let all: Vec<_> = list(Some(app.editor_token.clone()))
+        .await
+        .iter()
+        .map(|e| e["title"].clone())
+        .collect();
+    assert_eq!(all, ["Draf", "Terbit"]);
 }
 on_both_backends!(drafts_are_not_public);
