@@ -117,13 +117,15 @@ async fn upload_limit_answers_413(backend: Backend) {
         .http
         .post(app.url("/api/v1/media?filename=big.mp3"))
         .bearer_auth(&app.editor_token)
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            chunks,
-        )))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
         .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 413);
+        .await;
+    // The server answers 413 and closes the connection without reading the rest; a client
+    // still writing may see the reset before it reads the answer. Either way nothing is stored.
+    match res {
+        Ok(res) => assert_eq!(res.status(), 413),
+        Err(e) => assert!(e.is_request() || e.is_body(), "unexpected error: {e}"),
+    }
     assert_eq!(app.count_rows("media").await, 0);
     assert_eq!(app.stored_objects().await, Vec::<String>::new());
     assert_eq!(files_under(&app.spool_dir), Vec::<String>::new());
