@@ -131,3 +131,33 @@ async fn upload_limit_answers_413(backend: Backend) {
     assert_eq!(files_under(&app.spool_dir), Vec::<String>::new());
 }
 on_both_backends!(upload_limit_answers_413);
+
+/// A client whose link drops mid-upload leaves nothing behind: no row, no object, no spool file.
+async fn interrupted_upload_leaves_nothing(backend: Backend) {
+    use tokio::io::AsyncWriteExt as _;
+    let app = TestApp::spawn(backend).await;
+    let bytes = sample_bytes("briefing-demo.mp3");
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/media?filename=cut.mp3 HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+        app.editor_token,
+        bytes.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&bytes[..bytes.len() / 3]).await.unwrap();
+    socket.flush().await.unwrap();
+    // Let the server spool what it got, then drop the link.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(files_under(&app.spool_dir).len(), 1, "the upload is being spooled");
+    drop(socket);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !files_under(&app.spool_dir).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "spool file left behind");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.count_rows("media").await, 0);
+    assert_eq!(app.stored_objects().await, Vec::<String>::new());
+}
+on_both_backends!(interrupted_upload_leaves_nothing);
