@@ -107,9 +107,8 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(name)
             .content_type(content_type)
-            // Create-only. AWS, MinIO and s3s honour it (412 if the object exists); a server
-            // that ignores the header overwrites, which is no worse than not sending it, and
-            // keys are fresh UUIDs anyway.
+            // Create-only. AWS, MinIO and s3s honour it (412 if the object exists); for servers
+            // that ignore it, `put` has checked with a HEAD first.
             .if_none_match("*")
             .body(SdkByteStream::from(body))
             .send()
@@ -357,6 +356,14 @@ impl ObjectStore for S3Store {
         mut body: ByteStream,
     ) -> Result<u64, StoreError> {
         let name = self.object_name(key);
+        // `If-None-Match: *` below makes the write create-only where the server honours it;
+        // Garage 2.5 ignores it (measured: a second put overwrote), so ask first. The window
+        // between the two is harmless: keys are fresh UUIDs, this only guards against bugs.
+        match self.head(key).await {
+            Ok(_) => return Err(StoreError::AlreadyExists(key.to_string())),
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
         let mut buf = BytesMut::new();
         let ended = fill_part(&mut body, &mut buf).await?;
         // An object of exactly PART_SIZE goes as one part: telling it from a longer one would

@@ -117,7 +117,9 @@ async fn upload_limit_answers_413(backend: Backend) {
         .http
         .post(app.url("/api/v1/media?filename=big.mp3"))
         .bearer_auth(&app.editor_token)
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await;
     // The server answers 413 and closes the connection without reading the rest; a client
@@ -150,11 +152,18 @@ async fn interrupted_upload_leaves_nothing(backend: Backend) {
     socket.flush().await.unwrap();
     // Let the server spool what it got, then drop the link.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(files_under(&app.spool_dir).len(), 1, "the upload is being spooled");
+    assert_eq!(
+        files_under(&app.spool_dir).len(),
+        1,
+        "the upload is being spooled"
+    );
     drop(socket);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !files_under(&app.spool_dir).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "spool file left behind");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "spool file left behind"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(app.count_rows("media").await, 0);
