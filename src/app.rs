@@ -120,6 +120,34 @@ pub async fn serve(
         .await
 }
 
+/// How long in-flight requests may run on after SIGTERM. Media streams to a slow phone can
+/// last an hour; a deploy must not wait for them, and players resume with a range request.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Serves until Ctrl-C or SIGTERM, then drains in-flight requests for at most `drain`.
+pub async fn serve_until_signal(
+    listener: TcpListener,
+    state: AppState,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    let server = serve(listener, state, signal);
+    tokio::select! {
+        result = server => result,
+        () = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!(seconds = drain.as_secs(), "requests still running after the drain timeout; exiting");
+            Ok(())
+        }
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

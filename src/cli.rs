@@ -165,6 +165,6 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, public_url = %state.settings.public_url, "siaran listening");
-    app::serve(listener, state, app::shutdown_signal()).await?;
+    app::serve_until_signal(listener, state, app::DRAIN_TIMEOUT).await?;
     Ok(())
 }

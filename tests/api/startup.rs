@@ -151,6 +151,59 @@ async fn serve_on_sqlite_and_files_from_the_environment() {
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
 
+/// SIGTERM stops new connections but lets an upload in progress finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_an_upload_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let token = create_token(&db_url, "editor");
+    let mut cmd = siaran();
+    cmd.env("SIARAN_DATABASE_URL", &db_url).env(
+        "SIARAN_STORAGE_URL",
+        format!("file://{}", dir.path().join("objects").display()),
+    );
+    let server = Server::start(cmd).await;
+    let bytes = sample_bytes("briefing-demo.mp3");
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let upload = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/media?filename=late.mp3", server.base))
+            .bearer_auth(&token)
+            .body(reqwest::Body::wrap_stream(body))
+            .send(),
+    );
+    let half = bytes.len() / 2;
+    tx.send(Ok(bytes[..half].to_vec())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // New connections are refused while the upload goes on.
+    assert!(
+        reqwest::get(format!("{}/healthz", server.base))
+            .await
+            .is_err()
+    );
+    tx.send(Ok(bytes[half..].to_vec())).await.unwrap();
+    drop(tx);
+    let res = upload
+        .await
+        .unwrap()
+        .expect("the upload in flight completes");
+    assert_eq!(res.status(), 201);
+    let mut server = server;
+    assert!(server.child.wait().unwrap().success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_on_postgres_and_s3_from_the_environment() {
     let s3 = S3Target::new().await;
