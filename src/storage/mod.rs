@@ -77,7 +77,8 @@ pub enum StoreError {
     AlreadyExists(String),
     #[error("storage i/o: {0}")]
     Io(#[from] io::Error),
-    #[error("object store: {0}")]
+    /// The backend's own words, naming the operation and object (see `s3.rs`).
+    #[error("{0}")]
     Backend(String),
 }
 
