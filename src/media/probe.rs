@@ -94,18 +94,18 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
     let sniffed = sniff::sniff(&mut file, size_bytes)?;
 
     let mut warnings = Vec::new();
-    let mut mp4_truncated = false;
     if let Kind::IsoMp4 { .. } = sniffed.kind {
         let layout = sniff::mp4_layout(&mut file, size_bytes)?;
         if !layout.has_moov {
             return Err(ProbeError::Unplayable("truncated: moov box missing".into()));
         }
+        // A cut-off upload: the index promises samples the file does not have, so players
+        // would stall or fail at that point. Refused rather than served with a false length.
         if let Some((kind, missing)) = layout.truncated {
-            mp4_truncated = true;
-            warnings.push(format!(
-                "file is truncated: its {} box runs {missing} bytes past the end",
+            return Err(ProbeError::Unplayable(format!(
+                "truncated: the {} box runs {missing} bytes past the end of the file",
                 String::from_utf8_lossy(&kind)
-            ));
+            )));
         }
     }
 
@@ -138,7 +138,6 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
     let must_scan = matches!(container, Container::Mp3 | Container::Aac)
         || matches!(container, Container::Webm | Container::Mkv)
         || video_track.is_some()
-        || mp4_truncated
         || header_ms.unwrap_or(0) == 0;
     // Without a scan, one packet still proves there is something to play behind the header.
     let scan = scan_packets(
@@ -147,9 +146,7 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
         if must_scan { u64::MAX } else { 1 },
     );
     if scan.packets == 0 {
-        let why = if mp4_truncated {
-            "truncated: the media data ends before its index says"
-        } else if video_track.is_some() {
+        let why = if video_track.is_some() {
             "no audio or video frames found"
         } else {
             "no audio frames found"

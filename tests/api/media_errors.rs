@@ -41,6 +41,7 @@ fn id3_only() -> Vec<u8> {
 async fn rejects_bad_media_and_leaves_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mp4 = sample_bytes("sample.mp4");
+    let faststart = sample_bytes("sample-faststart.mp4");
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         ("empty.mp3", Vec::new(), 415, "empty-media"),
         ("noise.mp3", noise(64 * 1024), 415, "unsupported-media"),
@@ -55,6 +56,13 @@ async fn rejects_bad_media_and_leaves_nothing(backend: Backend) {
         (
             "cut.mp4",
             mp4[..mp4.len() / 2].to_vec(),
+            422,
+            "unplayable-media",
+        ),
+        // moov first: the index survives the cut, the media data does not.
+        (
+            "cut-faststart.mp4",
+            faststart[..faststart.len() * 3 / 4].to_vec(),
             422,
             "unplayable-media",
         ),

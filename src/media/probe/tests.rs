@@ -323,6 +323,18 @@ fn mp4_cut_before_its_moov_is_unplayable() {
 }
 
 #[test]
+fn faststart_mp4_cut_in_its_media_data_is_unplayable() {
+    let bytes = read_sample("sample-faststart.mp4");
+    let err = probe_bytes("cut.mp4", &bytes[..bytes.len() * 3 / 4]).unwrap_err();
+    assert!(
+        matches!(&err, ProbeError::Unplayable(m) if m.starts_with("truncated: the mdat box runs")),
+        "{err:?}"
+    );
+    // The whole file is fine.
+    probe_bytes("whole.mp4", &bytes).unwrap();
+}
+
+#[test]
 fn webm_cut_to_its_header_is_unplayable() {
     let bytes = read_sample("sample.webm");
     let err = probe_bytes("cut.webm", &bytes[..300]).unwrap_err();
