@@ -90,14 +90,12 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::episodes::router())
         .merge(http::documents::router())
         .merge(http::feeds::router())
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ));
+        .layer(middleware::from_fn(http::timeout));
     Router::new()
         .merge(timed)
         .merge(http::media::router())
         .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(error::localize))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req

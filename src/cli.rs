@@ -1,7 +1,7 @@
 //! The command line: `serve`, `migrate`, `token create`, `probe`. Every flag can also be set by
 //! the environment variable of the same name (`--database-url` = `SIARAN_DATABASE_URL`).
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -77,7 +77,7 @@ pub struct ServeArgs {
     pub public_url: String,
     /// Address to listen on.
     #[arg(long, env = "SIARAN_LISTEN", default_value = config::DEFAULT_LISTEN)]
-    pub listen: SocketAddr,
+    pub listen: String,
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "SIARAN_MAX_UPLOAD_BYTES", default_value_t = config::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
@@ -95,7 +95,7 @@ impl ServeArgs {
             database_url: DatabaseUrl::parse(&self.db.database_url)?,
             storage_url: StorageUrl::parse(&self.storage_url)?,
             public_url: config::parse_public_url(&self.public_url)?,
-            listen: self.listen,
+            listen: config::parse_listen(&self.listen)?,
             max_upload_bytes: self.max_upload_bytes,
             spool_dir: self.spool_dir.clone(),
         })

@@ -98,6 +98,15 @@ impl Settings {
     }
 }
 
+/// `HOST:PORT`; a host name (`localhost:8080`) takes its first address.
+pub fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    use std::net::ToSocketAddrs as _;
+    s.to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .with_context(|| format!("SIARAN_LISTEN '{s}' is not an address such as 127.0.0.1:8080"))
+}
+
 pub fn parse_public_url(s: &str) -> anyhow::Result<Url> {
     let url = Url::parse(s).with_context(|| format!("SIARAN_PUBLIC_URL '{s}' is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -137,6 +146,14 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://siaran:hunter2@db/siaran").unwrap();
         assert!(!format!("{url:?}").contains("hunter2"));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(parse_listen("0.0.0.0:80").unwrap().port(), 80);
+        assert!(parse_listen("localhost:8080").unwrap().ip().is_loopback());
+        assert!(parse_listen("8080").is_err());
+        assert!(parse_listen("nowhere:x").is_err());
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
 
     let path = sample_path();
     let spool = Spool::new(state.settings.spool_dir.clone());
-    let media = ingest_path(state.db.as_ref(), state.store.as_ref(), &spool, &path)
+    let media = ingest_path(state.db.clone(), state.store.clone(), &spool, &path)
         .await
         .with_context(|| format!("cannot ingest {}", path.display()))?;
     match state.db.create_show(&show).await {

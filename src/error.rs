@@ -54,6 +54,11 @@ pub enum AppError {
     /// 415 or 422 for a body that is not playable media.
     #[error(transparent)]
     Media(#[from] ProbeError),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 503: the request took longer than the API allows.
+    #[error("timed out")]
+    Timeout,
     /// 503: a dependency (database, store) does not answer.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -92,7 +97,8 @@ impl AppError {
             AppError::Media(ProbeError::Io(_)) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Unavailable(_) | AppError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -108,6 +114,8 @@ impl AppError {
             AppError::Media(ProbeError::Io(_)) | AppError::Internal(_) => "internal-error".into(),
             AppError::Media(e) => e.code().into(),
             AppError::Unavailable(_) => "unavailable".into(),
+            AppError::MethodNotAllowed => "method-not-allowed".into(),
+            AppError::Timeout => "timeout".into(),
         }
     }
 
@@ -140,6 +148,14 @@ impl AppError {
             AppError::Media(ProbeError::Unplayable(why)) => Msg::new(
                 format!("Media tidak dapat diputar: {why}"),
                 format!("The media cannot be played: {why}"),
+            ),
+            AppError::MethodNotAllowed => Msg::new(
+                "Metode HTTP ini tidak didukung untuk alamat ini",
+                "This HTTP method is not supported at this address",
+            ),
+            AppError::Timeout => Msg::new(
+                "Permintaan melewati batas waktu; coba lagi",
+                "The request took too long; try again",
             ),
             AppError::Unavailable(what) => Msg::new(
                 format!("Layanan tidak tersedia: {what}"),

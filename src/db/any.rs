@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{
-    AnyPool, AssertSqlSafe, Connection as _, Row,
+    AnyConnection, AnyPool, AssertSqlSafe, Connection as _, Row,
     any::{AnyPoolOptions, AnyRow},
     migrate::Migrator,
 };
@@ -39,6 +39,16 @@ impl AnyDb {
             Backend::Sqlite => sqlite_url(url)?,
             Backend::Postgres => url.to_owned(),
         };
+        if backend == Backend::Postgres {
+            // One direct attempt first: the pool would retry a refused connection until its
+            // timeout and then report only "pool timed out", hiding the cause.
+            let conn = tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(&url))
+                .await
+                .map_err(|_| anyhow::anyhow!("timed out after 10 s"))
+                .and_then(|r| r.map_err(anyhow::Error::from))
+                .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
+            let _ = conn.close().await;
+        }
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let options = match backend {
             Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
@@ -125,15 +135,30 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password (in the user part or a `password=` parameter), for messages
+/// and logs.
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
     }
+    if u.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {

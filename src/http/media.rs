@@ -104,8 +104,8 @@ async fn upload(
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let spool = Spool::new(state.settings.spool_dir.clone());
     let media = ingest(
-        state.db.as_ref(),
-        state.store.as_ref(),
+        state.db.clone(),
+        state.store.clone(),
         &spool,
         query.filename.as_deref().unwrap_or_default(),
         stream,

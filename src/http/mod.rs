@@ -20,6 +20,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
+/// axum's default limit for buffered (JSON) bodies; media uploads stream and are not bound by it.
+pub const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
 /// `axum::Json`, but a body that is not valid JSON answers our error shape.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
@@ -40,6 +43,11 @@ where
 }
 
 fn json_rejection(rejection: &JsonRejection) -> AppError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::PayloadTooLarge {
+            limit: JSON_BODY_LIMIT,
+        };
+    }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
             "invalid-content-type",
@@ -68,6 +76,21 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 /// Fallback for unknown routes: the JSON error shape, never an empty 404.
 pub async fn not_found() -> AppError {
     AppError::NotFound { what: "page" }
+}
+
+pub async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+/// How long a JSON or feed request may take. Media streams and uploads are not bound by it.
+pub const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Middleware: a request that outlives `API_TIMEOUT` answers 503 `timeout` in our error shape.
+pub async fn timeout(req: Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(API_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => AppError::Timeout.into_response(),
+    }
 }
 
 /// Maps a missing row to a 404 that names the resource.

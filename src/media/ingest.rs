@@ -5,13 +5,17 @@
 //! only playable media reach the object store; the database row comes last, and if writing it
 //! fails the object is deleted again. The spool file is removed in every case.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use chrono::Utc;
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncWriteExt as _, BufWriter};
 use tokio_util::io::ReaderStream;
+use tracing::Instrument as _;
 
 use super::{MediaInfo, ProbeError, probe_file};
 use crate::{
@@ -52,24 +56,52 @@ impl Spool {
 }
 
 /// Ingests one upload. `filename` is the uploader's name for it, kept for downloads only.
+///
+/// Reading the body is tied to the request; everything after it (probe, store, row) runs in a
+/// task of its own, so a client that hangs up at that point cannot cancel the work half-way and
+/// leave an object without its row.
 #[tracing::instrument(skip_all, fields(filename))]
 pub async fn ingest(
-    db: &dyn Db,
-    store: &dyn ObjectStore,
+    db: Arc<dyn Db>,
+    store: Arc<dyn ObjectStore>,
     spool: &Spool,
     filename: &str,
-    mut body: ByteStream,
+    body: ByteStream,
     max_bytes: u64,
 ) -> Result<Media, IngestError> {
+    let spooled = spool_body(spool, body, max_bytes).await?;
+    let filename = filename.to_owned();
+    let span = tracing::Span::current();
+    tokio::spawn(
+        async move { store_spooled(db.as_ref(), store.as_ref(), spooled, &filename).await }
+            .instrument(span),
+    )
+    .await
+    .map_err(|e| IngestError::Spool(std::io::Error::other(e)))?
+}
+
+/// An upload on disk with its hash and size, removed when dropped.
+struct Spooled {
+    file: tempfile::NamedTempFile,
+    sha256: String,
+    size: u64,
+}
+
+/// Streams the body into a spool file while hashing and counting it.
+async fn spool_body(
+    spool: &Spool,
+    mut body: ByteStream,
+    max_bytes: u64,
+) -> Result<Spooled, IngestError> {
     tokio::fs::create_dir_all(&spool.dir)
         .await
         .map_err(IngestError::Spool)?;
-    let spooled = tempfile::Builder::new()
+    let file = tempfile::Builder::new()
         .prefix("siaran-upload-")
         .tempfile_in(&spool.dir)
         .map_err(IngestError::Spool)?;
-    let file = tokio::fs::File::from_std(spooled.reopen().map_err(IngestError::Spool)?);
-    let mut writer = BufWriter::with_capacity(256 * 1024, file);
+    let handle = tokio::fs::File::from_std(file.reopen().map_err(IngestError::Spool)?);
+    let mut writer = BufWriter::with_capacity(256 * 1024, handle);
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     while let Some(chunk) = body.next().await {
@@ -82,19 +114,29 @@ pub async fn ingest(
         writer.write_all(&chunk).await.map_err(IngestError::Spool)?;
     }
     writer.flush().await.map_err(IngestError::Spool)?;
-    drop(writer);
-    let sha256 = hex::encode(hasher.finalize());
+    Ok(Spooled {
+        file,
+        sha256: hex::encode(hasher.finalize()),
+        size,
+    })
+}
 
-    let info = probe_blocking(spooled.path().to_owned()).await?;
+/// Probes the spooled file; only playable media reach the store, and the row comes last.
+async fn store_spooled(
+    db: &dyn Db,
+    store: &dyn ObjectStore,
+    spooled: Spooled,
+    filename: &str,
+) -> Result<Media, IngestError> {
+    let info = probe_blocking(spooled.file.path().to_owned()).await?;
     let info = MediaInfo {
-        sha256,
-        size_bytes: size,
+        sha256: spooled.sha256,
+        size_bytes: spooled.size,
         ..info
     };
-
     let id = MediaId::new();
     let key = ObjectKey::for_media(id.0, &info.extension);
-    let file = tokio::fs::File::open(spooled.path())
+    let file = tokio::fs::File::open(spooled.file.path())
         .await
         .map_err(IngestError::Spool)?;
     let stream: ByteStream = Box::pin(ReaderStream::with_capacity(file, 256 * 1024));
@@ -113,16 +155,23 @@ pub async fn ingest(
         }
         return Err(e.into());
     }
-    tracing::info!(id = %media.id, mime = %media.info.mime_type, size, "media stored");
+    tracing::info!(id = %media.id, mime = %media.info.mime_type, size = spooled.size, "media stored");
     Ok(media)
 }
 
-/// Probes on the blocking pool, keeping the caller's tracing span.
+/// Probes on the blocking pool, keeping the caller's tracing span. A panic inside the probe
+/// (a parser bug on hostile input) is reported as unplayable media, not as a server error.
 pub async fn probe_blocking(path: PathBuf) -> Result<MediaInfo, ProbeError> {
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| probe_file(&path)))
-        .await
-        .map_err(|e| ProbeError::Io(std::io::Error::other(e)))?
+    match tokio::task::spawn_blocking(move || span.in_scope(|| probe_file(&path))).await {
+        Ok(result) => result,
+        Err(e) => {
+            tracing::error!(error = %e, "media probe panicked");
+            Err(ProbeError::Unplayable(
+                "the file could not be read as media".into(),
+            ))
+        }
+    }
 }
 
 /// Reduces an uploader's file name to its last path component without control characters,
@@ -146,8 +195,8 @@ pub fn clean_filename(name: &str, extension: &str) -> String {
 
 /// Streams a local file through the same pipeline (the demo show and bulk import use this).
 pub async fn ingest_path(
-    db: &dyn Db,
-    store: &dyn ObjectStore,
+    db: Arc<dyn Db>,
+    store: Arc<dyn ObjectStore>,
     spool: &Spool,
     path: &Path,
 ) -> Result<Media, IngestError> {

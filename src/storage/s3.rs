@@ -357,12 +357,12 @@ impl ObjectStore for S3Store {
     ) -> Result<u64, StoreError> {
         let name = self.object_name(key);
         // `If-None-Match: *` below makes the write create-only where the server honours it;
-        // Garage 2.5 ignores it (measured: a second put overwrote), so ask first. The window
-        // between the two is harmless: keys are fresh UUIDs, this only guards against bugs.
-        match self.head(key).await {
-            Ok(_) => return Err(StoreError::AlreadyExists(key.to_string())),
-            Err(StoreError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+        // Garage 2.5 ignores it (measured: a second put overwrote), so ask first. Only a found
+        // object stops the put: AWS answers 403 rather than 404 to a key without ListBucket
+        // rights, and a real outage fails the put itself. The window between HEAD and PUT is
+        // harmless: keys are fresh UUIDs, this only guards against bugs.
+        if self.head(key).await.is_ok() {
+            return Err(StoreError::AlreadyExists(key.to_string()));
         }
         let mut buf = BytesMut::new();
         let ended = fill_part(&mut body, &mut buf).await?;

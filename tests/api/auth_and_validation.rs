@@ -183,3 +183,26 @@ async fn error_messages_follow_accept_language() {
     let (_, id2) = status_and_body(get(Some("id-ID,en;q=0.5")).await.unwrap()).await;
     assert_eq!(id2["message"], "Acara tidak ditemukan");
 }
+
+#[tokio::test]
+async fn wrong_methods_and_oversized_json_get_json_errors() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let res = app
+        .http
+        .delete(app.url("/api/v1/shows"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_and_body(res).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["code"], "method-not-allowed");
+
+    let huge = json!({"slug": "besar", "title": "x", "description": "a".repeat(3 * 1024 * 1024)});
+    let (status, body) = status_and_body(
+        app.post_json("/api/v1/shows", Some(&app.admin_token), &huge)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["code"], "payload-too-large");
+}
