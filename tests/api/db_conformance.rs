@@ -141,6 +141,16 @@ async fn story(db: &dyn Db) {
     assert_eq!(slugs, ["new", "old"]);
     assert_eq!(feed[0].1, media);
 
+    // Every episode, for editors: drafts first, then newest publication first.
+    let all: Vec<_> = db
+        .show_episodes(show.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.slug.to_string())
+        .collect();
+    assert_eq!(all, ["draft", "later", "new", "old"]);
+
     let published = db.set_publish_at(draft.id, Some(now), now).await.unwrap();
     assert_eq!(published.publish_at, Some(now));
     assert_eq!(published.updated_at, now);
