@@ -146,20 +146,18 @@ async fn create(
         })?,
         None => Slug::from_title(&title, "episode"),
     };
-    let slug = if input.slug.is_some() {
-        if state.db.episode_slug_taken(show.id, &base).await? {
-            return Err(slug_taken(&base));
-        }
-        base
+    let chosen = input.slug.is_some();
+    let mut slug = if chosen {
+        base.clone()
     } else {
         free_slug(&state, &show, &base).await?
     };
     let now = Utc::now();
     let id = EpisodeId::new();
-    let episode = Episode {
+    let mut episode = Episode {
         id,
         show_id: show.id,
-        slug,
+        slug: slug.clone(),
         guid: id.to_string(),
         title,
         description: input.description.trim().to_owned(),
@@ -168,14 +166,21 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    state
-        .db
-        .create_episode(&episode)
-        .await
-        .map_err(|e| match e {
-            DbError::Conflict(_) => slug_taken(&episode.slug),
-            other => other.into(),
-        })?;
+    // Two episodes with the same title created at once both find the same free slug; the
+    // loser of the insert race takes the next one.
+    let mut attempts = 0;
+    loop {
+        match state.db.create_episode(&episode).await {
+            Ok(()) => break,
+            Err(DbError::Conflict(_)) if !chosen && attempts < 5 => {
+                attempts += 1;
+                slug = free_slug(&state, &show, &base).await?;
+                episode.slug = slug.clone();
+            }
+            Err(DbError::Conflict(_)) => return Err(slug_taken(&slug)),
+            Err(other) => return Err(other.into()),
+        }
+    }
     let location = format!("/api/v1/episodes/{}", episode.id);
     let view = view(&state, episode, Some(show)).await?;
     Ok((

@@ -111,12 +111,21 @@ pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show
             en,
         )
     })?;
+    // Podcast directories show the author and contact the owner by this address.
+    let author = input.author.trim().to_owned();
+    if author.is_empty() {
+        return Err(AppError::invalid(
+            "invalid-author",
+            "author tidak boleh kosong (nama instansi atau pejabat)",
+            "author must not be empty (the office or official)",
+        ));
+    }
     let email = input.email.trim().to_owned();
-    if !email.is_empty() && !looks_like_email(&email) {
+    if !looks_like_email(&email) {
         return Err(AppError::invalid(
             "invalid-email",
-            "email bukan alamat surel yang sah",
-            "email is not a valid address",
+            "email harus alamat surel pemilik acara yang sah",
+            "email must be the show owner's valid address",
         ));
     }
     let category = input.category.trim().to_owned();
@@ -143,7 +152,7 @@ pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show
         title,
         description: input.description.trim().to_owned(),
         language,
-        author: input.author.trim().to_owned(),
+        author,
         email,
         category,
         explicit: input.explicit,

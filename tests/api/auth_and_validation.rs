@@ -47,23 +47,26 @@ on_both_backends!(writes_need_a_token_with_the_right_role);
 async fn invalid_requests_get_named_errors(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = Some(app.admin_token.as_str());
-    for (body, code) in [
-        (json!({"slug": "Bad Slug", "title": "X"}), "invalid-slug"),
-        (json!({"slug": "ok", "title": "  "}), "invalid-title"),
-        (
-            json!({"slug": "ok", "title": "X", "language": "indonesian"}),
-            "invalid-language",
-        ),
-        (
-            json!({"slug": "ok", "title": "X", "category": "Cooking"}),
-            "invalid-category",
-        ),
-        (
-            json!({"slug": "ok", "title": "X", "email": "not-an-email"}),
-            "invalid-email",
-        ),
-        (json!({"title": "no slug"}), "invalid-json"),
+    for (change, code) in [
+        (json!({"slug": "Bad Slug"}), "invalid-slug"),
+        (json!({"title": "  "}), "invalid-title"),
+        (json!({"language": "indonesian"}), "invalid-language"),
+        (json!({"category": "Cooking"}), "invalid-category"),
+        (json!({"email": "not-an-email"}), "invalid-email"),
+        (json!({"email": ""}), "invalid-email"),
+        (json!({"author": " "}), "invalid-author"),
+        (json!({"slug": null}), "invalid-json"),
     ] {
+        // A valid show with one field changed (null: left out).
+        let mut body =
+            json!({"slug": "ok", "title": "X", "author": "Diskominfo", "email": "ppid@x.go.id"});
+        for (k, v) in change.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
         let (status, got) =
             status_and_body(app.post_json("/api/v1/shows", admin, &body).await).await;
         assert_eq!(status, 422, "{body}: {got}");
@@ -89,7 +92,7 @@ async fn invalid_requests_get_named_errors(backend: Backend) {
         app.post_json(
             "/api/v1/shows",
             admin,
-            &json!({"slug": "kembar", "title": "Lagi"}),
+            &json!({"slug": "kembar", "title": "Lagi", "author": "A", "email": "a@b.go.id"}),
         )
         .await,
     )
@@ -206,3 +209,44 @@ async fn wrong_methods_and_oversized_json_get_json_errors() {
     assert_eq!(status, 413);
     assert_eq!(body["code"], "payload-too-large");
 }
+
+async fn episode_slugs_are_unique_per_show(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_show("slug").await;
+    let media = app.upload_ok("sample.wav").await;
+    let editor = Some(app.editor_token.as_str());
+    let mut slugs = Vec::new();
+    for _ in 0..3 {
+        let (status, body) = status_and_body(
+            app.post_json(
+                "/api/v1/shows/slug/episodes",
+                editor,
+                &json!({"title": "Rapat Koordinasi: Anggaran 2026!", "media_id": media["id"]}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        slugs.push(body["slug"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        slugs,
+        [
+            "rapat-koordinasi-anggaran-2026",
+            "rapat-koordinasi-anggaran-2026-2",
+            "rapat-koordinasi-anggaran-2026-3"
+        ]
+    );
+    let (status, body) = status_and_body(
+        app.post_json(
+            "/api/v1/shows/slug/episodes",
+            editor,
+            &json!({"title": "Lain", "slug": "rapat-koordinasi-anggaran-2026", "media_id": media["id"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(body["code"], "episode-slug-taken");
+}
+on_both_backends!(episode_slugs_are_unique_per_show);

@@ -96,7 +96,7 @@ async fn publish_flow(server: &Server, token: &str) {
     let res = http
         .post(format!("{}/api/v1/shows", server.base))
         .bearer_auth(token)
-        .json(&json!({"slug": "cli", "title": "CLI", "email": "a@b.go.id"}))
+        .json(&json!({"slug": "cli", "title": "CLI", "author": "Diskominfo", "email": "a@b.go.id"}))
         .send()
         .await
         .unwrap();
