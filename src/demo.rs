@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use crate::{
     app::AppState,
     db::{DbError, Document, DocumentKind, DocumentLink, new_row_id},
-    domain::{DocumentId, Episode, EpisodeId, Slug},
+    domain::{DocumentId, Episode, EpisodeId, Show, Slug},
     http::shows::{NewShow, validate},
     media::ingest::{Spool, ingest_path},
 };
@@ -26,44 +26,33 @@ fn sample_path() -> PathBuf {
     }
 }
 
-/// Creates the demo show unless it exists already (so restarts and several instances are fine).
+/// Creates the demo show and its briefing unless they exist already, so restarts, a start that
+/// was interrupted half-way and several instances starting together all end with one demo.
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let slug = Slug::parse(DEMO_SLUG).map_err(anyhow::Error::from)?;
-    match state.db.show_by_slug(&slug).await {
-        Ok(_) => return Ok(()),
-        Err(DbError::NotFound) => {}
-        Err(e) => return Err(e.into()),
-    }
     let now = Utc::now();
-    let show = validate(
-        &NewShow {
-            slug: DEMO_SLUG.into(),
-            title: "Siaran Demo: Keterbukaan Informasi Publik".into(),
-            description: "Contoh acara Siaran: penjelasan pejabat daerah tentang kewajiban \
-                          keterbukaan informasi publik (UU 14/2008). Demo show of Siaran."
-                .into(),
-            language: "id".into(),
-            author: "Diskominfo (contoh)".into(),
-            email: "ppid@example.go.id".into(),
-            category: "Government".into(),
-            explicit: false,
-        },
-        &state.urls,
-        now,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let show = match state.db.show_by_slug(&slug).await {
+        Ok(show) => show,
+        Err(DbError::NotFound) => {
+            let show = demo_show(state, now)?;
+            match state.db.create_show(&show).await {
+                Ok(()) => show,
+                // Another instance created it at the same moment.
+                Err(DbError::Conflict(_)) => state.db.show_by_slug(&slug).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !state.db.show_episodes(show.id).await?.is_empty() {
+        return Ok(());
+    }
 
     let path = sample_path();
     let spool = Spool::new(state.settings.spool_dir.clone());
     let media = ingest_path(state.db.clone(), state.store.clone(), &spool, &path)
         .await
         .with_context(|| format!("cannot ingest {}", path.display()))?;
-    match state.db.create_show(&show).await {
-        Ok(()) => {}
-        // Another instance seeded it at the same moment.
-        Err(DbError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
     let id = EpisodeId::new();
     let episode = Episode {
         id,
@@ -79,7 +68,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         created_at: now,
         updated_at: now,
     };
-    state.db.create_episode(&episode).await?;
+    match state.db.create_episode(&episode).await {
+        Ok(()) => {}
+        // Another instance seeded the episode first; this upload is unused, like any upload
+        // never attached to an episode.
+        Err(DbError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
     let law = Document {
         id: DocumentId::new(),
         title: "Keterbukaan Informasi Publik".into(),
@@ -105,4 +100,24 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         .await?;
     tracing::info!(feed = %state.urls.feed(&show.slug), "demo show created");
     Ok(())
+}
+
+fn demo_show(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::Result<Show> {
+    validate(
+        &NewShow {
+            slug: DEMO_SLUG.into(),
+            title: "Siaran Demo: Keterbukaan Informasi Publik".into(),
+            description: "Contoh acara Siaran: penjelasan pejabat daerah tentang kewajiban \
+                          keterbukaan informasi publik (UU 14/2008). Demo show of Siaran."
+                .into(),
+            language: "id".into(),
+            author: "Diskominfo (contoh)".into(),
+            email: "ppid@example.go.id".into(),
+            category: "Government".into(),
+            explicit: false,
+        },
+        &state.urls,
+        now,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }

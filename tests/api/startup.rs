@@ -319,31 +319,40 @@ async fn bad_configuration_stops_before_the_port_is_bound() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_show_is_served() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = siaran();
-    cmd.current_dir(dir.path()).env("SIARAN_DEMO", "true").env(
-        "SIARAN_DATABASE_URL",
-        format!("sqlite://{}", dir.path().join("d.db").display()),
+    let demo = || {
+        let mut cmd = siaran();
+        cmd.current_dir(dir.path()).env("SIARAN_DEMO", "true").env(
+            "SIARAN_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("d.db").display()),
+        );
+        cmd
+    };
+    // Twice: a restart must not seed a second briefing.
+    for _ in 0..2 {
+        let server = Server::start(demo()).await;
+        let body = reqwest::get(format!("{}/feeds/demo.xml", server.base))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let channel = rss::Channel::read_from(&body[..]).unwrap();
+        assert_eq!(channel.items().len(), 1);
+        let enclosure = channel.items()[0].enclosure().unwrap();
+        let got = reqwest::get(enclosure.url())
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(got.as_ref(), sample_bytes("briefing-demo.mp3").as_slice());
+        assert!(server.terminate().success());
+    }
+    // The default storage folder is relative to the working directory; one object in it.
+    assert_eq!(
+        crate::helpers::files_under(&dir.path().join("data/media")).len(),
+        1
     );
-    let server = Server::start(cmd).await;
-    let body = reqwest::get(format!("{}/feeds/demo.xml", server.base))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let channel = rss::Channel::read_from(&body[..]).unwrap();
-    assert_eq!(channel.items().len(), 1);
-    let enclosure = channel.items()[0].enclosure().unwrap();
-    let got = reqwest::get(enclosure.url())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(got.as_ref(), sample_bytes("briefing-demo.mp3").as_slice());
-    // The default storage folder is relative to the working directory.
-    assert!(dir.path().join("data/media").is_dir());
-    assert!(server.terminate().success());
 }
 
 #[test]
