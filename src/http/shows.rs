@@ -55,22 +55,13 @@ fn default_category() -> String {
     "Government".into()
 }
 
+/// A show as the API answers it: its fields and the URLs built from them.
 #[derive(Debug, Serialize)]
 pub struct ShowView {
-    pub id: ShowId,
-    pub slug: Slug,
-    pub title: String,
-    pub description: String,
-    pub language: Lang,
-    pub author: String,
-    pub email: String,
-    pub category: String,
-    pub explicit: bool,
-    pub podcast_guid: Uuid,
+    #[serde(flatten)]
+    pub show: Show,
     pub feed_url: String,
     pub url: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 impl ShowView {
@@ -78,18 +69,7 @@ impl ShowView {
         ShowView {
             feed_url: urls.feed(&show.slug),
             url: urls.show_page(&show.slug),
-            id: show.id,
-            slug: show.slug,
-            title: show.title,
-            description: show.description,
-            language: show.language,
-            author: show.author,
-            email: show.email,
-            category: show.category,
-            explicit: show.explicit,
-            podcast_guid: show.podcast_guid,
-            created_at: show.created_at,
-            updated_at: show.updated_at,
+            show,
         }
     }
 }

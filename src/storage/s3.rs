@@ -113,13 +113,7 @@ impl S3Store {
             .body(SdkByteStream::from(body))
             .send()
             .await
-            .map_err(|e| {
-                if status_of(&e) == Some(412) {
-                    StoreError::AlreadyExists(key.to_string())
-                } else {
-                    sdk_error("PutObject", name, &e)
-                }
-            })?;
+            .map_err(|e| create_only_error("PutObject", key, name, &e))?;
         Ok(())
     }
 
@@ -223,13 +217,7 @@ impl S3Store {
             .if_none_match("*")
             .send()
             .await
-            .map_err(|e| {
-                if status_of(&e) == Some(412) {
-                    StoreError::AlreadyExists(key.to_string())
-                } else {
-                    sdk_error("CompleteMultipartUpload", name, &e)
-                }
-            })?;
+            .map_err(|e| create_only_error("CompleteMultipartUpload", key, name, &e))?;
         Ok(total)
     }
 }
@@ -300,6 +288,23 @@ fn status_of<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
 
 /// An SDK error as one line for logs: the service's code and message when the server answered,
 /// the whole cause chain (connection refused, DNS, TLS, timeout) when it did not.
+/// A create-only write refused because the object exists (412) is `AlreadyExists`.
+fn create_only_error<E>(
+    op: &str,
+    key: &ObjectKey,
+    name: &str,
+    err: &SdkError<E, HttpResponse>,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if status_of(err) == Some(412) {
+        StoreError::AlreadyExists(key.to_string())
+    } else {
+        sdk_error(op, name, err)
+    }
+}
+
 fn sdk_error<E>(op: &str, name: &str, err: &SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,

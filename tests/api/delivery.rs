@@ -102,50 +102,35 @@ async fn byte_ranges_and_validators(backend: Backend) {
     assert_eq!(res.headers()[header::CONTENT_LENGTH], "2");
 
     // Conditionals.
-    let res = app
-        .http
-        .get(&url)
-        .header(header::IF_NONE_MATCH, &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_with(&url, &[(header::IF_NONE_MATCH, &etag)]).await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(res.headers()[header::ETAG], etag.as_str());
     let res = app
-        .http
-        .get(&url)
-        .header(header::IF_MODIFIED_SINCE, &last_modified)
-        .send()
-        .await
-        .unwrap();
+        .get_with(&url, &[(header::IF_MODIFIED_SINCE, &last_modified)])
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     let res = app
-        .http
-        .get(&url)
-        .header(header::IF_NONE_MATCH, "\"other\"")
-        .send()
-        .await
-        .unwrap();
+        .get_with(&url, &[(header::IF_NONE_MATCH, "\"other\"")])
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     // If-Range: honoured with the current ETag, ignored with a stale one.
     let res = app
-        .http
-        .get(&url)
-        .header(header::RANGE, "bytes=0-9")
-        .header(header::IF_RANGE, &etag)
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            &url,
+            &[(header::RANGE, "bytes=0-9"), (header::IF_RANGE, &etag)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     let res = app
-        .http
-        .get(&url)
-        .header(header::RANGE, "bytes=0-9")
-        .header(header::IF_RANGE, "\"stale\"")
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            &url,
+            &[
+                (header::RANGE, "bytes=0-9"),
+                (header::IF_RANGE, "\"stale\""),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().len(), size);
 

@@ -49,21 +49,11 @@ async fn feed_validators_and_304(backend: Backend) {
     assert_eq!(itunes.categories()[0].text(), "Government");
     assert_eq!(itunes.explicit(), Some("false"));
 
-    let res = app
-        .http
-        .get(&url)
-        .header(header::IF_NONE_MATCH, &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_with(&url, &[(header::IF_NONE_MATCH, &etag)]).await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     let res = app
-        .http
-        .get(&url)
-        .header(header::IF_MODIFIED_SINCE, &last_modified)
-        .send()
-        .await
-        .unwrap();
+        .get_with(&url, &[(header::IF_MODIFIED_SINCE, &last_modified)])
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
     // A new episode changes the validators.
@@ -75,13 +65,7 @@ async fn feed_validators_and_304(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), 201);
-    let res = app
-        .http
-        .get(&url)
-        .header(header::IF_NONE_MATCH, &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_with(&url, &[(header::IF_NONE_MATCH, &etag)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_ne!(res.headers()[header::ETAG].to_str().unwrap(), etag);
 

@@ -133,6 +133,19 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A GET with extra headers (conditionals, ranges).
+    pub async fn get_with(
+        &self,
+        url: &str,
+        headers: &[(reqwest::header::HeaderName, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.http.get(url);
+        for (name, value) in headers {
+            req = req.header(name, *value);
+        }
+        req.send().await.expect("request")
+    }
+
     pub async fn post_json(
         &self,
         path: &str,
