@@ -100,60 +100,42 @@ async fn invalid_requests_get_named_errors(backend: Backend) {
     assert_eq!(status, 409);
     assert_eq!(got["code"], "show-slug-taken");
 
-    // Episodes: unknown show, unknown media.
-    let editor = Some(app.editor_token.as_str());
-    let (status, got) = status_and_body(
-        app.post_json(
+    // Episodes and documents: unknown show, unknown media, bad kind, bad date.
+    let unknown = "0190b8e4-0000-7000-8000-000000000000";
+    for (path, body, status, code) in [
+        (
             "/api/v1/shows/tidak-ada/episodes",
-            editor,
-            &json!({"title": "x", "media_id": "0190b8e4-0000-7000-8000-000000000000"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        (status.as_u16(), got["code"].as_str()),
-        (404, Some("show-not-found"))
-    );
-    let (status, got) = status_and_body(
-        app.post_json(
+            json!({"title": "x", "media_id": unknown}),
+            404,
+            "show-not-found",
+        ),
+        (
             "/api/v1/shows/kembar/episodes",
-            editor,
-            &json!({"title": "x", "media_id": "0190b8e4-0000-7000-8000-000000000000"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        (status.as_u16(), got["code"].as_str()),
-        (422, Some("unknown-media"))
-    );
-    let (status, got) = status_and_body(
-        app.post_json(
+            json!({"title": "x", "media_id": unknown}),
+            422,
+            "unknown-media",
+        ),
+        (
             "/api/v1/documents",
-            editor,
-            &json!({"title": "x", "kind": "memo"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        (status.as_u16(), got["code"].as_str()),
-        (422, Some("invalid-document-kind"))
-    );
-    let (status, got) = status_and_body(
-        app.post_json(
+            json!({"title": "x", "kind": "memo"}),
+            422,
+            "invalid-document-kind",
+        ),
+        (
             "/api/v1/documents",
-            editor,
-            &json!({"title": "x", "issued_on": "29/12/2023"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        (status.as_u16(), got["code"].as_str()),
-        (422, Some("invalid-date"))
-    );
+            json!({"title": "x", "issued_on": "29/12/2023"}),
+            422,
+            "invalid-date",
+        ),
+    ] {
+        let (got_status, got) =
+            status_and_body(app.post_json(path, Some(&app.editor_token), &body).await).await;
+        assert_eq!(
+            (got_status.as_u16(), got["code"].as_str()),
+            (status, Some(code)),
+            "{path} {body}"
+        );
+    }
     let res = app
         .http
         .get(app.url("/api/v1/episodes/not-a-uuid"))
