@@ -264,10 +264,6 @@ const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, d.iss
 
 #[async_trait::async_trait]
 impl Db for AnyDb {
-    fn backend(&self) -> Backend {
-        self.backend
-    }
-
     #[tracing::instrument(skip_all)]
     async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -57,8 +57,6 @@ pub enum Backend {
 /// Everything Siaran stores outside the object store.
 #[async_trait::async_trait]
 pub trait Db: Send + Sync + std::fmt::Debug {
-    fn backend(&self) -> Backend;
-
     /// A round trip to the database, for health checks.
     async fn ping(&self) -> Result<(), DbError>;
 

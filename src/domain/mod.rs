@@ -96,10 +96,6 @@ impl Urls {
         format!("{}{tail}", self.base.as_str().trim_end_matches('/'))
     }
 
-    pub fn home(&self) -> String {
-        self.join("/")
-    }
-
     pub fn feed(&self, slug: &Slug) -> String {
         self.join(&format!("/feeds/{slug}.xml"))
     }

@@ -82,10 +82,6 @@ impl S3Store {
         }
     }
 
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     fn object_name(&self, key: &ObjectKey) -> String {
         let key = key.as_str().trim_start_matches('/');
         if self.prefix.is_empty() {
