@@ -57,14 +57,21 @@ impl S3Store {
             .filter(|b| !b.is_empty())
             .ok_or_else(|| StoreError::Backend("the s3:// URL names no bucket".to_owned()))?
             .to_owned();
-        let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let env_set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        let custom_endpoint = env_set("AWS_ENDPOINT_URL") || env_set("AWS_ENDPOINT_URL_S3");
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if custom_endpoint && !env_set("AWS_REGION") && !env_set("AWS_DEFAULT_REGION") {
+            // MinIO, Garage and Ceph mostly ignore the region, but SigV4 needs one to sign with;
+            // setting it here also keeps the SDK from asking EC2's metadata service, which such
+            // hosts do not have.
+            loader = loader.region(Region::new("us-east-1"));
+        }
+        let shared = loader.load().await;
         let mut config = aws_sdk_s3::config::Builder::from(&shared);
         if shared.region().is_none() {
-            // S3-compatible servers mostly ignore the region but SigV4 needs one to sign with.
             config = config.region(Region::new("us-east-1"));
         }
-        let custom_endpoint =
-            shared.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let custom_endpoint = custom_endpoint || shared.endpoint_url().is_some();
         if custom_endpoint {
             // MinIO, Garage and Ceph are usually reached by one host name without wildcard DNS
             // for `BUCKET.host`, so the bucket goes in the path.
