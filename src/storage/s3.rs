@@ -289,8 +289,6 @@ fn status_of<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
 }
 
-/// An SDK error as one line for logs: the service's code and message when the server answered,
-/// the whole cause chain (connection refused, DNS, TLS, timeout) when it did not.
 /// A create-only write refused because the object exists (412) is `AlreadyExists`.
 fn create_only_error<E>(
     op: &str,
@@ -308,6 +306,8 @@ where
     }
 }
 
+/// An SDK error as one line for logs: the service's code and message when the server answered,
+/// the whole cause chain (connection refused, DNS, TLS, timeout) when it did not.
 fn sdk_error<E>(op: &str, name: &str, err: &SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
