@@ -38,9 +38,29 @@ struct Entry<'a> {
     published: DateTime<Utc>,
 }
 
+/// A rendered feed and the time it last changed (its `lastBuildDate`, for `Last-Modified`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    pub xml: String,
+    pub last_modified: DateTime<Utc>,
+}
+
 /// The feed of `show` at `now`: its items published at or before `now`, newest first.
-pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> String {
+pub fn build(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> Feed {
     let entries = visible(show, items, now);
+    let last_modified = build_time(show, &entries);
+    Feed {
+        xml: write(show, &entries, urls, last_modified),
+        last_modified,
+    }
+}
+
+/// The XML alone of `build`.
+pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> String {
+    build(show, items, urls, now).xml
+}
+
+fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTime<Utc>) -> String {
     let explicit = if show.explicit { "true" } else { "false" };
 
     let channel = Channel {
@@ -49,7 +69,7 @@ pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTim
         description: clean(&show.description),
         language: Some(show.language.to_string()),
         pub_date: entries.first().map(|e| rfc2822(e.published)),
-        last_build_date: Some(rfc2822(build_time(show, &entries))),
+        last_build_date: Some(rfc2822(last_modified)),
         generator: Some("Siaran".to_owned()),
         extensions: channel_extensions(show, urls),
         itunes_ext: Some(ITunesChannelExtension {

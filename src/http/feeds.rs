@@ -44,8 +44,7 @@ async fn show_feed(
         .map_err(or_not_found("show"))?;
     let now = Utc::now();
     let items = state.db.published_episodes(show.id, now).await?;
-    let xml = feed::render(&show, &items, &state.urls, now);
-    let last_modified = feed::last_modified(&show, &items, now);
+    let feed::Feed { xml, last_modified } = feed::build(&show, &items, &state.urls, now);
     let etag = ETag::strong(&hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
 
     let res = Response::builder()
