@@ -16,6 +16,7 @@ use crate::{
     db::{AnyDb, Db},
     domain::Urls,
     error, http,
+    media::ingest::Spool,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
@@ -36,6 +37,23 @@ impl Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
         &self.0
+    }
+}
+
+impl App {
+    /// Where uploads wait while they are hashed and probed: the configured folder, else for a
+    /// filesystem store a folder inside it (same filesystem, so the upload is linked into the
+    /// store rather than copied), else the system's temporary folder.
+    pub fn spool(&self) -> Spool {
+        let dir = self
+            .settings
+            .spool_dir
+            .clone()
+            .or_else(|| match &self.settings.storage_url {
+                StorageUrl::File(root) => Some(root.join(".spool")),
+                StorageUrl::S3 { .. } => None,
+            });
+        Spool::new(dir)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
     db::{DbError, Document, DocumentKind, DocumentLink, new_row_id},
     domain::{DocumentId, Episode, EpisodeId, Show, Slug},
     http::shows::{NewShow, validate},
-    media::ingest::{Spool, ingest_path},
+    media::ingest::ingest_path,
 };
 
 const DEMO_SLUG: &str = "demo";
@@ -49,7 +49,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     }
 
     let path = sample_path();
-    let spool = Spool::new(state.settings.spool_dir.clone());
+    let spool = state.spool();
     let media = ingest_path(state.db.clone(), state.store.clone(), &spool, &path)
         .await
         .with_context(|| format!("cannot ingest {}", path.display()))?;

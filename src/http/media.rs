@@ -29,7 +29,7 @@ use crate::{
     error::AppError,
     media::{
         MediaInfo,
-        ingest::{IngestError, Spool, ingest},
+        ingest::{IngestError, ingest},
     },
     storage::ByteStream,
 };
@@ -102,7 +102,7 @@ async fn upload(
         return Err(AppError::PayloadTooLarge { limit });
     }
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
-    let spool = Spool::new(state.settings.spool_dir.clone());
+    let spool = state.spool();
     let media = ingest(
         state.db.clone(),
         state.store.clone(),

@@ -136,11 +136,9 @@ async fn store_spooled(
     };
     let id = MediaId::new();
     let key = ObjectKey::for_media(id.0, &info.extension);
-    let file = tokio::fs::File::open(spooled.file.path())
-        .await
-        .map_err(IngestError::Spool)?;
-    let stream: ByteStream = Box::pin(ReaderStream::with_capacity(file, 256 * 1024));
-    store.put(&key, &info.mime_type, stream).await?;
+    store
+        .put_file(&key, &info.mime_type, spooled.file.path())
+        .await?;
 
     let media = Media {
         id,

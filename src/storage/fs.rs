@@ -192,6 +192,50 @@ impl ObjectStore for FsStore {
         Ok(written)
     }
 
+    /// Links the file in when it is on the same filesystem: the bytes are not written a second
+    /// time. `hard_link` fails if the name exists, so nothing is ever replaced; any other
+    /// failure (another filesystem, no hard links) falls back to copying through `put`.
+    #[tracing::instrument(skip_all, fields(key = %key))]
+    async fn put_file(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        src: &Path,
+    ) -> Result<u64, StoreError> {
+        let path = self.path_of(key)?;
+        let dir = path
+            .parent()
+            .ok_or_else(|| StoreError::Backend(format!("invalid object key: {key}")))?
+            .to_path_buf();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_context("create folder", &dir, &e))?;
+        let source = src.to_path_buf();
+        let linked = tokio::task::spawn_blocking(move || {
+            // Synced before it gets its name, as `put` does before its rename.
+            let file = std::fs::File::open(&source)?;
+            file.sync_all()?;
+            let len = file.metadata()?.len();
+            std::fs::hard_link(&source, &path)?;
+            if let Err(e) = std::fs::File::open(&dir).and_then(|d| d.sync_all()) {
+                tracing::warn!(dir = %dir.display(), error = %e, "could not sync folder after link");
+            }
+            Ok::<u64, io::Error>(len)
+        })
+        .await
+        .map_err(|e| blocking_join_error(&e))?;
+        match linked {
+            Ok(len) => Ok(len),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(StoreError::AlreadyExists(key.to_string()))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot link into the store; copying instead");
+                super::put_file_streaming(self, key, content_type, src).await
+            }
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(key = %key))]
     async fn get(
         &self,
@@ -517,5 +561,55 @@ mod tests {
         #[allow(clippy::permissions_set_readonly_false)]
         perms.set_readonly(false);
         std::fs::set_permissions(&ro, perms).unwrap();
+    }
+
+    #[tokio::test]
+    async fn put_file_links_on_the_same_filesystem_and_never_overwrites() {
+        use std::os::unix::fs::MetadataExt as _;
+        let (dir, store) = store().await;
+        let src = dir.path().join("upload");
+        std::fs::write(&src, pattern(100_000)).unwrap();
+        let k = key("media/aa/bb/linked.mp3");
+        assert_eq!(
+            store.put_file(&k, "audio/mpeg", &src).await.unwrap(),
+            100_000
+        );
+        assert_eq!(read_all(&store, &k, None).await, pattern(100_000));
+        // The same inode: the bytes were not written twice.
+        let stored = store.root().join(k.as_str());
+        assert_eq!(
+            std::fs::metadata(&stored).unwrap().ino(),
+            std::fs::metadata(&src).unwrap().ino()
+        );
+        std::fs::write(dir.path().join("other"), b"other").unwrap();
+        let again = store
+            .put_file(&k, "audio/mpeg", &dir.path().join("other"))
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::AlreadyExists(_))),
+            "{again:?}"
+        );
+        assert_eq!(read_all(&store, &k, None).await, pattern(100_000));
+        // The object outlives the upload's own name.
+        std::fs::remove_file(&src).unwrap();
+        assert_eq!(read_all(&store, &k, None).await, pattern(100_000));
+    }
+
+    /// From another filesystem (tmpfs here) a link is impossible: the file is copied.
+    #[tokio::test]
+    async fn put_file_copies_across_filesystems() {
+        let shm = Path::new("/dev/shm");
+        let other =
+            tempfile::tempdir_in(if shm.is_dir() { shm } else { Path::new("/tmp") }).unwrap();
+        let src = other.path().join("upload");
+        std::fs::write(&src, pattern(70_000)).unwrap();
+        let (_dir, store) = store().await;
+        let k = key("media/aa/bb/copied.mp3");
+        assert_eq!(
+            store.put_file(&k, "audio/mpeg", &src).await.unwrap(),
+            70_000
+        );
+        assert_eq!(read_all(&store, &k, None).await, pattern(70_000));
+        assert_eq!(files_under(store.root()), vec![k.to_string()]);
     }
 }

@@ -6,7 +6,7 @@
 pub mod fs;
 pub mod s3;
 
-use std::{fmt, io, pin::Pin};
+use std::{fmt, io, path::Path, pin::Pin};
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -98,6 +98,18 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
         body: ByteStream,
     ) -> Result<u64, StoreError>;
 
+    /// Stores the local file at `path` as a new object, with `put`'s guarantees. The default
+    /// streams the file through `put`; a store that can take the file more cheaply (the
+    /// filesystem store links it) overrides this.
+    async fn put_file(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        path: &Path,
+    ) -> Result<u64, StoreError> {
+        put_file_streaming(self, key, content_type, path).await
+    }
+
     /// Streams the object, or only `range` of it. The range is passed to the backend (S3
     /// `Range` header, a file seek): the bytes before it are never read.
     async fn get(
@@ -110,4 +122,19 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     /// Deletes the object; deleting a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
+}
+
+/// `put_file` by streaming the file through `put` in bounded chunks.
+pub async fn put_file_streaming<S: ObjectStore + ?Sized>(
+    store: &S,
+    key: &ObjectKey,
+    content_type: &str,
+    path: &Path,
+) -> Result<u64, StoreError> {
+    let file = tokio::fs::File::open(path).await?;
+    let body: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
+    store.put(key, content_type, body).await
 }
