@@ -70,8 +70,18 @@ async fn feed_validators_and_304(backend: Backend) {
     assert_ne!(res.headers()[header::ETAG].to_str().unwrap(), etag);
 
     // HEAD works; unknown shows are 404.
+    let res = app.http.get(&url).send().await.unwrap();
+    let current = res.headers()[header::ETAG].clone();
     let res = app.http.head(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::ETAG], current);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/rss+xml")
+    );
+    assert!(res.bytes().await.unwrap().is_empty());
     let res = app
         .http
         .get(app.url("/feeds/nope.xml"))

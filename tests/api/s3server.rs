@@ -77,17 +77,7 @@ impl TestS3 {
     }
 
     pub async fn create_bucket(&self, name: &str) {
-        self.client()
-            .create_bucket()
-            .bucket(name)
-            .send()
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "create bucket {name}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            });
+        create_bucket(&self.client(), name).await;
     }
 
     /// The folder s3s-fs stores buckets (as subfolders) and its bookkeeping files in.
@@ -163,17 +153,7 @@ impl S3Target {
             "siaran-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..16]
         );
-        self.client()
-            .create_bucket()
-            .bucket(&name)
-            .send()
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "create bucket {name}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            });
+        create_bucket(&self.client(), &name).await;
         name
     }
 }
@@ -187,4 +167,18 @@ fn client_for(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sdk_
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) {
+    client
+        .create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "create bucket {name}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )
+        });
 }
