@@ -10,7 +10,9 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, or_not_found, parse_id, require_title};
+use super::{
+    Json, auth::Editor, or_not_found, parse_id, require_slug, require_title, shows::load_show,
+};
 use crate::{
     app::{App, AppState},
     db::{DbError, DocumentLink, LinkedDocument, new_row_id},
@@ -137,13 +139,7 @@ async fn create(
         other => other.into(),
     })?;
     let base = match input.slug.as_deref() {
-        Some(s) => Slug::parse(s.trim()).map_err(|_| {
-            AppError::invalid(
-                "invalid-slug",
-                "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
-                "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
-            )
-        })?,
+        Some(s) => require_slug(s)?,
         None => Slug::from_title(&title, "episode"),
     };
     let chosen = input.slug.is_some();
@@ -216,14 +212,6 @@ async fn list(
         }
     }
     Ok(Json(views))
-}
-
-async fn load_show(app: &App, raw_slug: &str) -> Result<Show, AppError> {
-    let slug = Slug::parse(raw_slug).map_err(|_| AppError::NotFound { what: "show" })?;
-    app.db
-        .show_by_slug(&slug)
-        .await
-        .map_err(or_not_found("show"))
 }
 
 async fn load(app: &App, raw_id: &str) -> Result<Episode, AppError> {

@@ -16,9 +16,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::{
     cache::{ETag, http_date, not_modified},
-    or_not_found,
+    shows::load_show,
 };
-use crate::{app::AppState, domain::Slug, error::AppError, feed};
+use crate::{app::AppState, error::AppError, feed};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/feeds/{file}", get(show_feed))
@@ -35,13 +35,8 @@ async fn show_feed(
 ) -> Result<Response, AppError> {
     let slug = file
         .strip_suffix(".xml")
-        .and_then(|s| Slug::parse(s).ok())
         .ok_or(AppError::NotFound { what: "show" })?;
-    let show = state
-        .db
-        .show_by_slug(&slug)
-        .await
-        .map_err(or_not_found("show"))?;
+    let show = load_show(&state, slug).await?;
     let now = Utc::now();
     let items = state.db.published_episodes(show.id, now).await?;
     let feed::Feed { xml, last_modified } = feed::build(&show, &items, &state.urls, now);

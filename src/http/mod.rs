@@ -118,3 +118,14 @@ pub fn require_title(raw: &str) -> Result<String, AppError> {
     }
     Ok(title.to_owned())
 }
+
+/// A slug given in a request body; a malformed one is refused with the rule it broke.
+pub fn require_slug(raw: &str) -> Result<crate::domain::Slug, AppError> {
+    crate::domain::Slug::parse(raw.trim()).map_err(|_| {
+        AppError::invalid(
+            "invalid-slug",
+            "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
+            "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
+        )
+    })
+}

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Json, auth::Admin, or_not_found, require_title};
+use super::{Json, auth::Admin, or_not_found, require_slug, require_title};
 use crate::{
-    app::AppState,
+    app::{App, AppState},
     db::DbError,
     domain::{Lang, Show, ShowId, Slug, Urls},
     error::{AppError, Msg},
@@ -76,13 +76,7 @@ impl ShowView {
 
 /// Checks a new show's fields; every problem names its field in both languages.
 pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show, AppError> {
-    let slug = Slug::parse(input.slug.trim()).map_err(|_| {
-        AppError::invalid(
-            "invalid-slug",
-            "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
-            "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
-        )
-    })?;
+    let slug = require_slug(&input.slug)?;
     let title = require_title(&input.title)?;
     let language = Lang::parse(input.language.trim()).map_err(|en| {
         AppError::invalid(
@@ -183,17 +177,21 @@ async fn list(State(state): State<AppState>) -> Result<Json<Vec<ShowView>>, AppE
     ))
 }
 
+/// The show a path names; a slug that cannot exist is simply not found.
+pub async fn load_show(app: &App, raw_slug: &str) -> Result<Show, AppError> {
+    let slug = Slug::parse(raw_slug).map_err(|_| AppError::NotFound { what: "show" })?;
+    app.db
+        .show_by_slug(&slug)
+        .await
+        .map_err(or_not_found("show"))
+}
+
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn show(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<ShowView>, AppError> {
-    let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound { what: "show" })?;
-    let show = state
-        .db
-        .show_by_slug(&slug)
-        .await
-        .map_err(or_not_found("show"))?;
+    let show = load_show(&state, &slug).await?;
     Ok(Json(ShowView::new(show, &state.urls)))
 }
 
