@@ -62,6 +62,19 @@ impl FsStore {
         }
         Ok(self.root.join(k))
     }
+
+    /// The file a new object at `key` goes to, and its folder, created if missing.
+    async fn target_of(&self, key: &ObjectKey) -> Result<(PathBuf, PathBuf), StoreError> {
+        let path = self.path_of(key)?;
+        let dir = path
+            .parent()
+            .ok_or_else(|| StoreError::Backend(format!("invalid object key: {key}")))?
+            .to_path_buf();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_context("create folder", &dir, &e))?;
+        Ok((path, dir))
+    }
 }
 
 /// Adds the operation and path to an I/O error: a bare "Permission denied" in a log says nothing.
@@ -118,14 +131,7 @@ impl ObjectStore for FsStore {
         _content_type: &str,
         mut body: ByteStream,
     ) -> Result<u64, StoreError> {
-        let path = self.path_of(key)?;
-        let dir = path
-            .parent()
-            .ok_or_else(|| StoreError::Backend(format!("invalid object key: {key}")))?
-            .to_path_buf();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| io_context("create folder", &dir, &e))?;
+        let (path, dir) = self.target_of(key).await?;
 
         // Same folder as the target so the final rename stays on one filesystem (atomic).
         // `NamedTempFile` deletes the file when dropped: every early return below, and a
@@ -202,14 +208,7 @@ impl ObjectStore for FsStore {
         content_type: &str,
         src: &Path,
     ) -> Result<u64, StoreError> {
-        let path = self.path_of(key)?;
-        let dir = path
-            .parent()
-            .ok_or_else(|| StoreError::Backend(format!("invalid object key: {key}")))?
-            .to_path_buf();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| io_context("create folder", &dir, &e))?;
+        let (path, dir) = self.target_of(key).await?;
         let source = src.to_path_buf();
         let linked = tokio::task::spawn_blocking(move || {
             // Synced before it gets its name, as `put` does before its rename.
