@@ -8,7 +8,7 @@ pub mod probe;
 
 use serde::{Deserialize, Serialize};
 
-pub use probe::{ProbeError, probe_file};
+pub use probe::{ProbeError, probe_file, probe_source};
 
 /// Everything Siaran knows about a media file. The same value is printed by `siaran probe`,
 /// stored with each upload and answered by `POST /api/v1/media`.

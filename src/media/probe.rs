@@ -14,7 +14,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, SeekFrom};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -25,7 +25,7 @@ use symphonia::core::errors::Error as DemuxError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::well_known as formats;
 use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::{
     MetadataOptions, MetadataRevision, RawValue, StandardTag, StandardVisualKey, Tag,
 };
@@ -86,8 +86,17 @@ const TRUNCATION_SLACK_MS: u64 = 500;
 /// streaming pass when it has one; this function fills `size_bytes` from the file's length and
 /// leaves `sha256` empty.
 pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
-    let mut file = File::open(path)?;
+    let file = File::open(path)?;
     let size_bytes = file.metadata()?.len();
+    probe_source(file, size_bytes)
+}
+
+/// Probes `size_bytes` of media readable from `file` (a `File`, or a `Cursor` over bytes already
+/// in memory, as the fuzz target does). Reads are bounded; the source is never read whole.
+pub fn probe_source<S: MediaSource + 'static>(
+    mut file: S,
+    size_bytes: u64,
+) -> Result<MediaInfo, ProbeError> {
     if size_bytes == 0 {
         return Err(ProbeError::Empty);
     }

@@ -6,7 +6,6 @@
 //! the facts symphonia does not expose: the MP4 major brand, the EBML DocType and segment title,
 //! and whether an MP3's first frame carries an encoder's frame count (Xing/Info/VBRI).
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 
 use super::ProbeError;
@@ -48,7 +47,7 @@ pub(super) struct Sniffed {
 }
 
 /// Decides the container from the file's first bytes.
-pub(super) fn sniff(file: &mut File, file_len: u64) -> Result<Sniffed, ProbeError> {
+pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniffed, ProbeError> {
     let mut offset = 0u64;
     let mut head = read_at(file, offset)?;
     let mut has_id3 = false;
@@ -125,7 +124,7 @@ pub(super) fn sniff(file: &mut File, file_len: u64) -> Result<Sniffed, ProbeErro
     Err(ProbeError::Unsupported(describe(&head)))
 }
 
-fn read_at(file: &mut File, offset: u64) -> io::Result<Vec<u8>> {
+fn read_at<R: Read + Seek>(file: &mut R, offset: u64) -> io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(offset))?;
     let mut head = Vec::with_capacity(HEAD_LEN);
     file.take(HEAD_LEN as u64).read_to_end(&mut head)?;
@@ -398,7 +397,7 @@ pub(super) struct Mp4Layout {
 
 /// Walks the top-level boxes. symphonia's error for a missing `moov` does not say why it is
 /// missing; an upload cut short before a trailing `moov` is the common cause worth naming.
-pub(super) fn mp4_layout(file: &mut File, file_len: u64) -> io::Result<Mp4Layout> {
+pub(super) fn mp4_layout<R: Read + Seek>(file: &mut R, file_len: u64) -> io::Result<Mp4Layout> {
     // Every box is at least 8 bytes, so the walk ends; the cap bounds the seeks on hostile input.
     const MAX_BOXES: usize = 100_000;
     let mut layout = Mp4Layout {
