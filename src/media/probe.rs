@@ -11,6 +11,8 @@ mod image;
 mod sniff;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod regressions;
 
 use std::collections::HashMap;
 use std::fs::File;
