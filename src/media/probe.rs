@@ -8,11 +8,11 @@
 //! trusted on their header.
 
 mod image;
+#[cfg(test)]
+mod regressions;
 mod sniff;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod regressions;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,7 +26,7 @@ use symphonia::core::codecs::video::{VideoCodecId, well_known as video_codecs};
 use symphonia::core::errors::Error as DemuxError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::well_known as formats;
-use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, Track, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::{
     MetadataOptions, MetadataRevision, RawValue, StandardTag, StandardVisualKey, Tag,
@@ -121,7 +121,16 @@ pub fn probe_source<S: MediaSource + 'static>(
     }
 
     file.seek(SeekFrom::Start(0))?;
-    let source = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+    // symphonia refuses a Matroska file whose Segment claims more bytes than the file has (an
+    // upload cut short), and follows its SeekHead to Cues and Tags past the end. Read as a live
+    // stream (no length, no seeking), the clusters that are there still play; the scan below
+    // measures them and says what is missing.
+    let source: Box<dyn MediaSource> = if sniffed.segment_cut {
+        Box::new(LiveStream(file))
+    } else {
+        Box::new(file)
+    };
+    let source = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let mut reader = symphonia::default::get_probe()
         .probe(
             &Hint::new(),
@@ -146,16 +155,28 @@ pub fn probe_source<S: MediaSource + 'static>(
     let (tags, artwork) = read_metadata(reader.as_mut(), sniffed.segment_title.clone());
 
     let header_ms = header_duration_ms(reader.as_ref(), &tracks);
-    let must_scan = matches!(container, Container::Mp3 | Container::Aac)
+    let mut must_scan = matches!(container, Container::Mp3 | Container::Aac)
         || matches!(container, Container::Webm | Container::Mkv)
         || video_track.is_some()
         || header_ms.unwrap_or(0) == 0;
-    // Without a scan, one packet still proves there is something to play behind the header.
-    let scan = scan_packets(
-        reader.as_mut(),
-        &tracks,
-        if must_scan { u64::MAX } else { 1 },
-    );
+    let scan = if must_scan {
+        scan_packets(reader.as_mut(), &tracks, u64::MAX)
+    } else {
+        // One packet proves there is something to play behind the header, and the last second
+        // that the header's length is really there. Only a file that fails that is scanned.
+        let first = scan_packets(reader.as_mut(), &tracks, 1);
+        let track = audio_track.as_ref().or(video_track.as_ref());
+        match (track, header_ms) {
+            (Some(track), Some(header_ms))
+                if first.packets > 0 && !reaches_end(reader.as_mut(), track, header_ms) =>
+            {
+                must_scan = true;
+                rewind(reader.as_mut(), track)?;
+                scan_packets(reader.as_mut(), &tracks, u64::MAX)
+            }
+            _ => first,
+        }
+    };
     if scan.packets == 0 {
         let why = if video_track.is_some() {
             "no audio or video frames found"
@@ -208,6 +229,71 @@ pub fn probe_source<S: MediaSource + 'static>(
         artwork,
         warnings,
     })
+}
+
+/// Whether the media reaches the length its header states: seeks to a second before that end and
+/// reads on. A header trusted blindly would give a cut-off WAV or FLAC upload its full length.
+fn reaches_end(reader: &mut dyn FormatReader, track: &Track, header_ms: u64) -> bool {
+    let Some(time_base) = track.time_base else {
+        return true;
+    };
+    let target = Time::from_millis_u64(header_ms.saturating_sub(1000));
+    let to = SeekTo::Time {
+        time: target,
+        track_id: Some(track.id),
+    };
+    if reader.seek(SeekMode::Coarse, to).is_err() {
+        return false;
+    }
+    let mut end_ms = 0;
+    // A second of audio is at most a few hundred packets in any of these containers.
+    for _ in 0..10_000 {
+        match reader.next_packet() {
+            Ok(Some(packet)) if packet.track_id == track.id => {
+                let end = packet.pts.saturating_add(packet.dur);
+                end_ms = end_ms.max(time_base.calc_time(end).map_or(0, time_ms));
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    end_ms + TRUNCATION_SLACK_MS >= header_ms
+}
+
+fn rewind(reader: &mut dyn FormatReader, track: &Track) -> Result<(), ProbeError> {
+    let to = SeekTo::Timestamp {
+        ts: Timestamp::new(0),
+        track_id: track.id,
+    };
+    reader
+        .seek(SeekMode::Accurate, to)
+        .map(|_| ())
+        .map_err(|e| ProbeError::Unplayable(format!("cannot read the media from its start ({e})")))
+}
+
+/// A source read as a live stream: no length, no seeking.
+struct LiveStream<S>(S);
+
+impl<S: MediaSource> io::Read for LiveStream<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<S: MediaSource> io::Seek for LiveStream<S> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
+impl<S: MediaSource> MediaSource for LiveStream<S> {
+    fn is_seekable(&self) -> bool {
+        false
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        None
+    }
 }
 
 fn open_error(kind: Kind, error: &DemuxError) -> ProbeError {

@@ -44,6 +44,8 @@ pub(super) struct Sniffed {
     pub mpeg_counted_by_encoder: bool,
     /// The Matroska segment title (symphonia reads only the Tags element, not Info).
     pub segment_title: Option<String>,
+    /// The Matroska segment claims more bytes than the file has: an upload cut short.
+    pub segment_cut: bool,
 }
 
 /// Decides the container from the file's first bytes.
@@ -83,14 +85,18 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
         None
     };
     if let Some(kind) = kind {
-        let segment_title = match kind {
-            Kind::Matroska { .. } => segment_title(&head),
-            _ => None,
+        let (segment_title, segment_cut) = match kind {
+            Kind::Matroska { .. } => (
+                segment_title(&head),
+                segment_end(&head).is_some_and(|end| end > file_len),
+            ),
+            _ => (None, false),
         };
         return Ok(Sniffed {
             kind,
             mpeg_counted_by_encoder: false,
             segment_title,
+            segment_cut,
         });
     }
 
@@ -102,6 +108,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
                 kind: Kind::Mpeg,
                 mpeg_counted_by_encoder: has_encoder_frame_count(&head[pos..]),
                 segment_title: None,
+                segment_cut: false,
             });
         }
         if frame_pair_at(&head, pos, at_eof, adts_header) {
@@ -109,6 +116,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
                 kind: Kind::Adts,
                 mpeg_counted_by_encoder: false,
                 segment_title: None,
+                segment_cut: false,
             });
         }
     }
@@ -119,6 +127,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
             kind: Kind::Mpeg,
             mpeg_counted_by_encoder: false,
             segment_title: None,
+            segment_cut: false,
         });
     }
     Err(ProbeError::Unsupported(describe(&head)))
@@ -369,6 +378,15 @@ fn ebml_doc_type(head: &[u8]) -> Option<String> {
     let end = header.data.checked_add(header.len?)?.min(head.len());
     let doc_type = find_child(head, header.data, end, DOC_TYPE_ID)?;
     ebml_string(head, &doc_type)
+}
+
+/// Where the segment ends in the file, when its size is known (live recorders leave it unknown).
+fn segment_end(head: &[u8]) -> Option<u64> {
+    let header = ebml_element(head, 0)?;
+    let segment_pos = header.data.checked_add(header.len?)?;
+    let segment = ebml_element(head, segment_pos)?;
+    (segment.id == SEGMENT_ID).then_some(())?;
+    u64::try_from(segment.data.checked_add(segment.len?)?).ok()
 }
 
 /// The segment's Info/Title, when it is within the head.
