@@ -1,13 +1,16 @@
 //! Reading a media file on disk into `MediaInfo`: container, streams, duration, tags and artwork.
 //!
-//! Owns `probe_file` and `sha256_file`. symphonia demuxes through a bounded `MediaSourceStream`
-//! (the file is never read whole into memory); `sniff` decides the container before symphonia runs
-//! and reads the few facts symphonia does not expose; `image` reads cover-art sizes. Durations are
+//! Owns `probe_file` and `sha256_file`. `sniff` decides the container from the bytes before any
+//! demuxer runs and reads the few facts the demuxers do not expose. MP4, M4A and MOV are read from
+//! their `moov` box alone by `mp4` (Mozilla's mp4parse); everything else goes through symphonia
+//! over a bounded `MediaSourceStream` (the file is never read whole into memory). Durations are
 //! measured where headers are known to lie: MP3 and ADTS are counted frame by frame, Matroska and
-//! anything with video are scanned packet by packet, and only the other audio containers are
-//! trusted on their header.
+//! WebM are scanned packet by packet, MP4 sample tables are checked against the file's length,
+//! and the other audio containers are trusted on their header only once their last second is
+//! found where the header says. `image` reads cover-art sizes.
 
 mod image;
+mod mp4;
 #[cfg(test)]
 mod regressions;
 mod sniff;
@@ -109,6 +112,23 @@ pub fn probe_source<S: MediaSource + 'static>(
         let layout = sniff::mp4_layout(&mut file, size_bytes)?;
         if !layout.has_moov {
             return Err(ProbeError::Unplayable("truncated: moov box missing".into()));
+        }
+        if let Some(([b'm', b'o', b'o', b'v'], missing)) = layout.truncated {
+            return Err(ProbeError::Unplayable(format!(
+                "truncated: the moov box runs {missing} bytes past the end of the file"
+            )));
+        }
+        if let Some(moov) = layout.moov {
+            match mp4::read(&mut file, size_bytes, moov)? {
+                Ok(facts) => return Ok(mp4_info(&sniffed, size_bytes, facts)),
+                Err(mp4::Unreadable(why)) if why.starts_with("truncated:") => {
+                    return Err(ProbeError::Unplayable(why));
+                }
+                // symphonia gets its own try below; its error names the problem if it fails too.
+                Err(mp4::Unreadable(why)) => {
+                    tracing::debug!(%why, "mp4parse could not read the moov box");
+                }
+            }
         }
         // A cut-off upload: the index promises samples the file does not have, so players
         // would stall or fail at that point. Refused rather than served with a false length.
@@ -229,6 +249,30 @@ pub fn probe_source<S: MediaSource + 'static>(
         artwork,
         warnings,
     })
+}
+
+fn mp4_info(sniffed: &Sniffed, size_bytes: u64, facts: mp4::Mp4Facts) -> MediaInfo {
+    let container = match sniffed.kind {
+        Kind::IsoMp4 { quicktime: true } => Container::Mov,
+        _ => Container::Mp4,
+    };
+    let (mime_type, extension) =
+        container.mime_and_extension(facts.video.is_some(), facts.audio.as_ref());
+    let duration_ms = facts.duration_ms;
+    MediaInfo {
+        container: container.name().into(),
+        mime_type: mime_type.into(),
+        extension: extension.into(),
+        duration_ms,
+        size_bytes,
+        sha256: String::new(),
+        bit_rate: (duration_ms > 0).then(|| size_bytes.saturating_mul(8000) / duration_ms),
+        audio: facts.audio,
+        video: facts.video,
+        tags: facts.tags,
+        artwork: facts.cover.map(|data| picture(&data, None, None)),
+        warnings: facts.warnings,
+    }
 }
 
 /// Whether the media reaches the length its header states: seeks to a second before that end and
@@ -639,9 +683,12 @@ fn frame_rate(scan: &TrackScan, time_base: TimeBase) -> Option<f64> {
     if span <= 0.0 {
         return None;
     }
-    let rate = (scan.packets - 1) as f64 / span;
-    // Millisecond timestamps (Matroska) blur 29.97 into 29.96 or 29.98; snap to the nominal rate
-    // when within 0.1 %.
+    Some(snap_frame_rate((scan.packets - 1) as f64 / span))
+}
+
+/// Millisecond timestamps (Matroska) blur 29.97 into 29.96 or 29.98; snaps to the nominal rate
+/// when within 0.1 %, else rounds to three decimals.
+fn snap_frame_rate(rate: f64) -> f64 {
     const NOMINAL: [f64; 9] = [
         24000.0 / 1001.0,
         24.0,
@@ -658,7 +705,7 @@ fn frame_rate(scan: &TrackScan, time_base: TimeBase) -> Option<f64> {
         .copied()
         .find(|n| (rate - n).abs() <= n * 0.001)
         .unwrap_or(rate);
-    Some((rate * 1000.0).round() / 1000.0)
+    (rate * 1000.0).round() / 1000.0
 }
 
 fn audio_codec_name(codec: AudioCodecId) -> &'static str {
@@ -881,13 +928,22 @@ fn artwork(revisions: &[MetadataRevision]) -> Option<Artwork> {
         .iter()
         .find(|v| v.usage == Some(StandardVisualKey::FrontCover))
         .or_else(|| visuals.first())?;
-    let header = image::image_header(&visual.data);
     let declared = visual
         .media_type
         .as_deref()
         .map(str::trim)
         .filter(|m| !m.is_empty());
-    Some(Artwork {
+    Some(picture(
+        &visual.data,
+        declared,
+        visual.dimensions.map(|d| (d.width, d.height)),
+    ))
+}
+
+/// An embedded picture's type and size, read from the image's own header.
+fn picture(data: &[u8], declared: Option<&str>, dimensions: Option<(u32, u32)>) -> Artwork {
+    let header = image::image_header(data);
+    Artwork {
         // The bytes are the better witness: taggers write "image/jpg" or nothing at all.
         mime_type: header
             .as_ref()
@@ -898,11 +954,11 @@ fn artwork(revisions: &[MetadataRevision]) -> Option<Artwork> {
         width: header
             .as_ref()
             .and_then(|h| h.width)
-            .or(visual.dimensions.map(|d| d.width)),
+            .or(dimensions.map(|d| d.0)),
         height: header
             .as_ref()
             .and_then(|h| h.height)
-            .or(visual.dimensions.map(|d| d.height)),
-        size_bytes: visual.data.len() as u64,
-    })
+            .or(dimensions.map(|d| d.1)),
+        size_bytes: data.len() as u64,
+    }
 }

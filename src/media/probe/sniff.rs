@@ -409,6 +409,8 @@ fn segment_title(head: &[u8]) -> Option<String> {
 /// The top-level layout of an ISO BMFF (MP4/MOV) file.
 pub(super) struct Mp4Layout {
     pub has_moov: bool,
+    /// Where the (first) `moov` box starts and how long it is.
+    pub moov: Option<(u64, u64)>,
     /// The box that runs past the end of the file, and by how many bytes.
     pub truncated: Option<([u8; 4], u64)>,
 }
@@ -420,6 +422,7 @@ pub(super) fn mp4_layout<R: Read + Seek>(file: &mut R, file_len: u64) -> io::Res
     const MAX_BOXES: usize = 100_000;
     let mut layout = Mp4Layout {
         has_moov: false,
+        moov: None,
         truncated: None,
     };
     let mut offset = 0u64;
@@ -441,6 +444,7 @@ pub(super) fn mp4_layout<R: Read + Seek>(file: &mut R, file_len: u64) -> io::Res
         };
         if kind == *b"moov" {
             layout.has_moov = true;
+            layout.moov.get_or_insert((offset, size));
         }
         if size < 8 {
             break;

@@ -323,15 +323,28 @@ fn mp4_cut_before_its_moov_is_unplayable() {
 }
 
 #[test]
-fn faststart_mp4_cut_in_its_media_data_is_unplayable() {
+fn faststart_mp4_cut_in_its_media_data_plays_what_is_there_and_warns() {
     let bytes = read_sample("sample-faststart.mp4");
-    let err = probe_bytes("cut.mp4", &bytes[..bytes.len() * 3 / 4]).unwrap_err();
+    let whole = probe_bytes("whole.mp4", &bytes).unwrap();
+    assert!(whole.warnings.is_empty(), "{:?}", whole.warnings);
+    let cut = probe_bytes("cut.mp4", &bytes[..bytes.len() / 2]).unwrap();
     assert!(
-        matches!(&err, ProbeError::Unplayable(m) if m.starts_with("truncated: the mdat box runs")),
+        cut.duration_ms > 500 && cut.duration_ms + 1000 < whole.duration_ms,
+        "{} of {}",
+        cut.duration_ms,
+        whole.duration_ms
+    );
+    assert!(
+        cut.warnings[0].starts_with("file is shorter than its header says"),
+        "{:?}",
+        cut.warnings
+    );
+    // Cut right after the mdat header (at 3,319): no sample is complete.
+    let err = probe_bytes("stub.mp4", &bytes[..3_330]).unwrap_err();
+    assert!(
+        matches!(&err, ProbeError::Unplayable(m) if m.starts_with("truncated:")),
         "{err:?}"
     );
-    // The whole file is fine.
-    probe_bytes("whole.mp4", &bytes).unwrap();
 }
 
 #[test]
