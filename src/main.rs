@@ -16,7 +16,11 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},symphonia=warn"))),
+                // The demuxers' own warnings ("skipped 4 bytes of junk") are noise to a user;
+                // the probe reports what matters in its answer.
+                .unwrap_or_else(|_| {
+                    EnvFilter::new(format!("{default_level},symphonia=error,mp4parse=error"))
+                }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -703,7 +703,9 @@ fn snap_frame_rate(rate: f64) -> f64 {
     let rate = NOMINAL
         .iter()
         .copied()
-        .find(|n| (rate - n).abs() <= n * 0.001)
+        .filter(|n| (rate - n).abs() <= n * 0.001)
+        // 23.99 is within 0.1 % of both 23.976 and 24: the nearer one.
+        .min_by(|a, b| (rate - a).abs().total_cmp(&(rate - b).abs()))
         .unwrap_or(rate);
     (rate * 1000.0).round() / 1000.0
 }

@@ -11,6 +11,7 @@ mod delivery;
 mod feed;
 mod flow;
 mod media_errors;
+mod probe_corpus;
 mod startup;
 mod storage;
 
