@@ -1,5 +1,6 @@
-//! The command line: `serve`, `migrate`, `token create`, `probe`. Every flag can also be set by
-//! the environment variable of the same name (`--database-url` = `SIARAN_DATABASE_URL`).
+//! The command line: `serve`, `migrate`, `token create`, `probe`, `bench probe`. Every flag can
+//! also be set by the environment variable of the same name (`--database-url` =
+//! `SIARAN_DATABASE_URL`).
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::{
     app::{self, AppState},
+    bench,
     config::{self, DatabaseUrl, Settings, StorageUrl},
     db::{AnyDb, ApiToken, Db as _, Role, new_row_id},
     demo,
@@ -43,6 +45,17 @@ pub enum Command {
         /// The media file.
         file: PathBuf,
     },
+    /// Measure Siaran against ffprobe (run with `--release`).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time `siaran probe` against ffprobe and check its durations against a full decode.
+    Probe(bench::BenchProbeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +162,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&info)?);
             Ok(())
         }
+        Command::Bench {
+            command: BenchCommand::Probe(args),
+        } => tokio::task::spawn_blocking(move || bench::probe(&args)).await?,
     }
 }
 

@@ -4,6 +4,7 @@
 //! integration tests drive the same code.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
