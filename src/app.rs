@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::{
+    analytics::{GeoIp, Recorder},
     config::{Settings, StorageUrl},
     db::{AnyDb, Db},
     domain::Urls,
@@ -28,6 +29,8 @@ pub struct App {
     pub db: Arc<dyn Db>,
     pub store: Arc<dyn ObjectStore>,
     pub urls: Urls,
+    /// Download counting; its writer task keeps all state in the database.
+    pub analytics: Recorder,
 }
 
 #[derive(Debug, Clone)]
@@ -63,12 +66,28 @@ impl AppState {
     pub async fn build(settings: Settings) -> anyhow::Result<AppState> {
         let db = connect_db(&settings).await?;
         let store = open_store(&settings.storage_url).await?;
+        AppState::from_parts(settings, db, store)
+    }
+
+    /// The state over a database and a store already connected (tests bring their own); starts
+    /// the download-counting writer on the current runtime.
+    pub fn from_parts(
+        settings: Settings,
+        db: Arc<dyn Db>,
+        store: Arc<dyn ObjectStore>,
+    ) -> anyhow::Result<AppState> {
         let urls = Urls::new(settings.public_url.clone());
+        let geoip = match &settings.geoip_db {
+            Some(file) => Some(Arc::new(GeoIp::open(file)?)),
+            None => None,
+        };
+        let analytics = Recorder::start(db.clone(), geoip);
         Ok(AppState(Arc::new(App {
             settings,
             db,
             store,
             urls,
+            analytics,
         })))
     }
 }
@@ -108,6 +127,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::episodes::router())
         .merge(http::documents::router())
         .merge(http::feeds::router())
+        .merge(http::stats::router())
         .layer(middleware::from_fn(http::timeout));
     Router::new()
         .merge(timed)
@@ -131,7 +151,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, build_router(state))
+    // The peer address is what download counting keys listeners on (see `http::media`).
+    let app = build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

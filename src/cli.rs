@@ -100,18 +100,44 @@ pub struct ServeArgs {
     /// Create the demo show (`/feeds/demo.xml`) from the sample briefing if it is missing.
     #[arg(long, env = "SIARAN_DEMO")]
     pub demo: bool,
+    /// How media reaches listeners: proxy (stream from the store), redirect (302 to a presigned
+    /// S3 URL) or cdn (302 to SIARAN_CDN_URL + the object key).
+    #[arg(long, env = "SIARAN_DELIVERY", default_value = "proxy")]
+    pub delivery: String,
+    /// Public base URL of the CDN in front of the bucket, for `--delivery cdn`.
+    #[arg(long, env = "SIARAN_CDN_URL")]
+    pub cdn_url: Option<String>,
+    /// A MaxMind DB file (e.g. GeoLite2-Country.mmdb) for downloads by country.
+    #[arg(long, env = "SIARAN_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
+    /// Behind a reverse proxy: take the listener's address from the last `X-Forwarded-For`
+    /// entry (set only when the proxy overwrites or appends that header).
+    #[arg(long, env = "SIARAN_TRUST_FORWARDED")]
+    pub trust_forwarded: bool,
 }
 
 impl ServeArgs {
     fn settings(&self) -> anyhow::Result<Settings> {
-        Ok(Settings {
+        let settings = Settings {
             database_url: DatabaseUrl::parse(&self.db.database_url)?,
             storage_url: StorageUrl::parse(&self.storage_url)?,
             public_url: config::parse_public_url(&self.public_url)?,
             listen: config::parse_listen(&self.listen)?,
             max_upload_bytes: self.max_upload_bytes,
             spool_dir: self.spool_dir.clone(),
-        })
+            delivery: config::Delivery::parse(&self.delivery, self.cdn_url.as_deref())?,
+            geoip_db: self.geoip_db.clone(),
+            trust_forwarded: self.trust_forwarded,
+        };
+        if settings.delivery == config::Delivery::Redirect
+            && matches!(settings.storage_url, StorageUrl::File(_))
+        {
+            anyhow::bail!(
+                "SIARAN_DELIVERY=redirect needs an S3 store (SIARAN_STORAGE_URL=s3://...): \
+                 a folder has no presigned URLs"
+            );
+        }
+        Ok(settings)
     }
 }
 
@@ -148,7 +174,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
             .context("cannot store the token")?;
-            println!("{secret}");
+            print_stdout(&secret)?;
             Ok(())
         }
         Command::Probe { file } => {
@@ -159,7 +185,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::Ok(media::MediaInfo { sha256, ..info })
             })
             .await??;
-            println!("{}", serde_json::to_string_pretty(&info)?);
+            print_stdout(&serde_json::to_string_pretty(&info)?)?;
             Ok(())
         }
         Command::Bench {
@@ -183,4 +209,15 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, public_url = %state.settings.public_url, "siaran listening");
     app::serve_until_signal(listener, state, app::DRAIN_TIMEOUT).await?;
     Ok(())
+}
+
+/// Writes one line to stdout. A reader that went away (`siaran probe F | head`) is not an error
+/// worth a panic, which `println!` would give.
+fn print_stdout(line: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

@@ -46,6 +46,47 @@ impl StorageUrl {
     }
 }
 
+/// How media bytes reach listeners (`SIARAN_DELIVERY`). Downloads are counted in every mode: the
+/// media URL in the feed always points at Siaran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Siaran streams the bytes from the store, passing each range through.
+    Proxy,
+    /// 302 to a presigned S3 URL that expires after `PRESIGNED_TTL`.
+    Redirect,
+    /// 302 to the object under a public base URL (a CDN in front of the bucket).
+    Cdn { base: Url },
+}
+
+/// How long a presigned redirect stays valid: long enough to start and seek, short enough that a
+/// shared link does not bypass Siaran for long.
+pub const PRESIGNED_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+impl Delivery {
+    /// `proxy`, `redirect` or `cdn` (which needs `cdn_url`).
+    pub fn parse(mode: &str, cdn_url: Option<&str>) -> anyhow::Result<Delivery> {
+        match mode {
+            "proxy" => Ok(Delivery::Proxy),
+            "redirect" => Ok(Delivery::Redirect),
+            "cdn" => {
+                let raw = cdn_url
+                    .filter(|u| !u.is_empty())
+                    .context("SIARAN_DELIVERY=cdn needs SIARAN_CDN_URL, the CDN's base URL")?;
+                let mut base = Url::parse(raw)
+                    .with_context(|| format!("SIARAN_CDN_URL '{raw}' is not a URL"))?;
+                if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
+                    bail!("SIARAN_CDN_URL '{raw}' must be an absolute http:// or https:// URL");
+                }
+                if !base.path().ends_with('/') {
+                    base.set_path(&format!("{}/", base.path()));
+                }
+                Ok(Delivery::Cdn { base })
+            }
+            other => bail!("unknown SIARAN_DELIVERY '{other}' (use proxy, redirect or cdn)"),
+        }
+    }
+}
+
 /// The database URL, whose `Debug` never shows a password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
@@ -82,6 +123,12 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// Where uploads are spooled while they are hashed and probed (default: the system's).
     pub spool_dir: Option<PathBuf>,
+    pub delivery: Delivery,
+    /// A MaxMind DB file (GeoLite2-Country or compatible) for downloads by country.
+    pub geoip_db: Option<PathBuf>,
+    /// Siaran runs behind a reverse proxy that sets `X-Forwarded-For`: count listeners by the
+    /// address that proxy saw, not by the proxy's own.
+    pub trust_forwarded: bool,
 }
 
 impl Settings {
@@ -94,6 +141,9 @@ impl Settings {
             listen: DEFAULT_LISTEN.parse()?,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             spool_dir: None,
+            delivery: Delivery::Proxy,
+            geoip_db: None,
+            trust_forwarded: false,
         })
     }
 }
@@ -154,6 +204,23 @@ mod tests {
         assert!(parse_listen("localhost:8080").unwrap().ip().is_loopback());
         assert!(parse_listen("8080").is_err());
         assert!(parse_listen("nowhere:x").is_err());
+    }
+
+    #[test]
+    fn delivery_modes() {
+        assert_eq!(Delivery::parse("proxy", None).unwrap(), Delivery::Proxy);
+        assert_eq!(
+            Delivery::parse("redirect", None).unwrap(),
+            Delivery::Redirect
+        );
+        let Delivery::Cdn { base } = Delivery::parse("cdn", Some("https://cdn.example/m")).unwrap()
+        else {
+            panic!("not cdn")
+        };
+        assert_eq!(base.as_str(), "https://cdn.example/m/");
+        assert!(Delivery::parse("cdn", None).is_err());
+        assert!(Delivery::parse("cdn", Some("cdn.example")).is_err());
+        assert!(Delivery::parse("sendfile", None).is_err());
     }
 
     #[test]

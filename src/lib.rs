@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) only parses the command line; everything else lives here so that the
 //! integration tests drive the same code.
 
+pub mod analytics;
 pub mod app;
 pub mod bench;
 pub mod cli;

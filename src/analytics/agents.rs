@@ -1,6 +1,6 @@
 //! User-agent classification with the OPAWG `user-agents-v2` pattern lists.
 //!
-//! The lists are vendored in `data/opawg/` (MIT, see the LICENSE there) and embedded at build time;
+//! The lists are vendored in `src/analytics/opawg/` (MIT, see the LICENSE there) and embedded at build time;
 //! nothing is read from disk or the network at run time. Matching follows the OPAWG README: the
 //! first entry, in file order, of `bots`, then `apps`, then `libraries`, then `browsers`; `devices`
 //! is matched on its own, for agents that are not bots.
@@ -54,14 +54,14 @@ pub struct UserAgents {
 }
 
 impl UserAgents {
-    /// The lists vendored in `data/opawg/`, compiled on first use.
+    /// The lists vendored in `src/analytics/opawg/`, compiled on first use.
     pub fn embedded() -> &'static UserAgents {
         static AGENTS: LazyLock<UserAgents> = LazyLock::new(|| UserAgents {
-            bots: List::parse("bots", include_str!("../../data/opawg/bots.json")),
-            apps: List::parse("apps", include_str!("../../data/opawg/apps.json")),
-            libraries: List::parse("libraries", include_str!("../../data/opawg/libraries.json")),
-            browsers: List::parse("browsers", include_str!("../../data/opawg/browsers.json")),
-            devices: List::parse("devices", include_str!("../../data/opawg/devices.json")),
+            bots: List::parse("bots", include_str!("opawg/bots.json")),
+            apps: List::parse("apps", include_str!("opawg/apps.json")),
+            libraries: List::parse("libraries", include_str!("opawg/libraries.json")),
+            browsers: List::parse("browsers", include_str!("opawg/browsers.json")),
+            devices: List::parse("devices", include_str!("opawg/devices.json")),
             self_declared: RegexBuilder::new(r"(?i)bot|crawl|spider")
                 .unicode(false)
                 .build()
@@ -213,11 +213,11 @@ mod tests {
         let lists = [&a.bots, &a.apps, &a.libraries, &a.browsers, &a.devices];
         let compiled: Vec<usize> = lists.iter().map(|l| l.set.len()).collect();
         let in_files: Vec<usize> = [
-            include_str!("../../data/opawg/bots.json"),
-            include_str!("../../data/opawg/apps.json"),
-            include_str!("../../data/opawg/libraries.json"),
-            include_str!("../../data/opawg/browsers.json"),
-            include_str!("../../data/opawg/devices.json"),
+            include_str!("opawg/bots.json"),
+            include_str!("opawg/apps.json"),
+            include_str!("opawg/libraries.json"),
+            include_str!("opawg/browsers.json"),
+            include_str!("opawg/devices.json"),
         ]
         .iter()
         .map(|json| serde_json::from_str::<RawFile>(json).unwrap().entries.len())
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn every_bots_example_is_a_bot() {
-        let all = examples(include_str!("../../data/opawg/bots.json"));
+        let all = examples(include_str!("opawg/bots.json"));
         assert_eq!(all.len(), 342);
         let missed: Vec<_> = all
             .iter()
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn every_apps_example_is_its_own_app() {
-        let all = examples(include_str!("../../data/opawg/apps.json"));
+        let all = examples(include_str!("opawg/apps.json"));
         assert_eq!(all.len(), 968);
         let mismatched: Vec<_> = all
             .iter()
@@ -254,8 +254,8 @@ mod tests {
 
     #[test]
     fn libraries_and_browsers_examples_are_their_own_entry() {
-        let libraries = examples(include_str!("../../data/opawg/libraries.json"));
-        let browsers = examples(include_str!("../../data/opawg/browsers.json"));
+        let libraries = examples(include_str!("opawg/libraries.json"));
+        let browsers = examples(include_str!("opawg/browsers.json"));
         assert_eq!((libraries.len(), browsers.len()), (77, 33));
         let mismatched: Vec<_> = libraries
             .iter()

@@ -7,10 +7,14 @@
 //! states in the database. [`Counter`] is that chain in memory, the reference model.
 
 pub mod agents;
+pub mod geoip;
 pub mod iab;
+pub mod recorder;
 
 pub use agents::{Agent, UserAgents};
+pub use geoip::GeoIp;
 pub use iab::{
     Candidate, Counter, Coverage, Exclusion, Hit, HitMethod, ListenerState, MediaTiming, Outcome,
     listener_key, screen, threshold_bytes, window,
 };
+pub use recorder::{MediaHit, Recorder};

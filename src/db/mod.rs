@@ -12,9 +12,12 @@ mod any;
 mod records;
 
 pub use any::{AnyDb, new_row_id, redact};
-pub use records::{ApiToken, Document, DocumentKind, DocumentLink, LinkedDocument, Role};
+pub use records::{
+    ApiToken, Document, DocumentKind, DocumentLink, Download, DownloadStats, LinkedDocument,
+    Listen, Role, StatsScope,
+};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{DocumentId, Episode, EpisodeId, Media, MediaId, Show, ShowId, Slug};
 
@@ -97,4 +100,38 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     async fn link_document(&self, link: &DocumentLink) -> Result<(), DbError>;
     /// The documents linked to an episode, ordered by moment (unplaced links last).
     async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError>;
+
+    /// The salt of counting window `day`: `candidate` (hex) if this call is the first to ask for
+    /// it, else the one another instance stored first.
+    async fn analytics_salt(&self, day: NaiveDate, candidate: &str) -> Result<String, DbError>;
+    /// Deletes the salts and listener rows of windows before `day`; returns the rows removed.
+    async fn forget_listeners(&self, before: NaiveDate) -> Result<u64, DbError>;
+    async fn listen(
+        &self,
+        media: MediaId,
+        day: NaiveDate,
+        listener: &str,
+    ) -> Result<Option<Listen>, DbError>;
+    /// Writes `listen` (with `version` already bumped) unless another writer changed the row
+    /// since `read_version` was read (`None`: the row did not exist), and records `download` in
+    /// the same transaction. `false` when the write lost that race: read again and retry.
+    async fn save_listen(
+        &self,
+        listen: &Listen,
+        read_version: Option<i64>,
+        download: Option<&Download>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError>;
+    /// The episode (and its show) a media file belongs to, the earliest published first.
+    async fn episode_of_media(
+        &self,
+        media: MediaId,
+    ) -> Result<Option<(EpisodeId, ShowId)>, DbError>;
+    /// Downloads from `from` to `to` (inclusive days).
+    async fn download_stats(
+        &self,
+        scope: StatsScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<DownloadStats, DbError>;
 }

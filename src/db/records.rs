@@ -195,3 +195,48 @@ mod tests {
         assert_eq!(DocumentKind::parse("memo"), None);
     }
 }
+
+/// What one listener (a salted hash, never an address) has been sent of one media file in one
+/// counting window, and whether it became a download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    pub media_id: crate::domain::MediaId,
+    pub day: NaiveDate,
+    pub listener: String,
+    /// The byte intervals served, as JSON (`analytics::iab::Coverage`).
+    pub coverage: String,
+    pub counted: bool,
+    /// Bumped on every write; a write based on an older version loses (compare-and-set).
+    pub version: i64,
+}
+
+/// One counted download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub id: Uuid,
+    pub media_id: crate::domain::MediaId,
+    pub episode_id: Option<EpisodeId>,
+    pub show_id: Option<crate::domain::ShowId>,
+    pub day: NaiveDate,
+    pub app: Option<String>,
+    pub country: Option<String>,
+    pub counted_at: DateTime<Utc>,
+}
+
+/// Whose downloads a report adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsScope {
+    Episode(EpisodeId),
+    Show(crate::domain::ShowId),
+}
+
+/// Downloads in a date range, broken down three ways. Days without downloads are absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DownloadStats {
+    pub total: u64,
+    pub by_day: Vec<(NaiveDate, u64)>,
+    /// `None` is a client the OPAWG lists do not name.
+    pub by_app: Vec<(Option<String>, u64)>,
+    /// ISO 3166 codes; `None` when no GeoIP database is configured or the address is unknown.
+    pub by_country: Vec<(Option<String>, u64)>,
+}

@@ -57,6 +57,7 @@ fn media(n: u128, extension: &str, mime: &str, duration_ms: u64, size_bytes: u64
             extension: extension.to_owned(),
             duration_ms,
             size_bytes,
+            header_bytes: 0,
             sha256: "0".repeat(64),
             bit_rate: Some(size_bytes * 8_000 / duration_ms.max(1)),
             audio: Some(AudioInfo {

@@ -4,16 +4,23 @@
 //! Delivery answers validators, 304, 416 and HEAD from the database row alone; the object store
 //! is only asked for the bytes actually sent, with the range passed through.
 
+use std::{
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
 use axum::{
-    Router,
+    Extension, Router,
     body::Body,
-    extract::{Path, Query, State},
+    extract::{ConnectInfo, Path, Query, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt as _;
+use futures_util::{Stream, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -24,7 +31,9 @@ use super::{
     range::{RangeDecision, decide},
 };
 use crate::{
+    analytics::{Hit, HitMethod, MediaHit, Recorder},
     app::AppState,
+    config::{Delivery, PRESIGNED_TTL},
     domain::{Media, MediaId, Urls},
     error::AppError,
     media::{
@@ -144,6 +153,7 @@ async fn deliver(
     method: Method,
     Path(file): Path<String>,
     Query(query): Query<DeliveryQuery>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (id, ext) = file
@@ -153,6 +163,36 @@ async fn deliver(
     let media = state.db.media(id).await.map_err(or_not_found("media"))?;
     if media.info.extension != ext {
         return Err(AppError::NotFound { what: "media" });
+    }
+    let disposition = query
+        .download
+        .as_deref()
+        .is_some_and(|d| d != "0")
+        .then(|| content_disposition(&media.filename));
+    let listener = peer.map(|Extension(ConnectInfo(addr))| client_ip(&state, addr.ip(), &headers));
+    if let Some(location) = redirect_location(&state, &media, disposition.as_ref()).await? {
+        // The store serves the bytes; what was asked for is what is counted.
+        if method == Method::GET
+            && let Some(ip) = listener
+        {
+            let requested = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+            let (status, range) = match decide(requested, media.info.size_bytes) {
+                RangeDecision::Full => (200, None),
+                RangeDecision::Partial(r) => (206, Some((r.start, r.end))),
+                RangeDecision::Unsatisfiable => (416, None),
+            };
+            state
+                .analytics
+                .record(media_hit(&media, ip, &headers, status, range, None));
+        }
+        // Not cached anywhere: each play must come back here to be counted, and a presigned URL
+        // expires.
+        return Ok(Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, location)
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::empty())
+            .map_err(anyhow::Error::from)?);
     }
     let size = media.info.size_bytes;
     let etag = ETag::strong(&media.info.sha256);
@@ -170,11 +210,8 @@ async fn deliver(
             .map_err(anyhow::Error::from)?);
     }
     res = res.header(header::CONTENT_TYPE, &media.info.mime_type);
-    if query.download.as_deref().is_some_and(|d| d != "0") {
-        res = res.header(
-            header::CONTENT_DISPOSITION,
-            content_disposition(&media.filename),
-        );
+    if let Some(disposition) = disposition {
+        res = res.header(header::CONTENT_DISPOSITION, disposition);
     }
     let range_header = if if_range_allows(&headers, &etag, last_modified) {
         headers.get(header::RANGE).and_then(|v| v.to_str().ok())
@@ -205,9 +242,127 @@ async fn deliver(
         Body::empty()
     } else {
         let stream = state.store.get(&media.storage_key, range).await?;
-        Body::from_stream(stream)
+        match listener {
+            // Counted when the response ends, with the bytes the client really took.
+            Some(ip) => Body::from_stream(Counted {
+                inner: stream,
+                sent: 0,
+                recorder: state.analytics.clone(),
+                hit: Some(media_hit(
+                    &media,
+                    ip,
+                    &headers,
+                    status.as_u16(),
+                    range.map(|r| (r.start, r.end)),
+                    None,
+                )),
+            }),
+            None => Body::from_stream(stream),
+        }
     };
     Ok(res.body(body).map_err(anyhow::Error::from)?)
+}
+
+/// The listener's address: the peer's, or behind a trusted reverse proxy
+/// (`SIARAN_TRUST_FORWARDED`) the last address in `X-Forwarded-For`, the one that proxy saw.
+fn client_ip(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    if !state.settings.trust_forwarded {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .next_back()
+        .unwrap_or(peer)
+}
+
+fn media_hit(
+    media: &Media,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    status: u16,
+    range: Option<(u64, u64)>,
+    bytes_sent: Option<u64>,
+) -> MediaHit {
+    MediaHit {
+        hit: Hit {
+            at: Utc::now(),
+            ip,
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            media: media.id.to_string(),
+            method: HitMethod::Get,
+            status,
+            range,
+            bytes_sent,
+            file_size: media.info.size_bytes,
+        },
+        media: media.id,
+        duration_ms: media.info.duration_ms,
+        header_bytes: media.info.header_bytes,
+    }
+}
+
+/// A response body that counts what it sends and hands the hit to the recorder when it is
+/// dropped: at its end, or when the client goes away mid-stream.
+struct Counted {
+    inner: ByteStream,
+    sent: u64,
+    recorder: Recorder,
+    hit: Option<MediaHit>,
+}
+
+impl Stream for Counted {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.inner.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            self.sent += chunk.len() as u64;
+        }
+        polled
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some(mut hit) = self.hit.take() {
+            hit.hit.bytes_sent = Some(self.sent);
+            self.recorder.record(hit);
+        }
+    }
+}
+
+/// Where a `redirect` or `cdn` delivery sends the client; `None` to stream the bytes here.
+async fn redirect_location(
+    state: &AppState,
+    media: &Media,
+    disposition: Option<&HeaderValue>,
+) -> Result<Option<String>, AppError> {
+    let key = &media.storage_key;
+    match &state.settings.delivery {
+        Delivery::Proxy => Ok(None),
+        Delivery::Redirect => Ok(state
+            .store
+            .presign_get(
+                key,
+                PRESIGNED_TTL,
+                &media.info.mime_type,
+                disposition.and_then(|d| d.to_str().ok()),
+            )
+            .await?),
+        Delivery::Cdn { base } => Ok(Some(
+            base.join(key.as_str())
+                .map_err(|e| anyhow::anyhow!("CDN URL for {key}: {e}"))?
+                .to_string(),
+        )),
+    }
 }
 
 /// `attachment` with an ASCII fallback name and the exact name in RFC 5987 encoding.

@@ -11,6 +11,7 @@ pub mod health;
 pub mod media;
 pub mod range;
 pub mod shows;
+pub mod stats;
 
 use axum::{
     extract::{FromRequest, Request, rejection::JsonRejection},

@@ -22,6 +22,10 @@ pub struct MediaInfo {
     pub extension: String,
     pub duration_ms: u64,
     pub size_bytes: u64,
+    /// Bytes before the media data that are not media: ID3v2 tags in front of MP3 or ADTS
+    /// audio (download counting adds them to the minute of audio a download needs).
+    #[serde(default)]
+    pub header_bytes: u64,
     /// Lower-case hex SHA-256 of the whole file.
     pub sha256: String,
     /// Average bit rate in bits per second (size * 8 / duration) when the duration is known.

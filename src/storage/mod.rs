@@ -120,6 +120,19 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError>;
 
+    /// A URL that lets anyone GET the object directly for `ttl`, answering with `content_type`
+    /// and, when given, `content_disposition`. `None` when the store has no such URLs (the
+    /// filesystem store).
+    async fn presign_get(
+        &self,
+        _key: &ObjectKey,
+        _ttl: std::time::Duration,
+        _content_type: &str,
+        _content_disposition: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
     /// Deletes the object; deleting a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
 }

@@ -10,6 +10,7 @@ use aws_sdk_s3::{
     Client,
     config::{BehaviorVersion, Region, http::HttpResponse},
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    presigning::PresigningConfig,
     primitives::ByteStream as SdkByteStream,
     types::{CompletedMultipartUpload, CompletedPart},
 };
@@ -424,6 +425,31 @@ impl ObjectStore for S3Store {
             }
         });
         Ok(Box::pin(chunks))
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]
+    async fn presign_get(
+        &self,
+        key: &ObjectKey,
+        ttl: std::time::Duration,
+        content_type: &str,
+        content_disposition: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let name = self.object_name(key);
+        let config = PresigningConfig::expires_in(ttl)
+            .map_err(|e| StoreError::Backend(format!("presigning {name}: {e}")))?;
+        // Signing is local: no request reaches the server here.
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&name)
+            .response_content_type(content_type)
+            .set_response_content_disposition(content_disposition.map(str::to_owned))
+            .presigned(config)
+            .await
+            .map_err(|e| sdk_error("presign GetObject", &name, &e))?;
+        Ok(Some(request.uri().to_owned()))
     }
 
     #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]

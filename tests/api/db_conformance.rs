@@ -2,7 +2,10 @@
 
 use chrono::{Duration, TimeZone as _, Utc};
 use siaran::{
-    db::{AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Role, new_row_id},
+    db::{
+        AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, Role,
+        StatsScope, new_row_id,
+    },
     domain::{DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
     media::{AudioInfo, MediaInfo, Tags},
     storage::ObjectKey,
@@ -17,6 +20,7 @@ fn media_info() -> MediaInfo {
         extension: "mp3".into(),
         duration_ms: 3_600_000,
         size_bytes: 28_800_417,
+        header_bytes: 0,
         sha256: "ab".repeat(32),
         bit_rate: Some(64_000),
         audio: Some(AudioInfo {
@@ -206,6 +210,99 @@ async fn story(db: &dyn Db) {
         [("A", Some(10_000)), ("B", Some(95_000)), ("A", None)]
     );
     assert!(db.episode_documents(new.id).await.unwrap().is_empty());
+
+    analytics_story(db, old.media_id, old.id, old.show_id).await;
+}
+
+/// Salts, listener rows with compare-and-set, downloads and their report.
+async fn analytics_story(db: &dyn Db, media: MediaId, episode: EpisodeId, show: ShowId) {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    // The first instance to ask stores its salt; later ones get that one.
+    let salt = db.analytics_salt(day, &"aa".repeat(32)).await.unwrap();
+    assert_eq!(salt, "aa".repeat(32));
+    assert_eq!(
+        db.analytics_salt(day, &"bb".repeat(32)).await.unwrap(),
+        salt
+    );
+
+    assert_eq!(db.listen(media, day, "l1").await.unwrap(), None);
+    let mut listen = Listen {
+        media_id: media,
+        day,
+        listener: "l1".into(),
+        coverage: "[[0,99]]".into(),
+        counted: false,
+        version: 1,
+    };
+    let now = Utc::now();
+    assert!(db.save_listen(&listen, None, None, now).await.unwrap());
+    // A second writer that also saw no row loses.
+    assert!(!db.save_listen(&listen, None, None, now).await.unwrap());
+    assert_eq!(
+        db.listen(media, day, "l1").await.unwrap().as_ref(),
+        Some(&listen)
+    );
+
+    // Two writers both read version 1; only the first may count the download.
+    let download = Download {
+        id: new_row_id(),
+        media_id: media,
+        episode_id: Some(episode),
+        show_id: Some(show),
+        day,
+        app: Some("AntennaPod".into()),
+        country: None,
+        counted_at: now,
+    };
+    listen.coverage = "[[0,999999]]".into();
+    listen.counted = true;
+    listen.version = 2;
+    assert!(
+        db.save_listen(&listen, Some(1), Some(&download), now)
+            .await
+            .unwrap()
+    );
+    let again = Download {
+        id: new_row_id(),
+        ..download.clone()
+    };
+    assert!(
+        !db.save_listen(&listen, Some(1), Some(&again), now)
+            .await
+            .unwrap()
+    );
+
+    assert_eq!(
+        db.episode_of_media(media).await.unwrap(),
+        Some((episode, show))
+    );
+    let stats = db
+        .download_stats(StatsScope::Episode(episode), day, day)
+        .await
+        .unwrap();
+    assert_eq!(stats.total, 1);
+    assert_eq!(stats.by_day, vec![(day, 1)]);
+    assert_eq!(stats.by_app, vec![(Some("AntennaPod".to_owned()), 1)]);
+    assert_eq!(stats.by_country, vec![(None, 1)]);
+    let next = day.succ_opt().unwrap();
+    assert_eq!(
+        db.download_stats(StatsScope::Show(show), next, next)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+
+    // Forgetting the window removes its salt and listener rows, not the downloads.
+    assert_eq!(db.forget_listeners(next).await.unwrap(), 2);
+    assert_eq!(db.listen(media, day, "l1").await.unwrap(), None);
+    assert_eq!(
+        db.download_stats(StatsScope::Show(show), day, day)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 }
 
 #[tokio::test]

@@ -216,3 +216,208 @@ async fn ffmpeg_reads_and_seeks_over_http(backend: Backend) {
     .unwrap();
 }
 on_both_backends!(ffmpeg_reads_and_seeks_over_http);
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `redirect` answers 302 to a presigned S3 URL that serves ranges itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_delivery_presigns_on_postgres_s3() {
+    let app = TestApp::spawn_with(Backend::PostgresS3, |s| {
+        s.delivery = siaran::config::Delivery::Redirect;
+    })
+    .await;
+    let bytes = sample_bytes("briefing-demo.mp3");
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let url = media["url"].as_str().unwrap().to_owned();
+    let client = no_redirects();
+
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        let res = client
+            .request(method.clone(), &url)
+            .header(header::RANGE, "bytes=0-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FOUND, "{method}");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    }
+    let res = client.get(&url).send().await.unwrap();
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(location.contains("X-Amz-Signature="), "{location}");
+    assert!(location.contains("X-Amz-Expires=900"), "{location}");
+
+    // The store answers the listener's seek directly, byte for byte.
+    let res = app
+        .http
+        .get(&location)
+        .header(header::RANGE, "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "audio/mpeg");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+
+    // A download asks the store to name the file.
+    let res = client
+        .get(format!("{url}?download=1"))
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()[header::LOCATION].to_str().unwrap();
+    assert!(
+        location.contains("response-content-disposition=attachment"),
+        "{location}"
+    );
+    // An unknown media id is still a 404 from Siaran, not a redirect.
+    let res = client
+        .get(app.url("/media/0193a0a0-0000-7000-8000-000000000000.mp3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+/// `cdn` answers 302 to the object's key under the CDN's base URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cdn_delivery_redirects_under_the_base_url() {
+    let app = TestApp::spawn_with(Backend::SqliteFs, |s| {
+        s.delivery =
+            siaran::config::Delivery::parse("cdn", Some("https://cdn.example.go.id/siaran"))
+                .unwrap();
+    })
+    .await;
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let res = no_redirects()
+        .get(media["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()[header::LOCATION].to_str().unwrap();
+    let key = location
+        .strip_prefix("https://cdn.example.go.id/siaran/")
+        .unwrap_or_else(|| panic!("{location}"));
+    // The path under the CDN is the object's key in the store the CDN fronts.
+    let stored = app.stored_objects().await;
+    assert!(
+        stored.len() == 1 && stored[0].ends_with(&format!("/{key}")),
+        "{key} vs {stored:?}"
+    );
+}
+
+/// Forwards TCP connections to `upstream`, counting the bytes that come back from it.
+async fn counting_proxy(
+    upstream: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::{Arc, atomic::AtomicU64, atomic::Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = received.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                    let _ = server_write.shutdown().await;
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match server_read.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    counter.fetch_add(n as u64, Ordering::SeqCst);
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                up.abort();
+            });
+        }
+    });
+    (endpoint, received)
+}
+
+/// A listener who hangs up mid-stream stops the read from S3: Siaran does not go on pulling a
+/// file nobody will receive. The store is reached through a proxy that counts what S3 sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hang_up_stops_the_upstream_read_s3_target() {
+    use std::sync::{Arc, atomic::Ordering};
+    let s3 = crate::s3server::S3Target::new().await;
+    let bucket = s3.fresh_bucket().await;
+    let upstream = s3
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .expect("S3 endpoint is host:port");
+    let (endpoint, received) = counting_proxy(upstream).await;
+    let client = crate::s3server::client_for(&endpoint, &s3.access_key, &s3.secret_key, &s3.region);
+    let store = Arc::new(siaran::storage::s3::S3Store::new(client, bucket, "hangup"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = siaran::config::Settings::new(
+        &format!("sqlite://{}", dir.path().join("db.sqlite").display()),
+        "file://unused",
+    )
+    .unwrap();
+    settings.spool_dir = Some(dir.path().join("spool"));
+    let db = siaran::db::AnyDb::connect(settings.database_url.expose())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let token = crate::helpers::create_token(&db, siaran::db::Role::Editor).await;
+    let state = siaran::app::AppState::from_parts(settings, Arc::new(db), store).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(siaran::app::serve(listener, state, std::future::pending()));
+
+    // 40 copies of the demo briefing: a 40 MB MP3.
+    let body = sample_bytes("briefing-demo.mp3").repeat(40);
+    let size = body.len() as u64;
+    let http = reqwest::Client::new();
+    let media: serde_json::Value = http
+        .post(format!("{base}/api/v1/media?filename=long.mp3"))
+        .bearer_auth(&token)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = media["url"]
+        .as_str()
+        .unwrap()
+        .replace("http://127.0.0.1:8080", &base);
+
+    let before = received.load(Ordering::SeqCst);
+    let mut res = http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let first = res.chunk().await.unwrap().unwrap();
+    assert!(!first.is_empty());
+    drop(res);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let pulled = received.load(Ordering::SeqCst) - before;
+    assert!(
+        pulled < size / 4,
+        "{pulled} of {size} bytes pulled from S3 after the listener hung up"
+    );
+
+    // The proxy does see a whole download when the listener stays.
+    let before = received.load(Ordering::SeqCst);
+    let all = http.get(&url).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(all.len() as u64, size);
+    assert!(received.load(Ordering::SeqCst) - before >= size);
+}

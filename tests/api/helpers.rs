@@ -5,10 +5,9 @@ use std::{path::PathBuf, sync::Arc};
 
 use chrono::Utc;
 use siaran::{
-    app::{App, AppState, serve},
+    app::{AppState, serve},
     config::Settings,
     db::{AnyDb, ApiToken, Db, Role, new_row_id},
-    domain::Urls,
     http::auth,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
@@ -105,13 +104,7 @@ impl TestApp {
         let db = AnyDb::connect(&db_url).await.expect("connect db");
         db.migrate().await.expect("migrate");
         store.check().await.expect("store answers");
-        let urls = Urls::new(settings.public_url.clone());
-        let state = AppState(Arc::new(App {
-            settings,
-            db: Arc::new(db),
-            store,
-            urls,
-        }));
+        let state = AppState::from_parts(settings, Arc::new(db), store).expect("state");
         let admin_token = create_token(state.db.as_ref(), Role::Admin).await;
         let editor_token = create_token(state.db.as_ref(), Role::Editor).await;
         tokio::spawn(serve(listener, state.clone(), std::future::pending()));

@@ -5,6 +5,7 @@
 mod helpers;
 mod s3server;
 
+mod analytics;
 mod auth_and_validation;
 mod db_conformance;
 mod delivery;

@@ -59,10 +59,10 @@ async fn rejects_bad_media_and_leaves_nothing(backend: Backend) {
             422,
             "unplayable-media",
         ),
-        // moov first: the index survives the cut, the media data does not.
+        // moov first, cut right after the mdat header: an index and no complete sample.
         (
             "cut-faststart.mp4",
-            faststart[..faststart.len() * 3 / 4].to_vec(),
+            faststart[..3_330].to_vec(),
             422,
             "unplayable-media",
         ),
@@ -89,6 +89,37 @@ async fn rejects_bad_media_and_leaves_nothing(backend: Backend) {
     assert_eq!(files_under(&app.spool_dir), Vec::<String>::new());
 }
 on_both_backends!(rejects_bad_media_and_leaves_nothing);
+
+/// An upload cut off after part of its media data still plays that part: it is stored, with
+/// the length that plays and a warning in the answer (and in the stored record).
+async fn cut_upload_is_accepted_with_a_warning(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let faststart = sample_bytes("sample-faststart.mp4");
+    let res = app
+        .upload("cut.mp4", faststart[..faststart.len() * 3 / 4].to_vec())
+        .await;
+    assert_eq!(res.status(), 201);
+    let media: Value = res.json().await.unwrap();
+    let ms = media["duration_ms"].as_u64().unwrap();
+    assert!(ms > 1_000 && ms < 3_900, "{ms} ms of 4,000");
+    let warning = media["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("file is shorter than its header says"),
+        "{warning}"
+    );
+    let stored: Value = app
+        .http
+        .get(app.url(&format!("/api/v1/media/{}", media["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["warnings"], media["warnings"]);
+    assert_eq!(stored["duration_ms"], media["duration_ms"]);
+}
+on_both_backends!(cut_upload_is_accepted_with_a_warning);
 
 async fn every_sample_format_is_accepted(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -158,7 +158,7 @@ impl S3Target {
     }
 }
 
-fn client_for(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sdk_s3::Client {
+pub fn client_for(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .credentials_provider(Credentials::new(key, secret, None, None, "siaran-tests"))

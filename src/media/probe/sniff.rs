@@ -46,6 +46,8 @@ pub(super) struct Sniffed {
     pub segment_title: Option<String>,
     /// The Matroska segment claims more bytes than the file has: an upload cut short.
     pub segment_cut: bool,
+    /// Where the container starts: after any ID3v2 tags.
+    pub header_bytes: u64,
 }
 
 /// Decides the container from the file's first bytes.
@@ -97,6 +99,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
             mpeg_counted_by_encoder: false,
             segment_title,
             segment_cut,
+            header_bytes: offset,
         });
     }
 
@@ -109,6 +112,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
                 mpeg_counted_by_encoder: has_encoder_frame_count(&head[pos..]),
                 segment_title: None,
                 segment_cut: false,
+                header_bytes: offset,
             });
         }
         if frame_pair_at(&head, pos, at_eof, adts_header) {
@@ -117,6 +121,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
                 mpeg_counted_by_encoder: false,
                 segment_title: None,
                 segment_cut: false,
+                header_bytes: offset,
             });
         }
     }
@@ -128,6 +133,7 @@ pub(super) fn sniff<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<Sniff
             mpeg_counted_by_encoder: false,
             segment_title: None,
             segment_cut: false,
+            header_bytes: offset,
         });
     }
     Err(ProbeError::Unsupported(describe(&head)))
