@@ -133,6 +133,39 @@ async fn byte_ranges_and_validators(backend: Backend) {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().len(), size);
+    // If-Range with a date: honoured when it is the file's Last-Modified, not when older.
+    let res = app
+        .get_with(
+            &url,
+            &[
+                (header::RANGE, "bytes=10-19"),
+                (header::IF_RANGE, &last_modified),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[10..20]);
+    let res = app
+        .get_with(
+            &url,
+            &[
+                (header::RANGE, "bytes=10-19"),
+                (header::IF_RANGE, "Mon, 01 Jan 2024 00:00:00 GMT"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().len(), size);
+    // Several ranges at once: the whole file with 200, as RFC 9110 allows (see the README).
+    let res = get(Some("bytes=0-9,100-199")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // Immutable media: cached for a year.
+    let res = get(None).await.unwrap();
+    assert_eq!(
+        res.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
 
     // Download with the original file name.
     let res = app
