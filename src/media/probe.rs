@@ -119,7 +119,7 @@ pub fn probe_source<S: MediaSource + 'static>(
             )));
         }
         if let Some(moov) = layout.moov {
-            match mp4::read(&mut file, size_bytes, moov)? {
+            match mp4::read(&mut file, size_bytes, moov, layout.truncated.is_some())? {
                 Ok(facts) => return Ok(mp4_info(&sniffed, size_bytes, facts)),
                 Err(mp4::Unreadable(why)) if why.starts_with("truncated:") => {
                     return Err(ProbeError::Unplayable(why));

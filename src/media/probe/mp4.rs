@@ -35,10 +35,13 @@ pub(super) struct Unreadable(pub String);
 /// The `moov` box is read through a buffer: mp4parse reads field by field.
 const READ_BUFFER: usize = 64 * 1024;
 
+/// `cut`: a top-level box runs past the end of the file, so the sample tables are walked to find
+/// what is really there; otherwise every sample is inside the file and the walk is skipped.
 pub(super) fn read<R: Read + Seek>(
     file: &mut R,
     file_len: u64,
     (moov_at, moov_len): (u64, u64),
+    cut: bool,
 ) -> Result<Result<Mp4Facts, Unreadable>, ProbeError> {
     let fourccs = sample_entry_fourccs(file, moov_at, moov_len)?;
     file.seek(SeekFrom::Start(moov_at))?;
@@ -50,13 +53,13 @@ pub(super) fn read<R: Read + Seek>(
         }
         Err(e) => return Ok(Err(Unreadable(format!("{e:?}")))),
     };
-    Ok(facts(&context, &fourccs, file_len))
+    Ok(facts(&context, &fourccs, cut.then_some(file_len)))
 }
 
 fn facts(
     context: &MediaContext,
     fourccs: &[[u8; 4]],
-    file_len: u64,
+    cut_at: Option<u64>,
 ) -> Result<Mp4Facts, Unreadable> {
     let movie_scale = context.timescale.map(|t| t.0).filter(|&t| t > 0);
     let tracks: Vec<(&Track, [u8; 4])> = context
@@ -80,7 +83,7 @@ fn facts(
     let mut playable_ms = 0u64;
     let mut cut = false;
     for (track, _) in [audio, video].into_iter().flatten() {
-        let Some(times) = track_times(track, movie_scale, file_len) else {
+        let Some(times) = track_times(track, movie_scale, cut_at) else {
             continue;
         };
         header_ms = header_ms.max(times.header_ms);
@@ -122,7 +125,7 @@ struct TrackTimes {
     playable_ms: u64,
 }
 
-fn track_times(track: &Track, movie_scale: Option<u64>, file_len: u64) -> Option<TrackTimes> {
+fn track_times(track: &Track, movie_scale: Option<u64>, cut_at: Option<u64>) -> Option<TrackTimes> {
     let scale = track.timescale.map(|t| t.0).filter(|&t| t > 0)?;
     let media_units = track.duration.map(|d| d.0);
     // The edit list says what is presented: it trims AAC's encoder priming and padding.
@@ -142,7 +145,7 @@ fn track_times(track: &Track, movie_scale: Option<u64>, file_len: u64) -> Option
         .or_else(|| media_units.map(|u| units_to_ms(u, scale)))
         .unwrap_or_else(|| units_to_ms(total_units, scale));
 
-    let complete = complete_samples(track, file_len);
+    let complete = cut_at.map_or(Complete::All, |len| complete_samples(track, len));
     let playable_ms = match complete {
         Complete::All => header_ms,
         Complete::First(n) => units_to_ms(time_of_first(stts, n), scale),
@@ -203,13 +206,20 @@ fn complete_samples(track: &Track, file_len: u64) -> Complete {
         }
     };
     let mut sample = 0u64;
-    let runs = stsc.samples.iter().collect::<Vec<_>>();
+    // The runs are sorted by their first chunk: one pass over chunks and runs together.
+    let runs = &stsc.samples;
+    let mut run = 0usize;
     for (chunk, &offset) in stco.offsets.iter().enumerate() {
         let chunk_number = chunk as u64 + 1;
+        while runs
+            .get(run + 1)
+            .is_some_and(|next| u64::from(next.first_chunk) <= chunk_number)
+        {
+            run += 1;
+        }
         let per_chunk = runs
-            .iter()
-            .rev()
-            .find(|r| u64::from(r.first_chunk) <= chunk_number)
+            .get(run)
+            .filter(|r| u64::from(r.first_chunk) <= chunk_number)
             .map_or(0, |r| u64::from(r.samples_per_chunk));
         let mut at = offset;
         for _ in 0..per_chunk {
