@@ -223,3 +223,42 @@ impl Writer {
         self.geoip.as_ref()?.country(ip)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::HitMethod;
+
+    fn hit() -> MediaHit {
+        MediaHit {
+            hit: Hit {
+                at: Utc::now(),
+                ip: "192.0.2.1".parse().unwrap(),
+                user_agent: "AntennaPod/3.4.0".into(),
+                media: "m".into(),
+                method: HitMethod::Get,
+                status: 200,
+                range: None,
+                bytes_sent: Some(10),
+                file_size: 10,
+            },
+            media: MediaId::new(),
+            duration_ms: 1000,
+            header_bytes: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        // A writer that never reads: the queue fills, and recording still returns at once.
+        let (queue, _jobs) = mpsc::channel(3);
+        let recorder = Recorder {
+            queue,
+            dropped: Arc::new(AtomicU64::new(0)),
+        };
+        for _ in 0..10 {
+            recorder.record(hit());
+        }
+        assert_eq!(recorder.dropped(), 7);
+    }
+}

@@ -1,4 +1,6 @@
-//! `GET /healthz`: 200 when the database and the object store both answer, 503 otherwise.
+//! `GET /healthz`: 200 when the database and the object store both answer, 503 otherwise. The
+//! answer also says how many download hits this instance dropped because its counting queue was
+//! full (0 unless it is overloaded).
 
 use axum::{Router, extract::State, routing::get};
 use serde_json::{Value, json};
@@ -22,6 +24,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, AppError> 
         return Err(AppError::Unavailable("object store".into()));
     }
     Ok(Json(
-        json!({"status": "ok", "database": "ok", "storage": "ok"}),
+        json!({"status": "ok", "database": "ok", "storage": "ok",
+               "analytics_dropped": state.analytics.dropped()}),
     ))
 }

@@ -204,6 +204,7 @@ async fn healthz(backend: Backend) {
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    assert_eq!(body["analytics_dropped"], 0);
 }
 on_both_backends!(healthz);
 
