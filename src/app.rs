@@ -128,6 +128,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::documents::router())
         .merge(http::feeds::router())
         .merge(http::stats::router())
+        .merge(http::artwork::router())
         .layer(middleware::from_fn(http::timeout));
     Router::new()
         .merge(timed)

@@ -16,13 +16,17 @@ use crate::{
 
 const DEMO_SLUG: &str = "demo";
 const SAMPLE: &str = "media/briefing-demo.mp3";
+/// The demo show's cover (`itunes:image`): a square 1400-pixel JPEG.
+const COVER: &str = "media/cover-demo.jpg";
 
-fn sample_path() -> PathBuf {
-    let here = PathBuf::from(SAMPLE);
+/// A file shipped in the repository: relative to the working directory when run from a
+/// checkout, else where the crate was built.
+fn in_repo(file: &str) -> PathBuf {
+    let here = PathBuf::from(file);
     if here.exists() {
         here
     } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(SAMPLE)
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file)
     }
 }
 
@@ -44,11 +48,20 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
+    let show = if show.artwork.is_none() {
+        let cover = std::fs::read(in_repo(COVER))
+            .with_context(|| format!("cannot read the demo cover {COVER}"))?;
+        crate::http::artwork::set_cover(state, show, cover.into())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot set the demo cover: {e}"))?
+    } else {
+        show
+    };
     if !state.db.show_episodes(show.id).await?.is_empty() {
         return Ok(());
     }
 
-    let path = sample_path();
+    let path = in_repo(SAMPLE);
     let spool = state.spool();
     let media = ingest_path(state.db.clone(), state.store.clone(), &spool, &path)
         .await

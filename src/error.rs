@@ -45,6 +45,9 @@ pub enum AppError {
     /// 409: a uniqueness rule (slug taken...).
     #[error("{code}: {}", .msg.en)]
     Conflict { code: &'static str, msg: Msg },
+    /// 415: a body of a type this address does not take (a cover that is not JPEG or PNG).
+    #[error("{code}: {}", .msg.en)]
+    UnsupportedType { code: &'static str, msg: Msg },
     #[error("missing or invalid token")]
     Unauthorized,
     #[error("the token's role may not do this")]
@@ -87,6 +90,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::UnsupportedType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,7 +111,8 @@ impl AppError {
             AppError::NotFound { what } => format!("{what}-not-found"),
             AppError::BadRequest { code, .. }
             | AppError::Invalid { code, .. }
-            | AppError::Conflict { code, .. } => (*code).to_owned(),
+            | AppError::Conflict { code, .. }
+            | AppError::UnsupportedType { code, .. } => (*code).to_owned(),
             AppError::Unauthorized => "unauthorized".into(),
             AppError::Forbidden => "forbidden".into(),
             AppError::PayloadTooLarge { .. } => "payload-too-large".into(),
@@ -127,7 +132,8 @@ impl AppError {
             ),
             AppError::BadRequest { msg, .. }
             | AppError::Invalid { msg, .. }
-            | AppError::Conflict { msg, .. } => msg.clone(),
+            | AppError::Conflict { msg, .. }
+            | AppError::UnsupportedType { msg, .. } => msg.clone(),
             AppError::Unauthorized => Msg::new(
                 "Token tidak ada atau tidak sah: kirim header 'Authorization: Bearer TOKEN'",
                 "Missing or invalid token: send an 'Authorization: Bearer TOKEN' header",
@@ -181,6 +187,7 @@ fn what_id(what: &str) -> &str {
         "episode" => "Episode",
         "media" => "Media",
         "document" => "Dokumen",
+        "artwork" => "Sampul",
         "page" => "Halaman",
         other => other,
     }

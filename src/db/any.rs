@@ -16,7 +16,9 @@ use super::{
     LinkedDocument, Listen, Role, StatsScope,
 };
 use crate::{
-    domain::{DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
+    domain::{
+        DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowArtwork, ShowId, Slug,
+    },
     media::MediaInfo,
     storage::ObjectKey,
 };
@@ -200,6 +202,10 @@ fn show_from(row: &AnyRow) -> Result<Show, DbError> {
         category: get(row, "category")?,
         explicit: get::<i64>(row, "explicit")? != 0,
         podcast_guid: parse("podcast guid", &get::<String>(row, "podcast_guid")?)?,
+        artwork: get::<Option<String>>(row, "artwork")?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| DbError::Other(anyhow::anyhow!("bad artwork in database: {e}")))?,
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
     })
@@ -344,6 +350,30 @@ impl Db for AnyDb {
             .fetch_one(&self.pool)
             .await?;
         show_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn set_show_artwork(
+        &self,
+        id: ShowId,
+        artwork: &ShowArtwork,
+        now: DateTime<Utc>,
+    ) -> Result<(Show, Option<ShowArtwork>), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query("SELECT * FROM shows WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let json = serde_json::to_string(artwork).map_err(anyhow::Error::from)?;
+        let after =
+            sqlx::query("UPDATE shows SET artwork = $1, updated_at = $2 WHERE id = $3 RETURNING *")
+                .bind(json)
+                .bind(ms(now))
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok((show_from(&after)?, show_from(&before)?.artwork))
     }
 
     #[tracing::instrument(skip_all)]

@@ -19,7 +19,9 @@ pub use records::{
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{DocumentId, Episode, EpisodeId, Media, MediaId, Show, ShowId, Slug};
+use crate::domain::{
+    DocumentId, Episode, EpisodeId, Media, MediaId, Show, ShowArtwork, ShowId, Slug,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -71,6 +73,13 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     async fn show_by_slug(&self, slug: &Slug) -> Result<Show, DbError>;
     async fn show(&self, id: ShowId) -> Result<Show, DbError>;
     async fn list_shows(&self) -> Result<Vec<Show>, DbError>;
+    /// Sets the show's cover; returns the show and the cover it replaced (to delete its object).
+    async fn set_show_artwork(
+        &self,
+        id: ShowId,
+        artwork: &ShowArtwork,
+        now: DateTime<Utc>,
+    ) -> Result<(Show, Option<ShowArtwork>), DbError>;
 
     async fn create_media(&self, media: &Media) -> Result<(), DbError>;
     async fn media(&self, id: MediaId) -> Result<Media, DbError>;

@@ -27,8 +27,44 @@ pub struct Show {
     pub explicit: bool,
     /// `podcast:guid`: UUIDv5 of the feed URL, fixed once assigned.
     pub podcast_guid: uuid::Uuid,
+    /// The cover (`itunes:image`); the API shows it through its URL, not its storage key.
+    #[serde(skip)]
+    pub artwork: Option<ShowArtwork>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A show's cover image, checked against Apple's rules when it was uploaded: a square JPEG or
+/// PNG of 1400 to 3000 pixels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ShowArtwork {
+    /// The object's key in the store (generated: `artwork/SHOW/SHA.EXT`).
+    pub key: String,
+    pub mime_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256; its first 16 digits name the file in its URL.
+    pub sha256: String,
+}
+
+impl ShowArtwork {
+    pub fn extension(&self) -> &'static str {
+        if self.mime_type == "image/png" {
+            "png"
+        } else {
+            "jpg"
+        }
+    }
+
+    /// The file name in the artwork URL: a new image is a new name, so it can be cached for ever.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}.{}",
+            &self.sha256[..16.min(self.sha256.len())],
+            self.extension()
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,6 +142,10 @@ impl Urls {
 
     pub fn episode_page(&self, show: &Slug, episode: &Slug) -> String {
         self.join(&format!("/shows/{show}/{episode}"))
+    }
+
+    pub fn artwork(&self, show: ShowId, artwork: &ShowArtwork) -> String {
+        self.join(&format!("/artwork/{show}/{}", artwork.file_name()))
     }
 
     /// The enclosure URL: ends in the file's extension, ASCII only.

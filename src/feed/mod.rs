@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rss::{
-    Channel, Enclosure, Guid, Item,
+    Channel, Enclosure, Guid, Image, Item,
     extension::{
         Extension, ExtensionMap,
         itunes::{ITunesChannelExtension, ITunesItemExtension, ITunesOwner},
@@ -62,8 +62,15 @@ pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTim
 
 fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTime<Utc>) -> String {
     let explicit = if show.explicit { "true" } else { "false" };
+    let artwork = show.artwork.as_ref().map(|a| urls.artwork(show.id, a));
 
     let channel = Channel {
+        image: artwork.as_ref().map(|url| Image {
+            url: url.clone(),
+            title: clean(&show.title),
+            link: urls.show_page(&show.slug),
+            ..Default::default()
+        }),
         title: clean(&show.title),
         link: urls.show_page(&show.slug),
         description: clean(&show.description),
@@ -80,6 +87,7 @@ fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTim
                 email: Some(clean(&show.email)),
             }),
             r#type: Some("episodic".to_owned()),
+            image: artwork,
             ..Default::default()
         }),
         items: entries
@@ -178,6 +186,24 @@ fn channel_extensions(show: &Show, urls: &Urls) -> ExtensionMap {
         "locked",
         element("podcast:locked", "no", &[("owner", &clean(&show.email))]),
     );
+    if let Some(artwork) = &show.artwork {
+        let width = artwork.width.to_string();
+        put(
+            "podcast",
+            "image",
+            element(
+                "podcast:image",
+                "",
+                &[
+                    ("href", &urls.artwork(show.id, artwork)),
+                    ("aspect-ratio", "1/1"),
+                    ("width", &width),
+                    ("type", &artwork.mime_type),
+                    ("purpose", "artwork"),
+                ],
+            ),
+        );
+    }
     // Written here rather than through `ITunesChannelExtension::categories`, whose writer leaves
     // a childless category open across two lines once the output is indented.
     if let Some(category) = itunes_category(&show.category) {

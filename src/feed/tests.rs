@@ -38,6 +38,7 @@ fn show() -> Show {
         category: "News > Politics".to_owned(),
         explicit: false,
         podcast_guid: Uuid::from_u128(0x917393e3_1b1e_5cef_ace4_edaa54e1f810),
+        artwork: None,
         created_at: at(2024, 11, 1, 3, 0, 0),
         updated_at: at(2025, 1, 15, 4, 30, 0),
     }

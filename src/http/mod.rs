@@ -2,6 +2,7 @@
 //! `app::build_router`. Handlers translate between HTTP and the domain; they own no SQL and no
 //! storage details.
 
+pub mod artwork;
 pub mod auth;
 pub mod cache;
 pub mod documents;

@@ -62,6 +62,18 @@ pub struct ShowView {
     pub show: Show,
     pub feed_url: String,
     pub url: String,
+    /// `null` until a cover is uploaded (`PUT /api/v1/shows/{slug}/artwork`).
+    pub artwork: Option<ArtworkView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArtworkView {
+    pub url: String,
+    pub mime_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+    pub sha256: String,
 }
 
 impl ShowView {
@@ -69,6 +81,14 @@ impl ShowView {
         ShowView {
             feed_url: urls.feed(&show.slug),
             url: urls.show_page(&show.slug),
+            artwork: show.artwork.as_ref().map(|a| ArtworkView {
+                url: urls.artwork(show.id, a),
+                mime_type: a.mime_type.clone(),
+                width: a.width,
+                height: a.height,
+                size_bytes: a.size_bytes,
+                sha256: a.sha256.clone(),
+            }),
             show,
         }
     }
@@ -130,6 +150,7 @@ pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show
         email,
         category,
         explicit: input.explicit,
+        artwork: None,
         created_at: now,
         updated_at: now,
     })

@@ -36,6 +36,8 @@ use symphonia::core::meta::{
 };
 use symphonia::core::units::{Duration, Time, TimeBase, Timestamp};
 
+pub use image::{ImageHeader, image_header};
+
 use super::{Artwork, AudioInfo, MediaInfo, Tags, VideoInfo};
 use sniff::{Kind, Sniffed};
 

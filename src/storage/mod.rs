@@ -31,6 +31,20 @@ impl ObjectKey {
         ObjectKey(format!("media/{}/{}/{id}.{ext}", &tail[..2], &tail[2..]))
     }
 
+    /// The key of a show's cover image: one per image content, so a replaced cover is a new key.
+    pub fn for_artwork(show: uuid::Uuid, sha256: &str, extension: &str) -> Self {
+        let name: String = sha256
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .take(16)
+            .collect();
+        let ext: String = extension
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        ObjectKey(format!("artwork/{show}/{name}.{ext}"))
+    }
+
     /// Rebuilds a key read back from the database (written by `for_media` earlier).
     pub fn from_stored(s: String) -> Self {
         ObjectKey(s)

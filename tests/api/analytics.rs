@@ -16,8 +16,30 @@ const BOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.co
 /// A show with one published episode of the demo briefing (1,001,889 bytes, 166.9 s: a
 /// download needs its ID3 tag plus about 360 KB).
 async fn published_episode(app: &TestApp) -> (String, String) {
-    app.create_show("pemprov").await;
     let media = app.upload_ok("briefing-demo.mp3").await;
+    publish(app, media).await
+}
+
+/// 130 s of 48 kHz stereo PCM (25 MB): a download needs a minute of it, 11.5 MB, more than
+/// any socket buffer on either side can hold.
+fn long_wav() -> Vec<u8> {
+    let data = 130 * 192_000u32;
+    let mut wav = b"RIFF".to_vec();
+    wav.extend((36 + data).to_le_bytes());
+    wav.extend(b"WAVEfmt ");
+    wav.extend(16u32.to_le_bytes());
+    wav.extend([1, 0, 2, 0]); // PCM, stereo
+    wav.extend(48_000u32.to_le_bytes());
+    wav.extend(192_000u32.to_le_bytes());
+    wav.extend([4, 0, 16, 0]);
+    wav.extend(b"data");
+    wav.extend(data.to_le_bytes());
+    wav.resize(44 + data as usize, 0);
+    wav
+}
+
+async fn publish(app: &TestApp, media: Value) -> (String, String) {
+    app.create_show("pemprov").await;
     let res = app
         .post_json(
             "/api/v1/shows/pemprov/episodes",
@@ -142,9 +164,11 @@ on_both_backends!(downloads_follow_the_iab_rules);
 async fn a_listener_who_hangs_up_is_not_a_download(backend: Backend) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let app = TestApp::spawn(backend).await;
-    let (episode, url) = published_episode(&app).await;
-    // A phone on a slow link: a small receive window, so the server cannot push much more than
-    // the listener reads. It asks for the whole file, reads 16 KB and hangs up.
+    let res = app.upload("long.wav", long_wav()).await;
+    assert_eq!(res.status(), 201);
+    let (episode, url) = publish(&app, res.json().await.unwrap()).await;
+    // A phone on a slow link: a small receive window. It asks for the whole file, reads 16 KB
+    // and hangs up; the server cannot have written a minute of audio into the sockets.
     let target = reqwest::Url::parse(&url).unwrap();
     let addr = format!("{}:{}", target.host_str().unwrap(), target.port().unwrap());
     let socket = tokio::net::TcpSocket::new_v4().unwrap();

@@ -63,6 +63,7 @@ async fn story(db: &dyn Db) {
         category: "News > Politics".into(),
         explicit: true,
         podcast_guid: uuid::Uuid::new_v4(),
+        artwork: None,
         created_at: t0,
         updated_at: t0,
     };
@@ -72,6 +73,7 @@ async fn story(db: &dyn Db) {
     let twin = Show {
         id: ShowId::new(),
         podcast_guid: uuid::Uuid::new_v4(),
+        artwork: None,
         ..show.clone()
     };
     assert!(matches!(

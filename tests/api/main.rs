@@ -6,6 +6,7 @@ mod helpers;
 mod s3server;
 
 mod analytics;
+mod artwork;
 mod auth_and_validation;
 mod db_conformance;
 mod delivery;

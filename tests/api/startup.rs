@@ -346,12 +346,17 @@ async fn demo_show_is_served() {
             .await
             .unwrap();
         assert_eq!(got.as_ref(), sample_bytes("briefing-demo.mp3").as_slice());
+        // Apple lists no show without a cover: the demo has one, and it is served.
+        let cover = channel.itunes_ext().unwrap().image().unwrap().to_owned();
+        let got = reqwest::get(&cover).await.unwrap().bytes().await.unwrap();
+        assert_eq!(got.as_ref(), sample_bytes("cover-demo.jpg").as_slice());
         assert!(server.terminate().success());
     }
-    // The default storage folder is relative to the working directory; one object in it.
+    // The default storage folder is relative to the working directory: the briefing and the
+    // cover in it, once each.
     assert_eq!(
         crate::helpers::files_under(&dir.path().join("data/media")).len(),
-        1
+        2
     );
 }
 

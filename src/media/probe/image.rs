@@ -2,7 +2,7 @@
 
 /// An image's MIME type and dimensions as its header states them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ImageHeader {
+pub struct ImageHeader {
     pub mime_type: &'static str,
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -10,7 +10,7 @@ pub(super) struct ImageHeader {
 
 /// Reads the PNG IHDR, the JPEG SOFn segment or the GIF screen descriptor. `None` when the bytes
 /// are none of these.
-pub(super) fn image_header(data: &[u8]) -> Option<ImageHeader> {
+pub fn image_header(data: &[u8]) -> Option<ImageHeader> {
     if data.starts_with(b"\x89PNG\r\n\x1a\n") {
         let (width, height) = png_size(data).unzip();
         Some(ImageHeader {
