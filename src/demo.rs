@@ -9,7 +9,10 @@ use chrono::{NaiveDate, Utc};
 use crate::{
     app::AppState,
     db::{DbError, Document, DocumentKind, DocumentLink, new_row_id},
-    domain::{DocumentId, Episode, EpisodeId, Show, Slug},
+    domain::{
+        DocumentId, Episode, EpisodeId, EpisodeMeta, License, Location, Person, Show, ShowMeta,
+        Slug,
+    },
     http::shows::{NewShow, validate},
     media::ingest::ingest_path,
 };
@@ -78,6 +81,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             .into(),
         media_id: media.id,
         publish_at: Some(now),
+        meta: EpisodeMeta::default(),
         created_at: now,
         updated_at: now,
     };
@@ -128,6 +132,25 @@ fn demo_show(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::Result<Sho
             email: "ppid@example.go.id".into(),
             category: "Government".into(),
             explicit: false,
+            meta: ShowMeta {
+                license: Some(License {
+                    name: "CC-BY-4.0".into(),
+                    url: None,
+                }),
+                persons: vec![Person {
+                    name: "Diskominfo (contoh)".into(),
+                    role: Some("host".into()),
+                    group: None,
+                    img: None,
+                    href: None,
+                }],
+                location: Some(Location {
+                    name: "Samarinda, Kalimantan Timur".into(),
+                    geo: Some("geo:-0.5022,117.1536".into()),
+                    osm: None,
+                }),
+                ..ShowMeta::default()
+            },
         },
         &state.urls,
         now,

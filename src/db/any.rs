@@ -206,6 +206,7 @@ fn show_from(row: &AnyRow) -> Result<Show, DbError> {
             .map(|json| serde_json::from_str(&json))
             .transpose()
             .map_err(|e| DbError::Other(anyhow::anyhow!("bad artwork in database: {e}")))?,
+        meta: from_json("show meta", &get::<String>(row, "meta")?)?,
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
     })
@@ -238,6 +239,7 @@ fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
         publish_at: get::<Option<i64>>(row, "publish_at")?
             .map(time)
             .transpose()?,
+        meta: from_json("episode meta", &get::<String>(row, "meta")?)?,
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
     })
@@ -263,7 +265,7 @@ fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 
 // Column lists are constants: the only dynamic part of these queries, never user input.
 const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.title, e.description, \
-     e.media_id, e.publish_at, e.created_at, e.updated_at";
+     e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta";
 const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
 const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, d.issued_on, d.url, \
@@ -314,8 +316,8 @@ impl Db for AnyDb {
     async fn create_show(&self, show: &Show) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO shows (id, slug, title, description, language, author, email, category, \
-             explicit, podcast_guid, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             explicit, podcast_guid, created_at, updated_at, meta) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(show.id.to_string())
         .bind(show.slug.as_str())
@@ -329,6 +331,7 @@ impl Db for AnyDb {
         .bind(show.podcast_guid.to_string())
         .bind(ms(show.created_at))
         .bind(ms(show.updated_at))
+        .bind(json(&show.meta)?)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -424,8 +427,8 @@ impl Db for AnyDb {
     async fn create_episode(&self, episode: &Episode) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO episodes (id, show_id, slug, guid, title, description, media_id, \
-             publish_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             publish_at, created_at, updated_at, meta) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(episode.id.to_string())
         .bind(episode.show_id.to_string())
@@ -437,6 +440,7 @@ impl Db for AnyDb {
         .bind(episode.publish_at.map(ms))
         .bind(ms(episode.created_at))
         .bind(ms(episode.updated_at))
+        .bind(json(&episode.meta)?)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -474,7 +478,7 @@ impl Db for AnyDb {
         let row = sqlx::query(
             "UPDATE episodes SET publish_at = $1, updated_at = $2 WHERE id = $3 \
              RETURNING id, show_id, slug, guid, title, description, media_id, publish_at, \
-             created_at, updated_at",
+             created_at, updated_at, meta",
         )
         .bind(publish_at.map(ms))
         .bind(ms(now))
@@ -784,6 +788,16 @@ impl Db for AnyDb {
         }
         Ok(stats)
     }
+
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {
+    serde_json::to_string(value).map_err(|e| DbError::Other(e.into()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, DbError> {
+    serde_json::from_str(s)
+        .map_err(|e| DbError::Other(anyhow::anyhow!("bad {what} in database: {e}")))
 }
 
 fn to_i64(v: u64) -> Result<i64, DbError> {

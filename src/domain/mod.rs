@@ -2,9 +2,14 @@
 //! code passes around. Invalid values cannot be constructed.
 
 mod ids;
+mod meta;
 mod slug;
 
 pub use ids::{DocumentId, EpisodeId, MediaId, ShowId};
+pub use meta::{
+    EpisodeMeta, EpisodeType, Funding, License, Location, Medium, MetaError, Person, ShowMeta,
+    ShowType, Soundbite, Txt, UpdateFrequency,
+};
 pub use slug::{Lang, Slug, SlugError};
 
 use chrono::{DateTime, Utc};
@@ -30,6 +35,8 @@ pub struct Show {
     /// The cover (`itunes:image`); the API shows it through its URL, not its storage key.
     #[serde(skip)]
     pub artwork: Option<ShowArtwork>,
+    /// Everything else a feed says of the show (type, medium, persons, location, funding...).
+    pub meta: ShowMeta,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -79,6 +86,8 @@ pub struct Episode {
     pub media_id: MediaId,
     /// `None`: a draft. In the past: published. In the future: scheduled.
     pub publish_at: Option<DateTime<Utc>>,
+    /// Everything else a feed says of the episode (season, number, persons, show notes...).
+    pub meta: EpisodeMeta,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

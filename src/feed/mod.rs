@@ -22,7 +22,7 @@ use rss::{
 
 pub use category::category_is_known;
 
-use crate::domain::{Episode, Media, Show, Urls};
+use crate::domain::{Episode, EpisodeType, Location, Media, Medium, Person, Show, ShowType, Urls};
 
 const NAMESPACES: [(&str, &str); 4] = [
     ("atom", "http://www.w3.org/2005/Atom"),
@@ -86,8 +86,17 @@ fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTim
                 name: Some(clean(&show.author)),
                 email: Some(clean(&show.email)),
             }),
-            r#type: Some("episodic".to_owned()),
+            r#type: Some(
+                match show.meta.show_type {
+                    ShowType::Episodic => "episodic",
+                    ShowType::Serial => "serial",
+                }
+                .to_owned(),
+            ),
             image: artwork,
+            block: show.meta.block.then(|| "Yes".to_owned()),
+            complete: show.meta.complete.then(|| "Yes".to_owned()),
+            new_feed_url: show.meta.new_feed_url.as_deref().map(clean),
             ..Default::default()
         }),
         items: entries
@@ -186,6 +195,63 @@ fn channel_extensions(show: &Show, urls: &Urls) -> ExtensionMap {
         "locked",
         element("podcast:locked", "no", &[("owner", &clean(&show.email))]),
     );
+    let meta = &show.meta;
+    put(
+        "podcast",
+        "medium",
+        element(
+            "podcast:medium",
+            match meta.medium {
+                Medium::Podcast => "podcast",
+                Medium::Video => "video",
+            },
+            &[],
+        ),
+    );
+    if let Some(f) = &meta.funding {
+        put(
+            "podcast",
+            "funding",
+            element(
+                "podcast:funding",
+                &clean(&f.text),
+                &[("url", &clean(&f.url))],
+            ),
+        );
+    }
+    if let Some(l) = &meta.license {
+        let url = l.url.as_deref().map(clean);
+        let attrs: Vec<(&str, &str)> = url.iter().map(|u| ("url", u.as_str())).collect();
+        put(
+            "podcast",
+            "license",
+            element("podcast:license", &clean(&l.name), &attrs),
+        );
+    }
+    for t in &meta.txt {
+        let purpose = t.purpose.as_deref().map(clean);
+        let attrs: Vec<(&str, &str)> = purpose.iter().map(|p| ("purpose", p.as_str())).collect();
+        put(
+            "podcast",
+            "txt",
+            element("podcast:txt", &clean(&t.value), &attrs),
+        );
+    }
+    if let Some(u) = &meta.update_frequency {
+        let rrule = u.rrule.as_deref().map(clean);
+        let attrs: Vec<(&str, &str)> = rrule.iter().map(|r| ("rrule", r.as_str())).collect();
+        put(
+            "podcast",
+            "updateFrequency",
+            element("podcast:updateFrequency", &clean(&u.text), &attrs),
+        );
+    }
+    for p in &meta.persons {
+        put("podcast", "person", person(p));
+    }
+    if let Some(l) = &meta.location {
+        put("podcast", "location", location(l));
+    }
     if let Some(artwork) = &show.artwork {
         let width = artwork.width.to_string();
         put(
@@ -250,8 +316,9 @@ fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
         media,
         published,
     } = *entry;
-    let description = clean(&episode.description);
+    let description = cap_description(clean(&episode.description));
     let seconds = duration_secs(media.info.duration_ms);
+    let meta = &episode.meta;
     Item {
         title: Some(clean(&episode.title)),
         link: Some(urls.episode_page(&show.slug, &episode.slug)),
@@ -273,11 +340,114 @@ fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
             // while without the element they read the length from the file.
             duration: (seconds > 0).then(|| seconds.to_string()),
             explicit: Some(explicit.to_owned()),
-            episode_type: Some("full".to_owned()),
+            episode_type: Some(
+                match meta.episode_type {
+                    EpisodeType::Full => "full",
+                    EpisodeType::Trailer => "trailer",
+                    EpisodeType::Bonus => "bonus",
+                }
+                .to_owned(),
+            ),
+            season: meta.season.map(|n| n.to_string()),
+            episode: meta.episode.map(|n| n.to_string()),
+            block: meta.block.then(|| "Yes".to_owned()),
             ..Default::default()
         }),
+        // Sanitized when it was stored (`EpisodeMeta::validated`).
+        content: meta.content_html.as_deref().map(clean),
+        extensions: item_extensions(episode),
         ..Default::default()
     }
+}
+
+/// `<podcast:person role group img href>NAME</podcast:person>`.
+fn person(p: &Person) -> Extension {
+    let fields = [
+        ("role", p.role.as_deref()),
+        ("group", p.group.as_deref()),
+        ("img", p.img.as_deref()),
+        ("href", p.href.as_deref()),
+    ];
+    let values: Vec<(&str, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((*k, clean(v.as_ref()?))))
+        .collect();
+    let attrs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    element("podcast:person", &clean(&p.name), &attrs)
+}
+
+/// `<podcast:location geo osm>NAME</podcast:location>`.
+fn location(l: &Location) -> Extension {
+    let values: Vec<(&str, String)> = [("geo", l.geo.as_deref()), ("osm", l.osm.as_deref())]
+        .iter()
+        .filter_map(|(k, v)| Some((*k, clean(v.as_ref()?))))
+        .collect();
+    let attrs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    element("podcast:location", &clean(&l.name), &attrs)
+}
+
+fn item_extensions(episode: &Episode) -> ExtensionMap {
+    let mut map = ExtensionMap::new();
+    let mut put = |local: &str, ext: Extension| {
+        map.entry("podcast".to_owned())
+            .or_default()
+            .entry(local.to_owned())
+            .or_default()
+            .push(ext);
+    };
+    let meta = &episode.meta;
+    if let Some(season) = meta.season {
+        put(
+            "season",
+            element("podcast:season", &season.to_string(), &[]),
+        );
+    }
+    if let Some(number) = meta.episode {
+        put(
+            "episode",
+            element("podcast:episode", &number.to_string(), &[]),
+        );
+    }
+    for p in &meta.persons {
+        put("person", person(p));
+    }
+    if let Some(l) = &meta.location {
+        put("location", location(l));
+    }
+    for b in &meta.soundbites {
+        let start = seconds_text(b.start_ms);
+        let duration = seconds_text(b.duration_ms);
+        let title = b.title.as_deref().map(clean).unwrap_or_default();
+        put(
+            "soundbite",
+            element(
+                "podcast:soundbite",
+                &title,
+                &[("startTime", &start), ("duration", &duration)],
+            ),
+        );
+    }
+    map
+}
+
+/// Seconds with milliseconds, as the Podcasting 2.0 time attributes take them: `95.5`.
+fn seconds_text(ms: u64) -> String {
+    let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Apple and PSP-1 cap `description` at 4,000 bytes; longer text is cut at a character
+/// boundary with an ellipsis (the full notes stay in `content:encoded`).
+fn cap_description(text: String) -> String {
+    const MAX: usize = 4000;
+    if text.len() <= MAX {
+        return text;
+    }
+    let mut end = MAX - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// Whole seconds, rounded to nearest: Apple recommends plain seconds over `HH:MM:SS`.

@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use super::*;
 use crate::{
-    domain::{EpisodeId, Lang, MediaId, ShowId, Slug},
+    domain::{
+        EpisodeId, EpisodeMeta, Funding, Lang, License, MediaId, ShowId, ShowMeta, Slug, Soundbite,
+        Txt, UpdateFrequency,
+    },
     media::{AudioInfo, MediaInfo, Tags},
     storage::ObjectKey,
 };
@@ -39,6 +42,7 @@ fn show() -> Show {
         explicit: false,
         podcast_guid: Uuid::from_u128(0x917393e3_1b1e_5cef_ace4_edaa54e1f810),
         artwork: None,
+        meta: Default::default(),
         created_at: at(2024, 11, 1, 3, 0, 0),
         updated_at: at(2025, 1, 15, 4, 30, 0),
     }
@@ -97,6 +101,7 @@ fn episode(e: Ep<'_>, media: &Media) -> Episode {
         description: e.description.to_owned(),
         media_id: media.id,
         publish_at: e.publish_at,
+        meta: Default::default(),
         created_at: at(2025, 1, 1, 0, 0, 0),
         updated_at: e.updated_at,
     }
@@ -409,6 +414,134 @@ fn durations_round_to_nearest_second() {
     all[0].1.info.duration_ms = 0;
     let ch = parse(&render(&show(), &all, &urls(), now()));
     assert_eq!(ch.items()[0].itunes_ext().unwrap().duration(), None);
+}
+
+/// Every show and episode field filled in, with hostile text where a person types it.
+fn full() -> (Show, Vec<(Episode, Media)>) {
+    let hostile = "Gubernur <b>\"Isran\"</b> & Wakil ]]> \u{7}🎙️";
+    let person = |name: &str, role: &str| Person {
+        name: name.to_owned(),
+        role: Some(role.to_owned()),
+        group: Some("cast".to_owned()),
+        img: Some("https://jabarprov.go.id/foto/gubernur.jpg".to_owned()),
+        href: Some("https://jabarprov.go.id/profil?id=1&lang=id".to_owned()),
+    };
+    let location = Location {
+        name: "Gedung Saté, Bandung".to_owned(),
+        geo: Some("geo:-6.9025,107.6188".to_owned()),
+        osm: Some("W27587373".to_owned()),
+    };
+    let mut show = show();
+    show.meta = ShowMeta {
+        show_type: ShowType::Serial,
+        medium: Medium::Podcast,
+        block: false,
+        complete: true,
+        new_feed_url: None,
+        funding: Some(Funding {
+            url: "https://ppid.jabarprov.go.id/dukung?a=1&b=2".to_owned(),
+            text: "Dukung keterbukaan informasi".to_owned(),
+        }),
+        license: Some(License {
+            name: "CC-BY-4.0".to_owned(),
+            url: None,
+        }),
+        txt: vec![Txt {
+            value: "siaran-verify-8f2a".to_owned(),
+            purpose: Some("verify".to_owned()),
+        }],
+        update_frequency: Some(UpdateFrequency {
+            text: "Setiap Senin".to_owned(),
+            rrule: Some("FREQ=WEEKLY;BYDAY=MO".to_owned()),
+        }),
+        persons: vec![person(hostile, "host")],
+        location: Some(location.clone()),
+    };
+    let mut all = items();
+    all[0].0.meta = EpisodeMeta {
+        episode_type: EpisodeType::Bonus,
+        season: Some(2),
+        episode: Some(7),
+        content_html: Some(
+            "<p>Pasal 3 & 4 <a href=\"https://jdih.jabarprov.go.id\">JDIH</a></p>]]>".to_owned(),
+        ),
+        block: true,
+        persons: vec![person("Kepala Bappeda", "guest")],
+        location: Some(location),
+        soundbites: vec![Soundbite {
+            start_ms: 95_500,
+            duration_ms: 30_000,
+            title: Some(hostile.to_owned()),
+        }],
+    };
+    (show, all)
+}
+
+#[test]
+fn matches_golden_full_feed() {
+    let (show, items) = full();
+    let xml = render(&show, &items, &urls(), now());
+    check_golden("full.xml", &xml);
+    // What a parser reads back is what was put in.
+    let ch = parse(&xml);
+    let itunes = ch.itunes_ext().unwrap();
+    assert_eq!(itunes.r#type(), Some("serial"));
+    assert_eq!(itunes.complete(), Some("Yes"));
+    let podcast = &ch.extensions()["podcast"];
+    assert_eq!(
+        podcast["person"][0].value(),
+        Some("Gubernur <b>\"Isran\"</b> & Wakil ]]> 🎙️")
+    );
+    assert_eq!(
+        podcast["funding"][0].attrs()["url"],
+        "https://ppid.jabarprov.go.id/dukung?a=1&b=2"
+    );
+    let item = ch
+        .items()
+        .iter()
+        .find(|i| i.guid().unwrap().value() == "siaran-kabar-gedung-sate-1")
+        .unwrap();
+    let it = item.itunes_ext().unwrap();
+    assert_eq!(
+        (it.season(), it.episode(), it.episode_type()),
+        (Some("2"), Some("7"), Some("bonus"))
+    );
+    assert_eq!(it.block(), Some("Yes"));
+    assert!(
+        item.content().unwrap().contains("]]>"),
+        "content:encoded keeps ]]> intact"
+    );
+    let bite = &item.extensions()["podcast"]["soundbite"][0];
+    assert_eq!(bite.attrs()["startTime"], "95.5");
+    assert_eq!(bite.attrs()["duration"], "30");
+}
+
+#[test]
+fn long_descriptions_are_cut_to_4000_bytes() {
+    let mut all = items();
+    all.truncate(1);
+    all[0].0.description = "é".repeat(3000);
+    let ch = parse(&render(&show(), &all, &urls(), now()));
+    let description = ch.items()[0].description().unwrap();
+    assert!(description.len() <= 4000, "{}", description.len());
+    assert!(description.ends_with('…'));
+}
+
+fn check_golden(file: &str, xml: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("feeds/golden")
+        .join(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, xml).expect("write golden file");
+        return;
+    }
+    let golden = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        xml == golden,
+        "rendered feed differs from {}; rerun with UPDATE_GOLDEN=1 and review the diff\n{xml}",
+        path.display()
+    );
 }
 
 #[test]

@@ -11,12 +11,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Json, auth::Editor, or_not_found, parse_id, require_slug, require_title, shows::load_show,
+    Json, auth::Editor, meta_error, or_not_found, parse_id, require_slug, require_title,
+    shows::load_show,
 };
 use crate::{
     app::{App, AppState},
     db::{DbError, DocumentLink, LinkedDocument, new_row_id},
-    domain::{DocumentId, Episode, EpisodeId, EpisodeStatus, Media, MediaId, Show, Slug},
+    domain::{
+        DocumentId, Episode, EpisodeId, EpisodeMeta, EpisodeStatus, Media, MediaId, Show, Slug,
+    },
     error::AppError,
 };
 
@@ -40,6 +43,9 @@ pub struct NewEpisode {
     /// Optional; derived from the title when absent.
     #[serde(default)]
     pub slug: Option<String>,
+    /// Season, number, type, show notes (HTML), persons, location, soundbites.
+    #[serde(default)]
+    pub meta: EpisodeMeta,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +67,7 @@ pub struct EpisodeView {
     pub url: String,
     pub feed_url: String,
     pub documents: Vec<LinkedDocument>,
+    pub meta: EpisodeMeta,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -90,6 +97,7 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
         description: episode.description,
         publish_at: episode.publish_at,
         media_id: media.id,
+        meta: episode.meta,
         created_at: episode.created_at,
         updated_at: episode.updated_at,
     })
@@ -148,6 +156,7 @@ async fn create(
     } else {
         free_slug(&state, &show, &base).await?
     };
+    let meta = input.meta.clone().validated().map_err(|e| meta_error(&e))?;
     let now = Utc::now();
     let id = EpisodeId::new();
     let mut episode = Episode {
@@ -159,6 +168,7 @@ async fn create(
         description: input.description.trim().to_owned(),
         media_id: media.id,
         publish_at: input.publish_at,
+        meta,
         created_at: now,
         updated_at: now,
     };

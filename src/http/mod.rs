@@ -131,3 +131,8 @@ pub fn require_slug(raw: &str) -> Result<crate::domain::Slug, AppError> {
         )
     })
 }
+
+/// A metadata value a feed cannot carry, as a 422 naming the field.
+pub fn meta_error(e: &crate::domain::MetaError) -> AppError {
+    AppError::invalid("invalid-meta", e.id.clone(), e.en.clone())
+}

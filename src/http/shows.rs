@@ -15,7 +15,7 @@ use super::{Json, auth::Admin, or_not_found, require_slug, require_title};
 use crate::{
     app::{App, AppState},
     db::DbError,
-    domain::{Lang, Show, ShowId, Slug, Urls},
+    domain::{Lang, Show, ShowId, ShowMeta, Slug, Urls},
     error::{AppError, Msg},
     feed,
 };
@@ -45,6 +45,9 @@ pub struct NewShow {
     pub category: String,
     #[serde(default)]
     pub explicit: bool,
+    /// Type, medium, block, complete, funding, license, persons, location...
+    #[serde(default)]
+    pub meta: ShowMeta,
 }
 
 fn default_language() -> String {
@@ -151,6 +154,10 @@ pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show
         category,
         explicit: input.explicit,
         artwork: None,
+        meta: {
+            input.meta.validate().map_err(|e| super::meta_error(&e))?;
+            input.meta.clone()
+        },
         created_at: now,
         updated_at: now,
     })

@@ -64,6 +64,7 @@ async fn story(db: &dyn Db) {
         explicit: true,
         podcast_guid: uuid::Uuid::new_v4(),
         artwork: None,
+        meta: Default::default(),
         created_at: t0,
         updated_at: t0,
     };
@@ -74,6 +75,7 @@ async fn story(db: &dyn Db) {
         id: ShowId::new(),
         podcast_guid: uuid::Uuid::new_v4(),
         artwork: None,
+        meta: Default::default(),
         ..show.clone()
     };
     assert!(matches!(
@@ -109,6 +111,7 @@ async fn story(db: &dyn Db) {
             description: String::new(),
             media_id: media.id,
             publish_at,
+            meta: Default::default(),
             created_at: t0,
             updated_at: t0,
         }

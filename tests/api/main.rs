@@ -11,6 +11,7 @@ mod auth_and_validation;
 mod db_conformance;
 mod delivery;
 mod feed;
+mod feed_meta;
 mod flow;
 mod media_errors;
 mod probe_corpus;

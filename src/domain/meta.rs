@@ -1,0 +1,366 @@
+//! The podcast metadata of shows and episodes beyond their core fields: what Apple, Spotify,
+//! PSP-1 and the Podcasting 2.0 namespace ask of a feed. Stored as one JSON document per row, so
+//! adding a tag never needs a migration; validated here, so a stored value is always writable.
+
+use serde::{Deserialize, Serialize};
+
+/// `itunes:type`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShowType {
+    /// Newest first; the usual for briefings.
+    #[default]
+    Episodic,
+    /// Oldest first, meant to be heard in order (a course, a series on one regulation).
+    Serial,
+}
+
+/// `podcast:medium`, for the kinds Siaran publishes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Medium {
+    #[default]
+    Podcast,
+    /// A video podcast: apps play the video enclosures.
+    Video,
+}
+
+/// `itunes:episodeType`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpisodeType {
+    #[default]
+    Full,
+    Trailer,
+    Bonus,
+}
+
+/// `podcast:person`: an official who speaks, a host, a guest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    /// The Podcast Taxonomy role (`host`, `guest`, ...); `host` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The taxonomy group (`cast`, ...); `cast` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub img: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+}
+
+/// `podcast:location`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// What a person reads: "Kantor Gubernur Kalimantan Timur, Samarinda".
+    pub name: String,
+    /// A `geo:` URI (RFC 5870), e.g. `geo:-0.5022,117.1536`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<String>,
+    /// An OpenStreetMap object: type letter and id, e.g. `R3798455`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osm: Option<String>,
+}
+
+/// `podcast:funding`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funding {
+    pub url: String,
+    pub text: String,
+}
+
+/// `podcast:license`: a name (an SPDX identifier such as `CC-BY-4.0`) and, for others, a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct License {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// `podcast:txt`: free text for a purpose (a directory's verification code, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Txt {
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+/// `podcast:updateFrequency`: an iCalendar RRULE and its words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateFrequency {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
+}
+
+/// `podcast:soundbite`: a moment worth sharing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Soundbite {
+    pub start_ms: u64,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// A show's feed metadata beyond its core fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShowMeta {
+    #[serde(rename = "type")]
+    pub show_type: ShowType,
+    pub medium: Medium,
+    /// `itunes:block`: keep the show out of Apple's directory.
+    pub block: bool,
+    /// `itunes:complete`: no more episodes will come.
+    pub complete: bool,
+    /// `itunes:new-feed-url`: the show moved to another host (and this feed says so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_feed_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funding: Option<Funding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<License>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub txt: Vec<Txt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_frequency: Option<UpdateFrequency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub persons: Vec<Person>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// An episode's feed metadata beyond its core fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EpisodeMeta {
+    pub episode_type: EpisodeType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode: Option<u32>,
+    /// Show notes as HTML (links, lists, emphasis); sanitized before it is stored, written as
+    /// `content:encoded` beside the plain `description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_html: Option<String>,
+    /// `itunes:block` for this episode alone.
+    pub block: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub persons: Vec<Person>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub soundbites: Vec<Soundbite>,
+}
+
+/// A value that cannot go into a feed: which field, and why in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaError {
+    pub field: String,
+    pub id: String,
+    pub en: String,
+}
+
+fn error(field: &str, id: impl Into<String>, en: impl Into<String>) -> MetaError {
+    MetaError {
+        field: field.to_owned(),
+        id: id.into(),
+        en: en.into(),
+    }
+}
+
+/// An absolute http(s) URL, as every URL in a feed must be.
+fn check_url(field: &str, value: &str) -> Result<(), MetaError> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(error(
+            field,
+            format!("{field} harus URL http(s) lengkap, bukan '{value}'"),
+            format!("{field} must be a full http(s) URL, not '{value}'"),
+        )),
+    }
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), MetaError> {
+    if value.trim().is_empty() || value.chars().count() > max {
+        return Err(error(
+            field,
+            format!("{field} harus diisi, paling banyak {max} karakter"),
+            format!("{field} must be filled in, at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_persons(field: &str, persons: &[Person]) -> Result<(), MetaError> {
+    for p in persons {
+        check_text(&format!("{field}.name"), &p.name, 128)?;
+        if let Some(img) = &p.img {
+            check_url(&format!("{field}.img"), img)?;
+        }
+        if let Some(href) = &p.href {
+            check_url(&format!("{field}.href"), href)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_location(field: &str, location: &Location) -> Result<(), MetaError> {
+    check_text(&format!("{field}.name"), &location.name, 128)?;
+    if let Some(geo) = &location.geo {
+        let ok = geo
+            .strip_prefix("geo:")
+            .map(|rest| rest.split(';').next().unwrap_or_default())
+            .is_some_and(|coords| {
+                let parts: Vec<&str> = coords.split(',').collect();
+                (2..=3).contains(&parts.len()) && parts.iter().all(|p| p.parse::<f64>().is_ok())
+            });
+        if !ok {
+            return Err(error(
+                &format!("{field}.geo"),
+                format!("{field}.geo harus URI geo: seperti 'geo:-0.5022,117.1536'"),
+                format!("{field}.geo must be a geo: URI such as 'geo:-0.5022,117.1536'"),
+            ));
+        }
+    }
+    if let Some(osm) = &location.osm {
+        let ok = osm.len() > 1
+            && matches!(osm.as_bytes()[0], b'N' | b'W' | b'R')
+            && osm[1..]
+                .split('#')
+                .next()
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(error(
+                &format!("{field}.osm"),
+                format!(
+                    "{field}.osm harus jenis (N, W, R) dan nomor OpenStreetMap, mis. 'R3798455'"
+                ),
+                format!(
+                    "{field}.osm must be an OpenStreetMap type (N, W, R) and id, e.g. 'R3798455'"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl ShowMeta {
+    pub fn validate(&self) -> Result<(), MetaError> {
+        if let Some(url) = &self.new_feed_url {
+            check_url("new_feed_url", url)?;
+        }
+        if let Some(f) = &self.funding {
+            check_url("funding.url", &f.url)?;
+            check_text("funding.text", &f.text, 128)?;
+        }
+        if let Some(l) = &self.license {
+            check_text("license.name", &l.name, 128)?;
+            if let Some(url) = &l.url {
+                check_url("license.url", url)?;
+            }
+        }
+        for t in &self.txt {
+            check_text("txt.value", &t.value, 4000)?;
+        }
+        if let Some(u) = &self.update_frequency {
+            check_text("update_frequency.text", &u.text, 128)?;
+        }
+        check_persons("persons", &self.persons)?;
+        if let Some(l) = &self.location {
+            check_location("location", l)?;
+        }
+        Ok(())
+    }
+}
+
+impl EpisodeMeta {
+    /// Checks the fields and sanitizes `content_html` (ammonia: links, lists and emphasis stay;
+    /// scripts, styles and event handlers go).
+    pub fn validated(mut self) -> Result<EpisodeMeta, MetaError> {
+        check_persons("persons", &self.persons)?;
+        if let Some(l) = &self.location {
+            check_location("location", l)?;
+        }
+        for s in &self.soundbites {
+            if s.duration_ms == 0 {
+                return Err(error(
+                    "soundbites.duration_ms",
+                    "soundbites.duration_ms harus lebih dari 0",
+                    "soundbites.duration_ms must be more than 0",
+                ));
+            }
+            if let Some(t) = &s.title {
+                check_text("soundbites.title", t, 128)?;
+            }
+        }
+        self.content_html = self
+            .content_html
+            .map(|html| ammonia::clean(&html))
+            .filter(|html| !html.trim().is_empty());
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_notes_are_sanitized() {
+        let meta = EpisodeMeta {
+            content_html: Some(
+                "<p>Lihat <a href=\"https://jdih.kaltimprov.go.id\" onclick=\"x()\">JDIH</a>\
+                 <script>alert(1)</script></p>"
+                    .into(),
+            ),
+            ..EpisodeMeta::default()
+        }
+        .validated()
+        .unwrap();
+        let html = meta.content_html.unwrap();
+        assert!(
+            html.contains("<a href=\"https://jdih.kaltimprov.go.id\""),
+            "{html}"
+        );
+        assert!(
+            !html.contains("script") && !html.contains("onclick"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn locations_and_urls_are_checked() {
+        let mut meta = ShowMeta {
+            location: Some(Location {
+                name: "Samarinda".into(),
+                geo: Some("geo:-0.5022,117.1536".into()),
+                osm: Some("R3798455".into()),
+            }),
+            ..ShowMeta::default()
+        };
+        assert!(meta.validate().is_ok());
+        meta.location.as_mut().unwrap().geo = Some("-0.5,117".into());
+        assert_eq!(meta.validate().unwrap_err().field, "location.geo");
+        meta.location = None;
+        meta.funding = Some(Funding {
+            url: "javascript:alert(1)".into(),
+            text: "Dukung".into(),
+        });
+        assert_eq!(meta.validate().unwrap_err().field, "funding.url");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let got: Result<ShowMeta, _> = serde_json::from_str(r#"{"medium": "video", "colour": 1}"#);
+        assert!(got.is_err());
+        let got: ShowMeta =
+            serde_json::from_str(r#"{"medium": "video", "type": "serial"}"#).unwrap();
+        assert_eq!(
+            (got.medium, got.show_type),
+            (Medium::Video, ShowType::Serial)
+        );
+    }
+}
