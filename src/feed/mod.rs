@@ -269,6 +269,13 @@ fn channel_extensions(show: &Show, urls: &Urls) -> ExtensionMap {
                 ],
             ),
         );
+        // The older form, which the namespace's XSD and more apps know.
+        let srcset = format!("{} {width}w", urls.artwork(show.id, artwork));
+        put(
+            "podcast",
+            "images",
+            element("podcast:images", "", &[("srcset", &srcset)]),
+        );
     }
     // Written here rather than through `ITunesChannelExtension::categories`, whose writer leaves
     // a childless category open across two lines once the output is indented.
@@ -355,7 +362,7 @@ fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
         }),
         // Sanitized when it was stored (`EpisodeMeta::validated`).
         content: meta.content_html.as_deref().map(clean),
-        extensions: item_extensions(episode),
+        extensions: item_extensions(episode, show.language.as_str()),
         ..Default::default()
     }
 }
@@ -386,7 +393,8 @@ fn location(l: &Location) -> Extension {
     element("podcast:location", &clean(&l.name), &attrs)
 }
 
-fn item_extensions(episode: &Episode) -> ExtensionMap {
+/// `language`: the show's, for the words in attributes (a season's name).
+fn item_extensions(episode: &Episode, language: &str) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     let mut put = |local: &str, ext: Extension| {
         map.entry("podcast".to_owned())
@@ -397,9 +405,14 @@ fn item_extensions(episode: &Episode) -> ExtensionMap {
     };
     let meta = &episode.meta;
     if let Some(season) = meta.season {
+        // The namespace's XSD requires a name (the spec only recommends one).
+        let name = match language {
+            "id" => format!("Musim {season}"),
+            _ => format!("Season {season}"),
+        };
         put(
             "season",
-            element("podcast:season", &season.to_string(), &[]),
+            element("podcast:season", &season.to_string(), &[("name", &name)]),
         );
     }
     if let Some(number) = meta.episode {

@@ -121,3 +121,132 @@ async fn metadata_a_feed_cannot_carry_is_refused() {
     }
     assert_eq!(app.count_rows("shows").await, 0);
 }
+
+/// A served feed with every field filled in, read by the Podcast Index's own parser
+/// (podcast-partytime, npm) and its podcast elements validated by xmllint against the
+/// namespace's XSD (feeds/schema/).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_passes_the_namespace_xsd_and_podcast_partytime() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let res = app
+        .post_json(
+            "/api/v1/shows",
+            Some(&app.admin_token),
+            &json!({
+                "slug": "ppid", "title": "PPID <Kaltim> & \"Warga\" ]]> 🎙️", "author": "Diskominfo",
+                "email": "ppid@kaltimprov.go.id", "category": "News > Politics",
+                "meta": {
+                    "funding": {"url": "https://ppid.kaltimprov.go.id/dukung", "text": "Dukung"},
+                    "license": {"name": "CC-BY-4.0"},
+                    "persons": [{"name": "Kepala <Dinas>", "role": "host"}],
+                    "location": {"name": "Samarinda", "geo": "geo:-0.5022,117.1536", "osm": "R3798455"}
+                }
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let cover = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=navy:size=1400x1400",
+        ])
+        .args([
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "mjpeg",
+            "-",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    let res = app
+        .http
+        .put(app.url("/api/v1/shows/ppid/artwork"))
+        .bearer_auth(&app.admin_token)
+        .body(cover)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let res = app
+        .post_json(
+            "/api/v1/shows/ppid/episodes",
+            Some(&app.editor_token),
+            &json!({
+                "title": "Pergub 49/2023 & <UU 14/2008>", "media_id": media["id"],
+                "publish_at": "2026-01-05T02:00:00Z",
+                "meta": {
+                    "season": 1, "episode": 3, "episode_type": "full",
+                    "content_html": "<p>Baca <a href=\"https://jdih.kaltimprov.go.id\">JDIH</a></p>",
+                    "persons": [{"name": "Kepala Biro Hukum", "role": "guest"}],
+                    "location": {"name": "Gedung DPRD", "geo": "geo:-0.50,117.15"},
+                    "soundbites": [{"start_ms": 15000, "duration_ms": 20000, "title": "Pasal 3"}]
+                }
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let xml = app
+        .http
+        .get(app.url("/feeds/ppid.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.xml");
+    std::fs::write(&path, &xml).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+
+    let out = std::process::Command::new("python3")
+        .arg(format!("{root}/tests/parsers/check_namespace.py"))
+        .arg(&path)
+        .arg(format!("{root}/feeds/schema"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "XSD: {report}\n{xml}");
+    assert!(report.contains("validates"), "{report}");
+
+    let out = std::process::Command::new("node")
+        .arg(format!("{root}/tests/parsers/partytime.js"))
+        .arg(&path)
+        .output()
+        .expect("node runs (scripts/test installs the parser)");
+    assert!(
+        out.status.success(),
+        "partytime: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["title"], "PPID <Kaltim> & \"Warga\" ]]> 🎙️");
+    assert_eq!(seen["podcastPeople"][0]["name"], "Kepala <Dinas>");
+    assert_eq!(seen["podcastLocation"]["osm"], "R3798455");
+    assert_eq!(
+        seen["podcastFunding"][0]["url"],
+        "https://ppid.kaltimprov.go.id/dukung"
+    );
+    assert_eq!(seen["license"]["identifier"], "CC-BY-4.0");
+    let item = &seen["items"][0];
+    assert_eq!(item["title"], "Pergub 49/2023 & <UU 14/2008>");
+    assert_eq!(item["enclosure"]["type"], "audio/mpeg");
+    assert_eq!(item["enclosure"]["length"], 1_001_889);
+    assert_eq!(item["duration"], 167);
+    assert_eq!(
+        (item["itunesSeason"].clone(), item["itunesEpisode"].clone()),
+        (json!(1), json!(3))
+    );
+    assert_eq!(item["podcastPeople"][0]["role"], "Guest");
+    assert_eq!(item["podcastSoundbites"][0]["startTime"], 15);
+    assert!(item["content"].as_str().unwrap().contains("JDIH"));
+}
