@@ -227,6 +227,35 @@ async fn redirect_delivery_counts_on_postgres_s3() {
     assert_eq!(report["by_app"][0]["app"], "Apple Podcasts");
 }
 
+/// So does CDN delivery, the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cdn_delivery_counts() {
+    let app = TestApp::spawn_with(Backend::SqliteFs, |s| {
+        s.delivery =
+            siaran::config::Delivery::parse("cdn", Some("https://cdn.example.go.id/")).unwrap();
+    })
+    .await;
+    let (episode, url) = published_episode(&app).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (agent, range) in [
+        (APPLE, Some("bytes=0-1")),
+        (APPLE, None),
+        (ANTENNAPOD, Some("bytes=0-99999")),
+    ] {
+        let mut req = client.get(&url).header(header::USER_AGENT, agent);
+        if let Some(r) = range {
+            req = req.header(header::RANGE, r);
+        }
+        assert_eq!(req.send().await.unwrap().status(), StatusCode::FOUND);
+    }
+    let report = stats(&app, &format!("/api/v1/episodes/{episode}/stats")).await;
+    assert_eq!(report["total"], 1, "{report}");
+    assert_eq!(report["by_app"][0]["app"], "Apple Podcasts");
+}
+
 /// With a GeoIP database, downloads are broken down by country.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_by_country_with_a_geoip_database() {
