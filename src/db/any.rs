@@ -788,7 +788,6 @@ impl Db for AnyDb {
         }
         Ok(stats)
     }
-
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {
