@@ -1,1 +1,33 @@
-//! Inputs the fuzzer found troublesome, kept as regression tests (filled by the fuzz work).
+//! Every input the probe fuzzer starts from (`fuzz/seeds/probe/`) or found troublesome
+//! (`fuzz/regressions/`, filled by `scripts/fuzz`), probed again on each test run: a probe ends in
+//! `Ok` or `Err`, never a panic. What each probe answers is the business of `tests.rs`.
+
+use std::fs;
+use std::io::Cursor;
+use std::panic;
+use std::path::Path;
+
+#[test]
+fn fuzz_inputs_are_probed_without_panicking() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut probed = 0;
+    let mut panicked = Vec::new();
+    for dir in ["seeds/probe", "regressions"] {
+        let mut paths: Vec<_> = fs::read_dir(fuzz.join(dir))
+            .unwrap_or_else(|e| panic!("fuzz/{dir}: {e}"))
+            .map(|entry| entry.expect("directory entry").path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let len = bytes.len() as u64;
+            // Caught so that one run names every input that still panics, not only the first.
+            if panic::catch_unwind(|| super::probe_source(Cursor::new(bytes), len)).is_err() {
+                panicked.push(path.display().to_string());
+            }
+            probed += 1;
+        }
+    }
+    assert!(probed > 0, "no fuzz inputs found under {}", fuzz.display());
+    assert!(panicked.is_empty(), "the probe panicked on {panicked:#?}");
+}
