@@ -788,6 +788,43 @@ impl Db for AnyDb {
         }
         Ok(stats)
     }
+
+    #[tracing::instrument(skip_all, fields(?show, %after))]
+    async fn next_publications(
+        &self,
+        show: Option<ShowId>,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<(ShowId, DateTime<Utc>)>, DbError> {
+        let rows = match show {
+            Some(show) => {
+                sqlx::query(
+                    "SELECT show_id, MIN(publish_at) AS t FROM episodes \
+                     WHERE show_id = $1 AND publish_at > $2 GROUP BY show_id",
+                )
+                .bind(show.to_string())
+                .bind(ms(after))
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT show_id, MIN(publish_at) AS t FROM episodes \
+                     WHERE publish_at > $1 GROUP BY show_id",
+                )
+                .bind(ms(after))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    parse("show id", &get::<String>(row, "show_id")?)?,
+                    time(get(row, "t")?)?,
+                ))
+            })
+            .collect()
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {

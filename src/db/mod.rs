@@ -143,4 +143,11 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<DownloadStats, DbError>;
+    /// The first publication time after `after` of each show that has one scheduled (of `show`
+    /// alone when given): when a cached feed goes stale, and when a WebSub hub must hear of it.
+    async fn next_publications(
+        &self,
+        show: Option<ShowId>,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<(ShowId, DateTime<Utc>)>, DbError>;
 }
