@@ -16,13 +16,16 @@ use crate::{
     config::{Settings, StorageUrl},
     db::{AnyDb, Db},
     domain::Urls,
-    error, http,
+    error,
+    feed::cache::FeedCache,
+    http,
     media::ingest::Spool,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
-/// Everything a request handler needs. Cheap to clone; holds no per-instance state beyond
-/// connection pools, so several instances can serve behind one load balancer.
+/// Everything a request handler needs. Cheap to clone. Beyond connection pools its only
+/// per-instance state is the feed cache, which the database keeps current, so several instances
+/// can serve behind one load balancer.
 #[derive(Debug)]
 pub struct App {
     pub settings: Settings,
@@ -31,6 +34,8 @@ pub struct App {
     pub urls: Urls,
     /// Download counting; its writer task keeps all state in the database.
     pub analytics: Recorder,
+    /// Feeds as served, rebuilt when the database says they changed (see `feed::cache`).
+    pub feeds: FeedCache,
 }
 
 #[derive(Debug, Clone)]
@@ -70,7 +75,7 @@ impl AppState {
     }
 
     /// The state over a database and a store already connected (tests bring their own); starts
-    /// the download-counting writer on the current runtime.
+    /// the download-counting writer and the feed cache's listeners on the current runtime.
     pub fn from_parts(
         settings: Settings,
         db: Arc<dyn Db>,
@@ -82,12 +87,14 @@ impl AppState {
             None => None,
         };
         let analytics = Recorder::start(db.clone(), geoip);
+        let feeds = FeedCache::start(&settings, db.clone(), urls.clone())?;
         Ok(AppState(Arc::new(App {
             settings,
             db,
             store,
             urls,
             analytics,
+            feeds,
         })))
     }
 }

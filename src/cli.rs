@@ -114,6 +114,9 @@ pub struct ServeArgs {
     /// entry (set only when the proxy overwrites or appends that header).
     #[arg(long, env = "SIARAN_TRUST_FORWARDED")]
     pub trust_forwarded: bool,
+    /// A WebSub hub URL: feeds name it and it is told of every change to a feed.
+    #[arg(long, env = "SIARAN_WEBSUB_HUB")]
+    pub websub_hub: Option<String>,
 }
 
 impl ServeArgs {
@@ -128,6 +131,12 @@ impl ServeArgs {
             delivery: config::Delivery::parse(&self.delivery, self.cdn_url.as_deref())?,
             geoip_db: self.geoip_db.clone(),
             trust_forwarded: self.trust_forwarded,
+            websub_hub: self
+                .websub_hub
+                .as_deref()
+                .filter(|h| !h.is_empty())
+                .map(config::parse_websub_hub)
+                .transpose()?,
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))

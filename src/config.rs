@@ -129,6 +129,8 @@ pub struct Settings {
     /// Siaran runs behind a reverse proxy that sets `X-Forwarded-For`: count listeners by the
     /// address that proxy saw, not by the proxy's own.
     pub trust_forwarded: bool,
+    /// A WebSub hub: feeds name it (`<atom:link rel="hub">`) and it is pinged when one changes.
+    pub websub_hub: Option<Url>,
 }
 
 impl Settings {
@@ -144,6 +146,7 @@ impl Settings {
             delivery: Delivery::Proxy,
             geoip_db: None,
             trust_forwarded: false,
+            websub_hub: None,
         })
     }
 }
@@ -161,6 +164,15 @@ pub fn parse_public_url(s: &str) -> anyhow::Result<Url> {
     let url = Url::parse(s).with_context(|| format!("SIARAN_PUBLIC_URL '{s}' is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         bail!("SIARAN_PUBLIC_URL '{s}' must be an absolute http:// or https:// URL");
+    }
+    Ok(url)
+}
+
+/// `SIARAN_WEBSUB_HUB`: an absolute http(s) URL, which hubs are.
+pub fn parse_websub_hub(s: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(s).with_context(|| format!("SIARAN_WEBSUB_HUB '{s}' is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        bail!("SIARAN_WEBSUB_HUB '{s}' must be an absolute http:// or https:// URL");
     }
     Ok(url)
 }
@@ -221,6 +233,13 @@ mod tests {
         assert!(Delivery::parse("cdn", None).is_err());
         assert!(Delivery::parse("cdn", Some("cdn.example")).is_err());
         assert!(Delivery::parse("sendfile", None).is_err());
+    }
+
+    #[test]
+    fn websub_hub_must_be_absolute_http() {
+        assert!(parse_websub_hub("https://pubsubhubbub.appspot.com/").is_ok());
+        assert!(parse_websub_hub("hub.example").is_err());
+        assert!(parse_websub_hub("mailto:hub@example.org").is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! storage or HTTP. Callers load the show and its episodes; this module decides again which of
 //! them are visible at `now`, so a scheduled episode cannot leak into a feed through a loose query.
 
+pub mod cache;
 mod category;
 #[cfg(test)]
 mod tests;

@@ -129,6 +129,7 @@ pub async fn set_cover(app: &App, show: Show, image: Bytes) -> Result<Show, AppE
             return Err(e.into());
         }
     };
+    app.feeds.changed(show.id).await;
     if let Some(old) = replaced.filter(|old| old.key != artwork.key) {
         let old = ObjectKey::from_stored(old.key);
         if let Err(e) = app.store.delete(&old).await {

@@ -187,6 +187,7 @@ async fn create(
             Err(other) => return Err(other.into()),
         }
     }
+    state.feeds.changed(show.id).await;
     let location = format!("/api/v1/episodes/{}", episode.id);
     let view = view(&state, episode, Some(show)).await?;
     Ok((
@@ -257,6 +258,7 @@ async fn publish(
     } else {
         state.db.set_publish_at(episode.id, Some(now), now).await?
     };
+    state.feeds.changed(episode.show_id).await;
     tracing::info!(episode = %episode.id, "published");
     Ok(Json(view(&state, episode, None).await?))
 }
@@ -312,6 +314,7 @@ async fn link_document(
         created_at: Utc::now(),
     };
     state.db.link_document(&link).await?;
+    state.feeds.changed(episode.show_id).await;
     let view = LinkedDocument {
         document,
         at_ms: link.at_ms,

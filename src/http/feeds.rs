@@ -1,57 +1,280 @@
-//! `GET /feeds/{slug}.xml`: a show's RSS feed, with validators and 304s.
+//! `GET`/`HEAD /feeds/{slug}.xml` (a show's feed, from `feed::cache`), `/feeds/opml.xml` (all
+//! shows) and `/feeds/siaran.xsl` (the stylesheet that makes a feed readable in a browser).
 //!
-//! A scheduled episode appears once its time has come with no further request: the feed is
-//! rendered from the database at request time, filtered by `publish_at <= now`.
+//! A feed request is answered from memory: negotiating the encoding, comparing validators and
+//! cloning prepared headers and bodies. No database round trip, compression or body allocation
+//! happens here; when to rebuild is `feed::cache`'s business.
+
+use std::sync::LazyLock;
 
 use axum::{
     Router,
     body::Body,
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
     routing::get,
 };
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound as _, Utc};
 use sha2::{Digest as _, Sha256};
 
-use super::{
-    cache::{ETag, http_date, not_modified},
-    shows::load_show,
+use crate::{
+    app::AppState,
+    error::AppError,
+    feed::cache::{self, Encoding, FeedError},
 };
-use crate::{app::AppState, error::AppError, feed};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/feeds/{file}", get(show_feed))
+    Router::new()
+        .route("/feeds/opml.xml", get(opml))
+        .route("/feeds/siaran.xsl", get(stylesheet))
+        .route("/feeds/{file}", get(show_feed))
 }
 
-/// Podcast apps poll often; five minutes keeps them close to a publish without a stampede.
-const FEED_CACHE: &str = "public, max-age=300";
-
-#[tracing::instrument(skip_all, fields(%file))]
-async fn show_feed(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+/// The hot path: a debug-level span only; the slug read from the path as it came (a slug has
+/// nothing to decode) and the request's headers borrowed, not copied (the `Path` and `HeaderMap`
+/// extractors allocate).
+#[tracing::instrument(level = "debug", skip_all, fields(path = %request.uri().path()))]
+async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
+    let headers = request.headers();
+    let file = request
+        .uri()
+        .path()
+        .strip_prefix("/feeds/")
+        .ok_or(AppError::NotFound { what: "show" })?;
     let slug = file
         .strip_suffix(".xml")
         .ok_or(AppError::NotFound { what: "show" })?;
-    let show = load_show(&state, slug).await?;
-    let now = Utc::now();
-    let items = state.db.published_episodes(show.id, now).await?;
-    let feed::Feed { xml, last_modified } = feed::build(&show, &items, &state.urls, now);
-    let etag = ETag::strong(&hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
-
-    let res = Response::builder()
-        .header(header::ETAG, etag.header_value())
-        .header(header::LAST_MODIFIED, http_date(last_modified))
-        .header(header::CACHE_CONTROL, FEED_CACHE)
-        .header(header::VARY, "Accept-Encoding");
-    let res = if not_modified(&headers, &etag, last_modified) {
-        res.status(StatusCode::NOT_MODIFIED).body(Body::empty())
-    } else {
-        res.header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
-            .body(Body::from(xml))
+    let feed = state.feeds.get(slug).await.map_err(|e| match e {
+        FeedError::NotFound => AppError::NotFound { what: "show" },
+        FeedError::Db(e) => e.into(),
+        FeedError::Other(e) => AppError::Internal(e),
+    })?;
+    let variant = feed.variant(negotiate(headers.get(header::ACCEPT_ENCODING)));
+    // `If-None-Match` decides alone when present (RFC 9110 §13.2.2).
+    let unchanged = match headers.get(header::IF_NONE_MATCH) {
+        Some(tags) => tags.to_str().is_ok_and(|tags| feed.matches(tags)),
+        None => not_modified_since(headers, feed.last_modified),
     };
-    Ok(res.map_err(anyhow::Error::from)?)
+    let (status, prepared, body) = if unchanged {
+        (
+            StatusCode::NOT_MODIFIED,
+            &variant.not_modified,
+            Body::empty(),
+        )
+    } else if is_browser(headers) {
+        (
+            StatusCode::OK,
+            &variant.ok_browser,
+            Body::from(variant.body.clone()),
+        )
+    } else {
+        (
+            StatusCode::OK,
+            &variant.ok,
+            Body::from(variant.body.clone()),
+        )
+    };
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    // Content-Length is among them, so HEAD reports the length GET sends.
+    *res.headers_mut() = prepared.clone();
+    Ok(res)
+}
+
+/// The coding to send for an `Accept-Encoding` value (RFC 9110 §12.5.3): the acceptable one with
+/// the highest weight, brotli before gzip on a tie; the document as is when the client asks for
+/// none (no header, `identity`, or only codings with `q=0`).
+fn negotiate(accept: Option<&HeaderValue>) -> Encoding {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+        return Encoding::Identity;
+    };
+    let (mut br, mut gzip, mut identity, mut any) = (None, None, None, None);
+    for item in accept.split(',') {
+        let mut params = item.split(';');
+        let coding = params.next().unwrap_or_default().trim();
+        let mut q = Some(1.0_f32);
+        for param in params {
+            let param = param.trim();
+            if let Some(value) = param
+                .strip_prefix("q=")
+                .or_else(|| param.strip_prefix("Q="))
+            {
+                q = value
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q));
+            }
+        }
+        // A malformed weight makes the item unreadable; it is ignored.
+        let Some(q) = q else { continue };
+        let slot = if coding.eq_ignore_ascii_case("br") {
+            &mut br
+        } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            &mut gzip
+        } else if coding.eq_ignore_ascii_case("identity") {
+            &mut identity
+        } else if coding == "*" {
+            &mut any
+        } else {
+            continue;
+        };
+        *slot = Some(q);
+    }
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    // Unlisted, the document as is stays acceptable below every listed coding.
+    let identity = identity.unwrap_or(0.0);
+    let best = br.max(gzip);
+    if best <= 0.0 || identity > best {
+        Encoding::Identity
+    } else if br >= gzip {
+        Encoding::Brotli
+    } else {
+        Encoding::Gzip
+    }
+}
+
+/// A browser opening the page: its `Accept` lists HTML, which no podcast app asks a feed for.
+/// It gets the same bytes as an XML type it applies the stylesheet to.
+fn is_browser(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn not_modified_since(headers: &HeaderMap, last_modified: DateTime<Utc>) -> bool {
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| {
+            // Whole seconds: HTTP dates carry no fraction.
+            let since = DateTime::<Utc>::from(since).timestamp();
+            last_modified.timestamp() <= since
+        })
+}
+
+/// Every show, for podcast apps to import; rendered per request (it is small and rarely asked
+/// for), with validators.
+#[tracing::instrument(skip_all)]
+async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let shows = state.db.list_shows().await?;
+    let last_modified = shows.iter().map(|s| s.updated_at).max();
+    let xml = cache::opml(&shows, &state.urls);
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
+    let unchanged = match headers.get(header::IF_NONE_MATCH) {
+        Some(tags) => tags.to_str().is_ok_and(|tags| etag_matches(tags, &etag)),
+        None => last_modified.is_some_and(|t| not_modified_since(&headers, t)),
+    };
+    let mut res = if unchanged {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let mut res = Response::new(Body::from(xml));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/x-opml; charset=utf-8"),
+        );
+        res
+    };
+    let h = res.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, etag);
+    }
+    if let Some(t) = last_modified {
+        h.insert(
+            header::LAST_MODIFIED,
+            super::cache::http_date(t.trunc_subsecs(0)),
+        );
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache::CACHE_CONTROL),
+    );
+    Ok(res)
+}
+
+/// The stylesheet feeds reference (`feeds/siaran.xsl`, built into the binary).
+const STYLESHEET: &str = include_str!("../../feeds/siaran.xsl");
+
+static STYLESHEET_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let tag = hex::encode(&Sha256::digest(STYLESHEET.as_bytes())[..16]);
+    HeaderValue::from_str(&format!("\"{tag}\"")).expect("a quoted hex digest is a header value")
+});
+
+#[tracing::instrument(skip_all)]
+async fn stylesheet(headers: HeaderMap) -> Response {
+    let etag = &*STYLESHEET_ETAG;
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| etag_matches(tags, etag.to_str().unwrap_or_default()));
+    let mut res = if unchanged {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let mut res = Response::new(Body::from(STYLESHEET));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xsl; charset=utf-8"),
+        );
+        res
+    };
+    let h = res.headers_mut();
+    h.insert(header::ETAG, etag.clone());
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    res
+}
+
+/// The weak comparison of `If-None-Match` against one tag.
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pick(accept: &str) -> Encoding {
+        negotiate(Some(&HeaderValue::from_str(accept).unwrap()))
+    }
+
+    #[test]
+    fn accept_encoding_is_negotiated() {
+        assert_eq!(negotiate(None), Encoding::Identity);
+        assert_eq!(pick(""), Encoding::Identity);
+        assert_eq!(pick("gzip"), Encoding::Gzip);
+        assert_eq!(pick("gzip, deflate, br"), Encoding::Brotli);
+        assert_eq!(pick("br;q=0, gzip"), Encoding::Gzip);
+        assert_eq!(pick("gzip;q=0, br;q=0"), Encoding::Identity);
+        assert_eq!(pick("gzip;q=1.0, br;q=0.5"), Encoding::Gzip);
+        assert_eq!(pick("*"), Encoding::Brotli);
+        assert_eq!(pick("*;q=0.5, br;q=0"), Encoding::Gzip);
+        assert_eq!(pick("identity"), Encoding::Identity);
+        assert_eq!(pick("identity, gzip;q=0.5"), Encoding::Identity);
+        assert_eq!(pick("GZIP; Q=0.8"), Encoding::Gzip);
+        assert_eq!(pick("x-gzip"), Encoding::Gzip);
+        assert_eq!(pick("gzip;q=2, br;q=abc"), Encoding::Identity);
+        assert_eq!(pick("deflate, zstd"), Encoding::Identity);
+    }
+
+    #[test]
+    fn etags_compare_weakly() {
+        assert!(etag_matches("\"a\"", "\"a\""));
+        assert!(etag_matches("W/\"a\"", "\"a\""));
+        assert!(etag_matches("\"b\", \"a\"", "\"a\""));
+        assert!(etag_matches("*", "\"a\""));
+        assert!(!etag_matches("\"b\"", "\"a\""));
+    }
 }

@@ -186,6 +186,7 @@ async fn create(
         },
         other => other.into(),
     })?;
+    state.feeds.changed(show.id).await;
     let location = format!("/api/v1/shows/{}", show.slug);
     Ok((
         StatusCode::CREATED,

@@ -122,6 +122,43 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the same service, as behind a load balancer: its own port, process
+    /// state and feed cache; the same settings (so the same public URL), database and store, and
+    /// so the same tokens. The first app keeps the database file or S3 server alive.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let store: Arc<dyn ObjectStore> = match &self.s3 {
+            None => Arc::new(
+                FsStore::open(self.media_root.clone())
+                    .await
+                    .expect("fs store"),
+            ),
+            Some(s3) => Arc::new(S3Store::new(s3.client(), self.bucket.clone(), "briefings")),
+        };
+        let spool_dir = dir.path().join("spool");
+        let mut settings = self.state.settings.clone();
+        settings.spool_dir = Some(spool_dir.clone());
+        let db = AnyDb::connect(&self.db_url()).await.expect("connect db");
+        let state = AppState::from_parts(settings, Arc::new(db), store).expect("state");
+        tokio::spawn(serve(listener, state.clone(), std::future::pending()));
+        TestApp {
+            base,
+            state,
+            http: reqwest::Client::new(),
+            admin_token: self.admin_token.clone(),
+            editor_token: self.editor_token.clone(),
+            _dir: dir,
+            s3: None,
+            bucket: self.bucket.clone(),
+            media_root: self.media_root.clone(),
+            spool_dir,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -12,6 +12,7 @@ mod db_conformance;
 mod delivery;
 mod feed;
 mod feed_meta;
+mod feed_serving;
 mod flow;
 mod media_errors;
 mod probe_corpus;
