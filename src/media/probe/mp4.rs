@@ -88,7 +88,7 @@ fn facts(
         };
         header_ms = header_ms.max(times.header_ms);
         playable_ms = playable_ms.max(times.playable_ms.min(times.header_ms));
-        cut |= times.playable_ms + TRUNCATION_SLACK_MS < times.header_ms;
+        cut |= times.playable_ms.saturating_add(TRUNCATION_SLACK_MS) < times.header_ms;
     }
     if playable_ms == 0 && cut {
         return Err(Unreadable(
@@ -139,7 +139,7 @@ fn track_times(track: &Track, movie_scale: Option<u64>, cut_at: Option<u64>) -> 
         .samples
         .iter()
         .map(|s| u64::from(s.sample_count) * u64::from(s.sample_delta))
-        .sum();
+        .fold(0, u64::saturating_add);
     let header_ms = edited_ms
         .filter(|&ms| ms > 0)
         .or_else(|| media_units.map(|u| units_to_ms(u, scale)))
@@ -190,7 +190,10 @@ fn complete_samples(track: &Track, file_len: u64) -> Complete {
     let sample_count = if stsz.sample_size > 0 {
         // A constant size: the count is in the time table.
         track.stts.as_ref().map_or(0, |stts| {
-            stts.samples.iter().map(|s| u64::from(s.sample_count)).sum()
+            stts.samples
+                .iter()
+                .map(|s| u64::from(s.sample_count))
+                .fold(0, u64::saturating_add)
         })
     } else {
         stsz.sample_sizes.len() as u64
@@ -308,7 +311,7 @@ fn frame_rate(track: &Track) -> Option<f64> {
         .iter()
         .fold((0u64, 0u64), |(frames, units), s| {
             (
-                frames + u64::from(s.sample_count),
+                frames.saturating_add(u64::from(s.sample_count)),
                 units.saturating_add(u64::from(s.sample_count) * u64::from(s.sample_delta)),
             )
         });
@@ -394,7 +397,7 @@ fn sample_entry_fourccs<R: Read + Seek>(
     const PATH: [&[u8; 4]; 4] = [b"mdia", b"minf", b"stbl", b"stsd"];
     let moov_end = moov_at.saturating_add(moov_len);
     let mut fourccs = Vec::new();
-    for (kind, start, end) in children(file, moov_at + 8, moov_end)? {
+    for (kind, start, end) in children(file, moov_at.saturating_add(8), moov_end)? {
         if kind != *b"trak" {
             continue;
         }
@@ -410,7 +413,7 @@ fn sample_entry_fourccs<R: Read + Seek>(
         }
         // stsd: version and flags (4 bytes), entry count (4), then the first entry's header.
         let fourcc = match range {
-            Some((stsd, end)) if stsd + 16 <= end => {
+            Some((stsd, end)) if stsd.saturating_add(16) <= end => {
                 file.seek(SeekFrom::Start(stsd + 12))?;
                 let mut fourcc = [0u8; 4];
                 file.read_exact(&mut fourcc)?;
@@ -433,7 +436,8 @@ fn children<R: Read + Seek>(
     const MAX_CHILDREN: usize = 4096;
     let mut boxes = Vec::new();
     let mut at = start;
-    while at + 8 <= end && boxes.len() < MAX_CHILDREN {
+    // Sizes come from the file: `at` may reach u64::MAX, so nothing here may overflow.
+    while at.saturating_add(8) <= end && boxes.len() < MAX_CHILDREN {
         file.seek(SeekFrom::Start(at))?;
         let mut header = [0u8; 16];
         let got = file.by_ref().take(16).read(&mut header)?;
@@ -453,7 +457,7 @@ fn children<R: Read + Seek>(
             break;
         }
         let box_end = at.saturating_add(size).min(end);
-        boxes.push((kind, at + header_len, box_end));
+        boxes.push((kind, at.saturating_add(header_len), box_end));
         at = at.saturating_add(size);
     }
     Ok(boxes)
