@@ -132,6 +132,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::health::router())
         .merge(http::shows::router())
         .merge(http::episodes::router())
+        .merge(http::episode_files::router())
         .merge(http::documents::router())
         .merge(http::feeds::router())
         .merge(http::stats::router())

@@ -188,6 +188,9 @@ fn what_id(what: &str) -> &str {
         "media" => "Media",
         "document" => "Dokumen",
         "artwork" => "Sampul",
+        "transcript" => "Transkrip",
+        "chapters" => "Daftar bab",
+        "rendition" => "Versi rekaman",
         "page" => "Halaman",
         other => other,
     }

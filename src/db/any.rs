@@ -1,6 +1,6 @@
 //! `Db` on `sqlx::AnyPool`: the same SQL for SQLite and PostgreSQL.
 
-use std::{str::FromStr, time::Duration};
+use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,7 +17,8 @@ use super::{
 };
 use crate::{
     domain::{
-        DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowArtwork, ShowId, Slug,
+        DocumentId, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, Media,
+        MediaId, Rendition, Show, ShowArtwork, ShowId, Slug,
     },
     media::MediaInfo,
     storage::ObjectKey,
@@ -207,6 +208,9 @@ fn show_from(row: &AnyRow) -> Result<Show, DbError> {
             .transpose()
             .map_err(|e| DbError::Other(anyhow::anyhow!("bad artwork in database: {e}")))?,
         meta: from_json("show meta", &get::<String>(row, "meta")?)?,
+        renamed_at: get::<Option<i64>>(row, "renamed_at")?
+            .map(time)
+            .transpose()?,
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
     })
@@ -242,6 +246,31 @@ fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
         meta: from_json("episode meta", &get::<String>(row, "meta")?)?,
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
+    })
+}
+
+fn episode_file_from(row: &AnyRow) -> Result<EpisodeFile, DbError> {
+    let kind = match get::<String>(row, "kind")?.as_str() {
+        "transcript" => EpisodeFileKind::Transcript,
+        "chapters" => EpisodeFileKind::Chapters,
+        other => {
+            return Err(DbError::Other(anyhow::anyhow!(
+                "bad episode file kind in database: {other}"
+            )));
+        }
+    };
+    let language: String = get(row, "language")?;
+    Ok(EpisodeFile {
+        episode_id: parse("episode id", &get::<String>(row, "episode_id")?)?,
+        kind,
+        language: (!language.is_empty())
+            .then(|| Lang::parse(&language).map_err(|e| DbError::Other(anyhow::anyhow!(e))))
+            .transpose()?,
+        mime_type: get(row, "mime_type")?,
+        key: ObjectKey::from_stored(get(row, "storage_key")?),
+        size_bytes: u64::try_from(get::<i64>(row, "size_bytes")?).unwrap_or_default(),
+        sha256: get(row, "sha256")?,
+        created_at: time(get(row, "created_at")?)?,
     })
 }
 
@@ -314,6 +343,17 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(slug = %show.slug))]
     async fn create_show(&self, show: &Show) -> Result<(), DbError> {
+        // A slug a show had before still leads to that show.
+        let retired = sqlx::query("SELECT show_id FROM show_slug_history WHERE slug = $1")
+            .bind(show.slug.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if retired.is_some() {
+            return Err(DbError::Conflict(format!(
+                "slug {} was another show's",
+                show.slug
+            )));
+        }
         sqlx::query(
             "INSERT INTO shows (id, slug, title, description, language, author, email, category, \
              explicit, podcast_guid, created_at, updated_at, meta) \
@@ -459,12 +499,15 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(%show, %slug))]
     async fn episode_slug_taken(&self, show: ShowId, slug: &Slug) -> Result<bool, DbError> {
-        let row =
-            sqlx::query("SELECT COUNT(*) AS n FROM episodes WHERE show_id = $1 AND slug = $2")
-                .bind(show.to_string())
-                .bind(slug.as_str())
-                .fetch_one(&self.pool)
-                .await?;
+        // A slug an episode had before still leads to it, so it is taken too.
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM episodes WHERE show_id = $1 AND slug = $2) + \
+             (SELECT COUNT(*) FROM episode_slug_history WHERE show_id = $1 AND slug = $2) AS n",
+        )
+        .bind(show.to_string())
+        .bind(slug.as_str())
+        .fetch_one(&self.pool)
+        .await?;
         Ok(get::<i64>(&row, "n")? > 0)
     }
 
@@ -824,6 +867,298 @@ impl Db for AnyDb {
                 ))
             })
             .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %show.id))]
+    async fn update_show(&self, show: &Show, previous_slug: &Slug) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let renamed = show.slug != *previous_slug;
+        if renamed {
+            let owner = sqlx::query("SELECT show_id FROM show_slug_history WHERE slug = $1")
+                .bind(show.slug.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(owner) = owner
+                && get::<String>(&owner, "show_id")? != show.id.to_string()
+            {
+                return Err(DbError::Conflict(format!(
+                    "slug {} was another show's",
+                    show.slug
+                )));
+            }
+        }
+        let updated = sqlx::query(
+            "UPDATE shows SET slug = $1, title = $2, description = $3, language = $4, \
+             author = $5, email = $6, category = $7, explicit = $8, meta = $9, updated_at = $10, \
+             renamed_at = $11 WHERE id = $12",
+        )
+        .bind(show.slug.as_str())
+        .bind(&show.title)
+        .bind(&show.description)
+        .bind(show.language.as_str())
+        .bind(&show.author)
+        .bind(&show.email)
+        .bind(&show.category)
+        .bind(i64::from(show.explicit))
+        .bind(json(&show.meta)?)
+        .bind(ms(show.updated_at))
+        .bind(show.renamed_at.map(ms))
+        .bind(show.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        if renamed {
+            sqlx::query("DELETE FROM show_slug_history WHERE slug = $1")
+                .bind(show.slug.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO show_slug_history (slug, show_id, retired_at) VALUES ($1, $2, $3)",
+            )
+            .bind(previous_slug.as_str())
+            .bind(show.id.to_string())
+            .bind(ms(show.updated_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%slug))]
+    async fn show_by_old_slug(&self, slug: &Slug) -> Result<Show, DbError> {
+        let row = sqlx::query(
+            "SELECT s.* FROM show_slug_history h JOIN shows s ON s.id = h.show_id \
+             WHERE h.slug = $1",
+        )
+        .bind(slug.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        show_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %episode.id))]
+    async fn update_episode(&self, episode: &Episode, previous_slug: &Slug) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let renamed = episode.slug != *previous_slug;
+        let show = episode.show_id.to_string();
+        if renamed {
+            let owner = sqlx::query(
+                "SELECT episode_id FROM episode_slug_history WHERE show_id = $1 AND slug = $2",
+            )
+            .bind(&show)
+            .bind(episode.slug.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(owner) = owner
+                && get::<String>(&owner, "episode_id")? != episode.id.to_string()
+            {
+                return Err(DbError::Conflict(format!(
+                    "slug {} was another episode's",
+                    episode.slug
+                )));
+            }
+        }
+        let updated = sqlx::query(
+            "UPDATE episodes SET slug = $1, title = $2, description = $3, publish_at = $4, \
+             meta = $5, updated_at = $6, media_id = $7 WHERE id = $8",
+        )
+        .bind(episode.slug.as_str())
+        .bind(&episode.title)
+        .bind(&episode.description)
+        .bind(episode.publish_at.map(ms))
+        .bind(json(&episode.meta)?)
+        .bind(ms(episode.updated_at))
+        .bind(episode.media_id.to_string())
+        .bind(episode.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        if renamed {
+            sqlx::query("DELETE FROM episode_slug_history WHERE show_id = $1 AND slug = $2")
+                .bind(&show)
+                .bind(episode.slug.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO episode_slug_history (show_id, slug, episode_id, retired_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&show)
+            .bind(previous_slug.as_str())
+            .bind(episode.id.to_string())
+            .bind(ms(episode.updated_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%show, %slug))]
+    async fn episode_by_old_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episode_slug_history h \
+             JOIN episodes e ON e.id = h.episode_id WHERE h.show_id = $1 AND h.slug = $2"
+        )))
+        .bind(show.to_string())
+        .bind(slug.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        episode_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(episode = %file.episode_id, kind = file.kind.as_str()))]
+    async fn put_episode_file(&self, file: &EpisodeFile) -> Result<Option<EpisodeFile>, DbError> {
+        let language = file.language.as_ref().map_or("", Lang::as_str);
+        let mut tx = self.pool.begin().await?;
+        // DELETE ... RETURNING locks the row on PostgreSQL: a racing replacement waits, deletes
+        // nothing, and then fails on the primary key instead of orphaning this file's object.
+        let old = sqlx::query(
+            "DELETE FROM episode_files WHERE episode_id = $1 AND kind = $2 AND language = $3 \
+             RETURNING *",
+        )
+        .bind(file.episode_id.to_string())
+        .bind(file.kind.as_str())
+        .bind(language)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| episode_file_from(&row))
+        .transpose()?;
+        sqlx::query(
+            "INSERT INTO episode_files (episode_id, kind, language, mime_type, storage_key, \
+             size_bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(file.episode_id.to_string())
+        .bind(file.kind.as_str())
+        .bind(language)
+        .bind(&file.mime_type)
+        .bind(file.key.as_str())
+        .bind(to_i64(file.size_bytes)?)
+        .bind(&file.sha256)
+        .bind(ms(file.created_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(old)
+    }
+
+    #[tracing::instrument(skip_all, fields(%episode, kind = kind.as_str()))]
+    async fn delete_episode_file(
+        &self,
+        episode: EpisodeId,
+        kind: EpisodeFileKind,
+        language: Option<&Lang>,
+    ) -> Result<EpisodeFile, DbError> {
+        let row = sqlx::query(
+            "DELETE FROM episode_files WHERE episode_id = $1 AND kind = $2 AND language = $3 \
+             RETURNING *",
+        )
+        .bind(episode.to_string())
+        .bind(kind.as_str())
+        .bind(language.map_or("", Lang::as_str))
+        .fetch_one(&self.pool)
+        .await?;
+        episode_file_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(%episode, %media))]
+    async fn add_rendition(
+        &self,
+        episode: EpisodeId,
+        media: MediaId,
+        title: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO episode_renditions (episode_id, media_id, title, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(episode.to_string())
+        .bind(media.to_string())
+        .bind(title)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%episode, %media))]
+    async fn remove_rendition(&self, episode: EpisodeId, media: MediaId) -> Result<(), DbError> {
+        let done =
+            sqlx::query("DELETE FROM episode_renditions WHERE episode_id = $1 AND media_id = $2")
+                .bind(episode.to_string())
+                .bind(media.to_string())
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%show, ?episode))]
+    async fn episode_extras(
+        &self,
+        show: ShowId,
+        episode: Option<EpisodeId>,
+    ) -> Result<HashMap<EpisodeId, EpisodeExtras>, DbError> {
+        // '' for every episode: a NULL parameter has no type PostgreSQL could infer.
+        let only = episode.map(|e| e.to_string()).unwrap_or_default();
+        let scope = "e.show_id = $1 AND ($2 = '' OR e.id = $2)";
+        let mut extras: HashMap<EpisodeId, EpisodeExtras> = HashMap::new();
+        let files = sqlx::query(AssertSqlSafe(format!(
+            "SELECT f.* FROM episode_files f JOIN episodes e ON e.id = f.episode_id \
+             WHERE {scope} ORDER BY f.kind DESC, f.language"
+        )))
+        .bind(show.to_string())
+        .bind(&only)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &files {
+            let file = episode_file_from(row)?;
+            extras.entry(file.episode_id).or_default().files.push(file);
+        }
+        let renditions = sqlx::query(AssertSqlSafe(format!(
+            "SELECT r.episode_id AS r_episode_id, r.title AS r_title, {MEDIA_COLUMNS} \
+             FROM episode_renditions r JOIN episodes e ON e.id = r.episode_id \
+             JOIN media m ON m.id = r.media_id \
+             WHERE {scope} ORDER BY r.created_at, m.id"
+        )))
+        .bind(show.to_string())
+        .bind(&only)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &renditions {
+            let episode = parse("episode id", &get::<String>(row, "r_episode_id")?)?;
+            extras
+                .entry(episode)
+                .or_default()
+                .renditions
+                .push(Rendition {
+                    media: media_from(row, "m_")?,
+                    title: get(row, "r_title")?,
+                });
+        }
+        let placed = sqlx::query(AssertSqlSafe(format!(
+            "SELECT l.episode_id AS l_episode_id, COUNT(*) AS n FROM episode_documents l \
+             JOIN episodes e ON e.id = l.episode_id \
+             WHERE {scope} AND l.at_ms IS NOT NULL GROUP BY l.episode_id"
+        )))
+        .bind(show.to_string())
+        .bind(&only)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &placed {
+            let episode = parse("episode id", &get::<String>(row, "l_episode_id")?)?;
+            extras.entry(episode).or_default().placed_documents =
+                u64::try_from(get::<i64>(row, "n")?).unwrap_or_default();
+        }
+        Ok(extras)
     }
 }
 

@@ -19,8 +19,11 @@ pub use records::{
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use std::collections::HashMap;
+
 use crate::domain::{
-    DocumentId, Episode, EpisodeId, Media, MediaId, Show, ShowArtwork, ShowId, Slug,
+    DocumentId, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, Media,
+    MediaId, Show, ShowArtwork, ShowId, Slug,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -150,4 +153,43 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         show: Option<ShowId>,
         after: DateTime<Utc>,
     ) -> Result<Vec<(ShowId, DateTime<Utc>)>, DbError>;
+
+    /// Writes the show's changed fields. When `previous_slug` differs from the show's slug, the
+    /// old slug is kept so that its URLs redirect; a slug another show had is refused
+    /// (`Conflict`), one this show had before is taken back.
+    async fn update_show(&self, show: &Show, previous_slug: &Slug) -> Result<(), DbError>;
+    /// The show that had `slug` before it was renamed.
+    async fn show_by_old_slug(&self, slug: &Slug) -> Result<Show, DbError>;
+    /// As `update_show`, for an episode within its show.
+    async fn update_episode(&self, episode: &Episode, previous_slug: &Slug) -> Result<(), DbError>;
+    /// The episode of `show` that had `slug` before it was renamed.
+    async fn episode_by_old_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError>;
+
+    /// Stores `file` in place of the episode's file of the same kind and language; returns the
+    /// file it replaced, whose object the caller then deletes. Two replacements racing: the
+    /// later one fails with `Conflict`.
+    async fn put_episode_file(&self, file: &EpisodeFile) -> Result<Option<EpisodeFile>, DbError>;
+    /// Removes the episode's file of that kind (and language, for a transcript); returns it.
+    async fn delete_episode_file(
+        &self,
+        episode: EpisodeId,
+        kind: EpisodeFileKind,
+        language: Option<&Lang>,
+    ) -> Result<EpisodeFile, DbError>;
+    /// Adds `media` as another rendition of the episode's recording (`Conflict` if it is one).
+    async fn add_rendition(
+        &self,
+        episode: EpisodeId,
+        media: MediaId,
+        title: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError>;
+    async fn remove_rendition(&self, episode: EpisodeId, media: MediaId) -> Result<(), DbError>;
+    /// Transcripts, chapters and renditions of the episodes of `show` (of `episode` alone when
+    /// given), by episode. Episodes with none are absent.
+    async fn episode_extras(
+        &self,
+        show: ShowId,
+        episode: Option<EpisodeId>,
+    ) -> Result<HashMap<EpisodeId, EpisodeExtras>, DbError>;
 }

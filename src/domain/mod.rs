@@ -1,9 +1,11 @@
 //! Domain values: typed ids, validated slugs and languages, and the records the rest of the
 //! code passes around. Invalid values cannot be constructed.
 
+pub mod chapters;
 mod ids;
 mod meta;
 mod slug;
+pub mod transcript;
 
 pub use ids::{DocumentId, EpisodeId, MediaId, ShowId};
 pub use meta::{
@@ -37,6 +39,10 @@ pub struct Show {
     pub artwork: Option<ShowArtwork>,
     /// Everything else a feed says of the show (type, medium, persons, location, funding...).
     pub meta: ShowMeta,
+    /// When the show last changed its slug: the old feed URL answers 301 and the feed names
+    /// its new URL in `itunes:new-feed-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -121,6 +127,100 @@ pub struct Media {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a file beside an episode's recording is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpisodeFileKind {
+    /// A timed transcript (WebVTT or SRT), one per language.
+    Transcript,
+    /// Uploaded JSON chapters (without them, chapters are built from the linked documents).
+    Chapters,
+}
+
+impl EpisodeFileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpisodeFileKind::Transcript => "transcript",
+            EpisodeFileKind::Chapters => "chapters",
+        }
+    }
+}
+
+/// A small file that belongs to an episode (a transcript, chapters), kept in the object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpisodeFile {
+    pub episode_id: EpisodeId,
+    pub kind: EpisodeFileKind,
+    /// A transcript's language; `None` for chapters.
+    pub language: Option<Lang>,
+    pub mime_type: String,
+    pub key: ObjectKey,
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the file, also its `ETag`.
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl EpisodeFile {
+    /// The transcript's format; `None` for chapters.
+    pub fn transcript_format(&self) -> Option<transcript::TranscriptFormat> {
+        transcript::TranscriptFormat::from_mime_type(&self.mime_type)
+            .filter(|_| self.kind == EpisodeFileKind::Transcript)
+    }
+}
+
+/// Another rendition of an episode's recording (`podcast:alternateEnclosure`): the audio-only
+/// file of a video briefing, or the video of an audio one, in another size or codec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendition {
+    pub media: Media,
+    /// What apps show for it ("Video 720p"); derived from the media when absent.
+    pub title: Option<String>,
+}
+
+impl Rendition {
+    pub fn display_title(&self) -> String {
+        if let Some(t) = &self.title {
+            return t.clone();
+        }
+        match self.media.info.video.as_ref().and_then(|v| v.height) {
+            Some(h) => format!("Video {h}p"),
+            None if self.media.info.video.is_some() => "Video".to_owned(),
+            None => "Audio".to_owned(),
+        }
+    }
+}
+
+/// What an episode carries besides its recording, for its feed item and its API view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EpisodeExtras {
+    pub files: Vec<EpisodeFile>,
+    pub renditions: Vec<Rendition>,
+    /// Documents linked at a moment of the recording: chapters are built from them when none
+    /// were uploaded.
+    pub placed_documents: u64,
+}
+
+impl EpisodeExtras {
+    /// The transcripts, in language order.
+    pub fn transcripts(&self) -> impl Iterator<Item = &EpisodeFile> {
+        self.files
+            .iter()
+            .filter(|f| f.kind == EpisodeFileKind::Transcript)
+    }
+
+    pub fn uploaded_chapters(&self) -> Option<&EpisodeFile> {
+        self.files
+            .iter()
+            .find(|f| f.kind == EpisodeFileKind::Chapters)
+    }
+
+    /// Whether the episode has chapters to link: uploaded, or from its documents' moments.
+    pub fn has_chapters(&self) -> bool {
+        self.uploaded_chapters().is_some() || self.placed_documents > 0
+    }
+}
+
 /// Every absolute URL Siaran hands out is built here, from `SIARAN_PUBLIC_URL`.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -155,6 +255,16 @@ impl Urls {
 
     pub fn artwork(&self, show: ShowId, artwork: &ShowArtwork) -> String {
         self.join(&format!("/artwork/{show}/{}", artwork.file_name()))
+    }
+
+    /// A transcript: the same URL for as long as the episode has one in that language.
+    pub fn transcript(&self, episode: EpisodeId, language: &Lang, extension: &str) -> String {
+        self.join(&format!("/transcripts/{episode}/{language}.{extension}"))
+    }
+
+    /// The episode's chapters, uploaded or built from its documents' moments.
+    pub fn chapters(&self, episode: EpisodeId) -> String {
+        self.join(&format!("/chapters/{episode}.json"))
     }
 
     /// The enclosure URL: ends in the file's extension, ASCII only.

@@ -466,6 +466,7 @@ impl Inner {
         self.builds.fetch_add(1, Ordering::Relaxed);
         let now = Utc::now();
         let items = self.db.published_episodes(show.id, now).await?;
+        let extras = self.db.episode_extras(show.id, None).await?;
         let next = self
             .db
             .next_publications(Some(show.id), now)
@@ -479,7 +480,7 @@ impl Inner {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
-                let feed = render(&show, &items, &urls, now, hub.as_deref(), next);
+                let feed = render(&show, &items, &extras, &urls, now, hub.as_deref(), next);
                 tracing::info!(
                     items = items.len(),
                     bytes = feed.identity.body.len(),
@@ -540,13 +541,14 @@ impl Inner {
 fn render(
     show: &Show,
     items: &[(Episode, Media)],
+    extras: &feed::Extras,
     urls: &Urls,
     now: DateTime<Utc>,
     hub: Option<&str>,
     next_publication: Option<DateTime<Utc>>,
 ) -> CachedFeed {
     let started = std::time::Instant::now();
-    let feed::Feed { xml, last_modified } = feed::build(show, items, urls, now);
+    let feed::Feed { xml, last_modified } = feed::build(show, items, extras, urls, now);
     let identity = Bytes::from(decorate(&xml, hub).into_bytes());
     let tag = hex::encode(&Sha256::digest(&identity)[..16]);
     let rendered = started.elapsed();

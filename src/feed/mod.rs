@@ -10,7 +10,7 @@ mod category;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rss::{
@@ -23,7 +23,12 @@ use rss::{
 
 pub use category::category_is_known;
 
-use crate::domain::{Episode, EpisodeType, Location, Media, Medium, Person, Show, ShowType, Urls};
+use base64::Engine as _;
+
+use crate::domain::{
+    Episode, EpisodeExtras, EpisodeId, EpisodeType, Location, Media, Medium, Person, Show,
+    ShowType, Urls, chapters,
+};
 
 const NAMESPACES: [(&str, &str); 4] = [
     ("atom", "http://www.w3.org/2005/Atom"),
@@ -37,7 +42,15 @@ struct Entry<'a> {
     episode: &'a Episode,
     media: &'a Media,
     published: DateTime<Utc>,
+    extras: &'a EpisodeExtras,
 }
+
+/// The transcripts, chapters and renditions of a show's episodes, by episode (as
+/// `Db::episode_extras` answers); an episode that is absent has none.
+pub type Extras = HashMap<EpisodeId, EpisodeExtras>;
+
+static NO_EXTRAS: std::sync::LazyLock<EpisodeExtras> =
+    std::sync::LazyLock::new(EpisodeExtras::default);
 
 /// A rendered feed and the time it last changed (its `lastBuildDate`, for `Last-Modified`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +60,14 @@ pub struct Feed {
 }
 
 /// The feed of `show` at `now`: its items published at or before `now`, newest first.
-pub fn build(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> Feed {
-    let entries = visible(show, items, now);
+pub fn build(
+    show: &Show,
+    items: &[(Episode, Media)],
+    extras: &Extras,
+    urls: &Urls,
+    now: DateTime<Utc>,
+) -> Feed {
+    let entries = visible(show, items, extras, now);
     let last_modified = build_time(show, &entries);
     Feed {
         xml: write(show, &entries, urls, last_modified),
@@ -56,9 +75,9 @@ pub fn build(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime
     }
 }
 
-/// The XML alone of `build`.
+/// The XML alone of `build`, for episodes without extras.
 pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> String {
-    build(show, items, urls, now).xml
+    build(show, items, &Extras::new(), urls, now).xml
 }
 
 fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTime<Utc>) -> String {
@@ -97,7 +116,13 @@ fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTim
             image: artwork,
             block: show.meta.block.then(|| "Yes".to_owned()),
             complete: show.meta.complete.then(|| "Yes".to_owned()),
-            new_feed_url: show.meta.new_feed_url.as_deref().map(clean),
+            // Set to move the show elsewhere; after a change of slug here, the feed names its
+            // own new URL, as Apple asks of a moved feed (the old URL answers 301).
+            new_feed_url: match (&show.meta.new_feed_url, show.renamed_at) {
+                (Some(url), _) => Some(clean(url)),
+                (None, Some(_)) => Some(urls.feed(&show.slug)),
+                (None, None) => None,
+            },
             ..Default::default()
         }),
         items: entries
@@ -125,12 +150,17 @@ fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTim
 /// publication or edit of any item visible at `now`. Whole seconds, as HTTP dates and RFC 2822
 /// carry no fraction; a fraction here would make every `If-Modified-Since` look stale.
 pub fn last_modified(show: &Show, items: &[(Episode, Media)], now: DateTime<Utc>) -> DateTime<Utc> {
-    build_time(show, &visible(show, items, now))
+    build_time(show, &visible(show, items, &Extras::new(), now))
 }
 
 /// The items a listener may see. Checked here as well as in the caller's query, since a feed
 /// that shows a scheduled episode early, or another office's episode, cannot be taken back.
-fn visible<'a>(show: &Show, items: &'a [(Episode, Media)], now: DateTime<Utc>) -> Vec<Entry<'a>> {
+fn visible<'a>(
+    show: &Show,
+    items: &'a [(Episode, Media)],
+    extras: &'a Extras,
+    now: DateTime<Utc>,
+) -> Vec<Entry<'a>> {
     let mut entries: Vec<Entry<'a>> = items
         .iter()
         .filter(|(episode, _)| episode.show_id == show.id)
@@ -140,6 +170,7 @@ fn visible<'a>(show: &Show, items: &'a [(Episode, Media)], now: DateTime<Utc>) -
                 episode,
                 media,
                 published,
+                extras: extras.get(&episode.id).unwrap_or(&NO_EXTRAS),
             })
         })
         .collect();
@@ -323,6 +354,7 @@ fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
         episode,
         media,
         published,
+        extras,
     } = *entry;
     let description = cap_description(clean(&episode.description));
     let seconds = duration_secs(media.info.duration_ms);
@@ -363,7 +395,7 @@ fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
         }),
         // Sanitized when it was stored (`EpisodeMeta::validated`).
         content: meta.content_html.as_deref().map(clean),
-        extensions: item_extensions(episode, show.language.as_str()),
+        extensions: item_extensions(episode, media, extras, show.language.as_str(), urls),
         ..Default::default()
     }
 }
@@ -395,7 +427,13 @@ fn location(l: &Location) -> Extension {
 }
 
 /// `language`: the show's, for the words in attributes (a season's name).
-fn item_extensions(episode: &Episode, language: &str) -> ExtensionMap {
+fn item_extensions(
+    episode: &Episode,
+    media: &Media,
+    extras: &EpisodeExtras,
+    language: &str,
+    urls: &Urls,
+) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     let mut put = |local: &str, ext: Extension| {
         map.entry("podcast".to_owned())
@@ -441,7 +479,99 @@ fn item_extensions(episode: &Episode, language: &str) -> ExtensionMap {
             ),
         );
     }
+    for t in extras.transcripts() {
+        let (Some(format), Some(lang)) = (t.transcript_format(), &t.language) else {
+            continue;
+        };
+        put(
+            "transcript",
+            element(
+                "podcast:transcript",
+                "",
+                &[
+                    (
+                        "url",
+                        &urls.transcript(episode.id, lang, format.extension()),
+                    ),
+                    ("type", format.mime_type()),
+                    ("language", lang.as_str()),
+                    // Timed cues: apps may show them as captions.
+                    ("rel", "captions"),
+                ],
+            ),
+        );
+    }
+    if extras.has_chapters() {
+        put(
+            "chapters",
+            element(
+                "podcast:chapters",
+                "",
+                &[
+                    ("url", &urls.chapters(episode.id)),
+                    ("type", chapters::MIME_TYPE),
+                ],
+            ),
+        );
+    }
+    if !extras.renditions.is_empty() {
+        // The enclosure itself comes first, marked as the default, then each other rendition.
+        put("alternateEnclosure", alternate(media, None, true, urls));
+        for r in &extras.renditions {
+            let title = r.display_title();
+            put(
+                "alternateEnclosure",
+                alternate(&r.media, Some(&title), false, urls),
+            );
+        }
+    }
     map
+}
+
+/// `<podcast:alternateEnclosure type length bitrate height title default>` with its
+/// `podcast:source` and a `podcast:integrity` (SHA-256, as Subresource Integrity writes it).
+fn alternate(media: &Media, title: Option<&str>, default: bool, urls: &Urls) -> Extension {
+    let info = &media.info;
+    let length = info.size_bytes.to_string();
+    let bitrate = info.bit_rate.map(|b| b.to_string());
+    let height = info
+        .video
+        .as_ref()
+        .and_then(|v| v.height)
+        .map(|h| h.to_string());
+    let title = title.map(clean);
+    let mut attrs: Vec<(&str, &str)> = vec![("type", &info.mime_type), ("length", &length)];
+    attrs.extend(bitrate.as_deref().map(|b| ("bitrate", b)));
+    attrs.extend(height.as_deref().map(|h| ("height", h)));
+    attrs.extend(title.as_deref().map(|t| ("title", t)));
+    if default {
+        attrs.push(("default", "true"));
+    }
+    let mut outer = element("podcast:alternateEnclosure", "", &attrs);
+    outer.value = None;
+    outer.children.insert(
+        "source".to_owned(),
+        vec![element(
+            "podcast:source",
+            "",
+            &[("uri", &urls.media(media.id, &info.extension))],
+        )],
+    );
+    if let Ok(digest) = hex::decode(&info.sha256) {
+        let sri = format!(
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        outer.children.insert(
+            "integrity".to_owned(),
+            vec![element(
+                "podcast:integrity",
+                "",
+                &[("type", "sri"), ("value", &sri)],
+            )],
+        );
+    }
+    outer
 }
 
 /// Seconds with milliseconds, as the Podcasting 2.0 time attributes take them: `95.5`.

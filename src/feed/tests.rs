@@ -42,6 +42,7 @@ fn show() -> Show {
         explicit: false,
         podcast_guid: Uuid::from_u128(0x917393e3_1b1e_5cef_ace4_edaa54e1f810),
         artwork: None,
+        renamed_at: None,
         meta: Default::default(),
         created_at: at(2024, 11, 1, 3, 0, 0),
         updated_at: at(2025, 1, 15, 4, 30, 0),

@@ -6,7 +6,7 @@
 use axum::{
     Router,
     body::{Body, Bytes},
-    extract::{DefaultBodyLimit, Path, State},
+    extract::{DefaultBodyLimit, Path, State, rejection::BytesRejection},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, put},
@@ -83,8 +83,9 @@ async fn upload(
     State(state): State<AppState>,
     _admin: Admin,
     Path(slug): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ShowView>, AppError> {
+    let body = super::small_body(body, MAX_BYTES)?;
     let show = load_show(&state, &slug).await?;
     let show = set_cover(&state, show, body).await?;
     Ok(Json(ShowView::new(show, &state.urls)))

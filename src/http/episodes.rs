@@ -26,7 +26,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/shows/{slug}/episodes", get(list).post(create))
-        .route("/api/v1/episodes/{id}", get(read))
+        .route("/api/v1/episodes/{id}", get(read).patch(update))
         .route("/api/v1/episodes/{id}/publish", post(publish))
         .route("/api/v1/episodes/{id}/documents", post(link_document))
 }
@@ -48,6 +48,33 @@ pub struct NewEpisode {
     pub meta: EpisodeMeta,
 }
 
+/// `PATCH /api/v1/episodes/{id}`: the fields given change, the others stay. The RSS `guid` never
+/// changes, so apps see a corrected episode as the same one; `publish_at: null` makes a draft.
+#[derive(Debug, Default, Deserialize)]
+pub struct EpisodePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub slug: Option<String>,
+    /// A corrected recording (uploaded first); its URL is new, as media URLs are immutable.
+    pub media_id: Option<String>,
+    #[serde(default, with = "double_option")]
+    pub publish_at: Option<Option<DateTime<Utc>>>,
+    pub meta: Option<EpisodeMeta>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct EpisodeView {
     pub id: EpisodeId,
@@ -67,6 +94,9 @@ pub struct EpisodeView {
     pub url: String,
     pub feed_url: String,
     pub documents: Vec<LinkedDocument>,
+    /// Transcripts, chapters and other renditions.
+    #[serde(flatten)]
+    pub extras: super::episode_files::ExtrasView,
     pub meta: EpisodeMeta,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,7 +109,9 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
     };
     let media = app.db.media(episode.media_id).await?;
     let documents = app.db.episode_documents(episode.id).await?;
+    let extras = super::episode_files::extras_of(app, &episode).await?;
     Ok(EpisodeView {
+        extras: super::episode_files::ExtrasView::new(episode.id, &extras, &app.urls),
         status: episode.status(Utc::now()),
         enclosure_url: app.urls.media(media.id, &media.info.extension),
         mime_type: media.info.mime_type,
@@ -128,30 +160,17 @@ async fn create(
 ) -> Result<impl IntoResponse, AppError> {
     let show = load_show(&state, &show_slug).await?;
     let title = require_title(&input.title)?;
-    let unknown_media = || {
-        AppError::invalid(
-            "unknown-media",
-            format!(
-                "media_id '{}' tidak dikenal: unggah dulu ke /api/v1/media",
-                input.media_id
-            ),
-            format!(
-                "media_id '{}' is unknown: upload to /api/v1/media first",
-                input.media_id
-            ),
-        )
-    };
-    let media_id: MediaId = input.media_id.parse().map_err(|_| unknown_media())?;
-    let media: Media = state.db.media(media_id).await.map_err(|e| match e {
-        DbError::NotFound => unknown_media(),
-        other => other.into(),
-    })?;
+    let media = known_media(&state, &input.media_id).await?;
     let base = match input.slug.as_deref() {
         Some(s) => require_slug(s)?,
         None => Slug::from_title(&title, "episode"),
     };
     let chosen = input.slug.is_some();
     let mut slug = if chosen {
+        // A slug another episode had still leads to it.
+        if state.db.episode_slug_taken(show.id, &base).await? {
+            return Err(slug_taken(&base));
+        }
         base.clone()
     } else {
         free_slug(&state, &show, &base).await?
@@ -197,6 +216,62 @@ async fn create(
     ))
 }
 
+/// The uploaded media a request names, or 422 `unknown-media`.
+pub async fn known_media(app: &App, raw_id: &str) -> Result<Media, AppError> {
+    let unknown_media = || {
+        AppError::invalid(
+            "unknown-media",
+            format!("media_id '{raw_id}' tidak dikenal: unggah dulu ke /api/v1/media"),
+            format!("media_id '{raw_id}' is unknown: upload to /api/v1/media first"),
+        )
+    };
+    let media_id: MediaId = raw_id.parse().map_err(|_| unknown_media())?;
+    app.db.media(media_id).await.map_err(|e| match e {
+        DbError::NotFound => unknown_media(),
+        other => other.into(),
+    })
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn update(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+    Json(patch): Json<EpisodePatch>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let old = load(&state, &id).await?;
+    let mut episode = old.clone();
+    if let Some(title) = &patch.title {
+        episode.title = require_title(title)?;
+    }
+    if let Some(description) = &patch.description {
+        description.trim().clone_into(&mut episode.description);
+    }
+    if let Some(slug) = &patch.slug {
+        episode.slug = require_slug(slug)?;
+    }
+    if let Some(raw) = &patch.media_id {
+        episode.media_id = known_media(&state, raw).await?.id;
+    }
+    if let Some(publish_at) = patch.publish_at {
+        episode.publish_at = publish_at;
+    }
+    if let Some(meta) = patch.meta {
+        episode.meta = meta.validated().map_err(|e| meta_error(&e))?;
+    }
+    episode.updated_at = Utc::now();
+    state
+        .db
+        .update_episode(&episode, &old.slug)
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => slug_taken(&episode.slug),
+            other => other.into(),
+        })?;
+    state.feeds.changed(episode.show_id).await;
+    Ok(Json(view(&state, episode, None).await?))
+}
+
 fn slug_taken(slug: &Slug) -> AppError {
     AppError::Conflict {
         code: "episode-slug-taken",
@@ -225,7 +300,7 @@ async fn list(
     Ok(Json(views))
 }
 
-async fn load(app: &App, raw_id: &str) -> Result<Episode, AppError> {
+pub async fn load(app: &App, raw_id: &str) -> Result<Episode, AppError> {
     let id: EpisodeId = parse_id("episode", raw_id)?;
     app.db.episode(id).await.map_err(or_not_found("episode"))
 }

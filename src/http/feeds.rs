@@ -45,11 +45,12 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
     let slug = file
         .strip_suffix(".xml")
         .ok_or(AppError::NotFound { what: "show" })?;
-    let feed = state.feeds.get(slug).await.map_err(|e| match e {
-        FeedError::NotFound => AppError::NotFound { what: "show" },
-        FeedError::Db(e) => e.into(),
-        FeedError::Other(e) => AppError::Internal(e),
-    })?;
+    let feed = match state.feeds.get(slug).await {
+        Ok(feed) => feed,
+        Err(FeedError::NotFound) => return moved(&state, slug).await,
+        Err(FeedError::Db(e)) => return Err(e.into()),
+        Err(FeedError::Other(e)) => return Err(AppError::Internal(e)),
+    };
     let variant = feed.variant(negotiate(headers.get(header::ACCEPT_ENCODING)));
     // `If-None-Match` decides alone when present (RFC 9110 §13.2.2).
     let unchanged = match headers.get(header::IF_NONE_MATCH) {
@@ -79,6 +80,30 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
     *res.status_mut() = status;
     // Content-Length is among them, so HEAD reports the length GET sends.
     *res.headers_mut() = prepared.clone();
+    Ok(res)
+}
+
+/// A slug that is no show's now: 301 to the feed of the show that had it, as Apple asks of a
+/// moved feed, else 404.
+async fn moved(state: &AppState, slug: &str) -> Result<Response, AppError> {
+    let gone = AppError::NotFound { what: "show" };
+    let Ok(slug) = crate::domain::Slug::parse(slug) else {
+        return Err(gone);
+    };
+    let show = match state.db.show_by_old_slug(&slug).await {
+        Ok(show) => show,
+        Err(crate::db::DbError::NotFound) => return Err(gone),
+        Err(e) => return Err(e.into()),
+    };
+    let location = HeaderValue::from_str(&state.urls.feed(&show.slug))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    res.headers_mut().insert(header::LOCATION, location);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
     Ok(res)
 }
 

@@ -6,6 +6,7 @@ pub mod artwork;
 pub mod auth;
 pub mod cache;
 pub mod documents;
+pub mod episode_files;
 pub mod episodes;
 pub mod feeds;
 pub mod health;
@@ -73,6 +74,27 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
+}
+
+/// A small body read whole (a cover, a transcript, chapters): over the route's
+/// `DefaultBodyLimit` it answers 413 in our error shape, naming the limit.
+pub fn small_body(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    limit: usize,
+) -> Result<axum::body::Bytes, AppError> {
+    body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge {
+                limit: limit as u64,
+            }
+        } else {
+            AppError::bad_request(
+                "unreadable-body",
+                format!("Badan permintaan tidak terbaca: {}", rejection.body_text()),
+                format!("Cannot read the request body: {}", rejection.body_text()),
+            )
+        }
+    })
 }
 
 /// Fallback for unknown routes: the JSON error shape, never an empty 404.

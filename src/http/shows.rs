@@ -23,10 +23,13 @@ use crate::{
 /// The Podcasting 2.0 namespace for `podcast:guid` (UUIDv5).
 const PODCAST_GUID_NAMESPACE: Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
 
+/// Slugs whose feed address Siaran uses itself.
+const RESERVED_SLUGS: [&str; 1] = ["opml"];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/shows", get(list).post(create))
-        .route("/api/v1/shows/{slug}", get(show))
+        .route("/api/v1/shows/{slug}", get(show).patch(update))
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +51,21 @@ pub struct NewShow {
     /// Type, medium, block, complete, funding, license, persons, location...
     #[serde(default)]
     pub meta: ShowMeta,
+}
+
+/// `PATCH /api/v1/shows/{slug}`: the fields given change, the others stay as they are. The
+/// `podcast:guid` never changes; a new slug keeps the old feed URL answering 301.
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowPatch {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub language: Option<String>,
+    pub author: Option<String>,
+    pub email: Option<String>,
+    pub category: Option<String>,
+    pub explicit: Option<bool>,
+    pub meta: Option<ShowMeta>,
 }
 
 fn default_language() -> String {
@@ -100,6 +118,14 @@ impl ShowView {
 /// Checks a new show's fields; every problem names its field in both languages.
 pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show, AppError> {
     let slug = require_slug(&input.slug)?;
+    // `/feeds/opml.xml` lists every show: no show's feed may take its address.
+    if RESERVED_SLUGS.contains(&slug.as_str()) {
+        return Err(AppError::invalid(
+            "invalid-slug",
+            format!("slug '{slug}' dicadangkan untuk Siaran"),
+            format!("the slug '{slug}' is reserved by Siaran"),
+        ));
+    }
     let title = require_title(&input.title)?;
     let language = Lang::parse(input.language.trim()).map_err(|en| {
         AppError::invalid(
@@ -154,6 +180,7 @@ pub fn validate(input: &NewShow, urls: &Urls, now: DateTime<Utc>) -> Result<Show
         category,
         explicit: input.explicit,
         artwork: None,
+        renamed_at: None,
         meta: {
             input.meta.validate().map_err(|e| super::meta_error(&e))?;
             input.meta.clone()
@@ -177,13 +204,7 @@ async fn create(
 ) -> Result<impl IntoResponse, AppError> {
     let show = validate(&input, &state.urls, Utc::now())?;
     state.db.create_show(&show).await.map_err(|e| match e {
-        DbError::Conflict(_) => AppError::Conflict {
-            code: "show-slug-taken",
-            msg: Msg::new(
-                format!("Slug '{}' sudah dipakai acara lain", show.slug),
-                format!("The slug '{}' is already used by another show", show.slug),
-            ),
-        },
+        DbError::Conflict(_) => slug_taken(&show.slug),
         other => other.into(),
     })?;
     state.feeds.changed(show.id).await;
@@ -193,6 +214,61 @@ async fn create(
         [(header::LOCATION, location)],
         Json(ShowView::new(show, &state.urls)),
     ))
+}
+
+#[tracing::instrument(skip_all, fields(%slug))]
+async fn update(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(slug): Path<String>,
+    Json(patch): Json<ShowPatch>,
+) -> Result<Json<ShowView>, AppError> {
+    let old = load_show(&state, &slug).await?;
+    let input = NewShow {
+        slug: patch.slug.unwrap_or_else(|| old.slug.to_string()),
+        title: patch.title.unwrap_or_else(|| old.title.clone()),
+        description: patch.description.unwrap_or_else(|| old.description.clone()),
+        language: patch.language.unwrap_or_else(|| old.language.to_string()),
+        author: patch.author.unwrap_or_else(|| old.author.clone()),
+        email: patch.email.unwrap_or_else(|| old.email.clone()),
+        category: patch.category.unwrap_or_else(|| old.category.clone()),
+        explicit: patch.explicit.unwrap_or(old.explicit),
+        meta: patch.meta.unwrap_or_else(|| old.meta.clone()),
+    };
+    let now = Utc::now();
+    let checked = validate(&input, &state.urls, now)?;
+    let renamed = checked.slug != old.slug;
+    let show = Show {
+        id: old.id,
+        podcast_guid: old.podcast_guid,
+        artwork: old.artwork.clone(),
+        renamed_at: if renamed { Some(now) } else { old.renamed_at },
+        created_at: old.created_at,
+        ..checked
+    };
+    state
+        .db
+        .update_show(&show, &old.slug)
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => slug_taken(&show.slug),
+            other => other.into(),
+        })?;
+    state.feeds.changed(show.id).await;
+    if renamed {
+        tracing::info!(from = %old.slug, to = %show.slug, "show renamed");
+    }
+    Ok(Json(ShowView::new(show, &state.urls)))
+}
+
+fn slug_taken(slug: &Slug) -> AppError {
+    AppError::Conflict {
+        code: "show-slug-taken",
+        msg: Msg::new(
+            format!("Slug '{slug}' sudah dipakai acara lain"),
+            format!("The slug '{slug}' is already used by another show"),
+        ),
+    }
 }
 
 #[tracing::instrument(skip_all)]

@@ -24,25 +24,37 @@ impl ObjectKey {
         let hex = id.simple().to_string();
         // UUIDv7 starts with a timestamp; shard on the random tail so directories fill evenly.
         let tail = &hex[hex.len() - 4..];
-        let ext: String = extension
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
+        let ext = alphanumeric(extension);
         ObjectKey(format!("media/{}/{}/{id}.{ext}", &tail[..2], &tail[2..]))
     }
 
     /// The key of a show's cover image: one per image content, so a replaced cover is a new key.
     pub fn for_artwork(show: uuid::Uuid, sha256: &str, extension: &str) -> Self {
-        let name: String = sha256
+        ObjectKey(format!(
+            "artwork/{show}/{}.{}",
+            short_hash(sha256),
+            alphanumeric(extension)
+        ))
+    }
+
+    /// The key of a file beside an episode's recording (`label` such as `transcript-id` or
+    /// `chapters`): one per content, so a replaced file is a new key and the old one can be
+    /// deleted after.
+    pub fn for_episode_file(
+        episode: uuid::Uuid,
+        label: &str,
+        sha256: &str,
+        extension: &str,
+    ) -> Self {
+        let label: String = label
             .chars()
-            .filter(char::is_ascii_hexdigit)
-            .take(16)
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
             .collect();
-        let ext: String = extension
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
-        ObjectKey(format!("artwork/{show}/{name}.{ext}"))
+        ObjectKey(format!(
+            "episodes/{episode}/{label}-{}.{}",
+            short_hash(sha256),
+            alphanumeric(extension)
+        ))
     }
 
     /// Rebuilds a key read back from the database (written by `for_media` earlier).
@@ -53,6 +65,20 @@ impl ObjectKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The first 16 hex digits of a SHA-256: enough to tell a file's versions apart in its key.
+fn short_hash(sha256: &str) -> String {
+    sha256
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(16)
+        .collect()
+}
+
+/// Only the ASCII letters and digits of `s`: nothing a key could be steered with.
+fn alphanumeric(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
 impl fmt::Display for ObjectKey {

@@ -64,6 +64,7 @@ async fn story(db: &dyn Db) {
         explicit: true,
         podcast_guid: uuid::Uuid::new_v4(),
         artwork: None,
+        renamed_at: None,
         meta: Default::default(),
         created_at: t0,
         updated_at: t0,
@@ -75,6 +76,7 @@ async fn story(db: &dyn Db) {
         id: ShowId::new(),
         podcast_guid: uuid::Uuid::new_v4(),
         artwork: None,
+        renamed_at: None,
         meta: Default::default(),
         ..show.clone()
     };
