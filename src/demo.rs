@@ -10,8 +10,8 @@ use crate::{
     app::AppState,
     db::{DbError, Document, DocumentKind, DocumentLink, new_row_id},
     domain::{
-        DocumentId, Episode, EpisodeId, EpisodeMeta, License, Location, Person, Show, ShowMeta,
-        Slug,
+        DocumentId, Episode, EpisodeId, EpisodeMeta, Lang, License, Location, MediaId, Person,
+        Show, ShowId, ShowMeta, Slug,
     },
     http::shows::{NewShow, validate},
     media::ingest::ingest_path,
@@ -19,6 +19,21 @@ use crate::{
 
 const DEMO_SLUG: &str = "demo";
 const SAMPLE: &str = "media/briefing-demo.mp3";
+/// Its transcript, timed against the recording by `scripts/make-transcript`.
+const TRANSCRIPT: &str = "media/briefing-demo.vtt";
+/// The demo's records have fixed ids and dates, so its feed is the same on every machine and
+/// is kept as a golden file (`feeds/golden/demo.xml`).
+const DEMO_NAMESPACE: uuid::Uuid = uuid::uuid!("6f1c1d39-3b55-4d7e-9a54-5d6a0c2f1a10");
+
+fn demo_id(name: &str) -> uuid::Uuid {
+    uuid::Uuid::new_v5(&DEMO_NAMESPACE, name.as_bytes())
+}
+
+/// When the demo briefing went out.
+fn demo_date() -> chrono::DateTime<Utc> {
+    // 7 June 2023, 15:00 in Samarinda (UTC+8), the day of the briefing the article reports.
+    chrono::DateTime::from_timestamp(1_686_124_800, 0).expect("a valid time")
+}
 /// The demo show's cover (`itunes:image`): a square 1400-pixel JPEG.
 const COVER: &str = "media/cover-demo.jpg";
 
@@ -37,7 +52,7 @@ fn in_repo(file: &str) -> PathBuf {
 /// was interrupted half-way and several instances starting together all end with one demo.
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let slug = Slug::parse(DEMO_SLUG).map_err(anyhow::Error::from)?;
-    let now = Utc::now();
+    let now = demo_date();
     let show = match state.db.show_by_slug(&slug).await {
         Ok(show) => show,
         Err(DbError::NotFound) => {
@@ -54,7 +69,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let show = if show.artwork.is_none() {
         let cover = std::fs::read(in_repo(COVER))
             .with_context(|| format!("cannot read the demo cover {COVER}"))?;
-        crate::http::artwork::set_cover(state, show, cover.into())
+        crate::http::artwork::set_cover(state, show, cover.into(), now)
             .await
             .map_err(|e| anyhow::anyhow!("cannot set the demo cover: {e}"))?
     } else {
@@ -66,10 +81,20 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
 
     let path = in_repo(SAMPLE);
     let spool = state.spool();
-    let media = ingest_path(state.db.clone(), state.store.clone(), &spool, &path)
+    let media = match state.db.media(MediaId(demo_id("media"))).await {
+        Ok(media) => media,
+        Err(DbError::NotFound) => ingest_path(
+            state.db.clone(),
+            state.store.clone(),
+            &spool,
+            MediaId(demo_id("media")),
+            &path,
+        )
         .await
-        .with_context(|| format!("cannot ingest {}", path.display()))?;
-    let id = EpisodeId::new();
+        .with_context(|| format!("cannot ingest {}", path.display()))?,
+        Err(e) => return Err(e.into()),
+    };
+    let id = EpisodeId(demo_id("episode"));
     let episode = Episode {
         id,
         show_id: show.id,
@@ -81,7 +106,22 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             .into(),
         media_id: media.id,
         publish_at: Some(now),
-        meta: EpisodeMeta::default(),
+        meta: EpisodeMeta {
+            episode: Some(1),
+            location: Some(Location {
+                name: "Hotel Mercure Samarinda".into(),
+                geo: Some("geo:-0.4948,117.1497".into()),
+                osm: None,
+            }),
+            persons: vec![Person {
+                name: "Muhammad Faisal".into(),
+                role: Some("guest".into()),
+                group: None,
+                img: None,
+                href: None,
+            }],
+            ..EpisodeMeta::default()
+        },
         created_at: now,
         updated_at: now,
     };
@@ -93,7 +133,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     }
     let law = Document {
-        id: DocumentId::new(),
+        id: DocumentId(demo_id("document")),
         title: "Keterbukaan Informasi Publik".into(),
         number: Some("UU No. 14 Tahun 2008".into()),
         kind: DocumentKind::UndangUndang,
@@ -115,6 +155,16 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             created_at: now,
         })
         .await?;
+    let transcript = std::fs::read(in_repo(TRANSCRIPT))
+        .with_context(|| format!("cannot read the demo transcript {TRANSCRIPT}"))?;
+    crate::http::episode_files::set_transcript(
+        state,
+        &episode,
+        Lang::parse("id").map_err(anyhow::Error::msg)?,
+        transcript.into(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot store the demo transcript: {e}"))?;
     tracing::info!(feed = %state.urls.feed(&show.slug), "demo show created");
     Ok(())
 }
@@ -155,5 +205,9 @@ fn demo_show(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::Result<Sho
         &state.urls,
         now,
     )
+    .map(|show| Show {
+        id: ShowId(demo_id("show")),
+        ..show
+    })
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

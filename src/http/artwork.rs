@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, put},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::stream;
 use sha2::{Digest as _, Sha256};
 
@@ -87,13 +87,18 @@ async fn upload(
 ) -> Result<Json<ShowView>, AppError> {
     let body = super::small_body(body, MAX_BYTES)?;
     let show = load_show(&state, &slug).await?;
-    let show = set_cover(&state, show, body).await?;
+    let show = set_cover(&state, show, body, Utc::now()).await?;
     Ok(Json(ShowView::new(show, &state.urls)))
 }
 
 /// Checks `image` and makes it `show`'s cover: the object first, then the row, then the old
 /// object goes. On any failure nothing new is left behind.
-pub async fn set_cover(app: &App, show: Show, image: Bytes) -> Result<Show, AppError> {
+pub async fn set_cover(
+    app: &App,
+    show: Show,
+    image: Bytes,
+    now: DateTime<Utc>,
+) -> Result<Show, AppError> {
     let (mime_type, width, height) = check(&image)?;
     let sha256 = hex::encode(Sha256::digest(&image));
     let extension = if mime_type == "image/png" {
@@ -120,7 +125,7 @@ pub async fn set_cover(app: &App, show: Show, image: Bytes) -> Result<Show, AppE
         Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let (show, replaced) = match app.db.set_show_artwork(show.id, &artwork, Utc::now()).await {
+    let (show, replaced) = match app.db.set_show_artwork(show.id, &artwork, now).await {
         Ok(done) => done,
         Err(e) => {
             // No row points at the new object: take it back.

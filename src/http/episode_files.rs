@@ -176,34 +176,45 @@ async fn put_transcript(
     let body = small_body(body, MAX_TRANSCRIPT_BYTES)?;
     let episode = load(&state, &id).await?;
     let language = parse_language(&language)?;
+    let file = set_transcript(&state, &episode, language, body).await?;
+    let view = transcript_view(&file, &state.urls)
+        .ok_or_else(|| anyhow::anyhow!("a stored transcript has no format"))?;
+    Ok((StatusCode::OK, Json(view)))
+}
+
+/// Checks `body` as a transcript of `episode`'s recording and makes it the episode's transcript
+/// in `language`, replacing the one before.
+pub async fn set_transcript(
+    app: &App,
+    episode: &Episode,
+    language: Lang,
+    body: Bytes,
+) -> Result<EpisodeFile, AppError> {
     let parsed = transcript::parse(&body).map_err(|msg| AppError::Invalid {
         code: "invalid-transcript",
         msg,
     })?;
-    let duration_ms = state.db.media(episode.media_id).await?.info.duration_ms;
+    let duration_ms = app.db.media(episode.media_id).await?.info.duration_ms;
     // A cue may end a little after the recording (rounding); one that starts after it is for
     // another recording.
     if let Some(late) = parsed.cues.iter().find(|c| c.start_ms > duration_ms + 1000) {
+        let (at, end) = (late.start_ms as f64 / 1000.0, duration_ms as f64 / 1000.0);
         return Err(AppError::invalid(
             "invalid-transcript",
             format!(
-                "Transkrip berisi cue pada {:.3} detik, setelah rekaman berakhir ({:.3} detik): \
-                 apakah ini transkrip rekaman lain?",
-                late.start_ms as f64 / 1000.0,
-                duration_ms as f64 / 1000.0
+                "Transkrip berisi cue pada {at:.3} detik, setelah rekaman berakhir ({end:.3} \
+                 detik): apakah ini transkrip rekaman lain?"
             ),
             format!(
-                "The transcript has a cue at {:.3} s, after the recording ends ({:.3} s): is it \
-                 another recording's?",
-                late.start_ms as f64 / 1000.0,
-                duration_ms as f64 / 1000.0
+                "The transcript has a cue at {at:.3} s, after the recording ends ({end:.3} s): \
+                 is it another recording's?"
             ),
         ));
     }
     let label = format!("transcript-{language}");
     let file = store_file(
-        &state,
-        &episode,
+        app,
+        episode,
         EpisodeFileKind::Transcript,
         Some(language),
         &label,
@@ -213,9 +224,7 @@ async fn put_transcript(
     )
     .await?;
     tracing::info!(cues = parsed.cues.len(), "transcript stored");
-    let view = transcript_view(&file, &state.urls)
-        .ok_or_else(|| anyhow::anyhow!("a stored transcript has no format"))?;
-    Ok((StatusCode::OK, Json(view)))
+    Ok(file)
 }
 
 #[tracing::instrument(skip_all, fields(%id))]

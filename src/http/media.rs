@@ -116,6 +116,7 @@ async fn upload(
         state.db.clone(),
         state.store.clone(),
         &spool,
+        MediaId::new(),
         query.filename.as_deref().unwrap_or_default(),
         stream,
         limit,

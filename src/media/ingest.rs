@@ -65,6 +65,7 @@ pub async fn ingest(
     db: Arc<dyn Db>,
     store: Arc<dyn ObjectStore>,
     spool: &Spool,
+    id: MediaId,
     filename: &str,
     body: ByteStream,
     max_bytes: u64,
@@ -73,7 +74,7 @@ pub async fn ingest(
     let filename = filename.to_owned();
     let span = tracing::Span::current();
     tokio::spawn(
-        async move { store_spooled(db.as_ref(), store.as_ref(), spooled, &filename).await }
+        async move { store_spooled(db.as_ref(), store.as_ref(), spooled, id, &filename).await }
             .instrument(span),
     )
     .await
@@ -126,6 +127,7 @@ async fn store_spooled(
     db: &dyn Db,
     store: &dyn ObjectStore,
     spooled: Spooled,
+    id: MediaId,
     filename: &str,
 ) -> Result<Media, IngestError> {
     let info = probe_blocking(spooled.file.path().to_owned()).await?;
@@ -134,7 +136,6 @@ async fn store_spooled(
         size_bytes: spooled.size,
         ..info
     };
-    let id = MediaId::new();
     let key = ObjectKey::for_media(id.0, &info.extension);
     store
         .put_file(&key, &info.mime_type, spooled.file.path())
@@ -196,6 +197,7 @@ pub async fn ingest_path(
     db: Arc<dyn Db>,
     store: Arc<dyn ObjectStore>,
     spool: &Spool,
+    id: MediaId,
     path: &Path,
 ) -> Result<Media, IngestError> {
     let file = tokio::fs::File::open(path)
@@ -209,6 +211,7 @@ pub async fn ingest_path(
         db,
         store,
         spool,
+        id,
         &name,
         Box::pin(ReaderStream::new(file)),
         u64::MAX,

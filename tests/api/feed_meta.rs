@@ -194,6 +194,37 @@ async fn feed_passes_the_namespace_xsd_and_podcast_partytime() {
         )
         .await;
     assert_eq!(res.status(), 201);
+    let episode: Value = res.json().await.unwrap();
+    let id = episode["id"].as_str().unwrap();
+    let res = app
+        .http
+        .put(app.url(&format!("/api/v1/episodes/{id}/transcripts/id")))
+        .bearer_auth(&app.editor_token)
+        .body(crate::episode_files::VTT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let chapters =
+        json!({"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Pembukaan"}]});
+    let res = app
+        .http
+        .put(app.url(&format!("/api/v1/episodes/{id}/chapters")))
+        .bearer_auth(&app.editor_token)
+        .body(chapters.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let video = app.upload_ok("sample.mp4").await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/episodes/{id}/renditions"),
+            Some(&app.editor_token),
+            &json!({"media_id": video["id"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
     let xml = app
         .http
         .get(app.url("/feeds/ppid.xml"))
@@ -249,4 +280,129 @@ async fn feed_passes_the_namespace_xsd_and_podcast_partytime() {
     assert_eq!(item["podcastPeople"][0]["role"], "Guest");
     assert_eq!(item["podcastSoundbites"][0]["startTime"], 15);
     assert!(item["content"].as_str().unwrap().contains("JDIH"));
+    let transcript = &item["podcastTranscripts"][0];
+    assert_eq!(
+        transcript["url"],
+        app.url(&format!("/transcripts/{id}/id.vtt"))
+    );
+    assert_eq!(transcript["type"], "text/vtt");
+    assert_eq!(transcript["language"], "id");
+    assert_eq!(
+        item["podcastChapters"]["url"],
+        app.url(&format!("/chapters/{id}.json"))
+    );
+    assert_eq!(item["podcastChapters"]["type"], "application/json+chapters");
+    let alternates = item["alternativeEnclosures"].as_array().unwrap();
+    assert_eq!(alternates.len(), 2, "{alternates:?}");
+    assert_eq!(alternates[0]["default"], true);
+    assert_eq!(alternates[1]["type"], "video/mp4");
+    assert_eq!(alternates[1]["height"], 120);
+    assert_eq!(alternates[1]["source"][0]["uri"], video_url(&app, &video));
+}
+
+fn video_url(app: &TestApp, media: &Value) -> String {
+    app.url(&format!("/media/{}.mp4", media["id"].as_str().unwrap()))
+}
+
+/// The demo show (`siaran serve --demo`) as served, byte for byte: its records have fixed ids and
+/// dates, so any change to the feed is a visible diff of `feeds/golden/demo.xml`
+/// (`UPDATE_GOLDEN=1` rewrites it). Seeding twice changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_feed_matches_its_golden_file() {
+    let app = TestApp::spawn_with(Backend::SqliteFs, |s| {
+        s.public_url = "http://127.0.0.1:8080".parse().unwrap();
+    })
+    .await;
+    siaran::demo::seed(&app.state).await.unwrap();
+    siaran::demo::seed(&app.state).await.unwrap();
+    let xml = app
+        .http
+        .get(app.url("/feeds/demo.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/golden/demo.xml");
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &xml).unwrap();
+    }
+    let golden = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        xml == golden,
+        "the demo feed differs from {}; rerun with UPDATE_GOLDEN=1 and review the diff\n{xml}",
+        path.display()
+    );
+    assert_eq!(xml.matches("<item>").count(), 1);
+    assert_eq!(
+        app.stored_objects().await.len(),
+        3,
+        "recording, cover, transcript"
+    );
+
+    // feedparser and gPodder's podcastparser read the episode, and feedparser the transcript,
+    // the chapters and the speaker's role (podcastparser 0.6.11 knows the podcast namespace only
+    // under its old GitHub URI).
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/parsers/read_feed.py"
+        ))
+        .arg(&path)
+        .arg("http://127.0.0.1:8080/feeds/demo.xml")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fp = &seen["feedparser"]["entries"][0];
+    let episode = "5096baef-c180-5eb2-9a0c-ef6a584ee02e";
+    assert_eq!(fp["guid"], episode);
+    assert_eq!(fp["duration"], "167");
+    assert_eq!(fp["enclosure"]["length"], "1001889");
+    assert_eq!(
+        fp["transcript"]["url"],
+        format!("http://127.0.0.1:8080/transcripts/{episode}/id.vtt")
+    );
+    assert_eq!(fp["transcript"]["language"], "id");
+    assert_eq!(
+        fp["chapters"]["url"],
+        format!("http://127.0.0.1:8080/chapters/{episode}.json")
+    );
+    assert_eq!(fp["person"]["role"], "guest");
+    let pp = &seen["podcastparser"]["episodes"][0];
+    assert_eq!(pp["guid"], episode);
+    assert_eq!(pp["total_time"], 167);
+    assert_eq!(pp["enclosure"]["type"], "audio/mpeg");
+
+    // The transcript and chapters it links to are served.
+    let vtt = app
+        .http
+        .get(app.url(&format!("/transcripts/{episode}/id.vtt")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/media/briefing-demo.vtt"
+    ))
+    .unwrap();
+    assert_eq!(vtt, file);
+    let chapters: Value = app
+        .http
+        .get(app.url(&format!("/chapters/{episode}.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chapters["chapters"][1]["startTime"], 15.0);
 }

@@ -352,11 +352,11 @@ async fn demo_show_is_served() {
         assert_eq!(got.as_ref(), sample_bytes("cover-demo.jpg").as_slice());
         assert!(server.terminate().success());
     }
-    // The default storage folder is relative to the working directory: the briefing and the
-    // cover in it, once each.
+    // The default storage folder is relative to the working directory: the briefing, the
+    // cover and the transcript in it, once each.
     assert_eq!(
         crate::helpers::files_under(&dir.path().join("data/media")).len(),
-        2
+        3
     );
 }
 

@@ -21,6 +21,7 @@ console.log(
         "guid", "title", "enclosure", "duration", "itunesSeason", "itunesEpisode",
         "itunesEpisodeType", "content", "podcastPeople", "podcastLocation", "podcastSoundbites",
         "podcastSeason", "podcastEpisode", "podcastTranscripts", "podcastChapters",
+        "alternativeEnclosures",
       ])
     ),
   })

@@ -26,6 +26,9 @@ def fp_entry(e):
         "description": e.get("summary"),
         "duration": e.get("itunes_duration"),
         "published": e.get("published"),
+        "transcript": e.get("podcast_transcript"),
+        "chapters": e.get("podcast_chapters"),
+        "person": e.get("podcast_person"),
         "enclosure": {
             "url": enc[0].get("href") if enc else None,
             "length": enc[0].get("length") if enc else None,
@@ -42,6 +45,9 @@ def pp_entry(e):
         "description": e.get("description"),
         "total_time": e.get("total_time"),
         "published": e.get("published"),
+        # Read only under the namespace's old GitHub URI (podcastparser 0.6.11).
+        "transcript_url": e.get("transcript_url"),
+        "chapters_json_url": e.get("chapters_json_url"),
         "enclosure": {
             "url": enc[0].get("url") if enc else None,
             "length": enc[0].get("file_size") if enc else None,
