@@ -133,7 +133,7 @@ async fn feed_passes_the_namespace_xsd_and_podcast_partytime() {
             "/api/v1/shows",
             Some(&app.admin_token),
             &json!({
-                "slug": "ppid", "title": "PPID <Kaltim> & \"Warga\" ]]> 🎙️", "author": "Diskominfo",
+                "slug": "ppid", "title": "PPID <Kaltim> & \"Warga\" ]]> 🎙️\u{7}\u{1b}", "author": "Diskominfo",
                 "email": "ppid@kaltimprov.go.id", "category": "News > Politics",
                 "meta": {
                     "funding": {"url": "https://ppid.kaltimprov.go.id/dukung", "text": "Dukung"},
@@ -181,7 +181,7 @@ async fn feed_passes_the_namespace_xsd_and_podcast_partytime() {
             "/api/v1/shows/ppid/episodes",
             Some(&app.editor_token),
             &json!({
-                "title": "Pergub 49/2023 & <UU 14/2008>", "media_id": media["id"],
+                "title": "Pergub 49/2023 & <UU 14/2008>\u{0}\u{c}", "media_id": media["id"],
                 "publish_at": "2026-01-05T02:00:00Z",
                 "meta": {
                     "season": 1, "episode": 3, "episode_type": "full",
