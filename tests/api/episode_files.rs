@@ -398,8 +398,28 @@ async fn renditions(backend: Backend) {
         .await;
     assert_eq!(res.status(), 409);
 
+    // A video podcast: its medium says so and its enclosures are video.
+    let res = app
+        .http
+        .patch(app.url("/api/v1/shows/video"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"meta": {"medium": "video"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let xml = feed(&app, "video").await;
+    assert!(
+        xml.contains("<podcast:medium>video</podcast:medium>"),
+        "{xml}"
+    );
     let video_url = episode["enclosure_url"].as_str().unwrap();
+    assert!(
+        xml.contains(&format!(
+            "<enclosure url=\"{video_url}\" length=\"29497\" type=\"video/mp4\"/>"
+        )),
+        "{xml}"
+    );
     assert!(
         xml.contains(&format!("<podcast:source uri=\"{video_url}\"")),
         "{xml}"
