@@ -191,6 +191,7 @@ fn what_id(what: &str) -> &str {
         "transcript" => "Transkrip",
         "chapters" => "Daftar bab",
         "rendition" => "Versi rekaman",
+        "link" => "Tautan dokumen",
         "page" => "Halaman",
         other => other,
     }

@@ -12,8 +12,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    ApiToken, Backend, Db, DbError, Document, DocumentKind, DocumentLink, Download, DownloadStats,
-    LinkedDocument, Listen, Role, StatsScope,
+    ApiToken, Backend, Citation, Db, DbError, Document, DocumentKind, DocumentLink, Download,
+    DownloadStats, LinkedDocument, Listen, Role, StatsScope,
 };
 use crate::{
     domain::{
@@ -618,7 +618,7 @@ impl Db for AnyDb {
     #[tracing::instrument(skip_all, fields(%episode))]
     async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError> {
         sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DOCUMENT_COLUMNS}, l.at_ms AS l_at_ms, l.note AS l_note \
+            "SELECT {DOCUMENT_COLUMNS}, l.id AS l_id, l.at_ms AS l_at_ms, l.note AS l_note \
              FROM episode_documents l JOIN documents d ON d.id = l.document_id \
              WHERE l.episode_id = $1 \
              ORDER BY CASE WHEN l.at_ms IS NULL THEN 1 ELSE 0 END, l.at_ms, l.created_at, l.id"
@@ -629,6 +629,7 @@ impl Db for AnyDb {
         .iter()
         .map(|row| {
             Ok(LinkedDocument {
+                link_id: parse("link id", &get::<String>(row, "l_id")?)?,
                 document: document_from(row)?,
                 at_ms: get::<Option<i64>>(row, "l_at_ms")?
                     .map(|v| u64::try_from(v).unwrap_or_default()),
@@ -636,6 +637,85 @@ impl Db for AnyDb {
             })
         })
         .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %document.id))]
+    async fn update_document(&self, document: &Document) -> Result<(), DbError> {
+        let done = sqlx::query(
+            "UPDATE documents SET title = $1, number = $2, kind = $3, issuer = $4, \
+             issued_on = $5, url = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&document.title)
+        .bind(document.number.as_deref())
+        .bind(document.kind.as_str())
+        .bind(document.issuer.as_deref())
+        .bind(document.issued_on.map(|d| d.to_string()))
+        .bind(document.url.as_deref())
+        .bind(ms(document.updated_at))
+        .bind(document.id.to_string())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_documents(&self, kind: Option<DocumentKind>) -> Result<Vec<Document>, DbError> {
+        // '' for every kind: a NULL parameter has no type PostgreSQL could infer.
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE ($1 = '' OR d.kind = $1) \
+             ORDER BY CASE WHEN d.issued_on IS NULL THEN 1 ELSE 0 END, d.issued_on DESC, \
+             d.title, d.id"
+        )))
+        .bind(kind.map_or("", DocumentKind::as_str))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(document_from)
+        .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(%document))]
+    async fn document_citations(&self, document: DocumentId) -> Result<Vec<Citation>, DbError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS}, s.slug AS s_slug, l.id AS l_id, l.at_ms AS l_at_ms, \
+             l.note AS l_note FROM episode_documents l \
+             JOIN episodes e ON e.id = l.episode_id JOIN shows s ON s.id = e.show_id \
+             WHERE l.document_id = $1 \
+             ORDER BY e.publish_at DESC, e.id DESC, \
+             CASE WHEN l.at_ms IS NULL THEN 1 ELSE 0 END, l.at_ms, l.id"
+        )))
+        .bind(document.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Citation {
+                link_id: parse("link id", &get::<String>(row, "l_id")?)?,
+                episode: episode_from(row)?,
+                show_slug: Slug::parse(&get::<String>(row, "s_slug")?)
+                    .map_err(|e| DbError::Other(anyhow::anyhow!("bad slug in database: {e}")))?,
+                at_ms: get::<Option<i64>>(row, "l_at_ms")?
+                    .map(|v| u64::try_from(v).unwrap_or_default()),
+                note: get(row, "l_note")?,
+            })
+        })
+        .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(%episode, %link))]
+    async fn unlink_document(&self, episode: EpisodeId, link: Uuid) -> Result<(), DbError> {
+        let done = sqlx::query("DELETE FROM episode_documents WHERE id = $1 AND episode_id = $2")
+            .bind(link.to_string())
+            .bind(episode.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(%day))]

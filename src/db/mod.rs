@@ -13,8 +13,8 @@ mod records;
 
 pub use any::{AnyDb, new_row_id, redact};
 pub use records::{
-    ApiToken, Document, DocumentKind, DocumentLink, Download, DownloadStats, LinkedDocument,
-    Listen, Role, StatsScope,
+    ApiToken, Citation, Document, DocumentKind, DocumentLink, Download, DownloadStats,
+    LinkedDocument, Listen, Role, StatsScope,
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -112,6 +112,14 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     async fn link_document(&self, link: &DocumentLink) -> Result<(), DbError>;
     /// The documents linked to an episode, ordered by moment (unplaced links last).
     async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError>;
+    /// Writes a document's changed fields (`NotFound` if it does not exist).
+    async fn update_document(&self, document: &Document) -> Result<(), DbError>;
+    /// Every document (of `kind` when given), newest issue first, undated last.
+    async fn list_documents(&self, kind: Option<DocumentKind>) -> Result<Vec<Document>, DbError>;
+    /// The episodes (drafts too) that cite `document`, newest first, each link once.
+    async fn document_citations(&self, document: DocumentId) -> Result<Vec<Citation>, DbError>;
+    /// Removes one link of `episode` (`NotFound` if the episode has no such link).
+    async fn unlink_document(&self, episode: EpisodeId, link: uuid::Uuid) -> Result<(), DbError>;
 
     /// The salt of counting window `day`: `candidate` (hex) if this call is the first to ask for
     /// it, else the one another instance stored first.

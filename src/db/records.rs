@@ -172,8 +172,20 @@ pub struct DocumentLink {
 /// A document as linked from one episode.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkedDocument {
+    /// The link's own id (`DELETE /api/v1/episodes/{id}/documents/{link_id}`).
+    pub link_id: Uuid,
     #[serde(flatten)]
     pub document: Document,
+    pub at_ms: Option<u64>,
+    pub note: Option<String>,
+}
+
+/// An episode that cites a document, as the document's page and API list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Citation {
+    pub link_id: Uuid,
+    pub episode: crate::domain::Episode,
+    pub show_slug: crate::domain::Slug,
     pub at_ms: Option<u64>,
     pub note: Option<String>,
 }

@@ -29,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/episodes/{id}", get(read).patch(update))
         .route("/api/v1/episodes/{id}/publish", post(publish))
         .route("/api/v1/episodes/{id}/documents", post(link_document))
+        .route(
+            "/api/v1/episodes/{id}/documents/{link_id}",
+            axum::routing::delete(unlink_document),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,22 +61,9 @@ pub struct EpisodePatch {
     pub slug: Option<String>,
     /// A corrected recording (uploaded first); its URL is new, as media URLs are immutable.
     pub media_id: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "super::double_option")]
     pub publish_at: Option<Option<DateTime<Utc>>>,
     pub meta: Option<EpisodeMeta>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        T: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -391,9 +382,28 @@ async fn link_document(
     state.db.link_document(&link).await?;
     state.feeds.changed(episode.show_id).await;
     let view = LinkedDocument {
+        link_id: link.id,
         document,
         at_ms: link.at_ms,
         note: link.note,
     };
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[tracing::instrument(skip_all, fields(%id, %link_id))]
+async fn unlink_document(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path((id, link_id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let episode = load(&state, &id).await?;
+    let link: uuid::Uuid = parse_id("link", &link_id)?;
+    state
+        .db
+        .unlink_document(episode.id, link)
+        .await
+        .map_err(or_not_found("link"))?;
+    // The chapters built from the documents may have changed, or gone.
+    state.feeds.changed(episode.show_id).await;
+    Ok(StatusCode::NO_CONTENT)
 }

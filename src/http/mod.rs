@@ -76,6 +76,19 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
 /// A small body read whole (a cover, a transcript, chapters): over the route's
 /// `DefaultBodyLimit` it answers 413 in our error shape, naming the limit.
 pub fn small_body(

@@ -10,6 +10,7 @@ mod artwork;
 mod auth_and_validation;
 mod db_conformance;
 mod delivery;
+mod documents;
 mod episode_files;
 mod feed;
 mod feed_meta;
