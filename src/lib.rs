@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod app;
 pub mod bench;
+pub mod citation;
 pub mod cli;
 pub mod config;
 pub mod db;
