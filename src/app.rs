@@ -1,13 +1,23 @@
 //! The application: shared state, the router, and serving with graceful shutdown.
 
-use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    future::{Future, Ready},
+    ops::Deref,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use anyhow::Context as _;
 use axum::{
-    Router,
+    Router, ServiceExt as _,
     extract::{MatchedPath, Request},
     middleware,
+    response::Response,
+    routing::future::RouteFuture,
 };
+use futures_util::future::Either;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -145,13 +155,49 @@ pub fn build_router(state: AppState) -> Router {
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(error::localize))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Borrowed, not copied: the span records the text when the level is enabled.
             let route = req
                 .extensions()
                 .get::<MatchedPath>()
-                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-            tracing::info_span!("request", method = %req.method(), %route)
+                .map_or_else(|| req.uri().path(), MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route)
         }))
         .with_state(state)
+}
+
+/// What `serve` runs: feeds held in memory answered at once (`http::feeds::from_memory`),
+/// everything else through [`build_router`]'s routes and layers.
+#[derive(Debug, Clone)]
+pub struct AppService {
+    state: AppState,
+    router: Router,
+}
+
+impl AppService {
+    pub fn new(state: AppState) -> AppService {
+        AppService {
+            router: build_router(state.clone()),
+            state,
+        }
+    }
+}
+
+impl tower::Service<Request> for AppService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, RouteFuture<Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The router is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        match http::feeds::from_memory(&self.state, &req) {
+            Some(res) => Either::Left(std::future::ready(Ok(res))),
+            None => Either::Right(self.router.call(req)),
+        }
+    }
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
@@ -161,7 +207,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // The peer address is what download counting keys listeners on (see `http::media`).
-    let app = build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = AppService::new(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

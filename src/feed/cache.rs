@@ -328,6 +328,12 @@ impl FeedCache {
         self.inner.get(slug).await
     }
 
+    /// The feed of the show `slug` if this instance holds a current copy, without waiting: what
+    /// `get` answers from memory, or `None` where `get` would go to the database.
+    pub fn cached(&self, slug: &str) -> Option<Arc<CachedFeed>> {
+        self.inner.cached(slug)
+    }
+
     /// Call after changing a show or any of its episodes in the database: drops the feed here,
     /// tells the other instances (returning once the notification has gone round), and with a
     /// hub, pings it in the background if the feed as served has changed. Never fails: a lost
@@ -383,19 +389,24 @@ impl Inner {
     }
 
     async fn get(self: &Arc<Self>, slug: &str) -> Result<Arc<CachedFeed>, FeedError> {
-        let slot = read(&self.slots).get(slug).cloned();
-        if let Some(slot) = slot {
-            match slot.current(now_ms()) {
-                Current::Fresh(feed) => return Ok(feed),
-                Current::Stale(feed) => {
-                    self.refresh_in_background(slug, &slot);
-                    return Ok(feed);
-                }
-                Current::Missing => {}
-            }
+        if let Some(feed) = self.cached(slug) {
+            return Ok(feed);
         }
         let slug = Slug::parse(slug).map_err(|_| FeedError::NotFound)?;
         self.load(&slug).await
+    }
+
+    fn cached(self: &Arc<Self>, slug: &str) -> Option<Arc<CachedFeed>> {
+        let slots = read(&self.slots);
+        let slot = slots.get(slug)?;
+        match slot.current(now_ms()) {
+            Current::Fresh(feed) => Some(feed),
+            Current::Stale(feed) => {
+                self.refresh_in_background(slug, slot);
+                Some(feed)
+            }
+            Current::Missing => None,
+        }
     }
 
     async fn load(self: &Arc<Self>, slug: &Slug) -> Result<Arc<CachedFeed>, FeedError> {

@@ -3,7 +3,8 @@
 //!
 //! A feed request is answered from memory: negotiating the encoding, comparing validators and
 //! cloning prepared headers and bodies. No database round trip, compression or body allocation
-//! happens here; when to rebuild is `feed::cache`'s business.
+//! happens here; when to rebuild is `feed::cache`'s business. When the feed is in memory the
+//! request does not even reach the router ([`from_memory`]).
 
 use std::sync::LazyLock;
 
@@ -11,7 +12,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::Response,
     routing::get,
 };
@@ -21,7 +22,7 @@ use sha2::{Digest as _, Sha256};
 use crate::{
     app::AppState,
     error::AppError,
-    feed::cache::{self, Encoding, FeedError},
+    feed::cache::{self, CachedFeed, Encoding, FeedError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -31,12 +32,44 @@ pub fn router() -> Router<AppState> {
         .route("/feeds/{file}", get(show_feed))
 }
 
-/// The hot path: a debug-level span only; the slug read from the path as it came (a slug has
-/// nothing to decode) and the request's headers borrowed, not copied (the `Path` and `HeaderMap`
-/// extractors allocate).
+/// A feed request answered from memory, ahead of the router and its shared layers (see
+/// `app::AppService`): `GET`/`HEAD /feeds/SLUG.xml` when this instance holds a current copy of
+/// SLUG's feed. Anything else (another path or method, a feed to build first, an unknown slug)
+/// is `None` and goes through the router to [`show_feed`], which answers it the same way.
+///
+/// Skipping the layers is what lets this path keep up with nginx: such a request cannot fail,
+/// wait or answer an error, so the timeout and the localization of error bodies have nothing
+/// to do, and the `request` span and its formatting cost more than the answer itself. The span
+/// here is at debug level, so `RUST_LOG=debug` still shows these requests.
+pub fn from_memory(state: &AppState, request: &Request) -> Option<Response> {
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let slug = request
+        .uri()
+        .path()
+        .strip_prefix("/feeds/")?
+        .strip_suffix(".xml")?;
+    // The router's static routes win over `/feeds/{file}`.
+    if slug == "opml" {
+        return None;
+    }
+    let feed = state.feeds.cached(slug)?;
+    let _span = tracing::debug_span!("request", %method, route = "/feeds/{file}", slug).entered();
+    let mut res = respond(&feed, request.headers());
+    if method == Method::HEAD {
+        // As axum does for `HEAD` on a `GET` route: the headers (Content-Length among them)
+        // without the body.
+        *res.body_mut() = Body::empty();
+    }
+    Some(res)
+}
+
+/// The slug read from the path as it came (a slug has nothing to decode) and the request's
+/// headers borrowed, not copied (the `Path` and `HeaderMap` extractors allocate).
 #[tracing::instrument(level = "debug", skip_all, fields(path = %request.uri().path()))]
 async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
-    let headers = request.headers();
     let file = request
         .uri()
         .path()
@@ -51,6 +84,12 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
         Err(FeedError::Db(e)) => return Err(e.into()),
         Err(FeedError::Other(e)) => return Err(AppError::Internal(e)),
     };
+    Ok(respond(&feed, request.headers()))
+}
+
+/// The answer to a feed request: negotiating the encoding, comparing validators and cloning
+/// prepared headers and body handles; nothing computed or allocated beyond that.
+fn respond(feed: &CachedFeed, headers: &HeaderMap) -> Response {
     let variant = feed.variant(negotiate(headers.get(header::ACCEPT_ENCODING)));
     // `If-None-Match` decides alone when present (RFC 9110 §13.2.2).
     let unchanged = match headers.get(header::IF_NONE_MATCH) {
@@ -80,7 +119,7 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
     *res.status_mut() = status;
     // Content-Length is among them, so HEAD reports the length GET sends.
     *res.headers_mut() = prepared.clone();
-    Ok(res)
+    res
 }
 
 /// A slug that is no show's now: 301 to the feed of the show that had it, as Apple asks of a
