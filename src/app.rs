@@ -147,6 +147,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::feeds::router())
         .merge(http::stats::router())
         .merge(http::artwork::router())
+        .merge(http::pages::router())
         .layer(middleware::from_fn(http::timeout));
     Router::new()
         .merge(timed)

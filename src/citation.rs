@@ -104,9 +104,13 @@ pub fn clock(ms: u64) -> String {
     }
 }
 
-/// The duration as the feed rounds it (`itunes:duration`, whole seconds to nearest).
+/// A length as the feed rounds it (`itunes:duration`, whole seconds to nearest), as a clock.
+pub fn length(ms: u64) -> String {
+    clock((ms + 500) / 1000 * 1000)
+}
+
 fn duration(c: &Cited) -> String {
-    clock((c.duration_ms + 500) / 1000 * 1000)
+    length(c.duration_ms)
 }
 
 /// APA 7, reference list entry: `Author. (Year, Month Day). Title (No. N) [Audio podcast

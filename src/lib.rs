@@ -16,4 +16,5 @@ pub mod error;
 pub mod feed;
 pub mod http;
 pub mod media;
+pub mod pages;
 pub mod storage;

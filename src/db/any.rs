@@ -718,6 +718,38 @@ impl Db for AnyDb {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(%show, %slug))]
+    async fn episode_by_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.show_id = $1 AND e.slug = $2"
+        )))
+        .bind(show.to_string())
+        .bind(slug.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        episode_from(&row)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn recent_episodes(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Episode>, DbError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e \
+             WHERE e.publish_at IS NOT NULL AND e.publish_at <= $1 \
+             ORDER BY e.publish_at DESC, e.id DESC LIMIT $2"
+        )))
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(episode_from)
+        .collect()
+    }
+
     #[tracing::instrument(skip_all, fields(%day))]
     async fn analytics_salt(&self, day: NaiveDate, candidate: &str) -> Result<String, DbError> {
         sqlx::query(

@@ -120,6 +120,14 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     async fn document_citations(&self, document: DocumentId) -> Result<Vec<Citation>, DbError>;
     /// Removes one link of `episode` (`NotFound` if the episode has no such link).
     async fn unlink_document(&self, episode: EpisodeId, link: uuid::Uuid) -> Result<(), DbError>;
+    /// The episode of `show` whose slug is `slug` now.
+    async fn episode_by_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError>;
+    /// The latest `limit` episodes published at `now` across every show, newest first.
+    async fn recent_episodes(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Episode>, DbError>;
 
     /// The salt of counting window `day`: `candidate` (hex) if this call is the first to ask for
     /// it, else the one another instance stored first.

@@ -241,6 +241,22 @@ impl Urls {
         format!("{}{tail}", self.base.as_str().trim_end_matches('/'))
     }
 
+    /// The public base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// The player alone, for other sites' frames.
+    pub fn embed(&self, show: &Slug, episode: &Slug) -> String {
+        self.join(&format!("/embed/{show}/{episode}"))
+    }
+
+    /// The oEmbed answer for a page of this site.
+    pub fn oembed(&self, page_url: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(page_url.as_bytes()).collect();
+        self.join(&format!("/oembed?url={encoded}&format=json"))
+    }
+
     pub fn feed(&self, slug: &Slug) -> String {
         self.join(&format!("/feeds/{slug}.xml"))
     }

@@ -11,6 +11,7 @@ pub mod episodes;
 pub mod feeds;
 pub mod health;
 pub mod media;
+pub mod pages;
 pub mod range;
 pub mod shows;
 pub mod stats;

@@ -1,0 +1,559 @@
+//! The public archive (issue 6): `GET /`, `/shows/{show}`, `/shows/{show}/{episode}` (and its
+//! `cite.bib`, `cite.ris`, `cite.json`), `/documents/{id}`, `/embed/{show}/{episode}` and
+//! `/oembed?url=…`. HTML in Indonesian by default, English by `Accept-Language` or `?lang=en`.
+//!
+//! Addresses never break: a show or episode slug that changed answers 301 to the new address;
+//! drafts and scheduled briefings are not found until their time.
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use chrono::Utc;
+use futures_util::TryStreamExt as _;
+use maud::Markup;
+use serde::Deserialize;
+
+use super::{Json, episode_files::extras_of};
+use crate::{
+    app::{App, AppState},
+    citation::{self, Cited},
+    db::DbError,
+    domain::{DocumentId, Episode, EpisodeStatus, Show, Slug, transcript},
+    error::{AppError, UiLang},
+    pages::{self, DocumentPage, EpisodePage, HomeItem, ShowPage},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/shows/{show}", get(show))
+        .route("/shows/{show}/{episode}", get(episode))
+        .route("/shows/{show}/{episode}/{file}", get(cite_file))
+        .route("/documents/{id}", get(document))
+        .route("/embed/{show}/{episode}", get(embed))
+        .route("/oembed", get(oembed))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// `id` or `en`: overrides `Accept-Language`.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// A moment, in seconds, for citations of that moment.
+    #[serde(default)]
+    pub t: Option<f64>,
+}
+
+fn language(query: &PageQuery, headers: &HeaderMap) -> UiLang {
+    match query.lang.as_deref() {
+        Some("en") => UiLang::En,
+        Some("id") => UiLang::Id,
+        _ => UiLang::from_headers(headers),
+    }
+}
+
+/// Why a page is not answered with its content.
+enum PageError {
+    NotFound,
+    /// 301 to this path.
+    Moved(String),
+    Other(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound { .. } => PageError::NotFound,
+            other => PageError::Other(other),
+        }
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => PageError::NotFound,
+            other => PageError::Other(other.into()),
+        }
+    }
+}
+
+/// A page's answer: the HTML in the asked language, or an error page in that language.
+fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Response {
+    match result {
+        Ok(markup) => html_response(StatusCode::OK, lang, markup),
+        Err(PageError::Moved(to)) => {
+            let mut res = Response::new(Body::empty());
+            *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            res
+        }
+        Err(PageError::NotFound) => {
+            let (heading, detail) = match lang {
+                UiLang::Id => (
+                    "Halaman tidak ditemukan",
+                    "Alamat ini tidak menunjuk ke siaran, acara atau dokumen yang ada.",
+                ),
+                UiLang::En => (
+                    "Page not found",
+                    "This address does not lead to a briefing, show or document.",
+                ),
+            };
+            html_response(
+                StatusCode::NOT_FOUND,
+                lang,
+                pages::error(lang, path, heading, detail),
+            )
+        }
+        Err(PageError::Other(e)) => e.into_response(),
+    }
+}
+
+fn html_response(status: StatusCode, lang: UiLang, markup: Markup) -> Response {
+    let mut res = Response::new(Body::from(markup.into_string()));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(match lang {
+            UiLang::Id => "id",
+            UiLang::En => "en",
+        }),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    res
+}
+
+/// The path of a page on this site (pages link with paths, feeds and citations with URLs).
+fn show_path(show: &Slug) -> String {
+    format!("/shows/{show}")
+}
+
+fn episode_path(show: &Slug, episode: &Slug) -> String {
+    format!("/shows/{show}/{episode}")
+}
+
+/// The show a page names, or where it moved.
+async fn find_show(app: &App, raw: &str, rest: &str) -> Result<Show, PageError> {
+    let slug = Slug::parse(raw).map_err(|_| PageError::NotFound)?;
+    match app.db.show_by_slug(&slug).await {
+        Ok(show) => Ok(show),
+        Err(DbError::NotFound) => {
+            let show = app.db.show_by_old_slug(&slug).await?;
+            Err(PageError::Moved(format!("{}{rest}", show_path(&show.slug))))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The published episode a page names, or where it moved.
+async fn find_episode(
+    app: &App,
+    raw_show: &str,
+    raw_episode: &str,
+    rest: &str,
+) -> Result<(Show, Episode), PageError> {
+    let tail = format!("/{raw_episode}{rest}");
+    let show = find_show(app, raw_show, &tail).await?;
+    let slug = Slug::parse(raw_episode).map_err(|_| PageError::NotFound)?;
+    let episode = match app.db.episode_by_slug(show.id, &slug).await {
+        Ok(e) => e,
+        Err(DbError::NotFound) => {
+            let e = app.db.episode_by_old_slug(show.id, &slug).await?;
+            return Err(PageError::Moved(format!(
+                "{}{rest}",
+                episode_path(&show.slug, &e.slug)
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if episode.status(Utc::now()) != EpisodeStatus::Published {
+        return Err(PageError::NotFound);
+    }
+    Ok((show, episode))
+}
+
+#[tracing::instrument(skip_all)]
+async fn home(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let result = async {
+        let shows = state.db.list_shows().await?;
+        let recent = state.db.recent_episodes(Utc::now(), 20).await?;
+        let items: Vec<HomeItem<'_>> = recent
+            .iter()
+            .filter_map(|e| {
+                let show = shows.iter().find(|s| s.id == e.show_id)?;
+                Some(HomeItem {
+                    episode: e,
+                    show,
+                    url: episode_path(&show.slug, &e.slug),
+                })
+            })
+            .collect();
+        let listed: Vec<(String, &Show)> = shows.iter().map(|s| (show_path(&s.slug), s)).collect();
+        Ok::<_, PageError>(pages::home(lang, &items, &listed))
+    }
+    .await;
+    answer(lang, "/", result)
+}
+
+#[tracing::instrument(skip_all, fields(%slug))]
+async fn show(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let path = format!("/shows/{slug}");
+    let result = async {
+        let show = find_show(&state, &slug, "").await?;
+        let now = Utc::now();
+        let episodes = state.db.show_episodes(show.id).await?;
+        let page = ShowPage {
+            show: &show,
+            path: show_path(&show.slug),
+            feed_url: state.urls.feed(&show.slug),
+            artwork_url: show
+                .artwork
+                .as_ref()
+                .map(|a| state.urls.artwork(show.id, a)),
+            episodes: episodes
+                .iter()
+                .filter(|e| e.status(now) == EpisodeStatus::Published)
+                .map(|e| (episode_path(&show.slug, &e.slug), e))
+                .collect(),
+        };
+        Ok::<_, PageError>(pages::show(lang, &page))
+    }
+    .await;
+    answer(lang, &path, result)
+}
+
+/// The citation of an episode (at a moment when `t` is given), with today as the access date.
+fn cited(
+    app: &App,
+    show: &Show,
+    episode: &Episode,
+    duration_ms: u64,
+    video: bool,
+    t: Option<f64>,
+) -> Cited {
+    Cited {
+        key: episode.guid.clone(),
+        author: show.author.clone(),
+        title: episode.title.clone(),
+        show_title: show.title.clone(),
+        episode_number: episode.meta.episode,
+        published: episode.publish_at.unwrap_or(episode.created_at),
+        duration_ms,
+        url: app.urls.episode_page(&show.slug, &episode.slug),
+        video,
+        language: show.language.to_string(),
+        at_ms: t
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| ((t * 1000.0) as u64).min(duration_ms)),
+        accessed: Utc::now().date_naive(),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(%show_slug, %episode_slug))]
+async fn episode(
+    State(state): State<AppState>,
+    Path((show_slug, episode_slug)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let path = format!("/shows/{show_slug}/{episode_slug}");
+    let result = episode_page(&state, &show_slug, &episode_slug, lang, query.t).await;
+    answer(lang, &path, result)
+}
+
+async fn episode_page(
+    app: &App,
+    show_slug: &str,
+    episode_slug: &str,
+    lang: UiLang,
+    t: Option<f64>,
+) -> Result<Markup, PageError> {
+    let (show, episode) = find_episode(app, show_slug, episode_slug, "").await?;
+    let media = app.db.media(episode.media_id).await?;
+    let documents = app.db.episode_documents(episode.id).await?;
+    let extras = extras_of(app, &episode).await?;
+    // The transcript in the page's language when there is one, else the first.
+    let wanted = match lang {
+        UiLang::Id => "id",
+        UiLang::En => "en",
+    };
+    let chosen = extras
+        .transcripts()
+        .find(|f| {
+            f.language
+                .as_ref()
+                .is_some_and(|l| l.as_str().starts_with(wanted))
+        })
+        .or_else(|| extras.transcripts().next());
+    let cues = match chosen {
+        Some(file) => read_cues(app, file).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, key = %file.key, "transcript not shown");
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
+    let video = media.info.video.is_some();
+    let url = app.urls.episode_page(&show.slug, &episode.slug);
+    let page = EpisodePage {
+        show: &show,
+        episode: &episode,
+        media: &media,
+        path: episode_path(&show.slug, &episode.slug),
+        url: url.clone(),
+        show_url: show_path(&show.slug),
+        feed_url: app.urls.feed(&show.slug),
+        media_url: app.urls.media(media.id, &media.info.extension),
+        embed_url: app.urls.embed(&show.slug, &episode.slug),
+        oembed_url: app.urls.oembed(&url),
+        artwork_url: show.artwork.as_ref().map(|a| app.urls.artwork(show.id, a)),
+        documents: documents
+            .iter()
+            .map(|d| (format!("/documents/{}", d.document.id), d))
+            .collect(),
+        cues,
+        transcripts: extras
+            .transcripts()
+            .filter_map(|f| {
+                let (format, language) = (f.transcript_format()?, f.language.as_ref()?);
+                Some((
+                    app.urls
+                        .transcript(episode.id, language, format.extension()),
+                    format!("{language} ({})", format.extension().to_uppercase()),
+                ))
+            })
+            .collect(),
+        renditions: extras
+            .renditions
+            .iter()
+            .map(|r| (app.urls.media(r.media.id, &r.media.info.extension), r))
+            .collect(),
+        cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
+    };
+    Ok(pages::episode(lang, &page))
+}
+
+/// A stored transcript's cues. Transcripts are small (their upload is capped) and are read whole.
+async fn read_cues(
+    app: &App,
+    file: &crate::domain::EpisodeFile,
+) -> anyhow::Result<Vec<transcript::Cue>> {
+    let chunks: Vec<bytes::Bytes> = app.store.get(&file.key, None).await?.try_collect().await?;
+    let bytes = chunks.concat();
+    Ok(transcript::parse(&bytes)
+        .map_err(|m| anyhow::anyhow!(m.en))?
+        .cues)
+}
+
+#[tracing::instrument(skip_all, fields(%show_slug, %episode_slug, %file))]
+async fn cite_file(
+    State(state): State<AppState>,
+    Path((show_slug, episode_slug, file)): Path<(String, String, String)>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let path = format!("/shows/{show_slug}/{episode_slug}/{file}");
+    let (content_type, ext) = match file.as_str() {
+        "cite.bib" => ("application/x-bibtex; charset=utf-8", "bib"),
+        "cite.ris" => ("application/x-research-info-systems; charset=utf-8", "ris"),
+        "cite.json" => ("application/vnd.citationstyles.csl+json", "json"),
+        _ => return answer(lang, &path, Err(PageError::NotFound)),
+    };
+    let rest = format!("/{file}");
+    let found = find_episode(&state, &show_slug, &episode_slug, &rest).await;
+    let (show, episode) = match found {
+        Ok(found) => found,
+        Err(e) => return answer(lang, &path, Err(e)),
+    };
+    let media = match state.db.media(episode.media_id).await {
+        Ok(m) => m,
+        Err(e) => return answer(lang, &path, Err(e.into())),
+    };
+    let c = cited(
+        &state,
+        &show,
+        &episode,
+        media.info.duration_ms,
+        media.info.video.is_some(),
+        query.t,
+    );
+    let body = match ext {
+        "bib" => citation::bibtex(&c),
+        "ris" => citation::ris(&c),
+        _ => serde_json::to_string_pretty(&citation::csl_json(&c)).unwrap_or_default(),
+    };
+    let disposition = format!("attachment; filename=\"{}.{ext}\"", episode.slug);
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn document(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let path = format!("/documents/{id}");
+    let result = async {
+        let id: DocumentId = id.parse().map_err(|_| PageError::NotFound)?;
+        let document = state.db.document(id).await?;
+        let now = Utc::now();
+        let citations = state.db.document_citations(id).await?;
+        let page = DocumentPage {
+            document: &document,
+            path: format!("/documents/{id}"),
+            citations: citations
+                .iter()
+                .filter(|c| c.episode.status(now) == EpisodeStatus::Published)
+                .map(|c| (episode_path(&c.show_slug, &c.episode.slug), c))
+                .collect(),
+        };
+        Ok::<_, PageError>(pages::document(lang, &page))
+    }
+    .await;
+    answer(lang, &path, result)
+}
+
+#[tracing::instrument(skip_all, fields(%show_slug, %episode_slug))]
+async fn embed(
+    State(state): State<AppState>,
+    Path((show_slug, episode_slug)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let path = format!("/embed/{show_slug}/{episode_slug}");
+    let result = async {
+        let (show, episode) = find_episode(&state, &show_slug, &episode_slug, "").await?;
+        let media = state.db.media(episode.media_id).await?;
+        Ok::<_, PageError>(pages::embed(
+            &episode,
+            &show,
+            &state.urls.media(media.id, &media.info.extension),
+            &state.urls.episode_page(&show.slug, &episode.slug),
+            media.info.video.is_some(),
+        ))
+    }
+    .await;
+    // Other sites frame this page; the others must not be framed.
+    let mut res = answer(lang, &path, result);
+    res.headers_mut().remove(header::VARY);
+    res
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OembedQuery {
+    pub url: String,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub maxwidth: Option<u32>,
+    #[serde(default)]
+    pub maxheight: Option<u32>,
+}
+
+/// oEmbed 1.0 (`rich`): an `<iframe>` of the embeddable player for an episode page's URL.
+#[tracing::instrument(skip_all)]
+async fn oembed(
+    State(state): State<AppState>,
+    Query(query): Query<OembedQuery>,
+) -> Result<Response, AppError> {
+    if query.format.as_deref().is_some_and(|f| f != "json") {
+        // The spec's answer for a format the provider does not offer.
+        return Ok(StatusCode::NOT_IMPLEMENTED.into_response());
+    }
+    let not_ours = || AppError::NotFound { what: "episode" };
+    let prefix = state.urls.base();
+    let path = query
+        .url
+        .split(['#', '?'])
+        .next()
+        .and_then(|u| u.strip_prefix(prefix))
+        .and_then(|p| p.strip_prefix("/shows/"))
+        .ok_or_else(not_ours)?;
+    let (show_slug, episode_slug) = path.split_once('/').ok_or_else(not_ours)?;
+    let (show, episode) = match find_episode(&state, show_slug, episode_slug, "").await {
+        Ok(found) => found,
+        Err(PageError::Other(e)) => return Err(e),
+        Err(_) => return Err(not_ours()),
+    };
+    let media = state.db.media(episode.media_id).await?;
+    let video = media.info.video.is_some();
+    let width = query.maxwidth.unwrap_or(480).clamp(200, 480);
+    let height = query
+        .maxheight
+        .unwrap_or(if video { 320 } else { 120 })
+        .clamp(80, if video { 320 } else { 120 });
+    let src = state.urls.embed(&show.slug, &episode.slug);
+    let html = format!(
+        "<iframe src=\"{}\" width=\"{width}\" height=\"{height}\" frameborder=\"0\" \
+         loading=\"lazy\" title=\"{}\" allow=\"autoplay\"></iframe>",
+        attr(&src),
+        attr(&episode.title)
+    );
+    let mut body = serde_json::json!({
+        "version": "1.0",
+        "type": "rich",
+        "provider_name": "Siaran",
+        "provider_url": prefix,
+        "title": episode.title,
+        "author_name": show.author,
+        "author_url": state.urls.show_page(&show.slug),
+        "html": html,
+        "width": width,
+        "height": height,
+        "cache_age": 3600,
+    });
+    if let Some(a) = &show.artwork {
+        body["thumbnail_url"] = state.urls.artwork(show.id, a).into();
+        body["thumbnail_width"] = a.width.into();
+        body["thumbnail_height"] = a.height.into();
+    }
+    Ok(Json(body).into_response())
+}
+
+/// Escapes a value for an HTML attribute in double quotes.
+fn attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,543 @@
+//! The public archive's pages, server-rendered with maud (every value escaped by the macro):
+//! home, show, episode (player, documents at their moments, transcript, downloads, citations),
+//! document, the embeddable player, and error pages. Indonesian first, English on request.
+//!
+//! Pure functions from the records to HTML: the handlers in `http::pages` load the records.
+
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::{
+    citation::{self, CiteLang, Cited, clock, length, long_date},
+    db::{Citation, Document, DocumentKind, LinkedDocument},
+    domain::{Episode, EpisodeMeta, Media, Rendition, Show, transcript::Cue},
+    error::UiLang,
+};
+
+/// A word or sentence in the page's language.
+fn t(lang: UiLang, id: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        UiLang::Id => id,
+        UiLang::En => en,
+    }
+}
+
+fn code(lang: UiLang) -> &'static str {
+    t(lang, "id", "en")
+}
+
+fn cite_lang(lang: UiLang) -> CiteLang {
+    match lang {
+        UiLang::Id => CiteLang::Id,
+        UiLang::En => CiteLang::En,
+    }
+}
+
+/// "7 Juni 2023" / "June 7, 2023" (UTC, as the feed's `pubDate`).
+fn date(lang: UiLang, at: DateTime<Utc>) -> String {
+    long_date(cite_lang(lang), at.date_naive())
+}
+
+/// "1,0 MB" / "1.0 MB".
+fn size(lang: UiLang, bytes: u64) -> String {
+    let mb = format!("{:.1} MB", bytes as f64 / 1_000_000.0);
+    match lang {
+        UiLang::Id => mb.replace('.', ","),
+        UiLang::En => mb,
+    }
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:0 auto;\
+padding:0 1rem 3rem;color:#1b1b1b}a{color:#0b5394}header{display:flex;justify-content:\
+space-between;align-items:baseline;border-bottom:1px solid #ddd;margin-bottom:1rem}\
+header a.home{font-weight:700;text-decoration:none;font-size:1.2rem}audio,video{width:100%}\
+.meta{color:#555}ol.cues{list-style:none;padding:0}ol.cues li{margin:.2rem 0}\
+a.t{font-variant-numeric:tabular-nums;margin-right:.5rem}code{word-break:break-all;\
+font-size:.8rem}blockquote{margin:.5rem 0;padding:.5rem 1rem;background:#f4f6f8;\
+border-left:3px solid #0b5394}li{margin:.3rem 0}img.cover{max-width:12rem;float:right;\
+margin:0 0 1rem 1rem}";
+
+/// Seeks the page's player when a moment link (`data-t`) is followed, and on load when the
+/// address ends in `#t=SECONDS` (the permanent link of a moment).
+const SEEK_JS: &str = "(function(){var p=document.getElementById('player');if(!p)return;\
+function at(t){t=+t;if(!(t>=0))return;if(p.readyState>0){p.currentTime=t}else{p.addEventListener(\
+'loadedmetadata',function(){p.currentTime=t},{once:true});p.load()}}\
+document.addEventListener('click',function(e){var a=e.target.closest('a[data-t]');if(!a)return;\
+e.preventDefault();at(a.dataset.t);history.replaceState(null,'','#t='+a.dataset.t);\
+var r=p.play();if(r)r.catch(function(){})});\
+function fromHash(){var m=location.hash.match(/t=([0-9.]+)/);if(m)at(m[1])}\
+fromHash();window.addEventListener('hashchange',fromHash)})();";
+
+/// What the `<head>` says beyond the title: description, OpenGraph, feed and oEmbed links.
+#[derive(Debug, Default)]
+pub struct Head {
+    pub description: String,
+    pub canonical: Option<String>,
+    pub feed: Option<String>,
+    pub oembed: Option<String>,
+    pub og: Vec<(&'static str, String)>,
+}
+
+/// The frame of every page. `path` is the page's path, for the language switch.
+pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup) -> Markup {
+    let (other, other_label) = match lang {
+        UiLang::Id => ("en", "English"),
+        UiLang::En => ("id", "Bahasa Indonesia"),
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(code(lang)) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Siaran" }
+                meta name="description" content=(head.description);
+                @if let Some(c) = &head.canonical { link rel="canonical" href=(c); }
+                @if let Some(f) = &head.feed {
+                    link rel="alternate" type="application/rss+xml" title=(title) href=(f);
+                }
+                @if let Some(o) = &head.oembed {
+                    link rel="alternate" type="application/json+oembed" href=(o);
+                }
+                @for (property, content) in &head.og {
+                    @if property.starts_with("twitter:") {
+                        meta name=(property) content=(content);
+                    } @else {
+                        meta property=(property) content=(content);
+                    }
+                }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a.home href="/" { "Siaran" }
+                    a href={ (path) "?lang=" (other) } hreflang=(other) lang=(other) { (other_label) }
+                }
+                main { (body) }
+                footer.meta {
+                    p { (t(lang,
+                        "Arsip siaran resmi sesuai kewajiban informasi publik (UU 14/2008 pasal 7).",
+                        "Archive of official briefings, as the public-information law requires (UU 14/2008, art. 7)."))
+                    }
+                }
+                script { (PreEscaped(SEEK_JS)) }
+            }
+        }
+    }
+}
+
+/// One line of an episode list: title link, date and length.
+fn episode_line(lang: UiLang, url: &str, episode: &Episode, media: Option<&Media>) -> Markup {
+    html! {
+        li {
+            a href=(url) { (episode.title) }
+            " "
+            span.meta {
+                @if let Some(at) = episode.publish_at { (date(lang, at)) }
+                @if let Some(m) = media { " · " (length(m.info.duration_ms)) }
+            }
+        }
+    }
+}
+
+pub struct HomeItem<'a> {
+    pub episode: &'a Episode,
+    pub show: &'a Show,
+    pub url: String,
+}
+
+pub fn home(lang: UiLang, items: &[HomeItem<'_>], shows: &[(String, &Show)]) -> Markup {
+    let title = t(lang, "Arsip siaran", "Briefing archive");
+    let body = html! {
+        h1 { (title) }
+        h2 { (t(lang, "Siaran terbaru", "Latest briefings")) }
+        @if items.is_empty() { p { (t(lang, "Belum ada siaran.", "No briefings yet.")) } }
+        ul {
+            @for item in items {
+                li {
+                    a href=(item.url) { (item.episode.title) }
+                    " "
+                    span.meta {
+                        (item.show.title)
+                        @if let Some(at) = item.episode.publish_at { " · " (date(lang, at)) }
+                    }
+                }
+            }
+        }
+        h2 { (t(lang, "Acara", "Shows")) }
+        ul { @for (url, show) in shows { li { a href=(url) { (show.title) } } } }
+    };
+    let head = Head {
+        description: title.to_owned(),
+        ..Head::default()
+    };
+    layout(lang, title, "/", &head, &body)
+}
+
+pub struct ShowPage<'a> {
+    pub show: &'a Show,
+    pub path: String,
+    pub feed_url: String,
+    pub artwork_url: Option<String>,
+    /// Published episodes, newest first, with their page URL.
+    pub episodes: Vec<(String, &'a Episode)>,
+}
+
+pub fn show(lang: UiLang, p: &ShowPage<'_>) -> Markup {
+    let body = html! {
+        @if let Some(src) = &p.artwork_url { img.cover src=(src) alt=""; }
+        h1 { (p.show.title) }
+        p.meta { (p.show.author) }
+        p { (p.show.description) }
+        p {
+            (t(lang, "Berlangganan di aplikasi siniar: ", "Subscribe in a podcast app: "))
+            a href=(p.feed_url) { code { (p.feed_url) } }
+        }
+        h2 { (t(lang, "Episode", "Episodes")) }
+        @if p.episodes.is_empty() { p { (t(lang, "Belum ada siaran.", "No briefings yet.")) } }
+        ul { @for (url, e) in &p.episodes { (episode_line(lang, url, e, None)) } }
+    };
+    let head = Head {
+        description: p.show.description.chars().take(300).collect(),
+        feed: Some(p.feed_url.clone()),
+        og: vec![
+            ("og:type", "website".into()),
+            ("og:title", p.show.title.clone()),
+        ],
+        ..Head::default()
+    };
+    layout(lang, &p.show.title, &p.path, &head, &body)
+}
+
+/// Everything the episode page shows.
+pub struct EpisodePage<'a> {
+    pub show: &'a Show,
+    pub episode: &'a Episode,
+    pub media: &'a Media,
+    pub path: String,
+    pub url: String,
+    pub show_url: String,
+    pub feed_url: String,
+    pub media_url: String,
+    pub embed_url: String,
+    pub oembed_url: String,
+    pub artwork_url: Option<String>,
+    pub documents: Vec<(String, &'a LinkedDocument)>,
+    pub cues: Vec<Cue>,
+    pub transcripts: Vec<(String, String)>,
+    pub renditions: Vec<(String, &'a Rendition)>,
+    pub cited: Cited,
+}
+
+fn kind_label(lang: UiLang, kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::UndangUndang => t(lang, "Undang-undang", "Law"),
+        DocumentKind::PeraturanPemerintah => {
+            t(lang, "Peraturan pemerintah", "Government regulation")
+        }
+        DocumentKind::PeraturanPresiden => t(lang, "Peraturan presiden", "Presidential regulation"),
+        DocumentKind::PeraturanMenteri => t(lang, "Peraturan menteri", "Ministerial regulation"),
+        DocumentKind::PeraturanDaerah => t(lang, "Peraturan daerah", "Regional regulation"),
+        DocumentKind::PeraturanGubernur => t(lang, "Peraturan gubernur", "Governor regulation"),
+        DocumentKind::PeraturanBupati => t(lang, "Peraturan bupati", "Regent regulation"),
+        DocumentKind::PeraturanWalikota => t(lang, "Peraturan wali kota", "Mayoral regulation"),
+        DocumentKind::SuratKeputusan => t(lang, "Surat keputusan", "Decree"),
+        DocumentKind::SuratEdaran => t(lang, "Surat edaran", "Circular"),
+        DocumentKind::SiaranPers => t(lang, "Siaran pers", "Press release"),
+        DocumentKind::Laporan => t(lang, "Laporan", "Report"),
+        DocumentKind::Other => t(lang, "Dokumen", "Document"),
+    }
+}
+
+/// A document's name as cited: its number, then its title.
+pub fn document_name(d: &Document) -> String {
+    match &d.number {
+        Some(n) => format!("{n}: {}", d.title),
+        None => d.title.clone(),
+    }
+}
+
+/// A moment link that seeks the player on the page (and is the moment's permanent link).
+fn moment(ms: u64) -> Markup {
+    let seconds = ms / 1000;
+    html! { a.t href={ "#t=" (seconds) } data-t=(seconds) { (clock(ms)) } }
+}
+
+/// A cue's text for reading: a WebVTT voice tag becomes "Name: ", other markup goes.
+fn cue_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    // `<v Name>` or `<v.class Name>`.
+    let voice = rest.strip_prefix("<v ").or_else(|| {
+        rest.strip_prefix("<v.")
+            .and_then(|v| v.split_once(' '))
+            .map(|(_, name)| name)
+    });
+    if let Some(voice) = voice
+        && let Some((name, after)) = voice.split_once('>')
+    {
+        let name = name.trim();
+        out.push_str(name);
+        out.push_str(": ");
+        rest = after;
+    }
+    let mut in_tag = false;
+    for ch in rest.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(if c == '\n' { ' ' } else { c }),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+fn people(lang: UiLang, meta: &EpisodeMeta) -> Markup {
+    html! {
+        @if !meta.persons.is_empty() {
+            p {
+                strong { (t(lang, "Narasumber: ", "Speakers: ")) }
+                @for (i, p) in meta.persons.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    @if let Some(href) = &p.href { a href=(href) { (p.name) } } @else { (p.name) }
+                    @if let Some(role) = &p.role { " (" (role) ")" }
+                }
+            }
+        }
+        @if let Some(l) = &meta.location {
+            p { strong { (t(lang, "Lokasi: ", "Location: ")) } (l.name) }
+        }
+    }
+}
+
+pub fn episode(lang: UiLang, p: &EpisodePage<'_>) -> Markup {
+    let e = p.episode;
+    let info = &p.media.info;
+    let video = info.video.is_some();
+    let cl = cite_lang(lang);
+    let body = html! {
+        p.meta { a href=(p.show_url) { (p.show.title) } }
+        h1 { (e.title) }
+        p.meta {
+            @if let Some(at) = e.publish_at { time datetime=(at.to_rfc3339()) { (date(lang, at)) } " · " }
+            (t(lang, "Durasi ", "Length ")) (length(info.duration_ms))
+        }
+        @if video {
+            video #player controls preload="metadata" src=(p.media_url) {}
+        } @else {
+            audio #player controls preload="metadata" src=(p.media_url) {}
+        }
+        (people(lang, &e.meta))
+        @if !e.description.is_empty() { p { (e.description) } }
+
+        @if !p.documents.is_empty() {
+            h2 { (t(lang, "Dokumen yang dibahas", "Documents discussed")) }
+            ul.documents {
+                @for (url, linked) in &p.documents {
+                    li {
+                        @if let Some(ms) = linked.at_ms { (moment(ms)) }
+                        a href=(url) { (document_name(&linked.document)) }
+                        " " span.meta { "(" (kind_label(lang, linked.document.kind)) ")" }
+                        @if let Some(note) = &linked.note { " — " (note) }
+                    }
+                }
+            }
+        }
+
+        @if !p.cues.is_empty() {
+            h2 { (t(lang, "Transkrip", "Transcript")) }
+            ol.cues { @for cue in &p.cues { li { (moment(cue.start_ms)) (cue_text(&cue.text)) } } }
+        }
+
+        h2 { (t(lang, "Unduh", "Download")) }
+        ul.downloads {
+            li {
+                a href={ (p.media_url) "?download=1" } download { (info.mime_type) }
+                " · " (size(lang, info.size_bytes))
+                br; "SHA-256 " code { (info.sha256) }
+            }
+            @for (url, r) in &p.renditions {
+                li {
+                    a href={ (url) "?download=1" } download { (r.display_title()) " · " (r.media.info.mime_type) }
+                    " · " (size(lang, r.media.info.size_bytes))
+                    br; "SHA-256 " code { (r.media.info.sha256) }
+                }
+            }
+            @for (url, label) in &p.transcripts {
+                li { a href=(url) { (t(lang, "Transkrip ", "Transcript ")) (label) } }
+            }
+        }
+
+        h2 #cite { (t(lang, "Kutip siaran ini", "Cite this briefing")) }
+        h3 { "APA 7" }
+        blockquote.apa { (italics(&citation::apa(&p.cited, cl))) }
+        h3 { "Chicago" }
+        blockquote.chicago { (italics(&citation::chicago(&p.cited, cl))) }
+        p {
+            (t(lang, "Unduh kutipan: ", "Download the citation: "))
+            a href={ (p.path) "/cite.bib" } { "BibTeX" } " · "
+            a href={ (p.path) "/cite.ris" } { "RIS" } " · "
+            a href={ (p.path) "/cite.json" } { "CSL-JSON" }
+        }
+        p.meta {
+            (t(lang, "Tautan permanen: ", "Permanent link: ")) a href=(p.url) { (p.url) }
+            br;
+            (t(lang, "Langganan: ", "Subscribe: ")) a href=(p.feed_url) { (p.feed_url) }
+        }
+    };
+    let description: String = if e.description.is_empty() {
+        p.show.title.clone()
+    } else {
+        e.description.chars().take(300).collect()
+    };
+    let mut og = vec![
+        (
+            "og:type",
+            if video { "video.other" } else { "website" }.to_owned(),
+        ),
+        ("og:title", e.title.clone()),
+        ("og:description", description.clone()),
+        ("og:url", p.url.clone()),
+        ("og:site_name", p.show.title.clone()),
+        ("og:locale", t(lang, "id_ID", "en_US").to_owned()),
+        (
+            if video { "og:video" } else { "og:audio" },
+            p.media_url.clone(),
+        ),
+        (
+            if video {
+                "og:video:type"
+            } else {
+                "og:audio:type"
+            },
+            info.mime_type.clone(),
+        ),
+        ("twitter:card", "player".to_owned()),
+        ("twitter:title", e.title.clone()),
+        ("twitter:description", description.clone()),
+        ("twitter:player", p.embed_url.clone()),
+        ("twitter:player:width", "480".to_owned()),
+        (
+            "twitter:player:height",
+            if video { "320" } else { "120" }.to_owned(),
+        ),
+    ];
+    if let Some(img) = &p.artwork_url {
+        og.push(("og:image", img.clone()));
+        og.push(("twitter:image", img.clone()));
+    }
+    let head = Head {
+        description,
+        canonical: Some(p.url.clone()),
+        feed: Some(p.feed_url.clone()),
+        oembed: Some(p.oembed_url.clone()),
+        og,
+    };
+    layout(lang, &e.title, &p.path, &head, &body)
+}
+
+/// `*text*` as `<em>` (the citation formatters mark italics so), everything else escaped.
+fn italics(text: &str) -> Markup {
+    let parts: Vec<&str> = text.split('*').collect();
+    html! {
+        @for (i, part) in parts.iter().enumerate() {
+            @if i % 2 == 1 { em { (part) } } @else {
+                @for (j, line) in part.split('\n').enumerate() { @if j > 0 { br; } (line) }
+            }
+        }
+    }
+}
+
+pub struct DocumentPage<'a> {
+    pub document: &'a Document,
+    pub path: String,
+    /// Published citations with their episode page URL.
+    pub citations: Vec<(String, &'a Citation)>,
+}
+
+pub fn document(lang: UiLang, p: &DocumentPage<'_>) -> Markup {
+    let d = p.document;
+    let body = html! {
+        p.meta { (kind_label(lang, d.kind)) }
+        h1 { (d.title) }
+        @if let Some(n) = &d.number { p { strong { (n) } } }
+        p.meta {
+            @if let Some(issuer) = &d.issuer { (issuer) }
+            @if let Some(on) = d.issued_on { " · " (long_date(cite_lang(lang), on)) }
+        }
+        @if let Some(url) = &d.url {
+            p { a href=(url) rel="external" { (t(lang, "Baca dokumen", "Read the document")) } }
+        }
+        h2 { (t(lang, "Dibahas dalam siaran", "Discussed in briefings")) }
+        @if p.citations.is_empty() { p { (t(lang, "Belum ada siaran yang membahasnya.", "No briefing discusses it yet.")) } }
+        ul {
+            @for (url, c) in &p.citations {
+                li {
+                    a href=(url) { (c.episode.title) }
+                    @if let Some(ms) = c.at_ms {
+                        " — " a href={ (url) "#t=" (ms / 1000) } { (t(lang, "menit ", "at ")) (clock(ms)) }
+                    }
+                    @if let Some(note) = &c.note { " — " (note) }
+                    @if let Some(at) = c.episode.publish_at { " " span.meta { "(" (date(lang, at)) ")" } }
+                }
+            }
+        }
+    };
+    let head = Head {
+        description: document_name(d),
+        ..Head::default()
+    };
+    layout(lang, &d.title, &p.path, &head, &body)
+}
+
+/// The player alone, for other sites' `<iframe>` (oEmbed, Twitter cards).
+pub fn embed(e: &Episode, show: &Show, media_url: &str, page_url: &str, video: bool) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="id" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (e.title) }
+                style { "body{margin:0;font:14px system-ui,sans-serif}audio,video{width:100%}p{margin:.3rem .5rem}" }
+            }
+            body {
+                p { a href=(page_url) target="_blank" rel="noopener" { (e.title) } " · " (show.title) }
+                @if video {
+                    video #player controls preload="metadata" src=(media_url) {}
+                } @else {
+                    audio #player controls preload="metadata" src=(media_url) {}
+                }
+                script { (PreEscaped(SEEK_JS)) }
+            }
+        }
+    }
+}
+
+/// A page that is not there (404), or no longer (410, with why and since when).
+pub fn error(lang: UiLang, path: &str, heading: &str, detail: &str) -> Markup {
+    let body = html! {
+        h1 { (heading) }
+        p { (detail) }
+        p { a href="/" { (t(lang, "Ke beranda", "Go to the home page")) } }
+    };
+    layout(lang, heading, path, &Head::default(), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cue_text_reads_voices_and_drops_markup() {
+        assert_eq!(
+            cue_text("<v Kepala Dinas>Selamat <b>pagi</b>"),
+            "Kepala Dinas: Selamat pagi"
+        );
+        assert_eq!(cue_text("<v.loud Ana>Hai"), "Ana: Hai");
+        assert_eq!(cue_text("a &amp; b\nc"), "a & b c");
+    }
+}
