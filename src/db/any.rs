@@ -1272,6 +1272,75 @@ impl Db for AnyDb {
         }
         Ok(extras)
     }
+
+    #[tracing::instrument(skip_all, fields(id = %upload.id))]
+    async fn create_upload(&self, upload: &super::Upload) -> Result<(), DbError> {
+        super::uploads::create(&self.pool, upload).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn upload(&self, id: Uuid) -> Result<super::Upload, DbError> {
+        super::uploads::get(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id, offset = offset))]
+    async fn claim_upload(
+        &self,
+        id: Uuid,
+        offset: u64,
+        claim: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        super::uploads::claim(&self.pool, id, offset, claim, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id, start = chunk.start, size = chunk.size))]
+    async fn append_upload_chunk(
+        &self,
+        id: Uuid,
+        claim: &str,
+        chunk: &super::UploadChunk,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        super::uploads::append(&self.pool, id, claim, chunk, expires_at, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn upload_chunks(&self, id: Uuid) -> Result<Vec<super::UploadChunk>, DbError> {
+        super::uploads::chunks(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id, %media))]
+    async fn complete_upload(
+        &self,
+        id: Uuid,
+        claim: &str,
+        offset: u64,
+        media: MediaId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        super::uploads::complete(&self.pool, id, claim, offset, media, expires_at).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn delete_upload_chunks(&self, id: Uuid) -> Result<(), DbError> {
+        super::uploads::delete_chunks(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn delete_upload(&self, id: Uuid) -> Result<(bool, Vec<super::UploadChunk>), DbError> {
+        super::uploads::delete(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn expired_uploads(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<super::Upload>, DbError> {
+        super::uploads::expired(&self.pool, now, limit).await
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {

@@ -10,12 +10,14 @@
 
 mod any;
 mod records;
+mod uploads;
 
 pub use any::{AnyDb, new_row_id, redact};
 pub use records::{
     ApiToken, Citation, Document, DocumentKind, DocumentLink, Download, DownloadStats,
     LinkedDocument, Listen, Role, StatsScope,
 };
+pub use uploads::{Upload, UploadChunk};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -208,4 +210,47 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         show: ShowId,
         episode: Option<EpisodeId>,
     ) -> Result<HashMap<EpisodeId, EpisodeExtras>, DbError>;
+
+    /// Starts a resumable upload.
+    async fn create_upload(&self, upload: &Upload) -> Result<(), DbError>;
+    async fn upload(&self, id: uuid::Uuid) -> Result<Upload, DbError>;
+    /// Makes `claim` the one request that may append to the upload next, if it is still
+    /// receiving, unexpired at `now` and at `offset`; false otherwise.
+    async fn claim_upload(
+        &self,
+        id: uuid::Uuid,
+        offset: u64,
+        claim: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError>;
+    /// Records a stored chunk and moves the upload's offset past it (expiry to `expires_at`) if
+    /// `claim` still holds, the offset is the chunk's start and the upload is unexpired at
+    /// `now`; false otherwise, and the caller deletes the chunk's object.
+    async fn append_upload_chunk(
+        &self,
+        id: uuid::Uuid,
+        claim: &str,
+        chunk: &UploadChunk,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError>;
+    /// The upload's chunks in order.
+    async fn upload_chunks(&self, id: uuid::Uuid) -> Result<Vec<UploadChunk>, DbError>;
+    /// Marks the upload complete as `media` if `claim` holds and it is still at `offset`.
+    async fn complete_upload(
+        &self,
+        id: uuid::Uuid,
+        claim: &str,
+        offset: u64,
+        media: MediaId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, DbError>;
+    /// Forgets a complete upload's chunks, whose objects are deleted.
+    async fn delete_upload_chunks(&self, id: uuid::Uuid) -> Result<(), DbError>;
+    /// Deletes the upload; returns whether it existed and the chunks it had, whose objects the
+    /// caller deletes.
+    async fn delete_upload(&self, id: uuid::Uuid) -> Result<(bool, Vec<UploadChunk>), DbError>;
+    /// Uploads whose expiry is at or before `now`, oldest first, at most `limit`.
+    async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32)
+    -> Result<Vec<Upload>, DbError>;
 }
