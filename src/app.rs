@@ -29,7 +29,7 @@ use crate::{
     error,
     feed::cache::FeedCache,
     http,
-    media::ingest::Spool,
+    media::{ingest::Spool, uploads::Uploads},
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
@@ -46,6 +46,8 @@ pub struct App {
     pub analytics: Recorder,
     /// Feeds as served, rebuilt when the database says they changed (see `feed::cache`).
     pub feeds: FeedCache,
+    /// Resumable uploads receiving at once on this instance (`SIARAN_MAX_CONCURRENT_UPLOADS`).
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +75,16 @@ impl App {
             });
         Spool::new(dir)
     }
+
+    /// Resumable uploads' storage and state (see `media::uploads`).
+    pub fn uploads(&self) -> Uploads {
+        Uploads {
+            db: self.db.clone(),
+            store: self.store.clone(),
+            spool: self.spool(),
+            expiry: self.settings.upload_expiry,
+        }
+    }
 }
 
 impl AppState {
@@ -98,14 +110,20 @@ impl AppState {
         };
         let analytics = Recorder::start(db.clone(), geoip);
         let feeds = FeedCache::start(&settings, db.clone(), urls.clone())?;
-        Ok(AppState(Arc::new(App {
+        let upload_slots = Arc::new(tokio::sync::Semaphore::new(
+            settings.max_concurrent_uploads.max(1),
+        ));
+        let state = AppState(Arc::new(App {
             settings,
             db,
             store,
             urls,
             analytics,
             feeds,
-        })))
+            upload_slots,
+        }));
+        state.uploads().start_cleanup();
+        Ok(state)
     }
 }
 
@@ -152,6 +170,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .merge(timed)
         .merge(http::media::router())
+        .merge(http::uploads::router())
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(error::localize))

@@ -97,6 +97,12 @@ pub struct ServeArgs {
     /// Folder where uploads wait while they are hashed and probed.
     #[arg(long, env = "SIARAN_SPOOL_DIR")]
     pub spool_dir: Option<PathBuf>,
+    /// Resumable uploads receiving at once on this instance; more answer 503.
+    #[arg(long, env = "SIARAN_MAX_CONCURRENT_UPLOADS", default_value_t = config::DEFAULT_MAX_CONCURRENT_UPLOADS)]
+    pub max_concurrent_uploads: usize,
+    /// Hours a resumable upload waits for its next chunk before it is removed.
+    #[arg(long, env = "SIARAN_UPLOAD_EXPIRY_HOURS", default_value_t = config::DEFAULT_UPLOAD_EXPIRY_HOURS)]
+    pub upload_expiry_hours: u64,
     /// Create the demo show (`/feeds/demo.xml`) from the sample briefing if it is missing.
     #[arg(long, env = "SIARAN_DEMO")]
     pub demo: bool,
@@ -128,6 +134,10 @@ impl ServeArgs {
             listen: config::parse_listen(&self.listen)?,
             max_upload_bytes: self.max_upload_bytes,
             spool_dir: self.spool_dir.clone(),
+            max_concurrent_uploads: self.max_concurrent_uploads.max(1),
+            upload_expiry: std::time::Duration::from_secs(
+                self.upload_expiry_hours.clamp(1, 24 * 365) * 3600,
+            ),
             delivery: config::Delivery::parse(&self.delivery, self.cdn_url.as_deref())?,
             geoip_db: self.geoip_db.clone(),
             trust_forwarded: self.trust_forwarded,

@@ -13,6 +13,10 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// 8 GiB: a two-hour 1080p briefing fits.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 8 << 30;
+/// Resumable uploads receiving at once on one instance; more answer 503 with `Retry-After`.
+pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 16;
+/// How long a resumable upload waits for its next chunk before it is removed.
+pub const DEFAULT_UPLOAD_EXPIRY_HOURS: u64 = 24;
 
 /// Where media bytes live, parsed from `SIARAN_STORAGE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +127,10 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// Where uploads are spooled while they are hashed and probed (default: the system's).
     pub spool_dir: Option<PathBuf>,
+    /// Resumable uploads (`/api/v1/uploads/`) receiving at once on this instance.
+    pub max_concurrent_uploads: usize,
+    /// A resumable upload not continued for this long expires and its data is removed.
+    pub upload_expiry: std::time::Duration,
     pub delivery: Delivery,
     /// A MaxMind DB file (GeoLite2-Country or compatible) for downloads by country.
     pub geoip_db: Option<PathBuf>,
@@ -143,6 +151,8 @@ impl Settings {
             listen: DEFAULT_LISTEN.parse()?,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             spool_dir: None,
+            max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
+            upload_expiry: std::time::Duration::from_secs(DEFAULT_UPLOAD_EXPIRY_HOURS * 3600),
             delivery: Delivery::Proxy,
             geoip_db: None,
             trust_forwarded: false,

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod range;
 pub mod shows;
 pub mod stats;
+pub mod uploads;
 
 use axum::{
     extract::{FromRequest, Request, rejection::JsonRejection},

@@ -53,6 +53,10 @@ impl Spool {
             dir: dir.unwrap_or_else(std::env::temp_dir),
         }
     }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
 }
 
 /// Ingests one upload. `filename` is the uploader's name for it, kept for downloads only.

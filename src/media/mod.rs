@@ -5,6 +5,7 @@
 
 pub mod ingest;
 pub mod probe;
+pub mod uploads;
 
 use serde::{Deserialize, Serialize};
 

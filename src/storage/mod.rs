@@ -57,6 +57,13 @@ impl ObjectKey {
         ))
     }
 
+    /// The key of one chunk of a resumable upload, by its start offset; `nonce` (the writing
+    /// request's claim) keeps two requests racing at the same offset from naming one object.
+    pub fn for_upload_chunk(upload: uuid::Uuid, start: u64, nonce: &str) -> Self {
+        let nonce: String = alphanumeric(nonce).chars().take(12).collect();
+        ObjectKey(format!("uploads/{upload}/{start:020}-{nonce}"))
+    }
+
     /// Rebuilds a key read back from the database (written by `for_media` earlier).
     pub fn from_stored(s: String) -> Self {
         ObjectKey(s)

@@ -21,6 +21,7 @@ mod pages;
 mod probe_corpus;
 mod startup;
 mod storage;
+mod uploads;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
 #[macro_export]

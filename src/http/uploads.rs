@@ -1,0 +1,625 @@
+//! Resumable uploads with the tus 1.0 protocol at `/api/v1/uploads/`: core, creation,
+//! creation-with-upload, termination, expiration and checksum (sha256), so tus-js-client, Uppy
+//! and tuspy work unchanged. A finished upload is a media record, as `POST /api/v1/media` makes;
+//! its id is answered in `Siaran-Media-Id` (and `GET /api/v1/uploads/{id}` gives the record).
+//!
+//! This module speaks the protocol (headers, status codes, CORS); `media::uploads` owns the
+//! bytes and the state. Errors keep the crate's JSON shape, with tus's status codes (409, 412,
+//! 415, 460) where the protocol names them.
+
+use std::io;
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt as _;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Json, auth::Editor, cache::http_date, media::MediaView};
+use crate::{
+    app::AppState,
+    db::Upload,
+    domain::Media,
+    error::AppError,
+    media::{
+        ProbeError,
+        uploads::{Appended, Chunk, UploadError},
+    },
+    storage::ByteStream,
+};
+
+const TUS_VERSION: &str = "1.0.0";
+const TUS_EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
+const OFFSET_STREAM: &str = "application/offset+octet-stream";
+
+const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
+const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
+const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static("upload-checksum");
+const MEDIA_ID: HeaderName = HeaderName::from_static("siaran-media-id");
+const MEDIA_URL: HeaderName = HeaderName::from_static("siaran-media-url");
+
+/// What a browser client (tus-js-client, Uppy) may send and read across origins. Tokens travel
+/// in `Authorization`, never in cookies, so any origin may ask.
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Tus-Resumable, Upload-Length, \
+    Upload-Metadata, Upload-Offset, Upload-Checksum, Upload-Defer-Length, Upload-Concat, \
+    X-HTTP-Method-Override, X-Requested-With";
+const EXPOSE_HEADERS: &str = "Location, Upload-Offset, Upload-Length, Upload-Metadata, \
+    Upload-Expires, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, \
+    Tus-Checksum-Algorithm, Siaran-Media-Id, Siaran-Media-Url";
+const ALLOW_METHODS: &str = "POST, GET, HEAD, PATCH, DELETE, OPTIONS";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/uploads", post(create).options(options))
+        .route("/api/v1/uploads/", post(create).options(options))
+        .route(
+            "/api/v1/uploads/{id}",
+            get(status)
+                .head(head)
+                .patch(patch)
+                .delete(terminate)
+                .post(method_override)
+                .options(options),
+        )
+        .layer(middleware::from_fn(tus_headers))
+}
+
+/// Every answer carries `Tus-Resumable` and the CORS headers; a tus request of another protocol
+/// version is refused with 412 before anything else is looked at. `GET` (the JSON status) and
+/// `OPTIONS` (discovery, preflight) are not tus requests.
+async fn tus_headers(req: Request, next: Next) -> Response {
+    let tus_request = !matches!(*req.method(), Method::GET | Method::OPTIONS);
+    let version_ok = req
+        .headers()
+        .get(&TUS_RESUMABLE)
+        .is_some_and(|v| v == TUS_VERSION);
+    let mut res = if tus_request && !version_ok {
+        let mut res = fail(
+            StatusCode::PRECONDITION_FAILED,
+            "unsupported-tus-version",
+            "Kirim header 'Tus-Resumable: 1.0.0': hanya tus 1.0.0 yang didukung",
+            "Send a 'Tus-Resumable: 1.0.0' header: only tus 1.0.0 is supported",
+        )
+        .into_response();
+        res.headers_mut()
+            .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+        res
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    h.insert(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
+    res
+}
+
+/// An error in the crate's JSON shape with a status `AppError` has no variant for (410, 412,
+/// 460, ...), and any extra headers.
+#[derive(Debug)]
+struct TusError {
+    status: StatusCode,
+    inner: AppError,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl IntoResponse for TusError {
+    fn into_response(self) -> Response {
+        let mut res = self.inner.into_response();
+        *res.status_mut() = self.status;
+        for (name, value) in self.headers {
+            res.headers_mut().insert(name, value);
+        }
+        res
+    }
+}
+
+impl From<AppError> for TusError {
+    fn from(inner: AppError) -> Self {
+        TusError {
+            status: inner.status(),
+            inner,
+            headers: Vec::new(),
+        }
+    }
+}
+
+fn fail(status: StatusCode, code: &'static str, id: &str, en: &str) -> TusError {
+    TusError {
+        status,
+        inner: AppError::bad_request(code, id, en),
+        headers: Vec::new(),
+    }
+}
+
+/// 460 is tus's own "Checksum Mismatch".
+fn checksum_mismatch_status() -> StatusCode {
+    StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+impl From<UploadError> for TusError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::NotFound => fail(
+                StatusCode::NOT_FOUND,
+                "upload-not-found",
+                "Unggahan tidak ditemukan",
+                "Upload not found",
+            ),
+            UploadError::Expired => fail(
+                StatusCode::GONE,
+                "upload-expired",
+                "Unggahan sudah kedaluwarsa; mulai unggahan baru",
+                "The upload has expired; start a new one",
+            ),
+            UploadError::OffsetMismatch { current } => {
+                let mut err = fail(
+                    StatusCode::CONFLICT,
+                    "offset-mismatch",
+                    &format!(
+                        "Upload-Offset tidak cocok: unggahan berada di byte {current}; \
+                         tanyakan dengan HEAD lalu lanjutkan dari sana"
+                    ),
+                    &format!(
+                        "Upload-Offset does not match: the upload is at byte {current}; \
+                         ask with HEAD and continue from there"
+                    ),
+                );
+                err.headers
+                    .push((UPLOAD_OFFSET, HeaderValue::from(current)));
+                err
+            }
+            UploadError::BeyondLength { length } => fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "beyond-upload-length",
+                &format!("Data melewati Upload-Length yang dinyatakan ({length} byte)"),
+                &format!("The data goes past the declared Upload-Length ({length} bytes)"),
+            ),
+            UploadError::ChecksumMismatch => fail(
+                checksum_mismatch_status(),
+                "checksum-mismatch",
+                "Checksum bagian ini tidak cocok; bagian dibuang, kirim lagi",
+                "The chunk's checksum does not match; it was discarded, send it again",
+            ),
+            UploadError::Superseded => fail(
+                StatusCode::CONFLICT,
+                "upload-superseded",
+                "Permintaan lain mengambil alih unggahan ini; tanyakan posisinya dengan HEAD",
+                "Another request took this upload over; ask for its offset with HEAD",
+            ),
+            UploadError::Ingest(e) => AppError::from(e).into(),
+            UploadError::Spool(e) => AppError::Internal(anyhow::Error::new(e)).into(),
+            UploadError::Store(e) => AppError::from(e).into(),
+            UploadError::Db(e) => AppError::from(e).into(),
+        }
+    }
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A non-negative decimal integer header; absent is `None`, malformed is an error.
+fn number(headers: &HeaderMap, name: &HeaderName) -> Result<Option<u64>, TusError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                fail(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-header",
+                    &format!("Header {name} harus bilangan bulat tak negatif"),
+                    &format!("The {name} header must be a non-negative integer"),
+                )
+            }),
+    }
+}
+
+fn upload_id(raw: &str) -> Result<Uuid, TusError> {
+    Uuid::parse_str(raw).map_err(|_| UploadError::NotFound.into())
+}
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent). Only
+/// the file's name is used: `filename` (tus-js-client, Uppy) or `name`.
+fn metadata_filename(raw: &str) -> Result<String, TusError> {
+    let mut filename = None;
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut parts = pair.split(' ').filter(|p| !p.is_empty());
+        let key = parts.next().unwrap_or_default();
+        let value = parts.next().unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| {
+                fail(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-upload-metadata",
+                    &format!("Nilai Upload-Metadata '{key}' bukan base64 UTF-8"),
+                    &format!("The Upload-Metadata value of '{key}' is not base64 UTF-8"),
+                )
+            })?;
+        if key == "filename" || (key == "name" && filename.is_none()) {
+            filename = Some(decoded);
+        }
+    }
+    Ok(filename.unwrap_or_default())
+}
+
+/// `Upload-Checksum: sha256 BASE64`; other algorithms are refused with 400, as tus asks.
+fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, TusError> {
+    let Some(raw) = header_str(headers, &UPLOAD_CHECKSUM) else {
+        return Ok(None);
+    };
+    let (algorithm, value) = raw.trim().split_once(' ').unwrap_or((raw.trim(), ""));
+    if !algorithm.eq_ignore_ascii_case("sha256") {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "unsupported-checksum-algorithm",
+            &format!("Algoritme checksum '{algorithm}' tidak didukung; gunakan sha256"),
+            &format!("Checksum algorithm '{algorithm}' is not supported; use sha256"),
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "invalid-checksum",
+                "Upload-Checksum harus 'sha256 ' diikuti 32 byte dalam base64",
+                "Upload-Checksum must be 'sha256 ' followed by 32 bytes in base64",
+            )
+        })
+}
+
+fn is_offset_stream(headers: &HeaderMap) -> bool {
+    header_str(headers, &header::CONTENT_TYPE)
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(OFFSET_STREAM))
+}
+
+fn body_stream(body: Body) -> ByteStream {
+    Box::pin(body.into_data_stream().map_err(io::Error::other))
+}
+
+/// A slot among `SIARAN_MAX_CONCURRENT_UPLOADS`, held while a body is received and stored.
+fn slot(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, TusError> {
+    state.upload_slots.clone().try_acquire_owned().map_err(|_| {
+        let mut err = fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too-many-uploads",
+            "Terlalu banyak unggahan berjalan bersamaan; coba lagi sebentar lagi",
+            "Too many uploads are running at once; try again shortly",
+        );
+        err.headers
+            .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        err
+    })
+}
+
+fn location(state: &AppState, id: Uuid) -> String {
+    format!(
+        "{}/api/v1/uploads/{id}",
+        state.settings.public_url.as_str().trim_end_matches('/')
+    )
+}
+
+fn media_url(state: &AppState, media: &str) -> String {
+    format!(
+        "{}/api/v1/media/{media}",
+        state.settings.public_url.as_str().trim_end_matches('/')
+    )
+}
+
+/// The headers that say where an upload stands.
+fn upload_headers(state: &AppState, upload: &Upload) -> Vec<(HeaderName, HeaderValue)> {
+    let mut out = vec![(UPLOAD_OFFSET, HeaderValue::from(upload.received))];
+    match upload.media_id {
+        Some(media) => {
+            let media = media.to_string();
+            if let Ok(url) = HeaderValue::from_str(&media_url(state, &media)) {
+                out.push((MEDIA_URL, url));
+            }
+            if let Ok(id) = HeaderValue::from_str(&media) {
+                out.push((MEDIA_ID, id));
+            }
+        }
+        None => out.push((UPLOAD_EXPIRES, http_date(upload.expires_at))),
+    }
+    out
+}
+
+fn respond(status: StatusCode, headers: Vec<(HeaderName, HeaderValue)>) -> Response {
+    let mut res = status.into_response();
+    for (name, value) in headers {
+        res.headers_mut().insert(name, value);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Discovery (tus `OPTIONS`) and CORS preflight, without a token.
+async fn options(State(state): State<AppState>) -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    let h = res.headers_mut();
+    h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    h.insert("tus-extension", HeaderValue::from_static(TUS_EXTENSIONS));
+    h.insert(
+        "tus-max-size",
+        HeaderValue::from(state.settings.max_upload_bytes),
+    );
+    h.insert("tus-checksum-algorithm", HeaderValue::from_static("sha256"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOW_METHODS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    res
+}
+
+/// Creation, and creation-with-upload when the body is `application/offset+octet-stream`.
+#[tracing::instrument(skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    _editor: Editor,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TusError> {
+    if headers.contains_key("upload-defer-length") && !headers.contains_key(&UPLOAD_LENGTH) {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "upload-length-required",
+            "Panjang unggahan harus dinyatakan di awal (Upload-Length)",
+            "The upload's length must be declared up front (Upload-Length)",
+        ));
+    }
+    let Some(length) = number(&headers, &UPLOAD_LENGTH)? else {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "upload-length-required",
+            "Header Upload-Length wajib ada",
+            "The Upload-Length header is required",
+        ));
+    };
+    let limit = state.settings.max_upload_bytes;
+    if length > limit {
+        return Err(AppError::PayloadTooLarge { limit }.into());
+    }
+    if length == 0 {
+        return Err(AppError::Media(ProbeError::Empty).into());
+    }
+    let metadata = header_str(&headers, &UPLOAD_METADATA).unwrap_or_default();
+    let filename = metadata_filename(metadata)?;
+    let with_body = is_offset_stream(&headers);
+    let chunk = if with_body {
+        Some(Chunk {
+            offset: 0,
+            declared: number(&headers, &header::CONTENT_LENGTH)?,
+            sha256: checksum(&headers)?,
+            body: body_stream(body),
+        })
+    } else {
+        None
+    };
+    let permit = if with_body { Some(slot(&state)?) } else { None };
+    let uploads = state.uploads();
+    let mut upload = uploads.create(length, &filename, metadata).await?;
+    if let Some(chunk) = chunk {
+        match uploads.append(upload.id, chunk, permit).await {
+            Ok(Appended { upload: u, .. }) => upload = u,
+            Err(e) => {
+                // The client has no address for this upload yet: nothing of it may stay.
+                if let Err(remove) = uploads.remove(upload.id).await {
+                    tracing::warn!(id = %upload.id, error = %remove, "could not remove a failed upload");
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    let mut out = upload_headers(&state, &upload);
+    if let Ok(loc) = HeaderValue::from_str(&location(&state, upload.id)) {
+        out.push((header::LOCATION, loc));
+    }
+    Ok(respond(StatusCode::CREATED, out))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn head(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+) -> Result<Response, TusError> {
+    let upload = state.uploads().get(upload_id(&id)?).await?;
+    let mut out = upload_headers(&state, &upload);
+    out.push((UPLOAD_LENGTH, HeaderValue::from(upload.length)));
+    if !upload.metadata.is_empty()
+        && let Ok(meta) = HeaderValue::from_str(&upload.metadata)
+    {
+        out.push((UPLOAD_METADATA, meta));
+    }
+    Ok(respond(StatusCode::OK, out))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn patch(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TusError> {
+    append(&state, &id, &headers, body).await
+}
+
+async fn append(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, TusError> {
+    let id = upload_id(id)?;
+    if !is_offset_stream(headers) {
+        return Err(AppError::UnsupportedType {
+            code: "invalid-content-type",
+            msg: crate::error::Msg::new(
+                format!("PATCH harus mengirim Content-Type: {OFFSET_STREAM}"),
+                format!("A PATCH must send Content-Type: {OFFSET_STREAM}"),
+            ),
+        }
+        .into());
+    }
+    let Some(offset) = number(headers, &UPLOAD_OFFSET)? else {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "upload-offset-required",
+            "Header Upload-Offset wajib ada",
+            "The Upload-Offset header is required",
+        ));
+    };
+    let chunk = Chunk {
+        offset,
+        declared: number(headers, &header::CONTENT_LENGTH)?,
+        sha256: checksum(headers)?,
+        body: body_stream(body),
+    };
+    let permit = slot(state)?;
+    let appended = state.uploads().append(id, chunk, permit).await?;
+    Ok(respond(
+        StatusCode::NO_CONTENT,
+        upload_headers(state, &appended.upload),
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn terminate(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+) -> Result<Response, TusError> {
+    remove(&state, &id).await
+}
+
+async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
+    if state.uploads().remove(upload_id(id)?).await? {
+        Ok(respond(StatusCode::NO_CONTENT, Vec::new()))
+    } else {
+        Err(UploadError::NotFound.into())
+    }
+}
+
+/// `X-HTTP-Method-Override` for clients behind proxies that pass only GET and POST.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn method_override(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TusError> {
+    match header_str(&headers, &HeaderName::from_static("x-http-method-override"))
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("PATCH") => append(&state, &id, &headers, body).await,
+        Some("DELETE") => remove(&state, &id).await,
+        _ => Err(AppError::MethodNotAllowed.into()),
+    }
+}
+
+/// `GET /api/v1/uploads/{id}`: where an upload stands, and the media record it became.
+#[derive(Debug, Serialize)]
+struct UploadView {
+    id: Uuid,
+    offset: u64,
+    length: u64,
+    filename: String,
+    complete: bool,
+    /// When an unfinished upload is removed if not continued.
+    expires_at: Option<DateTime<Utc>>,
+    media_id: Option<String>,
+    media: Option<MediaView>,
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn status(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+) -> Result<Json<UploadView>, TusError> {
+    let upload = state.uploads().get(upload_id(&id)?).await?;
+    let media: Option<Media> = match upload.media_id {
+        Some(m) => Some(state.db.media(m).await.map_err(AppError::from)?),
+        None => None,
+    };
+    Ok(Json(UploadView {
+        id: upload.id,
+        offset: upload.received,
+        length: upload.length,
+        filename: upload.filename,
+        complete: upload.media_id.is_some(),
+        expires_at: upload.media_id.is_none().then_some(upload.expires_at),
+        media_id: upload.media_id.map(|m| m.to_string()),
+        media: media.map(|m| MediaView::new(m, &state.urls)),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_gives_the_file_name() {
+        // "Rapat Pergub.mp3" and "audio/mpeg", as tus-js-client sends them.
+        let raw = "filename UmFwYXQgUGVyZ3ViLm1wMw==,filetype YXVkaW8vbXBlZw==,empty";
+        assert_eq!(metadata_filename(raw).unwrap(), "Rapat Pergub.mp3");
+        assert_eq!(metadata_filename("name YS5tcDM=").unwrap(), "a.mp3");
+        assert_eq!(metadata_filename("").unwrap(), "");
+        assert!(metadata_filename("filename !!!").is_err());
+    }
+
+    #[test]
+    fn checksums_are_sha256_in_base64() {
+        let mut h = HeaderMap::new();
+        let digest = [7u8; 32];
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        h.insert(UPLOAD_CHECKSUM, format!("sha256 {b64}").parse().unwrap());
+        assert_eq!(checksum(&h).unwrap(), Some(digest));
+        h.insert(UPLOAD_CHECKSUM, format!("sha1 {b64}").parse().unwrap());
+        assert_eq!(checksum(&h).unwrap_err().status, StatusCode::BAD_REQUEST);
+        h.insert(UPLOAD_CHECKSUM, "sha256 AAAA".parse().unwrap());
+        assert!(checksum(&h).is_err());
+    }
+}

@@ -1,0 +1,514 @@
+//! Resumable uploads (the tus protocol's storage side): chunks in, one media record out.
+//!
+//! Each PATCH body is spooled to a local file (hashed when the client sent a checksum) and then
+//! stored as one object of its own (`uploads/{id}/{start}-{nonce}`) before the database moves the
+//! upload's offset past it. Both the offset and the chunk list live in the database and the
+//! chunks in the object store, so any instance can take the next PATCH; nothing about an upload
+//! is held in one process between requests. A body cut short still counts up to its last byte
+//! (the client resumes from there), unless it carried a checksum, which then cannot hold.
+//!
+//! Why an object per chunk rather than S3 multipart parts: tus clients send chunks of any size
+//! and a cut leaves any number of bytes, while S3 parts must be at least 5 MiB (tusd keeps an
+//! extra "incomplete part" object for the remainder); a multipart upload also fixes the final
+//! key before the probe has said what the file is; and the finished file must be read whole
+//! anyway, to hash and probe it. An object per chunk needs nothing but `ObjectStore`'s `put`,
+//! `get` and `delete`, which behave alike on the filesystem and on S3. The cost on S3 is that the
+//! bytes travel once more than with parts (chunks up, back down for the probe, the file up).
+//!
+//! The last chunk is not stored as a chunk: the earlier chunks and it are streamed in order
+//! through `ingest` (spool + SHA-256 + probe + store + row, as `POST /api/v1/media`), and only
+//! then is the upload marked complete, so `Upload-Offset == Upload-Length` means a media record
+//! exists. A refused file (not playable media) removes the upload whole: no row, no object.
+//!
+//! Who may append is decided in the database: each PATCH takes the upload's claim, and only the
+//! holder of the claim at the right offset can move the offset. A request stalled behind a dead
+//! connection therefore loses to the client's next attempt, and its chunk is deleted.
+//!
+//! This module owns the `uploads/` objects and the upload rows; it does not touch HTTP.
+
+use std::{io, path::PathBuf, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncWriteExt as _, BufWriter};
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use super::ingest::{IngestError, Spool, ingest};
+use crate::{
+    db::{Db, DbError, Upload, UploadChunk},
+    domain::{Media, MediaId},
+    storage::{ByteStream, ObjectKey, ObjectStore, StoreError},
+};
+
+/// A body that sends nothing for this long is taken as cut: what arrived is kept. Without it a
+/// connection that died silently would hold its request (and its concurrency slot) for ever.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What uploads need from the application.
+#[derive(Debug, Clone)]
+pub struct Uploads {
+    pub db: Arc<dyn Db>,
+    pub store: Arc<dyn ObjectStore>,
+    pub spool: Spool,
+    /// How long an upload waits for its next chunk.
+    pub expiry: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("no such upload")]
+    NotFound,
+    #[error("upload expired")]
+    Expired,
+    /// The request's `Upload-Offset` is not where the upload is (`current`).
+    #[error("offset mismatch: the upload is at {current}")]
+    OffsetMismatch { current: u64 },
+    /// The chunk would go past the declared `Upload-Length`.
+    #[error("chunk goes past the upload's length of {length} bytes")]
+    BeyondLength { length: u64 },
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    /// A newer request took the upload over (or terminated it) while this one was receiving.
+    #[error("the upload was taken over by another request")]
+    Superseded,
+    /// The finished file could not become media (refused: the upload is removed), or storing it
+    /// failed (the upload stays, the last chunk can be sent again).
+    #[error(transparent)]
+    Ingest(IngestError),
+    #[error("spool file: {0}")]
+    Spool(io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// One PATCH (or the body of a creation request).
+pub struct Chunk {
+    /// The client's `Upload-Offset`.
+    pub offset: u64,
+    /// `Content-Length`, when declared: a body shorter than it was cut.
+    pub declared: Option<u64>,
+    /// The SHA-256 the client sent in `Upload-Checksum`.
+    pub sha256: Option<[u8; 32]>,
+    pub body: ByteStream,
+}
+
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunk")
+            .field("offset", &self.offset)
+            .field("declared", &self.declared)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a PATCH achieved.
+#[derive(Debug)]
+pub struct Appended {
+    pub upload: Upload,
+    /// The media record, when this chunk completed the upload.
+    pub media: Option<Media>,
+}
+
+impl Uploads {
+    /// Creates an upload of `length` bytes; `metadata` is the client's header as sent.
+    pub async fn create(
+        &self,
+        length: u64,
+        filename: &str,
+        metadata: &str,
+    ) -> Result<Upload, UploadError> {
+        let now = Utc::now();
+        let upload = Upload {
+            id: Uuid::new_v4(),
+            length,
+            received: 0,
+            filename: filename.to_owned(),
+            metadata: metadata.to_owned(),
+            claim: String::new(),
+            media_id: None,
+            created_at: now,
+            expires_at: now + self.expiry,
+        };
+        self.db.create_upload(&upload).await?;
+        tracing::info!(id = %upload.id, length, "upload created");
+        Ok(upload)
+    }
+
+    /// The upload, unless it is unknown or expired (an expired one is removed soon after).
+    pub async fn get(&self, id: Uuid) -> Result<Upload, UploadError> {
+        let upload = match self.db.upload(id).await {
+            Ok(u) => u,
+            Err(DbError::NotFound) => return Err(UploadError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        if upload.media_id.is_none() && upload.expires_at <= Utc::now() {
+            return Err(UploadError::Expired);
+        }
+        Ok(upload)
+    }
+
+    /// Appends one chunk. The work runs in a task of its own that holds `guard` (a concurrency
+    /// slot) until it ends: a client that hangs up mid-body cannot cancel it, so what arrived is
+    /// stored and counted, and a finishing upload is never left half-stored.
+    pub async fn append(
+        &self,
+        id: Uuid,
+        chunk: Chunk,
+        guard: impl Send + 'static,
+    ) -> Result<Appended, UploadError> {
+        let upload = self.get(id).await?;
+        if chunk.offset != upload.received {
+            return Err(UploadError::OffsetMismatch {
+                current: upload.received,
+            });
+        }
+        let remaining = upload.length - upload.received;
+        if chunk.declared.is_some_and(|n| n > remaining) {
+            return Err(UploadError::BeyondLength {
+                length: upload.length,
+            });
+        }
+        if upload.media_id.is_some() {
+            // Complete already: an empty PATCH at the end just confirms it.
+            return Ok(Appended {
+                upload,
+                media: None,
+            });
+        }
+        let claim = Uuid::new_v4().simple().to_string();
+        if !self
+            .db
+            .claim_upload(id, chunk.offset, &claim, Utc::now())
+            .await?
+        {
+            let current = self.get(id).await?;
+            return Err(UploadError::OffsetMismatch {
+                current: current.received,
+            });
+        }
+        let this = self.clone();
+        let span = tracing::Span::current();
+        tokio::spawn(
+            async move {
+                let _guard = guard;
+                this.receive_and_store(upload, claim, chunk).await
+            }
+            .instrument(span),
+        )
+        .await
+        .map_err(|e| UploadError::Spool(io::Error::other(e)))?
+    }
+
+    async fn receive_and_store(
+        &self,
+        upload: Upload,
+        claim: String,
+        chunk: Chunk,
+    ) -> Result<Appended, UploadError> {
+        let offset = chunk.offset;
+        let remaining = upload.length - offset;
+        let received = receive(self.spool.dir(), chunk.body, remaining)
+            .await
+            .map_err(|e| match e {
+                UploadError::BeyondLength { .. } => UploadError::BeyondLength {
+                    length: upload.length,
+                },
+                other => other,
+            })?;
+        let cut = received.cut || chunk.declared.is_some_and(|n| received.size < n);
+        if cut {
+            tracing::info!(id = %upload.id, offset, size = received.size, "chunk cut short");
+        }
+        if let Some(expected) = chunk.sha256
+            && (cut || received.sha256 != expected)
+        {
+            // A cut chunk cannot match the checksum of the whole; the client sends it again.
+            return Err(UploadError::ChecksumMismatch);
+        }
+        if received.size == 0 {
+            return Ok(Appended {
+                upload,
+                media: None,
+            });
+        }
+        if offset + received.size < upload.length {
+            let appended = self.store_chunk(&upload, &claim, offset, &received).await?;
+            return Ok(Appended {
+                upload: appended,
+                media: None,
+            });
+        }
+        let media = self.finish(&upload, &claim, offset, &received).await?;
+        let mut upload = upload;
+        upload.received = upload.length;
+        upload.media_id = Some(media.id);
+        Ok(Appended {
+            upload,
+            media: Some(media),
+        })
+    }
+
+    async fn store_chunk(
+        &self,
+        upload: &Upload,
+        claim: &str,
+        offset: u64,
+        received: &Received,
+    ) -> Result<Upload, UploadError> {
+        let key = ObjectKey::for_upload_chunk(upload.id, offset, claim);
+        self.store
+            .put_file(&key, "application/octet-stream", received.file.path())
+            .await?;
+        let chunk = UploadChunk {
+            start: offset,
+            size: received.size,
+            key,
+        };
+        let now = Utc::now();
+        let expires_at = now + self.expiry;
+        let appended = self
+            .db
+            .append_upload_chunk(upload.id, claim, &chunk, expires_at, now)
+            .await;
+        if !matches!(appended, Ok(true)) {
+            delete_objects(self.store.as_ref(), std::slice::from_ref(&chunk)).await;
+            appended?;
+            return Err(UploadError::Superseded);
+        }
+        tracing::debug!(id = %upload.id, offset, size = received.size, "chunk stored");
+        Ok(Upload {
+            received: offset + received.size,
+            expires_at,
+            ..upload.clone()
+        })
+    }
+
+    /// Streams the stored chunks and the last one through `ingest`; marks the upload complete.
+    async fn finish(
+        &self,
+        upload: &Upload,
+        claim: &str,
+        offset: u64,
+        last: &Received,
+    ) -> Result<Media, UploadError> {
+        let chunks = self.db.upload_chunks(upload.id).await?;
+        let mut next = 0;
+        for c in &chunks {
+            if c.start != next {
+                return Err(UploadError::Db(DbError::Other(anyhow::anyhow!(
+                    "upload {}: chunk at {} where {next} was expected",
+                    upload.id,
+                    c.start
+                ))));
+            }
+            next += c.size;
+        }
+        if next != offset {
+            return Err(UploadError::Db(DbError::Other(anyhow::anyhow!(
+                "upload {}: chunks end at {next}, the offset is {offset}",
+                upload.id
+            ))));
+        }
+        let body = assembled(self.store.clone(), &chunks, last.file.path().to_owned());
+        let media_id = MediaId::new();
+        let media = match ingest(
+            self.db.clone(),
+            self.store.clone(),
+            &self.spool,
+            media_id,
+            &upload.filename,
+            body,
+            upload.length,
+        )
+        .await
+        {
+            Ok(media) => media,
+            Err(e @ (IngestError::Probe(_) | IngestError::TooLarge { .. })) => {
+                // Refused for what the file is: sending it again cannot help.
+                tracing::info!(id = %upload.id, error = %e, "finished upload refused; removing it");
+                self.remove(upload.id).await?;
+                return Err(UploadError::Ingest(e));
+            }
+            Err(e) => return Err(UploadError::Ingest(e)),
+        };
+        if media.info.size_bytes != upload.length {
+            tracing::error!(id = %upload.id, media = %media.id, size = media.info.size_bytes, length = upload.length, "assembled upload has the wrong size");
+        }
+        let expires_at = Utc::now() + self.expiry;
+        if !self
+            .db
+            .complete_upload(upload.id, claim, offset, media.id, expires_at)
+            .await?
+        {
+            // Terminated or taken over while the file was being stored: the media record is
+            // whole and stays; this request reports that it lost the upload.
+            tracing::warn!(id = %upload.id, media = %media.id, "upload superseded while finishing");
+            return Err(UploadError::Superseded);
+        }
+        delete_objects(self.store.as_ref(), &chunks).await;
+        if let Err(e) = self.db.delete_upload_chunks(upload.id).await {
+            tracing::warn!(id = %upload.id, error = %e, "could not forget a finished upload's chunks");
+        }
+        tracing::info!(id = %upload.id, media = %media.id, "upload complete");
+        Ok(media)
+    }
+
+    /// Terminates an upload: its row, chunk rows and chunk objects go. A media record it
+    /// became stays. False if there was no such upload.
+    pub async fn remove(&self, id: Uuid) -> Result<bool, UploadError> {
+        let (existed, chunks) = self.db.delete_upload(id).await?;
+        delete_objects(self.store.as_ref(), &chunks).await;
+        Ok(existed)
+    }
+
+    /// Removes uploads expired at `now` (one batch); returns how many.
+    pub async fn remove_expired(&self, now: DateTime<Utc>) -> Result<usize, UploadError> {
+        let expired = self.db.expired_uploads(now, 200).await?;
+        let mut removed = 0;
+        for upload in expired {
+            // Objects first: if deleting one fails, the rows stay and the next round retries.
+            let chunks = self.db.upload_chunks(upload.id).await?;
+            if !delete_objects(self.store.as_ref(), &chunks).await {
+                continue;
+            }
+            self.remove(upload.id).await?;
+            if upload.media_id.is_none() {
+                tracing::info!(id = %upload.id, received = upload.received, length = upload.length, "expired upload removed");
+            }
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Removes expired uploads now and then, for as long as the runtime lives. Every instance
+    /// runs it; deleting what another instance already deleted is harmless.
+    pub fn start_cleanup(self) {
+        let every = (self.expiry / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.remove_expired(Utc::now()).await {
+                    tracing::warn!(error = %e, "could not remove expired uploads");
+                }
+            }
+        });
+    }
+}
+
+/// Deletes the chunks' objects; false if any deletion failed (each failure is logged).
+async fn delete_objects(store: &dyn ObjectStore, chunks: &[UploadChunk]) -> bool {
+    let mut all = true;
+    for c in chunks {
+        if let Err(e) = store.delete(&c.key).await {
+            tracing::warn!(key = %c.key, error = %e, "could not delete an upload chunk");
+            all = false;
+        }
+    }
+    all
+}
+
+/// The stored chunks in order, then the local file of the last one, as one stream.
+fn assembled(store: Arc<dyn ObjectStore>, chunks: &[UploadChunk], last: PathBuf) -> ByteStream {
+    enum Part {
+        Stored(ObjectKey),
+        Local(PathBuf),
+    }
+    let parts: Vec<Part> = chunks
+        .iter()
+        .map(|c| Part::Stored(c.key.clone()))
+        .chain(std::iter::once(Part::Local(last)))
+        .collect();
+    Box::pin(
+        stream::iter(parts)
+            .then(move |part| {
+                let store = store.clone();
+                async move {
+                    match part {
+                        Part::Stored(key) => store.get(&key, None).await.map_err(io::Error::other),
+                        Part::Local(path) => {
+                            let file = tokio::fs::File::open(path).await?;
+                            Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                                file,
+                                256 * 1024,
+                            )) as ByteStream)
+                        }
+                    }
+                }
+            })
+            .try_flatten(),
+    )
+}
+
+/// A chunk on disk, removed when dropped.
+#[derive(Debug)]
+struct Received {
+    file: tempfile::NamedTempFile,
+    size: u64,
+    sha256: [u8; 32],
+    /// The body failed or went quiet before its end.
+    cut: bool,
+}
+
+/// Spools the body, hashing it, refusing more than `max` bytes. A body that fails or idles past
+/// `IDLE_TIMEOUT` ends the chunk where it stopped.
+async fn receive(
+    dir: &std::path::Path,
+    mut body: ByteStream,
+    max: u64,
+) -> Result<Received, UploadError> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(UploadError::Spool)?;
+    let file = tempfile::Builder::new()
+        .prefix("siaran-chunk-")
+        .tempfile_in(dir)
+        .map_err(UploadError::Spool)?;
+    let handle = tokio::fs::File::from_std(file.reopen().map_err(UploadError::Spool)?);
+    let mut writer = BufWriter::with_capacity(256 * 1024, handle);
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut cut = false;
+    loop {
+        let chunk = match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                tracing::debug!(error = %e, "upload body ended with an error");
+                cut = true;
+                break;
+            }
+            Err(_) => {
+                tracing::info!(
+                    seconds = IDLE_TIMEOUT.as_secs(),
+                    "upload body idle; keeping what arrived"
+                );
+                cut = true;
+                break;
+            }
+        };
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(UploadError::BeyondLength { length: max });
+        }
+        hasher.update(&chunk);
+        writer.write_all(&chunk).await.map_err(UploadError::Spool)?;
+    }
+    writer.flush().await.map_err(UploadError::Spool)?;
+    writer
+        .into_inner()
+        .sync_all()
+        .await
+        .map_err(UploadError::Spool)?;
+    Ok(Received {
+        file,
+        size,
+        sha256: hasher.finalize().into(),
+        cut,
+    })
+}
