@@ -8,6 +8,7 @@ mod s3server;
 mod analytics;
 mod artwork;
 mod auth_and_validation;
+mod browser;
 mod db_conformance;
 mod delivery;
 mod documents;
