@@ -122,6 +122,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             }],
             ..EpisodeMeta::default()
         },
+        withdrawn: None,
         created_at: now,
         updated_at: now,
     };

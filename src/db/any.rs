@@ -18,7 +18,7 @@ use super::{
 use crate::{
     domain::{
         DocumentId, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, Media,
-        MediaId, Rendition, Show, ShowArtwork, ShowId, Slug,
+        MediaId, Rendition, Show, ShowArtwork, ShowId, Slug, Withdrawal,
     },
     media::MediaInfo,
     storage::ObjectKey,
@@ -244,6 +244,13 @@ fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
             .map(time)
             .transpose()?,
         meta: from_json("episode meta", &get::<String>(row, "meta")?)?,
+        withdrawn: match get::<Option<i64>>(row, "withdrawn_at")? {
+            Some(at) => Some(Withdrawal {
+                at: time(at)?,
+                reason: get::<Option<String>>(row, "withdrawn_reason")?.unwrap_or_default(),
+            }),
+            None => None,
+        },
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
     })
@@ -294,7 +301,8 @@ fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 
 // Column lists are constants: the only dynamic part of these queries, never user input.
 const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.title, e.description, \
-     e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta";
+     e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, e.withdrawn_at, \
+     e.withdrawn_reason";
 const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
 const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, d.issued_on, d.url, \
@@ -521,7 +529,7 @@ impl Db for AnyDb {
         let row = sqlx::query(
             "UPDATE episodes SET publish_at = $1, updated_at = $2 WHERE id = $3 \
              RETURNING id, show_id, slug, guid, title, description, media_id, publish_at, \
-             created_at, updated_at, meta",
+             created_at, updated_at, meta, withdrawn_at, withdrawn_reason",
         )
         .bind(publish_at.map(ms))
         .bind(ms(now))
@@ -556,6 +564,7 @@ impl Db for AnyDb {
             "SELECT {EPISODE_COLUMNS}, {MEDIA_COLUMNS} FROM episodes e \
              JOIN media m ON m.id = e.media_id \
              WHERE e.show_id = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
+             AND e.withdrawn_at IS NULL \
              ORDER BY e.publish_at DESC, e.id DESC"
         )))
         .bind(show.to_string())
@@ -738,7 +747,7 @@ impl Db for AnyDb {
     ) -> Result<Vec<Episode>, DbError> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes e \
-             WHERE e.publish_at IS NOT NULL AND e.publish_at <= $1 \
+             WHERE e.publish_at IS NOT NULL AND e.publish_at <= $1 AND e.withdrawn_at IS NULL \
              ORDER BY e.publish_at DESC, e.id DESC LIMIT $2"
         )))
         .bind(ms(now))
@@ -748,6 +757,27 @@ impl Db for AnyDb {
         .iter()
         .map(episode_from)
         .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn set_withdrawal(
+        &self,
+        id: EpisodeId,
+        withdrawal: Option<&Withdrawal>,
+        now: DateTime<Utc>,
+    ) -> Result<Episode, DbError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE episodes SET withdrawn_at = $1, withdrawn_reason = $2, updated_at = $3 \
+             WHERE id = $4 RETURNING {}",
+            EPISODE_COLUMNS.replace("e.", "")
+        )))
+        .bind(withdrawal.map(|w| ms(w.at)))
+        .bind(withdrawal.map(|w| w.reason.as_str()))
+        .bind(ms(now))
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        episode_from(&row)
     }
 
     #[tracing::instrument(skip_all, fields(%day))]

@@ -130,6 +130,13 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Episode>, DbError>;
+    /// Takes a briefing down (`Some`: when and why) or puts it back (`None`).
+    async fn set_withdrawal(
+        &self,
+        id: EpisodeId,
+        withdrawal: Option<&crate::domain::Withdrawal>,
+        now: DateTime<Utc>,
+    ) -> Result<Episode, DbError>;
 
     /// The salt of counting window `day`: `candidate` (hex) if this call is the first to ask for
     /// it, else the one another instance stored first.

@@ -94,12 +94,25 @@ pub struct Episode {
     pub publish_at: Option<DateTime<Utc>>,
     /// Everything else a feed says of the episode (season, number, persons, show notes...).
     pub meta: EpisodeMeta,
+    /// Set when a published briefing was taken down: it leaves the feed and its page answers
+    /// 410 with the reason and the date.
+    pub withdrawn: Option<Withdrawal>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// Why and when a briefing was taken down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Withdrawal {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
 impl Episode {
     pub fn status(&self, now: DateTime<Utc>) -> EpisodeStatus {
+        if self.withdrawn.is_some() {
+            return EpisodeStatus::Withdrawn;
+        }
         match self.publish_at {
             None => EpisodeStatus::Draft,
             Some(t) if t <= now => EpisodeStatus::Published,
@@ -114,6 +127,7 @@ pub enum EpisodeStatus {
     Draft,
     Scheduled,
     Published,
+    Withdrawn,
 }
 
 /// A stored media file: where its bytes are and what they are.

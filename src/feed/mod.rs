@@ -163,7 +163,7 @@ fn visible<'a>(
 ) -> Vec<Entry<'a>> {
     let mut entries: Vec<Entry<'a>> = items
         .iter()
-        .filter(|(episode, _)| episode.show_id == show.id)
+        .filter(|(episode, _)| episode.show_id == show.id && episode.withdrawn.is_none())
         .filter_map(|(episode, media)| {
             let published = episode.publish_at.filter(|t| *t <= now)?;
             Some(Entry {

@@ -7,7 +7,7 @@ use axum::{
     response::IntoResponse,
     routing::{get, post},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/shows/{slug}/episodes", get(list).post(create))
         .route("/api/v1/episodes/{id}", get(read).patch(update))
         .route("/api/v1/episodes/{id}/publish", post(publish))
+        .route(
+            "/api/v1/episodes/{id}/withdrawal",
+            axum::routing::put(withdraw).delete(restore),
+        )
         .route("/api/v1/episodes/{id}/documents", post(link_document))
         .route(
             "/api/v1/episodes/{id}/documents/{link_id}",
@@ -76,6 +80,8 @@ pub struct EpisodeView {
     pub description: String,
     pub status: EpisodeStatus,
     pub publish_at: Option<DateTime<Utc>>,
+    /// When and why the briefing was taken down, if it was.
+    pub withdrawn: Option<crate::domain::Withdrawal>,
     pub media_id: MediaId,
     pub enclosure_url: String,
     pub mime_type: String,
@@ -119,6 +125,7 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
         title: episode.title,
         description: episode.description,
         publish_at: episode.publish_at,
+        withdrawn: episode.withdrawn,
         media_id: media.id,
         meta: episode.meta,
         created_at: episode.created_at,
@@ -179,6 +186,7 @@ async fn create(
         media_id: media.id,
         publish_at: input.publish_at,
         meta,
+        withdrawn: None,
         created_at: now,
         updated_at: now,
     };
@@ -326,6 +334,59 @@ async fn publish(
     };
     state.feeds.changed(episode.show_id).await;
     tracing::info!(episode = %episode.id, "published");
+    Ok(Json(view(&state, episode, None).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewWithdrawal {
+    pub reason: String,
+}
+
+/// `PUT /api/v1/episodes/{id}/withdrawal` `{"reason"}`: takes a published briefing down. It
+/// leaves the feed; its page answers 410 with the reason and the date.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn withdraw(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+    Json(input): Json<NewWithdrawal>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let episode = load(&state, &id).await?;
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid(
+            "invalid-reason",
+            "Sebutkan alasan penarikan (reason): pembaca halaman akan melihatnya",
+            "Give the reason for the withdrawal: readers of the page will see it",
+        ));
+    }
+    let now = Utc::now().trunc_subsecs(3);
+    let withdrawal = crate::domain::Withdrawal {
+        at: episode.withdrawn.as_ref().map_or(now, |w| w.at),
+        reason: reason.to_owned(),
+    };
+    let episode = state
+        .db
+        .set_withdrawal(episode.id, Some(&withdrawal), now)
+        .await?;
+    state.feeds.changed(episode.show_id).await;
+    tracing::info!(episode = %episode.id, "withdrawn");
+    Ok(Json(view(&state, episode, None).await?))
+}
+
+/// `DELETE /api/v1/episodes/{id}/withdrawal`: puts a withdrawn briefing back.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn restore(
+    State(state): State<AppState>,
+    _editor: Editor,
+    Path(id): Path<String>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let episode = load(&state, &id).await?;
+    let episode = state
+        .db
+        .set_withdrawal(episode.id, None, Utc::now())
+        .await?;
+    state.feeds.changed(episode.show_id).await;
     Ok(Json(view(&state, episode, None).await?))
 }
 

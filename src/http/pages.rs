@@ -60,6 +60,8 @@ fn language(query: &PageQuery, headers: &HeaderMap) -> UiLang {
 /// Why a page is not answered with its content.
 enum PageError {
     NotFound,
+    /// 410: the briefing was taken down.
+    Gone(crate::domain::Withdrawal),
     /// 301 to this path.
     Moved(String),
     Other(AppError),
@@ -110,6 +112,30 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
                 StatusCode::NOT_FOUND,
                 lang,
                 pages::error(lang, path, heading, detail),
+            )
+        }
+        Err(PageError::Gone(w)) => {
+            let when = crate::citation::long_date(
+                match lang {
+                    UiLang::Id => crate::citation::CiteLang::Id,
+                    UiLang::En => crate::citation::CiteLang::En,
+                },
+                w.at.date_naive(),
+            );
+            let (heading, detail) = match lang {
+                UiLang::Id => (
+                    "Siaran ini telah ditarik".to_owned(),
+                    format!("Ditarik pada {when}. Alasan: {}", w.reason),
+                ),
+                UiLang::En => (
+                    "This briefing has been withdrawn".to_owned(),
+                    format!("Withdrawn on {when}. Reason: {}", w.reason),
+                ),
+            };
+            html_response(
+                StatusCode::GONE,
+                lang,
+                pages::error(lang, path, &heading, &detail),
             )
         }
         Err(PageError::Other(e)) => e.into_response(),
@@ -182,6 +208,9 @@ async fn find_episode(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(w) = &episode.withdrawn {
+        return Err(PageError::Gone(w.clone()));
+    }
     if episode.status(Utc::now()) != EpisodeStatus::Published {
         return Err(PageError::NotFound);
     }

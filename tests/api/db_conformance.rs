@@ -114,6 +114,7 @@ async fn story(db: &dyn Db) {
             media_id: media.id,
             publish_at,
             meta: Default::default(),
+            withdrawn: None,
             created_at: t0,
             updated_at: t0,
         }

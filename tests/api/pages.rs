@@ -364,3 +364,108 @@ async fn archive_pages(backend: Backend) {
     );
 }
 on_both_backends!(archive_pages);
+
+async fn withdrawn_briefing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let episode = published_episode(&app, "ppid", "briefing-demo.mp3").await;
+    let id = episode["id"].as_str().unwrap();
+    let path = format!("/shows/ppid/{}", episode["slug"].as_str().unwrap());
+    let withdrawal = app.url(&format!("/api/v1/episodes/{id}/withdrawal"));
+
+    let res = app
+        .http
+        .put(&withdrawal)
+        .bearer_auth(&app.editor_token)
+        .json(&json!({"reason": "  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = app
+        .http
+        .put(&withdrawal)
+        .bearer_auth(&app.editor_token)
+        .json(&json!({"reason": "Data anggaran <keliru>; lihat ralat 12/2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let view: Value = res.json().await.unwrap();
+    assert_eq!(view["status"], "withdrawn");
+    assert_eq!(
+        view["withdrawn"]["reason"],
+        "Data anggaran <keliru>; lihat ralat 12/2026"
+    );
+
+    // Gone, with why and since when, in both languages; out of the feed and the lists.
+    let (status, gone) = page(&app, &path, None).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(gone["h1"], "Siaran ini telah ditarik");
+    let text = gone["text"].as_str().unwrap();
+    assert!(
+        text.contains("Alasan: Data anggaran <keliru>; lihat ralat 12/2026"),
+        "{text}"
+    );
+    let today = siaran::citation::long_date(
+        siaran::citation::CiteLang::Id,
+        chrono::Utc::now().date_naive(),
+    );
+    assert!(text.contains(&format!("Ditarik pada {today}")), "{text}");
+    let (status, gone) = page(&app, &path, Some("en")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(
+        gone["text"]
+            .as_str()
+            .unwrap()
+            .contains("Reason: Data anggaran")
+    );
+    let res = app
+        .http
+        .get(app.url(&format!("{path}/cite.bib")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::GONE);
+    let feed = app
+        .http
+        .get(app.url("/feeds/ppid.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!feed.contains(id), "{feed}");
+    let (_, home) = page(&app, "/", None).await;
+    assert!(!hrefs(&home).contains(&path));
+    let res = app
+        .http
+        .get(app.url(&format!("/api/v1/episodes/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "not public through the API either");
+
+    // Put back: the page and the feed item return.
+    let res = app
+        .http
+        .delete(&withdrawal)
+        .bearer_auth(&app.editor_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, _) = page(&app, &path, None).await;
+    assert_eq!(status, 200);
+    let feed = app
+        .http
+        .get(app.url("/feeds/ppid.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains(id));
+}
+on_both_backends!(withdrawn_briefing);
