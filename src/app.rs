@@ -166,6 +166,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::stats::router())
         .merge(http::artwork::router())
         .merge(http::pages::router())
+        .merge(http::history::router())
         .layer(middleware::from_fn(http::timeout));
     Router::new()
         .merge(timed)

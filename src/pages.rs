@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::{
+    audit::AuditEntry,
     citation::{self, CiteLang, Cited, clock, length, long_date},
     db::{Citation, Document, DocumentKind, LinkedDocument},
     domain::{Episode, EpisodeMeta, Media, Rendition, Show, transcript::Cue},
@@ -227,6 +228,54 @@ pub struct EpisodePage<'a> {
     pub transcripts: Vec<(String, String)>,
     pub renditions: Vec<(String, &'a Rendition)>,
     pub cited: Cited,
+    /// Changes made after publication, oldest first.
+    pub history: Vec<AuditEntry>,
+}
+
+fn action_label(lang: UiLang, action: &str) -> &'static str {
+    match action {
+        "updated" => t(lang, "diubah", "changed"),
+        "withdrawn" => t(lang, "ditarik", "withdrawn"),
+        "restored" => t(lang, "dipulihkan", "restored"),
+        "document-linked" => t(lang, "dokumen ditautkan", "document linked"),
+        "document-unlinked" => t(lang, "tautan dokumen dihapus", "document unlinked"),
+        "transcript-set" => t(lang, "transkrip diperbarui", "transcript updated"),
+        "transcript-removed" => t(lang, "transkrip dihapus", "transcript removed"),
+        "chapters-set" => t(lang, "bab diperbarui", "chapters updated"),
+        "chapters-removed" => t(lang, "bab dihapus", "chapters removed"),
+        "rendition-added" => t(lang, "versi lain ditambahkan", "rendition added"),
+        "rendition-removed" => t(lang, "versi lain dihapus", "rendition removed"),
+        "published" => t(lang, "diterbitkan", "published"),
+        _ => t(lang, "perubahan", "change"),
+    }
+}
+
+/// One change: when, what, and for a changed title or description its old and new text.
+fn history_line(lang: UiLang, entry: &AuditEntry) -> Markup {
+    let fields: Vec<(&String, &serde_json::Value)> = entry
+        .changes
+        .as_object()
+        .map(|m| m.iter().collect())
+        .unwrap_or_default();
+    html! {
+        li {
+            time datetime=(entry.at.to_rfc3339()) { (date(lang, entry.at)) }
+            " — " (action_label(lang, &entry.action))
+            @if entry.action == "updated" {
+                @for (field, change) in &fields {
+                    br;
+                    code { (field) } ": "
+                    @match (change["from"].as_str(), change["to"].as_str()) {
+                        (Some(from), Some(to)) => { "“" (from) "” → “" (to) "”" }
+                        _ => { (t(lang, "diubah", "changed")) }
+                    }
+                }
+            }
+            @if entry.action == "withdrawn" {
+                @if let Some(reason) = entry.changes["reason"].as_str() { ": " (reason) }
+            }
+        }
+    }
 }
 
 fn kind_label(lang: UiLang, kind: DocumentKind) -> &'static str {
@@ -381,6 +430,10 @@ pub fn episode(lang: UiLang, p: &EpisodePage<'_>) -> Markup {
             a href={ (p.path) "/cite.bib" } { "BibTeX" } " · "
             a href={ (p.path) "/cite.ris" } { "RIS" } " · "
             a href={ (p.path) "/cite.json" } { "CSL-JSON" }
+        }
+        @if !p.history.is_empty() {
+            h2 { (t(lang, "Riwayat perubahan", "Change history")) }
+            ul.history { @for entry in &p.history { (history_line(lang, entry)) } }
         }
         p.meta {
             (t(lang, "Tautan permanen: ", "Permanent link: ")) a href=(p.url) { (p.url) }

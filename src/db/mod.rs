@@ -130,6 +130,14 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Episode>, DbError>;
+    /// Adds an entry to the audit trail.
+    async fn record_audit(&self, entry: &crate::audit::AuditEntry) -> Result<(), DbError>;
+    /// The audit trail of one record, oldest first.
+    async fn audit_trail(
+        &self,
+        entity: crate::audit::Entity,
+        entity_id: &str,
+    ) -> Result<Vec<crate::audit::AuditEntry>, DbError>;
     /// Takes a briefing down (`Some`: when and why) or puts it back (`None`).
     async fn set_withdrawal(
         &self,

@@ -81,13 +81,28 @@ pub fn check(bytes: &[u8]) -> Result<(&'static str, u32, u32), AppError> {
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn upload(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(slug): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ShowView>, AppError> {
     let body = super::small_body(body, MAX_BYTES)?;
     let show = load_show(&state, &slug).await?;
+    let before = show.artwork.as_ref().map(|a| a.sha256.clone());
     let show = set_cover(&state, show, body, Utc::now()).await?;
+    let after = show.artwork.as_ref().map(|a| a.sha256.clone());
+    if before != after {
+        crate::audit::record(
+            &state,
+            crate::audit::AuditEntry::new(
+                crate::audit::Entity::Show,
+                show.id,
+                "artwork-set",
+                &admin.actor,
+            )
+            .with_changes(serde_json::json!({"artwork_sha256": {"from": before, "to": after}})),
+        )
+        .await;
+    }
     Ok(Json(ShowView::new(show, &state.urls)))
 }
 

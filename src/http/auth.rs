@@ -29,17 +29,28 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Any valid token: an editor or an admin.
-#[derive(Debug, Clone, Copy)]
-pub struct Editor {
+/// Who made a change: the token, by its id and name (never its secret), for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub token_id: uuid::Uuid,
+    pub name: String,
     pub role: Role,
 }
 
-/// A token with the admin role.
-#[derive(Debug, Clone, Copy)]
-pub struct Admin;
+/// Any valid token: an editor or an admin.
+#[derive(Debug, Clone)]
+pub struct Editor {
+    pub role: Role,
+    pub actor: Actor,
+}
 
-async fn role_of(parts: &Parts, state: &AppState) -> Result<Role, AppError> {
+/// A token with the admin role.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub actor: Actor,
+}
+
+async fn actor_of(parts: &Parts, state: &AppState) -> Result<Actor, AppError> {
     let secret = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -51,7 +62,11 @@ async fn role_of(parts: &Parts, state: &AppState) -> Result<Role, AppError> {
         .filter(|t| t.starts_with(PREFIX))
         .ok_or(AppError::Unauthorized)?;
     match state.db.token_by_hash(&hash(secret)).await {
-        Ok(token) => Ok(token.role),
+        Ok(token) => Ok(Actor {
+            token_id: token.id,
+            name: token.name,
+            role: token.role,
+        }),
         Err(DbError::NotFound) => Err(AppError::Unauthorized),
         Err(e) => Err(e.into()),
     }
@@ -61,8 +76,10 @@ impl FromRequestParts<AppState> for Editor {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let actor = actor_of(parts, state).await?;
         Ok(Editor {
-            role: role_of(parts, state).await?,
+            role: actor.role,
+            actor,
         })
     }
 }
@@ -77,8 +94,10 @@ impl OptionalFromRequestParts<AppState> for Editor {
         state: &AppState,
     ) -> Result<Option<Self>, AppError> {
         if parts.headers.contains_key(header::AUTHORIZATION) {
+            let actor = actor_of(parts, state).await?;
             Ok(Some(Editor {
-                role: role_of(parts, state).await?,
+                role: actor.role,
+                actor,
             }))
         } else {
             Ok(None)
@@ -90,8 +109,9 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        match role_of(parts, state).await? {
-            Role::Admin => Ok(Admin),
+        let actor = actor_of(parts, state).await?;
+        match actor.role {
+            Role::Admin => Ok(Admin { actor }),
             Role::Editor => Err(AppError::Forbidden),
         }
     }

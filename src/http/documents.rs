@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Json, auth::Editor, or_not_found, parse_id, require_title};
 use crate::{
     app::AppState,
+    audit::{self, AuditEntry, Entity},
     db::{Document, DocumentKind},
     domain::{DocumentId, EpisodeId, EpisodeStatus, Slug},
     error::AppError,
@@ -135,11 +136,17 @@ pub fn validate(input: NewDocument, now: DateTime<Utc>) -> Result<Document, AppE
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Json(input): Json<NewDocument>,
 ) -> Result<impl IntoResponse, AppError> {
     let document = validate(input, Utc::now())?;
     state.db.create_document(&document).await?;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Document, document.id, "created", &editor.actor)
+            .with_changes(audit::created(&document)),
+    )
+    .await;
     let location = format!("/api/v1/documents/{}", document.id);
     Ok((
         StatusCode::CREATED,
@@ -162,7 +169,7 @@ async fn list(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn update(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
     Json(patch): Json<DocumentPatch>,
 ) -> Result<Json<Document>, AppError> {
@@ -191,6 +198,12 @@ async fn update(
         .update_document(&document)
         .await
         .map_err(or_not_found("document"))?;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Document, document.id, "updated", &editor.actor)
+            .with_changes(audit::diff(&old, &document)),
+    )
+    .await;
     Ok(Json(document))
 }
 

@@ -35,6 +35,7 @@ use super::{
 };
 use crate::{
     app::{App, AppState},
+    audit::{self, AuditEntry, Entity},
     db::DbError,
     domain::{
         Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeStatus, Lang,
@@ -169,7 +170,7 @@ fn parse_language(raw: &str) -> Result<Lang, AppError> {
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn put_transcript(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path((id, language)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -177,6 +178,12 @@ async fn put_transcript(
     let episode = load(&state, &id).await?;
     let language = parse_language(&language)?;
     let file = set_transcript(&state, &episode, language, body).await?;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "transcript-set", &editor.actor)
+            .with_changes(serde_json::json!({"language": file.language, "sha256": file.sha256, "type": file.mime_type})),
+    )
+    .await;
     let view = transcript_view(&file, &state.urls)
         .ok_or_else(|| anyhow::anyhow!("a stored transcript has no format"))?;
     Ok((StatusCode::OK, Json(view)))
@@ -230,7 +237,7 @@ pub async fn set_transcript(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn put_chapters(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -252,6 +259,12 @@ async fn put_chapters(
         body,
     )
     .await?;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "chapters-set", &editor.actor)
+            .with_changes(serde_json::json!({"chapters": parsed.chapters.len()})),
+    )
+    .await;
     Ok((StatusCode::OK, Json(parsed)))
 }
 
@@ -321,28 +334,51 @@ async fn delete_object(app: &App, key: &ObjectKey) {
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn delete_transcript(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path((id, language)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state, &id).await?;
     let language = parse_language(&language)?;
-    remove_file(
+    let done = remove_file(
         &state,
         &episode,
         EpisodeFileKind::Transcript,
         Some(&language),
     )
-    .await
+    .await?;
+    audit::record(
+        &state,
+        AuditEntry::new(
+            Entity::Episode,
+            episode.id,
+            "transcript-removed",
+            &editor.actor,
+        )
+        .with_changes(serde_json::json!({"language": language})),
+    )
+    .await;
+    Ok(done)
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
 async fn delete_chapters(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state, &id).await?;
-    remove_file(&state, &episode, EpisodeFileKind::Chapters, None).await
+    let done = remove_file(&state, &episode, EpisodeFileKind::Chapters, None).await?;
+    audit::record(
+        &state,
+        AuditEntry::new(
+            Entity::Episode,
+            episode.id,
+            "chapters-removed",
+            &editor.actor,
+        ),
+    )
+    .await;
+    Ok(done)
 }
 
 async fn remove_file(
@@ -375,7 +411,7 @@ pub struct NewRendition {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn add_rendition(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
     Json(input): Json<NewRendition>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -408,6 +444,17 @@ async fn add_rendition(
             other => other.into(),
         })?;
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(
+            Entity::Episode,
+            episode.id,
+            "rendition-added",
+            &editor.actor,
+        )
+        .with_changes(serde_json::json!({"media_id": media.id, "title": title})),
+    )
+    .await;
     let extras = extras_of(&state, &episode).await?;
     let view = ExtrasView::new(episode.id, &extras, &state.urls)
         .renditions
@@ -420,7 +467,7 @@ async fn add_rendition(
 #[tracing::instrument(skip_all, fields(%id, %media_id))]
 async fn remove_rendition(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path((id, media_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state, &id).await?;
@@ -431,6 +478,18 @@ async fn remove_rendition(
         .await
         .map_err(or_not_found("rendition"))?;
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(
+            Entity::Episode,
+            episode.id,
+            "rendition-removed",
+            &editor.actor,
+        )
+        .with_changes(serde_json::json!({"media_id": media_id})),
+    )
+    .await;
+
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     app::{App, AppState},
+    audit::{self, AuditEntry, Entity},
     db::{DbError, DocumentLink, LinkedDocument, new_row_id},
     domain::{
         DocumentId, Episode, EpisodeId, EpisodeMeta, EpisodeStatus, Media, MediaId, Show, Slug,
@@ -152,7 +153,7 @@ async fn free_slug(app: &App, show: &Show, base: &Slug) -> Result<Slug, AppError
 #[tracing::instrument(skip_all, fields(show = %show_slug))]
 async fn create(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(show_slug): Path<String>,
     Json(input): Json<NewEpisode>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -206,6 +207,12 @@ async fn create(
         }
     }
     state.feeds.changed(show.id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "created", &editor.actor)
+            .with_changes(audit::created(&episode)),
+    )
+    .await;
     let location = format!("/api/v1/episodes/{}", episode.id);
     let view = view(&state, episode, Some(show)).await?;
     Ok((
@@ -234,7 +241,7 @@ pub async fn known_media(app: &App, raw_id: &str) -> Result<Media, AppError> {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn update(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
     Json(patch): Json<EpisodePatch>,
 ) -> Result<Json<EpisodeView>, AppError> {
@@ -268,6 +275,12 @@ async fn update(
             other => other.into(),
         })?;
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "updated", &editor.actor)
+            .with_changes(audit::diff(&old, &episode)),
+    )
+    .await;
     Ok(Json(view(&state, episode, None).await?))
 }
 
@@ -321,7 +334,7 @@ async fn read(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn publish(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let episode = load(&state, &id).await?;
@@ -330,7 +343,17 @@ async fn publish(
     let episode = if episode.status(now) == EpisodeStatus::Published {
         episode
     } else {
-        state.db.set_publish_at(episode.id, Some(now), now).await?
+        let before = episode.publish_at;
+        let published = state.db.set_publish_at(episode.id, Some(now), now).await?;
+        audit::record(
+            &state,
+            AuditEntry::new(Entity::Episode, published.id, "published", &editor.actor)
+                .with_changes(
+                    serde_json::json!({"publish_at": {"from": before, "to": published.publish_at}}),
+                ),
+        )
+        .await;
+        published
     };
     state.feeds.changed(episode.show_id).await;
     tracing::info!(episode = %episode.id, "published");
@@ -347,7 +370,7 @@ pub struct NewWithdrawal {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn withdraw(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
     Json(input): Json<NewWithdrawal>,
 ) -> Result<Json<EpisodeView>, AppError> {
@@ -370,6 +393,12 @@ async fn withdraw(
         .set_withdrawal(episode.id, Some(&withdrawal), now)
         .await?;
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "withdrawn", &editor.actor)
+            .with_changes(serde_json::json!({"reason": withdrawal.reason})),
+    )
+    .await;
     tracing::info!(episode = %episode.id, "withdrawn");
     Ok(Json(view(&state, episode, None).await?))
 }
@@ -378,7 +407,7 @@ async fn withdraw(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn restore(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let episode = load(&state, &id).await?;
@@ -387,6 +416,12 @@ async fn restore(
         .set_withdrawal(episode.id, None, Utc::now())
         .await?;
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "restored", &editor.actor),
+    )
+    .await;
+
     Ok(Json(view(&state, episode, None).await?))
 }
 
@@ -402,7 +437,7 @@ pub struct NewLink {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn link_document(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(id): Path<String>,
     Json(input): Json<NewLink>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -442,6 +477,13 @@ async fn link_document(
     };
     state.db.link_document(&link).await?;
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "document-linked", &editor.actor)
+            .with_changes(serde_json::json!({"link_id": link.id, "document_id": link.document_id, "at_ms": link.at_ms, "note": link.note})),
+    )
+    .await;
+
     let view = LinkedDocument {
         link_id: link.id,
         document,
@@ -454,7 +496,7 @@ async fn link_document(
 #[tracing::instrument(skip_all, fields(%id, %link_id))]
 async fn unlink_document(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path((id, link_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state, &id).await?;
@@ -466,5 +508,17 @@ async fn unlink_document(
         .map_err(or_not_found("link"))?;
     // The chapters built from the documents may have changed, or gone.
     state.feeds.changed(episode.show_id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(
+            Entity::Episode,
+            episode.id,
+            "document-unlinked",
+            &editor.actor,
+        )
+        .with_changes(serde_json::json!({"link_id": link})),
+    )
+    .await;
+
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,6 +10,7 @@ pub mod episode_files;
 pub mod episodes;
 pub mod feeds;
 pub mod health;
+pub mod history;
 pub mod media;
 pub mod pages;
 pub mod range;

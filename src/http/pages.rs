@@ -351,6 +351,15 @@ async fn episode_page(
     };
     let video = media.info.video.is_some();
     let url = app.urls.episode_page(&show.slug, &episode.slug);
+    // What changed once the briefing was public.
+    let published = episode.publish_at.unwrap_or(episode.created_at);
+    let history: Vec<_> = app
+        .db
+        .audit_trail(crate::audit::Entity::Episode, &episode.id.to_string())
+        .await?
+        .into_iter()
+        .filter(|e| e.at > published && e.action != "created" && e.action != "published")
+        .collect();
     let page = EpisodePage {
         show: &show,
         episode: &episode,
@@ -385,6 +394,7 @@ async fn episode_page(
             .map(|r| (app.urls.media(r.media.id, &r.media.info.extension), r))
             .collect(),
         cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
+        history,
     };
     Ok(pages::episode(lang, &page))
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{Json, auth::Admin, or_not_found, require_slug, require_title};
 use crate::{
     app::{App, AppState},
+    audit::{self, AuditEntry, Entity},
     db::DbError,
     domain::{Lang, Show, ShowId, ShowMeta, Slug, Urls},
     error::{AppError, Msg},
@@ -199,7 +200,7 @@ fn looks_like_email(s: &str) -> bool {
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Json(input): Json<NewShow>,
 ) -> Result<impl IntoResponse, AppError> {
     let show = validate(&input, &state.urls, Utc::now())?;
@@ -208,6 +209,12 @@ async fn create(
         other => other.into(),
     })?;
     state.feeds.changed(show.id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Show, show.id, "created", &admin.actor)
+            .with_changes(audit::created(&show)),
+    )
+    .await;
     let location = format!("/api/v1/shows/{}", show.slug);
     Ok((
         StatusCode::CREATED,
@@ -219,7 +226,7 @@ async fn create(
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn update(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(slug): Path<String>,
     Json(patch): Json<ShowPatch>,
 ) -> Result<Json<ShowView>, AppError> {
@@ -255,6 +262,12 @@ async fn update(
             other => other.into(),
         })?;
     state.feeds.changed(show.id).await;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Show, show.id, "updated", &admin.actor)
+            .with_changes(audit::diff(&old, &show)),
+    )
+    .await;
     if renamed {
         tracing::info!(from = %old.slug, to = %show.slug, "show renamed");
     }

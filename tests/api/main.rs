@@ -17,6 +17,7 @@ mod feed;
 mod feed_meta;
 mod feed_serving;
 mod flow;
+mod history;
 mod media_errors;
 mod pages;
 mod probe_corpus;

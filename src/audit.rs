@@ -1,0 +1,148 @@
+//! The audit trail (issue 6): every change to a show, an episode or a document is recorded with
+//! who made it (the token's id and name), when, and what changed, field by field. Published
+//! records keep their history in public, so a journalist can see that a title was corrected and
+//! when.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::{app::App, http::auth::Actor};
+
+/// Records `entry`. The change it describes is already stored: a failure to record it is
+/// logged as an error (for the operators to see) rather than reported as a failed change.
+pub async fn record(app: &App, entry: AuditEntry) {
+    if let Err(e) = app.db.record_audit(&entry).await {
+        tracing::error!(error = %e, entity = entry.entity.as_str(), id = %entry.entity_id,
+            action = %entry.action, "audit entry not recorded");
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Entity {
+    Show,
+    Episode,
+    Document,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Show => "show",
+            Entity::Episode => "episode",
+            Entity::Document => "document",
+        }
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: uuid::Uuid,
+    pub entity: Entity,
+    pub entity_id: String,
+    /// `created`, `updated`, `published`, `withdrawn`, `restored`, `document-linked`,
+    /// `document-unlinked`, `transcript-set`, `transcript-removed`, `chapters-set`,
+    /// `chapters-removed`, `rendition-added`, `rendition-removed`, `artwork-set`.
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<uuid::Uuid>,
+    pub by: Option<String>,
+    pub at: DateTime<Utc>,
+    /// `{"field": {"from": old, "to": new}}`, or for a creation the values set.
+    pub changes: Value,
+}
+
+impl AuditEntry {
+    pub fn new(entity: Entity, entity_id: impl std::fmt::Display + Copy, action: &str, actor: &Actor) -> Self {
+        AuditEntry {
+            id: uuid::Uuid::now_v7(),
+            entity,
+            entity_id: entity_id.to_string(),
+            action: action.to_owned(),
+            token_id: Some(actor.token_id),
+            by: Some(actor.name.clone()),
+            at: Utc::now(),
+            changes: json!({}),
+        }
+    }
+
+    pub fn with_changes(mut self, changes: Value) -> Self {
+        self.changes = changes;
+        self
+    }
+}
+
+/// Fields that change with every write and say nothing of their own.
+const IGNORED: [&str; 2] = ["updated_at", "created_at"];
+
+/// The fields whose values differ between `before` and `after` (both serialized as JSON
+/// objects), as `{"field": {"from": .., "to": ..}}`.
+pub fn diff<T: Serialize>(before: &T, after: &T) -> Value {
+    let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return json!({});
+    };
+    let mut out = Map::new();
+    for (key, new) in &b {
+        if IGNORED.contains(&key.as_str()) {
+            continue;
+        }
+        let old = a.get(key).cloned().unwrap_or(Value::Null);
+        if &old != new {
+            out.insert(key.clone(), json!({"from": old, "to": new}));
+        }
+    }
+    for (key, old) in &a {
+        if !b.contains_key(key) && !IGNORED.contains(&key.as_str()) {
+            out.insert(key.clone(), json!({"from": old, "to": Value::Null}));
+        }
+    }
+    Value::Object(out)
+}
+
+/// A new record's values, for its `created` entry.
+pub fn created<T: Serialize>(value: &T) -> Value {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(mut map)) => {
+            for key in IGNORED {
+                map.remove(key);
+            }
+            Value::Object(map)
+        }
+        _ => json!({}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Rec {
+        title: String,
+        n: Option<u32>,
+        updated_at: u32,
+    }
+
+    #[test]
+    fn only_changed_fields() {
+        let a = Rec {
+            title: "Lama".into(),
+            n: Some(1),
+            updated_at: 1,
+        };
+        let b = Rec {
+            title: "Baru".into(),
+            n: Some(1),
+            updated_at: 2,
+        };
+        assert_eq!(
+            diff(&a, &b),
+            json!({"title": {"from": "Lama", "to": "Baru"}})
+        );
+        assert_eq!(created(&a), json!({"title": "Lama", "n": 1}));
+    }
+}

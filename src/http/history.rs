@@ -1,0 +1,96 @@
+//! The audit trail of a record: `GET /api/v1/shows/{slug}/history`,
+//! `/api/v1/episodes/{id}/history` and `/api/v1/documents/{id}/history`, oldest first. Public
+//! for shows, documents and briefings that have been published (a journalist can see that a
+//! title was corrected and when); a draft's history needs a token. Token ids are shown to token
+//! holders only; the token's name (who) to everyone.
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::get,
+};
+use chrono::Utc;
+
+use super::{Json, auth::Editor, episodes::load, or_not_found, parse_id, shows::load_show};
+use crate::{
+    app::{App, AppState},
+    audit::{AuditEntry, Entity},
+    domain::{DocumentId, EpisodeStatus},
+    error::AppError,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/shows/{slug}/history", get(show))
+        .route("/api/v1/episodes/{id}/history", get(episode))
+        .route("/api/v1/documents/{id}/history", get(document))
+}
+
+async fn trail(
+    app: &App,
+    entity: Entity,
+    id: String,
+    editor: Option<&Editor>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let mut entries = app.db.audit_trail(entity, &id).await?;
+    if editor.is_none() {
+        for e in &mut entries {
+            e.token_id = None;
+        }
+    }
+    Ok(Json(entries))
+}
+
+#[tracing::instrument(skip_all, fields(%slug))]
+async fn show(
+    State(state): State<AppState>,
+    editor: Option<Editor>,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let show = load_show(&state, &slug).await?;
+    trail(&state, Entity::Show, show.id.to_string(), editor.as_ref()).await
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn episode(
+    State(state): State<AppState>,
+    editor: Option<Editor>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let episode = load(&state, &id).await?;
+    let public = matches!(
+        episode.status(Utc::now()),
+        EpisodeStatus::Published | EpisodeStatus::Withdrawn
+    );
+    if !public && editor.is_none() {
+        return Err(AppError::NotFound { what: "episode" });
+    }
+    trail(
+        &state,
+        Entity::Episode,
+        episode.id.to_string(),
+        editor.as_ref(),
+    )
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn document(
+    State(state): State<AppState>,
+    editor: Option<Editor>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    let id: DocumentId = parse_id("document", &id)?;
+    let document = state
+        .db
+        .document(id)
+        .await
+        .map_err(or_not_found("document"))?;
+    trail(
+        &state,
+        Entity::Document,
+        document.id.to_string(),
+        editor.as_ref(),
+    )
+    .await
+}
