@@ -30,6 +30,7 @@ use crate::{
     feed::cache::FeedCache,
     http,
     media::{ingest::Spool, uploads::Uploads},
+    reconcile::{ProcessSpool, Reconciler, TrackedStore},
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
@@ -48,6 +49,8 @@ pub struct App {
     pub feeds: FeedCache,
     /// Resumable uploads receiving at once on this instance (`SIARAN_MAX_CONCURRENT_UPLOADS`).
     pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// This process's spool folder, locked while it lives (see `reconcile`).
+    pub spool: ProcessSpool,
 }
 
 #[derive(Debug, Clone)]
@@ -61,19 +64,10 @@ impl Deref for AppState {
 }
 
 impl App {
-    /// Where uploads wait while they are hashed and probed: the configured folder, else for a
-    /// filesystem store a folder inside it (same filesystem, so the upload is linked into the
-    /// store rather than copied), else the system's temporary folder.
+    /// Where uploads wait while they are hashed and probed: this process's folder (see
+    /// `spool_base`).
     pub fn spool(&self) -> Spool {
-        let dir = self
-            .settings
-            .spool_dir
-            .clone()
-            .or_else(|| match &self.settings.storage_url {
-                StorageUrl::File(root) => Some(root.join(".spool")),
-                StorageUrl::S3 { .. } => None,
-            });
-        Spool::new(dir)
+        self.spool.spool.clone()
     }
 
     /// Resumable uploads' storage and state (see `media::uploads`).
@@ -85,6 +79,20 @@ impl App {
             expiry: self.settings.upload_expiry,
         }
     }
+}
+
+/// The folder under which each process keeps its spool folder: the configured one, else for a
+/// filesystem store a folder inside it (same filesystem, so an upload is linked into the store
+/// rather than copied), else the system's temporary folder.
+fn spool_base(settings: &Settings) -> std::path::PathBuf {
+    settings
+        .spool_dir
+        .clone()
+        .or_else(|| match &settings.storage_url {
+            StorageUrl::File(root) => Some(root.join(".spool")),
+            StorageUrl::S3 { .. } => None,
+        })
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 impl AppState {
@@ -103,6 +111,10 @@ impl AppState {
         db: Arc<dyn Db>,
         store: Arc<dyn ObjectStore>,
     ) -> anyhow::Result<AppState> {
+        let spool = ProcessSpool::create(spool_base(&settings)).context("spool folder")?;
+        // Every write goes through the notes the reconciler reads.
+        let store: Arc<dyn ObjectStore> =
+            Arc::new(TrackedStore::new(store, db.clone(), settings.write_lease));
         let urls = Urls::new(settings.public_url.clone());
         let geoip = match &settings.geoip_db {
             Some(file) => Some(Arc::new(GeoIp::open(file)?)),
@@ -121,8 +133,16 @@ impl AppState {
             analytics,
             feeds,
             upload_slots,
+            spool,
         }));
         state.uploads().start_cleanup();
+        Reconciler {
+            db: state.db.clone(),
+            store: state.store.clone(),
+            spool_base: state.spool.base.clone(),
+            lease: state.settings.write_lease,
+        }
+        .start(state.settings.reconcile_every);
         Ok(state)
     }
 }

@@ -123,6 +123,14 @@ pub struct ServeArgs {
     /// A WebSub hub URL: feeds name it and it is told of every change to a feed.
     #[arg(long, env = "SIARAN_WEBSUB_HUB")]
     pub websub_hub: Option<String>,
+    /// Seconds between two runs of the reconciler, which removes what crashed writes left in
+    /// the store (it also runs at start-up).
+    #[arg(long, env = "SIARAN_RECONCILE_EVERY_SECS", default_value_t = config::DEFAULT_RECONCILE_EVERY_SECS)]
+    pub reconcile_every_secs: u64,
+    /// Seconds after which a write to the store that stopped renewing its lease counts as
+    /// abandoned by a dead process.
+    #[arg(long, env = "SIARAN_WRITE_LEASE_SECS", default_value_t = config::DEFAULT_WRITE_LEASE_SECS)]
+    pub write_lease_secs: u64,
 }
 
 impl ServeArgs {
@@ -147,6 +155,8 @@ impl ServeArgs {
                 .filter(|h| !h.is_empty())
                 .map(config::parse_websub_hub)
                 .transpose()?,
+            reconcile_every: std::time::Duration::from_secs(self.reconcile_every_secs.max(1)),
+            write_lease: std::time::Duration::from_secs(self.write_lease_secs.max(1)),
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))

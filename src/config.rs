@@ -17,6 +17,11 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 8 << 30;
 pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 16;
 /// How long a resumable upload waits for its next chunk before it is removed.
 pub const DEFAULT_UPLOAD_EXPIRY_HOURS: u64 = 24;
+/// The reconciler's period (`SIARAN_RECONCILE_EVERY_SECS`).
+pub const DEFAULT_RECONCILE_EVERY_SECS: u64 = 15 * 60;
+/// How long a write to the store may go unheard of before it counts as abandoned
+/// (`SIARAN_WRITE_LEASE_SECS`). A live write renews its lease every quarter of it.
+pub const DEFAULT_WRITE_LEASE_SECS: u64 = 120;
 
 /// Where media bytes live, parsed from `SIARAN_STORAGE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +144,11 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// A WebSub hub: feeds name it (`<atom:link rel="hub">`) and it is pinged when one changes.
     pub websub_hub: Option<Url>,
+    /// How often the reconciler compares the store with the database (it also runs at start).
+    pub reconcile_every: std::time::Duration,
+    /// A write to the store not heard from for this long is taken as abandoned (its process
+    /// died): see `reconcile`.
+    pub write_lease: std::time::Duration,
 }
 
 impl Settings {
@@ -157,6 +167,8 @@ impl Settings {
             geoip_db: None,
             trust_forwarded: false,
             websub_hub: None,
+            reconcile_every: std::time::Duration::from_secs(DEFAULT_RECONCILE_EVERY_SECS),
+            write_lease: std::time::Duration::from_secs(DEFAULT_WRITE_LEASE_SECS),
         })
     }
 }

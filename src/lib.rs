@@ -18,4 +18,5 @@ pub mod feed;
 pub mod http;
 pub mod media;
 pub mod pages;
+pub mod reconcile;
 pub mod storage;

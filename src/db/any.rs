@@ -1407,6 +1407,24 @@ impl Db for AnyDb {
         super::uploads::delete_chunks(&self.pool, id).await
     }
 
+    async fn renew_store_write(&self, key: &str, at: DateTime<Utc>) -> Result<(), DbError> {
+        super::store_writes::renew(&self.pool, key, at).await
+    }
+
+    async fn forget_store_write(&self, key: &str) -> Result<(), DbError> {
+        super::store_writes::forget(&self.pool, key).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn store_writes(&self) -> Result<Vec<(String, DateTime<Utc>)>, DbError> {
+        super::store_writes::all(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn owned_object_keys(&self) -> Result<Vec<String>, DbError> {
+        super::store_writes::owned_keys(&self.pool).await
+    }
+
     #[tracing::instrument(skip_all, fields(%id))]
     async fn delete_upload(&self, id: Uuid) -> Result<(bool, Vec<super::UploadChunk>), DbError> {
         super::uploads::delete(&self.pool, id).await

@@ -10,6 +10,7 @@
 
 mod any;
 mod records;
+mod store_writes;
 mod uploads;
 
 pub use any::{AnyDb, new_row_id, redact};
@@ -262,6 +263,17 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, DbError>;
     /// Forgets a complete upload's chunks, whose objects are deleted.
     async fn delete_upload_chunks(&self, id: uuid::Uuid) -> Result<(), DbError>;
+
+    // --- writes to the object store, for the reconciler (see `reconcile`) ---
+    /// Notes, or renews, a write to the store in progress at `key`.
+    async fn renew_store_write(&self, key: &str, at: DateTime<Utc>) -> Result<(), DbError>;
+    /// Forgets the note of a write at `key`.
+    async fn forget_store_write(&self, key: &str) -> Result<(), DbError>;
+    /// Every noted write, with when it was last renewed.
+    async fn store_writes(&self) -> Result<Vec<(String, DateTime<Utc>)>, DbError>;
+    /// Every object key a row owns: media files, episode files (transcripts, chapters), upload
+    /// chunks and show artwork.
+    async fn owned_object_keys(&self) -> Result<Vec<String>, DbError>;
     /// Deletes the upload; returns whether it existed and the chunks it had, whose objects the
     /// caller deletes.
     async fn delete_upload(&self, id: uuid::Uuid) -> Result<(bool, Vec<UploadChunk>), DbError>;

@@ -349,9 +349,15 @@ impl Uploads {
             tracing::warn!(id = %upload.id, media = %media.id, "upload superseded while finishing");
             return Err(UploadError::Superseded);
         }
-        delete_objects(self.store.as_ref(), &chunks).await;
-        if let Err(e) = self.db.delete_upload_chunks(upload.id).await {
-            tracing::warn!(id = %upload.id, error = %e, "could not forget a finished upload's chunks");
+        // Rows before objects: a crash in between leaves orphan objects, which the reconciler
+        // removes, never a row naming a missing object.
+        match self.db.delete_upload_chunks(upload.id).await {
+            Ok(()) => {
+                delete_objects(self.store.as_ref(), &chunks).await;
+            }
+            Err(e) => {
+                tracing::warn!(id = %upload.id, error = %e, "could not forget a finished upload's chunks");
+            }
         }
         tracing::info!(id = %upload.id, media = %media.id, "upload complete");
         Ok(media)
@@ -370,11 +376,8 @@ impl Uploads {
         let expired = self.db.expired_uploads(now, 200).await?;
         let mut removed = 0;
         for upload in expired {
-            // Objects first: if deleting one fails, the rows stay and the next round retries.
-            let chunks = self.db.upload_chunks(upload.id).await?;
-            if !delete_objects(self.store.as_ref(), &chunks).await {
-                continue;
-            }
+            // Rows first, then objects (see `finish`); an object that cannot be deleted now is
+            // left to the reconciler.
             self.remove(upload.id).await?;
             if upload.media_id.is_none() {
                 tracing::info!(id = %upload.id, received = upload.received, length = upload.length, "expired upload removed");

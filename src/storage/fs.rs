@@ -15,7 +15,11 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use super::{ByteRange, ByteStream, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+use chrono::{DateTime, Utc};
+
+use super::{
+    ByteRange, ByteStream, Listed, ObjectKey, ObjectMeta, ObjectStore, StoreError, Unfinished,
+};
 
 /// The reads behind a `get` stream double from `FIRST_CHUNK` to `MAX_CHUNK`. Large reads make a
 /// long stream cheap: few `read`s and `writev`s and few trips to the blocking pool (with 64 KiB
@@ -144,6 +148,63 @@ impl FsStore {
     }
 }
 
+/// `.tmp-NAME.` for a target file `NAME`: `tempfile` adds six random characters and `.part`.
+fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{TEMP_PREFIX}{name}.")
+}
+
+/// The target file name a temporary file was written for, if its name says so.
+fn temp_target(file_name: &str) -> Option<&str> {
+    let middle = file_name
+        .strip_prefix(TEMP_PREFIX)?
+        .strip_suffix(TEMP_SUFFIX)?;
+    let (name, _random) = middle.rsplit_once('.')?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// Every file under `root` below folders and names that do not start with a dot (the spool,
+/// temporary files), as (path relative to root with `/`, modification time); with
+/// `hidden_files`, the dot-files in those folders instead.
+fn walk(root: &Path, hidden_files: bool) -> io::Result<Vec<(String, DateTime<Utc>)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // Removed since it was listed (an emptied folder): nothing to report.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let kind = entry.file_type()?;
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if kind.is_dir() {
+                if !name.starts_with('.') {
+                    stack.push((entry.path(), child));
+                }
+            } else if kind.is_file() && name.starts_with('.') == hidden_files {
+                let modified = match entry.metadata().and_then(|m| m.modified()) {
+                    Ok(t) => DateTime::<Utc>::from(t),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                out.push((child, modified));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Adds the operation and path to an I/O error: a bare "Permission denied" in a log says nothing.
 fn io_context(op: &str, path: &Path, err: &io::Error) -> StoreError {
     StoreError::Io(io::Error::new(
@@ -205,9 +266,12 @@ impl ObjectStore for FsStore {
         // cancelled upload (the future dropped mid-stream), leaves nothing behind.
         let temp = {
             let dir = dir.clone();
+            let path = path.clone();
             tokio::task::spawn_blocking(move || {
+                // The target's name is in the temporary one, so that a write cut by a crash
+                // can be told apart from one in progress (see `unfinished`).
                 tempfile::Builder::new()
-                    .prefix(TEMP_PREFIX)
+                    .prefix(&temp_prefix(&path))
                     .suffix(TEMP_SUFFIX)
                     .tempfile_in(&dir)
                     .map_err(|e| io_context("create temporary file in", &dir, &e))
@@ -387,6 +451,70 @@ impl ObjectStore for FsStore {
     #[tracing::instrument(skip_all, fields(key = %key))]
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_context("remove", &path, &e)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(root = %self.root.display()))]
+    async fn list(&self) -> Result<Vec<Listed>, StoreError> {
+        let root = self.root.clone();
+        let files = tokio::task::spawn_blocking(move || walk(&root, false))
+            .await
+            .map_err(|e| blocking_join_error(&e))?
+            .map_err(|e| io_context("list", &self.root, &e))?;
+        Ok(files
+            .into_iter()
+            .map(|(key, modified)| Listed {
+                key: ObjectKey::from_stored(key),
+                modified,
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(root = %self.root.display()))]
+    async fn unfinished(&self) -> Result<Vec<Unfinished>, StoreError> {
+        let root = self.root.clone();
+        let files = tokio::task::spawn_blocking(move || walk(&root, true))
+            .await
+            .map_err(|e| blocking_join_error(&e))?
+            .map_err(|e| io_context("list", &self.root, &e))?;
+        Ok(files
+            .into_iter()
+            .filter_map(|(rel, since)| {
+                let (dir, name) = rel.rsplit_once('/').unwrap_or(("", &rel));
+                if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+                    return None;
+                }
+                let key = temp_target(name).map(|target| {
+                    ObjectKey::from_stored(if dir.is_empty() {
+                        target.to_owned()
+                    } else {
+                        format!("{dir}/{target}")
+                    })
+                });
+                Some(Unfinished {
+                    key,
+                    handle: rel,
+                    since,
+                })
+            })
+            .collect())
+    }
+
+    async fn abort(&self, unfinished: &Unfinished) -> Result<(), StoreError> {
+        let rel = &unfinished.handle;
+        let name = rel.rsplit('/').next().unwrap_or_default();
+        // Only ever a temporary file of this store: the handle came from `unfinished`, but it
+        // is checked as a key would be.
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            return Err(StoreError::Backend(format!(
+                "not a temporary file of the store: {rel:?}"
+            )));
+        }
+        let path = self.path_of(&ObjectKey::from_stored(rel.clone()))?;
         match tokio::fs::remove_file(&path).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -580,6 +708,46 @@ mod tests {
         ));
         assert!(matches!(store.head(&k).await, Err(StoreError::NotFound(_))));
         store.delete(&k).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_cut_write_is_listed_as_unfinished_with_its_key() {
+        let (_dir, store) = store().await;
+        let k = key("media/12/34/whole.mp3");
+        store
+            .put(&k, "audio/mpeg", body(vec![Ok(Bytes::from_static(b"abc"))]))
+            .await
+            .unwrap();
+        // What a process killed mid-`put` leaves: the temporary file, named for its target.
+        let temp = store.root().join("media/12/34/.tmp-cut.mp3.Ab12Cd.part");
+        std::fs::write(&temp, b"partial").unwrap();
+        let listed: Vec<String> = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.key.to_string())
+            .collect();
+        assert_eq!(listed, ["media/12/34/whole.mp3"]);
+        let unfinished = store.unfinished().await.unwrap();
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(
+            unfinished[0].key,
+            Some(key("media/12/34/cut.mp3")),
+            "{unfinished:?}"
+        );
+        store.abort(&unfinished[0]).await.unwrap();
+        assert!(!temp.exists());
+        assert!(store.unfinished().await.unwrap().is_empty());
+        // Only temporary files can be aborted.
+        let fake = Unfinished {
+            key: None,
+            handle: "media/12/34/whole.mp3".into(),
+            since: Utc::now(),
+        };
+        assert!(store.abort(&fake).await.is_err());
+        assert_eq!(temp_target(".tmp-a.b.mp3.XyZ123.part"), Some("a.b.mp3"));
+        assert_eq!(temp_target(".tmp-XyZ123.part"), None);
     }
 
     #[tokio::test]

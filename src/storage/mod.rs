@@ -9,6 +9,7 @@ pub mod s3;
 use std::{fmt, io, path::Path, pin::Pin};
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
 /// A stream of body chunks, in or out of the store.
@@ -116,6 +117,26 @@ pub struct ObjectMeta {
     pub size: u64,
 }
 
+/// An object as `ObjectStore::list` finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: ObjectKey,
+    /// When it was last written.
+    pub modified: DateTime<Utc>,
+}
+
+/// A write that never finished: an S3 multipart upload neither completed nor aborted, or a
+/// filesystem store's temporary file. A process killed in the middle of `put` leaves one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The object it was writing, when the store can tell.
+    pub key: Option<ObjectKey>,
+    /// The store's handle on it: the multipart upload's id, the temporary file's path.
+    pub handle: String,
+    /// When it started (S3) or last received bytes (a file's modification time).
+    pub since: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("object not found: {0}")]
@@ -182,6 +203,17 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     /// Deletes the object; deleting a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
+
+    /// Every object in the store (the reconciler compares them with the database's rows). Keys
+    /// only, so even a store of a million objects lists in bounded memory per entry.
+    async fn list(&self) -> Result<Vec<Listed>, StoreError>;
+
+    /// Writes left unfinished (see `Unfinished`).
+    async fn unfinished(&self) -> Result<Vec<Unfinished>, StoreError>;
+
+    /// Aborts an unfinished write, removing what it had stored; one already gone is not an
+    /// error.
+    async fn abort(&self, unfinished: &Unfinished) -> Result<(), StoreError>;
 }
 
 /// `put_file` by streaming the file through `put` in bounded chunks.

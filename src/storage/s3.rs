@@ -15,9 +15,12 @@ use aws_sdk_s3::{
     types::{CompletedMultipartUpload, CompletedPart},
 };
 use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use super::{ByteRange, ByteStream, ObjectKey, ObjectMeta, ObjectStore, StoreError};
+use super::{
+    ByteRange, ByteStream, Listed, ObjectKey, ObjectMeta, ObjectStore, StoreError, Unfinished,
+};
 
 /// Size of each multipart part, and the most of a body held in memory at once. S3 wants parts of
 /// at least 5 MiB (except the last) and at most 10,000 of them, so objects up to 80 GiB fit.
@@ -88,6 +91,21 @@ impl S3Store {
             bucket: bucket.into(),
             prefix: prefix.as_ref().trim_matches('/').to_owned(),
         }
+    }
+
+    /// The listing prefix: the store's folder with its slash, or nothing.
+    fn list_prefix(&self) -> String {
+        if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        }
+    }
+
+    /// The key of an object name under the prefix.
+    fn key_of(&self, name: &str) -> Option<ObjectKey> {
+        let key = name.strip_prefix(&self.list_prefix())?;
+        (!key.is_empty()).then(|| ObjectKey::from_stored(key.to_owned()))
     }
 
     fn object_name(&self, key: &ObjectKey) -> String {
@@ -493,6 +511,100 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| sdk_error("DeleteObject", &name, &e))?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket))]
+    async fn list(&self) -> Result<Vec<Listed>, StoreError> {
+        let prefix = self.list_prefix();
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("ListObjectsV2", &prefix, &e))?;
+            for object in page.contents() {
+                let Some(key) = object.key().and_then(|name| self.key_of(name)) else {
+                    continue;
+                };
+                out.push(Listed {
+                    key,
+                    modified: object
+                        .last_modified()
+                        .and_then(|t| DateTime::from_timestamp_millis(t.to_millis().ok()?))
+                        .unwrap_or_else(Utc::now),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket))]
+    async fn unfinished(&self) -> Result<Vec<Unfinished>, StoreError> {
+        let prefix = self.list_prefix();
+        let mut out = Vec::new();
+        let (mut key_marker, mut upload_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(upload_marker.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListMultipartUploads", &prefix, &e))?;
+            for upload in page.uploads() {
+                let (Some(name), Some(id)) = (upload.key(), upload.upload_id()) else {
+                    continue;
+                };
+                out.push(Unfinished {
+                    key: self.key_of(name),
+                    handle: format!("{id} {name}"),
+                    since: upload
+                        .initiated()
+                        .and_then(|t| DateTime::from_timestamp_millis(t.to_millis().ok()?))
+                        .unwrap_or_else(Utc::now),
+                });
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            upload_marker = page.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() && upload_marker.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip_all, fields(bucket = %self.bucket, handle = %unfinished.handle))]
+    async fn abort(&self, unfinished: &Unfinished) -> Result<(), StoreError> {
+        // The handle is "UPLOAD_ID OBJECT_NAME" (ids have no spaces; names may).
+        let Some((id, name)) = unfinished.handle.split_once(' ') else {
+            return Err(StoreError::Backend(format!(
+                "not a multipart upload handle: {:?}",
+                unfinished.handle
+            )));
+        };
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(name)
+            .upload_id(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if status_of(&e) == Some(404) => Ok(()),
+            Err(e) => Err(sdk_error("AbortMultipartUpload", name, &e)),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! An in-process S3 server for integration tests: s3s-fs over a temporary folder, on a random
 //! loopback port, with signature checking on, so requests go through the real AWS SDK and HTTP.
 //!
-//! s3s-fs does not implement ListMultipartUploads; `multipart_leftovers` reads its folder instead.
+//! s3s-fs does not implement ListMultipartUploads, which Siaran's reconciler needs:
+//! `WithUploadListing` adds it by reading s3s-fs's folder (as `multipart_leftovers` does).
 
 #![allow(dead_code)] // Each test binary that includes this module uses a different part of it.
 
@@ -29,6 +30,10 @@ impl TestS3 {
         let secret_key = format!("secret-{}", uuid::Uuid::new_v4().simple());
 
         let fs = s3s_fs::FileSystem::new(dir.path()).expect("open s3s-fs folder");
+        let fs = WithUploadListing {
+            fs,
+            root: dir.path().to_path_buf(),
+        };
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(
             access_key.clone(),
@@ -181,4 +186,91 @@ async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) {
                 aws_sdk_s3::error::DisplayErrorContext(e)
             )
         });
+}
+
+/// s3s-fs with ListMultipartUploads: every other operation Siaran and the tests use is passed
+/// through unchanged.
+struct WithUploadListing {
+    fs: s3s_fs::FileSystem,
+    root: std::path::PathBuf,
+}
+
+/// The impl with each listed operation handed to s3s-fs, plus the items given after `;`.
+/// (One macro for the whole impl: `async_trait` must see the methods already written out.)
+macro_rules! s3_impl {
+    ($($op:ident: $input:ident => $output:ident),* ; $($extra:tt)*) => {
+        #[async_trait::async_trait]
+        impl s3s::S3 for WithUploadListing {
+            $(
+                async fn $op(
+                    &self,
+                    req: s3s::S3Request<s3s::dto::$input>,
+                ) -> s3s::S3Result<s3s::S3Response<s3s::dto::$output>> {
+                    self.fs.$op(req).await
+                }
+            )*
+            $($extra)*
+        }
+    };
+}
+
+s3_impl! {
+    put_object: PutObjectInput => PutObjectOutput,
+    get_object: GetObjectInput => GetObjectOutput,
+    head_object: HeadObjectInput => HeadObjectOutput,
+    delete_object: DeleteObjectInput => DeleteObjectOutput,
+    create_multipart_upload: CreateMultipartUploadInput => CreateMultipartUploadOutput,
+    upload_part: UploadPartInput => UploadPartOutput,
+    complete_multipart_upload: CompleteMultipartUploadInput => CompleteMultipartUploadOutput,
+    abort_multipart_upload: AbortMultipartUploadInput => AbortMultipartUploadOutput,
+    list_objects_v2: ListObjectsV2Input => ListObjectsV2Output,
+    list_objects: ListObjectsInput => ListObjectsOutput,
+    head_bucket: HeadBucketInput => HeadBucketOutput,
+    create_bucket: CreateBucketInput => CreateBucketOutput,
+    delete_bucket: DeleteBucketInput => DeleteBucketOutput,
+    list_buckets: ListBucketsInput => ListBucketsOutput;
+
+    /// The open uploads of the bucket, from s3s-fs's
+    /// `.bucket-B64.object-B64.upload-ID.metadata.json` files, all in one page.
+    async fn list_multipart_uploads(
+        &self,
+        req: s3s::S3Request<s3s::dto::ListMultipartUploadsInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListMultipartUploadsOutput>> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let input = req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let mut uploads = Vec::new();
+        let entries = std::fs::read_dir(&self.root).map_err(|e| s3s::s3_error!(e, InternalError))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name
+                .strip_prefix(".bucket-")
+                .and_then(|r| r.strip_suffix(".metadata.json"))
+            else {
+                continue;
+            };
+            let Some((bucket, rest)) = rest.split_once(".object-") else { continue };
+            let Some((key, upload_id)) = rest.split_once(".upload-") else { continue };
+            let decode = |s: &str| b64.decode(s).ok().and_then(|b| String::from_utf8(b).ok());
+            let (Some(bucket), Some(key)) = (decode(bucket), decode(key)) else { continue };
+            if bucket != input.bucket || !key.starts_with(&prefix) {
+                continue;
+            }
+            let initiated = entry.metadata().and_then(|m| m.modified()).ok();
+            uploads.push(s3s::dto::MultipartUpload {
+                key: Some(key),
+                upload_id: Some(upload_id.to_owned()),
+                initiated: initiated.map(s3s::dto::Timestamp::from),
+                ..Default::default()
+            });
+        }
+        Ok(s3s::S3Response::new(s3s::dto::ListMultipartUploadsOutput {
+            bucket: Some(input.bucket),
+            prefix: input.prefix,
+            is_truncated: Some(false),
+            uploads: Some(uploads),
+            ..Default::default()
+        }))
+    }
 }

@@ -14,7 +14,7 @@ use crate::{
     s3server::{S3Target, TestS3},
 };
 
-fn siaran() -> Command {
+pub fn siaran() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_siaran"));
     // Nothing from the developer's environment leaks into these runs.
     for (k, _) in std::env::vars() {
@@ -26,7 +26,7 @@ fn siaran() -> Command {
     cmd
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -39,13 +39,18 @@ fn stderr_line(out: &Output) -> String {
 }
 
 /// Runs `siaran serve` and waits until `/healthz` answers.
-struct Server {
-    child: Child,
-    base: String,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Server {
-    async fn start(mut cmd: Command) -> Server {
+    pub async fn start(cmd: Command) -> Server {
+        Server::start_with_stderr(cmd, Stdio::inherit()).await
+    }
+
+    /// Like `start`, with the server's stderr going to `stderr`.
+    pub async fn start_with_stderr(mut cmd: Command, stderr: Stdio) -> Server {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let child = cmd
@@ -53,7 +58,7 @@ impl Server {
             .env("SIARAN_LISTEN", format!("127.0.0.1:{port}"))
             .env("SIARAN_PUBLIC_URL", &base)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start siaran serve");
         let server = Server { child, base };
@@ -70,7 +75,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status (graceful shutdown exits 0).
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(killed.success());
@@ -78,7 +83,7 @@ impl Server {
     }
 }
 
-fn create_token(db_url: &str, role: &str) -> String {
+pub fn create_token(db_url: &str, role: &str) -> String {
     let out = siaran()
         .args(["token", "create", "--name", "ci", "--role", role])
         .env("SIARAN_DATABASE_URL", db_url)
