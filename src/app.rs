@@ -192,6 +192,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(timed)
         .merge(http::media::router())
         .merge(http::uploads::router())
+        .merge(http::document_files::router())
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(error::localize))

@@ -141,6 +141,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         issuer: Some("Pemerintah Republik Indonesia".into()),
         issued_on: NaiveDate::from_ymd_opt(2008, 4, 30),
         url: Some("https://peraturan.bpk.go.id/Details/39047".into()),
+        file: None,
         created_at: now,
         updated_at: now,
     };

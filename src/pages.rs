@@ -524,6 +524,15 @@ pub fn document(lang: UiLang, p: &DocumentPage<'_>) -> Markup {
         @if let Some(url) = &d.url {
             p { a href=(url) rel="external" { (t(lang, "Baca dokumen", "Read the document")) } }
         }
+        @if let Some(file) = &d.file {
+            @if let Some(url) = &file.url {
+                p.download {
+                    a href=(url) type="application/pdf" { (t(lang, "Unduh PDF", "Download the PDF")) }
+                    " · " (file.filename) " · " (size(lang, file.size_bytes))
+                    br; "SHA-256 " code { (file.sha256) }
+                }
+            }
+        }
         h2 { (t(lang, "Dibahas dalam siaran", "Discussed in briefings")) }
         @if p.citations.is_empty() { p { (t(lang, "Belum ada siaran yang membahasnya.", "No briefing discusses it yet.")) } }
         ul {

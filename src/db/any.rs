@@ -295,6 +295,9 @@ fn document_from(row: &AnyRow) -> Result<Document, DbError> {
             .map(|d| parse::<NaiveDate>("issue date", &d))
             .transpose()?,
         url: get(row, "url")?,
+        file: get::<Option<String>>(row, "file")?
+            .map(|json| from_json("document file", &json))
+            .transpose()?,
         created_at: time(get(row, "created_at")?)?,
         updated_at: time(get(row, "updated_at")?)?,
     })
@@ -307,7 +310,7 @@ const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.title, e.descr
 const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
 const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, d.issued_on, d.url, \
-     d.created_at, d.updated_at";
+     d.file, d.created_at, d.updated_at";
 
 #[async_trait::async_trait]
 impl Db for AnyDb {
@@ -647,6 +650,48 @@ impl Db for AnyDb {
             })
         })
         .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn set_document_file(
+        &self,
+        id: DocumentId,
+        file: Option<&super::DocumentFile>,
+        now: DateTime<Utc>,
+    ) -> Result<(Document, Option<super::DocumentFile>), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        // Written out in full: the key is not part of the record's public shape.
+        let json = file
+            .map(|f| {
+                json(&serde_json::json!({
+                    "key": f.key,
+                    "filename": f.filename,
+                    "size_bytes": f.size_bytes,
+                    "sha256": f.sha256,
+                    "uploaded_at": f.uploaded_at,
+                }))
+            })
+            .transpose()?;
+        sqlx::query("UPDATE documents SET file = $1, updated_at = $2 WHERE id = $3")
+            .bind(json)
+            .bind(ms(now))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let after = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((document_from(&after)?, document_from(&before)?.file))
     }
 
     #[tracing::instrument(skip_all, fields(id = %document.id))]

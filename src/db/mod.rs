@@ -15,8 +15,8 @@ mod uploads;
 
 pub use any::{AnyDb, new_row_id, redact};
 pub use records::{
-    ApiToken, Citation, Document, DocumentKind, DocumentLink, Download, DownloadStats,
-    LinkedDocument, Listen, Role, StatsScope,
+    ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
+    DownloadStats, LinkedDocument, Listen, Role, StatsScope,
 };
 pub use uploads::{Upload, UploadChunk};
 
@@ -117,6 +117,14 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError>;
     /// Writes a document's changed fields (`NotFound` if it does not exist).
     async fn update_document(&self, document: &Document) -> Result<(), DbError>;
+    /// Sets (or with `None` clears) the document's file; returns the document as it now is and
+    /// the file it had, whose object the caller deletes.
+    async fn set_document_file(
+        &self,
+        id: DocumentId,
+        file: Option<&DocumentFile>,
+        now: DateTime<Utc>,
+    ) -> Result<(Document, Option<DocumentFile>), DbError>;
     /// Every document (of `kind` when given), newest issue first, undated last.
     async fn list_documents(&self, kind: Option<DocumentKind>) -> Result<Vec<Document>, DbError>;
     /// The episodes (drafts too) that cite `document`, newest first, each link once.
@@ -272,7 +280,7 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     /// Every noted write, with when it was last renewed.
     async fn store_writes(&self) -> Result<Vec<(String, DateTime<Utc>)>, DbError>;
     /// Every object key a row owns: media files, episode files (transcripts, chapters), upload
-    /// chunks and show artwork.
+    /// chunks, show artwork and document files.
     async fn owned_object_keys(&self) -> Result<Vec<String>, DbError>;
     /// Deletes the upload; returns whether it existed and the chunks it had, whose objects the
     /// caller deletes.

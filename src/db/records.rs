@@ -154,8 +154,34 @@ pub struct Document {
     pub issued_on: Option<NaiveDate>,
     /// Where the document can be read, e.g. the JDIH legal database.
     pub url: Option<String>,
+    /// The uploaded file (a PDF), if any.
+    pub file: Option<DocumentFile>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A document's uploaded file, stored in object storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DocumentFile {
+    /// The object's key (`documents/DOC/SHA16.pdf`); not shown.
+    #[serde(skip_serializing)]
+    pub key: String,
+    /// The uploader's file name, offered on download.
+    pub filename: String,
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the file, for citations and checks.
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+    /// Where it is served (filled in by the HTTP layer; never stored).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub url: Option<String>,
+}
+
+impl DocumentFile {
+    /// The file's name in its URL: the first 16 digits of its hash, so a new file is a new URL.
+    pub fn file_name(&self) -> String {
+        format!("{}.pdf", &self.sha256[..16.min(self.sha256.len())])
+    }
 }
 
 /// A briefing discusses a document, optionally at a moment of the recording.

@@ -54,6 +54,15 @@ pub async fn owned_keys(pool: &AnyPool) -> Result<Vec<String>, DbError> {
     .iter()
     .map(|row| row.try_get::<String, _>(0))
     .collect::<Result<_, _>>()?;
+    for row in sqlx::query("SELECT file FROM documents WHERE file IS NOT NULL")
+        .fetch_all(pool)
+        .await?
+    {
+        let json: String = row.try_get(0)?;
+        let file: super::DocumentFile = serde_json::from_str(&json)
+            .map_err(|e| DbError::Other(anyhow::anyhow!("bad document file in database: {e}")))?;
+        keys.push(file.key);
+    }
     for row in sqlx::query("SELECT artwork FROM shows WHERE artwork IS NOT NULL")
         .fetch_all(pool)
         .await?

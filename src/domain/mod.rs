@@ -297,6 +297,11 @@ impl Urls {
         self.join(&format!("/chapters/{episode}.json"))
     }
 
+    /// A document's uploaded file: a new file is a new URL.
+    pub fn document_file(&self, document: DocumentId, file_name: &str) -> String {
+        self.join(&format!("/documents/{document}/{file_name}"))
+    }
+
     /// The enclosure URL: ends in the file's extension, ASCII only.
     pub fn media(&self, id: MediaId, extension: &str) -> String {
         self.join(&format!("/media/{id}.{extension}"))

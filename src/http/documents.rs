@@ -10,7 +10,7 @@ use axum::{
 use chrono::{DateTime, NaiveDate, SubsecRound as _, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, or_not_found, parse_id, require_title};
+use super::{Json, auth::Editor, document_files::with_url, or_not_found, parse_id, require_title};
 use crate::{
     app::AppState,
     audit::{self, AuditEntry, Entity},
@@ -128,6 +128,7 @@ pub fn validate(input: NewDocument, now: DateTime<Utc>) -> Result<Document, AppE
         issuer: non_empty(input.issuer),
         issued_on,
         url,
+        file: None,
         created_at: now,
         updated_at: now,
     })
@@ -163,7 +164,15 @@ async fn list(
     let kind = non_empty(query.kind)
         .map(|k| parse_kind(Some(k)))
         .transpose()?;
-    Ok(Json(state.db.list_documents(kind).await?))
+    Ok(Json(
+        state
+            .db
+            .list_documents(kind)
+            .await?
+            .into_iter()
+            .map(|d| with_url(d, &state.urls))
+            .collect(),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
@@ -190,6 +199,7 @@ async fn update(
     };
     let document = Document {
         id: old.id,
+        file: old.file.clone(),
         created_at: old.created_at,
         ..validate(input, Utc::now())?
     };
@@ -204,7 +214,7 @@ async fn update(
             .with_changes(audit::diff(&old, &document)),
     )
     .await;
-    Ok(Json(document))
+    Ok(Json(with_url(document, &state.urls)))
 }
 
 /// The published episodes that cite the document (with a token, drafts and scheduled ones too),
@@ -253,5 +263,5 @@ async fn read(
         .document(id)
         .await
         .map_err(or_not_found("document"))?;
-    Ok(Json(document))
+    Ok(Json(with_url(document, &state.urls)))
 }

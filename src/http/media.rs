@@ -368,6 +368,11 @@ async fn redirect_location(
 
 /// `attachment` with an ASCII fallback name and the exact name in RFC 5987 encoding.
 fn content_disposition(filename: &str) -> HeaderValue {
+    disposition("attachment", filename)
+}
+
+/// `KIND; filename="ASCII"; filename*=UTF-8''EXACT` (`KIND` is `attachment` or `inline`).
+pub(crate) fn disposition(kind: &str, filename: &str) -> HeaderValue {
     let ascii: String = filename
         .chars()
         .map(|c| {
@@ -389,7 +394,7 @@ fn content_disposition(filename: &str) -> HeaderValue {
         })
         .collect();
     HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }

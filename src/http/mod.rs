@@ -5,6 +5,7 @@
 pub mod artwork;
 pub mod auth;
 pub mod cache;
+pub mod document_files;
 pub mod documents;
 pub mod episode_files;
 pub mod episodes;

@@ -473,7 +473,7 @@ async fn document(
     let path = format!("/documents/{id}");
     let result = async {
         let id: DocumentId = id.parse().map_err(|_| PageError::NotFound)?;
-        let document = state.db.document(id).await?;
+        let document = super::document_files::with_url(state.db.document(id).await?, &state.urls);
         let now = Utc::now();
         let citations = state.db.document_citations(id).await?;
         let page = DocumentPage {

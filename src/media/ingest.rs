@@ -86,14 +86,14 @@ pub async fn ingest(
 }
 
 /// An upload on disk with its hash and size, removed when dropped.
-struct Spooled {
-    file: tempfile::NamedTempFile,
-    sha256: String,
-    size: u64,
+pub(crate) struct Spooled {
+    pub(crate) file: tempfile::NamedTempFile,
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
 }
 
 /// Streams the body into a spool file while hashing and counting it.
-async fn spool_body(
+pub(crate) async fn spool_body(
     spool: &Spool,
     mut body: ByteStream,
     max_bytes: u64,

@@ -38,6 +38,11 @@ impl ObjectKey {
         ))
     }
 
+    /// The key of a document's file (a PDF): one per content, like artwork.
+    pub fn for_document(document: uuid::Uuid, sha256: &str) -> Self {
+        ObjectKey(format!("documents/{document}/{}.pdf", short_hash(sha256)))
+    }
+
     /// The key of a file beside an episode's recording (`label` such as `transcript-id` or
     /// `chapters`): one per content, so a replaced file is a new key and the old one can be
     /// deleted after.

@@ -157,11 +157,17 @@ impl Setup {
             let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
             keys.extend(rows.into_iter().map(|(k,)| k));
         }
-        let rows: Vec<(String,)> =
+        let mut rows: Vec<(String,)> =
             sqlx::query_as("SELECT artwork FROM shows WHERE artwork IS NOT NULL")
                 .fetch_all(&pool)
                 .await
                 .unwrap();
+        rows.extend(
+            sqlx::query_as::<_, (String,)>("SELECT file FROM documents WHERE file IS NOT NULL")
+                .fetch_all(&pool)
+                .await
+                .unwrap(),
+        );
         for (json,) in rows {
             let artwork: Value = serde_json::from_str(&json).unwrap();
             keys.insert(artwork["key"].as_str().unwrap().to_owned());

@@ -189,6 +189,7 @@ async fn story(db: &dyn Db) {
         issuer: None,
         issued_on: chrono::NaiveDate::from_ymd_opt(2008, 4, 30),
         url: None,
+        file: None,
         created_at: t0,
         updated_at: t0,
     };

@@ -12,6 +12,7 @@ mod browser;
 mod crash;
 mod db_conformance;
 mod delivery;
+mod document_files;
 mod documents;
 mod episode_files;
 mod feed;
