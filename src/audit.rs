@@ -55,7 +55,12 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(entity: Entity, entity_id: impl std::fmt::Display + Copy, action: &str, actor: &Actor) -> Self {
+    pub fn new(
+        entity: Entity,
+        entity_id: impl std::fmt::Display + Copy,
+        action: &str,
+        actor: &Actor,
+    ) -> Self {
         AuditEntry {
             id: uuid::Uuid::now_v7(),
             entity,
