@@ -219,6 +219,9 @@ pub struct ImportFeedArgs {
     /// Fetch from private, loopback and link-local addresses too (refused by default).
     #[arg(long)]
     pub allow_private: bool,
+    /// The owner's e-mail, for a show created from a feed that names none (itunes:owner).
+    #[arg(long)]
+    pub email: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -298,6 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     show: args.show,
                     allow_private: args.allow_private,
                     max_media_bytes,
+                    email: args.email,
                     progress: true,
                 },
             )

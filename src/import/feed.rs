@@ -46,6 +46,8 @@ pub struct FeedImport {
     pub allow_private: bool,
     /// The largest media file downloaded (`SIARAN_MAX_UPLOAD_BYTES`).
     pub max_media_bytes: u64,
+    /// The owner's e-mail for a show created from a feed that names none.
+    pub email: Option<String>,
     pub progress: bool,
 }
 
@@ -95,7 +97,16 @@ pub async fn import_feed(app: &App, opts: &FeedImport) -> anyhow::Result<FeedRep
     let (show, show_created) = match app.db.show_by_slug(&slug).await {
         Ok(show) => (show, false),
         Err(DbError::NotFound) => {
-            let show = create_show(app, &slug, &channel, &fetcher, &feed_url, &mut report).await?;
+            let show = create_show(
+                app,
+                &slug,
+                &channel,
+                &fetcher,
+                &feed_url,
+                opts.email.as_deref(),
+                &mut report,
+            )
+            .await?;
             (show, true)
         }
         Err(e) => return Err(e.into()),
@@ -228,20 +239,28 @@ async fn import_item(
         .map(str::to_owned);
     let itunes = item.itunes_ext();
     let number = |s: Option<&str>| s.and_then(|v| v.trim().parse::<u32>().ok());
-    let publish_at = match item.pub_date() {
-        Some(date) => Some(parse_pub_date(date).with_context(|| format!("pubDate '{date}'"))?),
+    // A migration should not lose an episode over its date: without one it is published now,
+    // and the summary says so.
+    let publish_at = match item.pub_date().map(|d| (d, parse_pub_date(d))) {
+        Some((_, Some(date))) => date,
+        Some((raw, None)) => {
+            report.warnings.push(format!(
+                "{label}: pubDate '{raw}' unreadable, published now"
+            ));
+            Utc::now()
+        }
         None => {
             report
                 .warnings
                 .push(format!("{label}: no pubDate, published now"));
-            Some(Utc::now())
+            Utc::now()
         }
     };
     let draft = EpisodeDraft {
         title: item_label(item, 0),
         description: html_to_text(raw_description),
         media,
-        publish_at,
+        publish_at: Some(publish_at),
         slug: None,
         meta: EpisodeMeta {
             season: number(itunes.and_then(|i| i.season())),
@@ -330,13 +349,16 @@ async fn import_item(
     Ok(())
 }
 
-/// RFC 2822 as feeds write it; some write RFC 3339 instead.
-fn parse_pub_date(s: &str) -> anyhow::Result<DateTime<Utc>> {
+/// RFC 2822 as feeds write it (obsolete zone names too); some write RFC 3339, or a colon in
+/// the offset, or no seconds.
+fn parse_pub_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     DateTime::parse_from_rfc2822(s)
         .or_else(|_| DateTime::parse_from_rfc3339(s))
+        .or_else(|_| DateTime::parse_from_str(s, "%a, %d %b %Y %H:%M:%S %:z"))
+        .or_else(|_| DateTime::parse_from_str(s, "%a, %d %b %Y %H:%M %z"))
+        .ok()
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| anyhow::anyhow!("not an RFC 2822 date"))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -352,23 +374,26 @@ async fn create_show(
     channel: &rss::Channel,
     fetcher: &Fetcher,
     feed_url: &Url,
+    email: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<Show> {
     let itunes = channel.itunes_ext();
-    let owner_email = itunes
-        .and_then(|i| i.owner())
-        .and_then(|o| o.email())
-        .map(str::to_owned)
-        .or_else(|| {
-            [channel.managing_editor(), channel.webmaster()]
-                .into_iter()
-                .flatten()
-                .find_map(email_in)
-        });
+    let owner_email = email.map(str::to_owned).or_else(|| {
+        itunes
+            .and_then(|i| i.owner())
+            .and_then(|o| o.email())
+            .map(str::to_owned)
+            .or_else(|| {
+                [channel.managing_editor(), channel.webmaster()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(email_in)
+            })
+    });
     let Some(email) = owner_email else {
         bail!(
-            "the feed names no owner e-mail (itunes:owner, managingEditor): create show '{slug}' \
-             first (POST /api/v1/shows), then import into it"
+            "the feed names no owner e-mail (itunes:owner, managingEditor): pass --email, or \
+             create show '{slug}' first (POST /api/v1/shows)"
         );
     };
     let author = itunes
@@ -514,4 +539,30 @@ fn email_in(s: &str) -> Option<String> {
     s.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '<' | '>'))
         .find(|w| w.contains('@') && w.contains('.'))
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pub_dates_as_feeds_write_them() {
+        let utc = |s: &str| parse_pub_date(s).map(|t| t.to_rfc3339());
+        let want = Some("2021-03-03T02:30:00+00:00".to_owned());
+        assert_eq!(utc("Wed, 03 Mar 2021 09:30:00 +0700"), want);
+        assert_eq!(utc("Wed, 03 Mar 2021 02:30:00 GMT"), want);
+        assert_eq!(utc("Wed, 03 Mar 2021 09:30:00 +07:00"), want);
+        assert_eq!(utc("2021-03-03T09:30:00+07:00"), want);
+        assert_eq!(utc("Wed, 03 Mar 2021 09:30 +0700"), want);
+        assert_eq!(utc("kemarin"), None);
+    }
+
+    #[test]
+    fn emails_in_managing_editor() {
+        assert_eq!(
+            email_in("humas@example.go.id (Biro Humas)").as_deref(),
+            Some("humas@example.go.id")
+        );
+        assert_eq!(email_in("Biro Humas"), None);
+    }
 }

@@ -309,7 +309,7 @@ impl Fetched {
     pub fn into_stream(self, max_bytes: u64) -> anyhow::Result<ByteStream> {
         if let Some(length) = self.content_length.filter(|&l| l > max_bytes) {
             bail!(
-                "{}: {length} bytes, more than the {max_bytes} allowed",
+                "{}: {length} bytes, more than the {max_bytes} bytes allowed",
                 self.url
             );
         }
@@ -428,6 +428,13 @@ mod tests {
             let err = fetcher.get(&url.parse().unwrap()).await.err().unwrap();
             assert!(err.to_string().contains("refused"), "{url}: {err}");
         }
+        // The connector's own resolver refuses too, so a second DNS answer cannot differ.
+        let mut resolver = GuardedResolver {
+            allow_private: false,
+        };
+        let name: Name = "localhost".parse().unwrap();
+        let err = tower::Service::call(&mut resolver, name).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
         let err = fetcher
             .get(&"file:///etc/passwd".parse().unwrap())
             .await

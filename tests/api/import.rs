@@ -19,6 +19,7 @@ use siaran::{
     import::{
         dir::{DirImport, import_dir},
         feed::{FeedImport, import_feed},
+        fetch::Fetcher,
     },
 };
 
@@ -402,6 +403,7 @@ async fn feed_import(backend: Backend) {
         show: "pemprov".into(),
         allow_private: true,
         max_media_bytes: 10 << 20,
+        email: None,
         progress: false,
     };
     let done = import_feed(&app.state, &opts).await.unwrap();
@@ -556,3 +558,54 @@ async fn feed_import(backend: Backend) {
     );
 }
 on_both_backends!(feed_import);
+
+/// Redirect loops end, and bodies over their cap are refused whether or not they say their
+/// length up front.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetches_follow_few_redirects_and_cap_sizes() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = Router::new()
+        .route("/loop", get(|| async { Redirect::temporary("/loop") }))
+        .route("/hop", get(|| async { Redirect::permanent("/big") }))
+        .route("/big", get(|| async { vec![b'x'; 100_000] }))
+        .route(
+            "/chunked",
+            get(|| async {
+                let chunks = (0..10).map(|_| Ok::<_, std::io::Error>(vec![b'y'; 10_000]));
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let fetcher = Fetcher::new(true).unwrap();
+    let url = |path: &str| format!("{base}{path}").parse().unwrap();
+
+    let err = fetcher.get(&url("/loop")).await.err().unwrap();
+    assert!(err.to_string().contains("more than 5 redirects"), "{err}");
+    let (final_url, body) = fetcher.get_bytes(&url("/hop"), 100_000).await.unwrap();
+    assert_eq!(final_url.path(), "/big");
+    assert_eq!(body.len(), 100_000);
+    let err = fetcher.get_bytes(&url("/big"), 99_999).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("more than the 99999 bytes allowed"),
+        "{err}"
+    );
+    let err = fetcher
+        .get_bytes(&url("/chunked"), 50_000)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("more than the 50000 bytes allowed"),
+        "{err:#}"
+    );
+    assert_eq!(
+        fetcher
+            .get_bytes(&url("/chunked"), 100_000)
+            .await
+            .unwrap()
+            .1
+            .len(),
+        100_000
+    );
+}
