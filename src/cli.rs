@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `token create`, `probe`, `bench probe`. Every flag can
+//! The command line: `serve`, `migrate`, `token create`, `probe`, `bench probe`, `import`,
+//! `import-feed`. Every flag can
 //! also be set by the environment variable of the same name (`--database-url` =
 //! `SIARAN_DATABASE_URL`).
 
@@ -15,7 +16,7 @@ use crate::{
     db::{AnyDb, ApiToken, Db as _, Role, new_row_id},
     demo,
     http::auth,
-    media,
+    import, media,
 };
 
 #[derive(Debug, Parser)]
@@ -45,6 +46,11 @@ pub enum Command {
         /// The media file.
         file: PathBuf,
     },
+    /// Import a folder of past recordings into an existing show (resumable: files already in
+    /// the show are skipped).
+    Import(ImportDirArgs),
+    /// Bring in an existing podcast from its public RSS feed, guids kept (resumable).
+    ImportFeed(ImportFeedArgs),
     /// Measure Siaran against ffprobe (run with `--release`).
     Bench {
         #[command(subcommand)]
@@ -170,6 +176,66 @@ impl ServeArgs {
     }
 }
 
+/// The settings an import needs: the same variables as `serve`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// file://PATH or s3://BUCKET[/PREFIX] (S3 uses the standard AWS_* variables)
+    #[arg(long, env = "SIARAN_STORAGE_URL", default_value = config::DEFAULT_STORAGE_URL)]
+    pub storage_url: String,
+    /// Base of every absolute URL in feeds (the new feed's address is printed from it).
+    #[arg(long, env = "SIARAN_PUBLIC_URL", default_value = config::DEFAULT_PUBLIC_URL)]
+    pub public_url: String,
+    /// Largest media file imported, in bytes.
+    #[arg(long, env = "SIARAN_MAX_UPLOAD_BYTES", default_value_t = config::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+    /// Folder where files wait while they are hashed and probed.
+    #[arg(long, env = "SIARAN_SPOOL_DIR")]
+    pub spool_dir: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::new(&self.db.database_url, &self.storage_url)?;
+        settings.public_url = config::parse_public_url(&self.public_url)?;
+        settings.max_upload_bytes = self.max_upload_bytes;
+        settings.spool_dir.clone_from(&self.spool_dir);
+        Ok(settings)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImportDirArgs {
+    /// The folder of recordings (searched recursively; hidden files are left out).
+    pub dir: PathBuf,
+    /// The show to import into (it must exist).
+    #[arg(long)]
+    pub show: String,
+    /// CSV with the header filename,title,description,publish_at,season,episode.
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportFeedArgs {
+    /// The podcast's public RSS feed.
+    pub url: String,
+    /// The show to import into; created from the feed's channel if it does not exist.
+    #[arg(long)]
+    pub show: String,
+    /// Fetch from private, loopback and link-local addresses too (refused by default).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// The owner's e-mail, for a show created from a feed that names none (itunes:owner).
+    #[arg(long)]
+    pub email: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 async fn open_db(args: &DbArgs) -> anyhow::Result<AnyDb> {
     let url = DatabaseUrl::parse(&args.database_url)?;
     let db = AnyDb::connect(url.expose()).await?;
@@ -217,6 +283,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(&serde_json::to_string_pretty(&info)?)?;
             Ok(())
         }
+        Command::Import(args) => {
+            let state = AppState::build(args.store.settings()?).await?;
+            let report = import::dir::import_dir(
+                &state,
+                &import::dir::DirImport {
+                    dir: args.dir,
+                    show: args.show,
+                    manifest: args.manifest,
+                    progress: true,
+                },
+            )
+            .await?;
+            print_stdout(&report.summary())?;
+            fail_if_any(&report)
+        }
+        Command::ImportFeed(args) => {
+            let url = url::Url::parse(&args.url)
+                .with_context(|| format!("'{}' is not a feed URL", args.url))?;
+            let settings = args.store.settings()?;
+            let max_media_bytes = settings.max_upload_bytes;
+            let state = AppState::build(settings).await?;
+            let done = import::feed::import_feed(
+                &state,
+                &import::feed::FeedImport {
+                    url,
+                    show: args.show,
+                    allow_private: args.allow_private,
+                    max_media_bytes,
+                    email: args.email,
+                    progress: true,
+                },
+            )
+            .await?;
+            print_stdout(&done.report.summary())?;
+            print_stdout(&done.instructions())?;
+            fail_if_any(&done.report)
+        }
         Command::Bench {
             command: BenchCommand::Probe(args),
         } => tokio::task::spawn_blocking(move || bench::probe(&args)).await?,
@@ -237,6 +340,16 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, public_url = %state.settings.public_url, "siaran listening");
     app::serve_until_signal(listener, state, app::DRAIN_TIMEOUT).await?;
+    Ok(())
+}
+
+/// An import with failures exits non-zero; the summary above names each one.
+fn fail_if_any(report: &import::Report) -> anyhow::Result<()> {
+    let failed = report.failed.len();
+    if failed > 0 {
+        let total = failed + report.imported.len() + report.skipped.len();
+        anyhow::bail!("{failed} of {total} items not imported (see the summary)");
+    }
     Ok(())
 }
 

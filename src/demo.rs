@@ -100,6 +100,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         show_id: show.id,
         slug: Slug::parse("pejabat-pemerintah-harus-punya-mindset-digital")?,
         guid: id.to_string(),
+        guid_is_permalink: false,
         title: "Pejabat Pemerintah Harus Punya Mindset Digital".into(),
         description: "Informasi publik semakin mudah diakses di era digital. Badan publik wajib \
                       menyediakan informasi yang cepat, tepat dan mudah dijangkau."

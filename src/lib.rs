@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod http;
+pub mod import;
 pub mod media;
 pub mod pages;
 pub mod reconcile;

@@ -238,6 +238,7 @@ fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
         slug: Slug::parse(&get::<String>(row, "slug")?)
             .map_err(|e| DbError::Other(anyhow::anyhow!("bad slug in database: {e}")))?,
         guid: get(row, "guid")?,
+        guid_is_permalink: get::<i64>(row, "guid_permalink")? != 0,
         title: get(row, "title")?,
         description: get(row, "description")?,
         media_id: parse("media id", &get::<String>(row, "media_id")?)?,
@@ -304,8 +305,8 @@ fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 }
 
 // Column lists are constants: the only dynamic part of these queries, never user input.
-const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.title, e.description, \
-     e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, e.withdrawn_at, \
+const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, e.title, \
+     e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, e.withdrawn_at, \
      e.withdrawn_reason";
 const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
@@ -479,8 +480,8 @@ impl Db for AnyDb {
     async fn create_episode(&self, episode: &Episode) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO episodes (id, show_id, slug, guid, title, description, media_id, \
-             publish_at, created_at, updated_at, meta) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             publish_at, created_at, updated_at, meta, guid_permalink) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(episode.id.to_string())
         .bind(episode.show_id.to_string())
@@ -493,6 +494,7 @@ impl Db for AnyDb {
         .bind(ms(episode.created_at))
         .bind(ms(episode.updated_at))
         .bind(json(&episode.meta)?)
+        .bind(i64::from(episode.guid_is_permalink))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -532,8 +534,8 @@ impl Db for AnyDb {
     ) -> Result<Episode, DbError> {
         let row = sqlx::query(
             "UPDATE episodes SET publish_at = $1, updated_at = $2 WHERE id = $3 \
-             RETURNING id, show_id, slug, guid, title, description, media_id, publish_at, \
-             created_at, updated_at, meta, withdrawn_at, withdrawn_reason",
+             RETURNING id, show_id, slug, guid, guid_permalink, title, description, media_id, \
+             publish_at, created_at, updated_at, meta, withdrawn_at, withdrawn_reason",
         )
         .bind(publish_at.map(ms))
         .bind(ms(now))

@@ -85,8 +85,13 @@ pub struct Episode {
     pub id: EpisodeId,
     pub show_id: ShowId,
     pub slug: Slug,
-    /// The RSS `guid`: assigned once at creation and never changed.
+    /// The RSS `guid`: assigned once at creation and never changed. An imported episode keeps
+    /// the source feed's, whatever its form, so podcast apps see no duplicates.
     pub guid: String,
+    /// Whether the `guid` is a permalink (RSS `isPermaLink`): only ever true for a guid kept
+    /// from an imported feed that said so.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub guid_is_permalink: bool,
     pub title: String,
     pub description: String,
     pub media_id: MediaId,

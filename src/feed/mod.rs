@@ -372,7 +372,7 @@ fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
         }),
         guid: Some(Guid {
             value: episode.guid.clone(),
-            permalink: false,
+            permalink: episode.guid_is_permalink,
         }),
         pub_date: Some(rfc2822(published)),
         itunes_ext: Some(ITunesItemExtension {

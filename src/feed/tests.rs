@@ -98,6 +98,7 @@ fn episode(e: Ep<'_>, media: &Media) -> Episode {
         show_id: show().id,
         slug: Slug::parse(e.slug).unwrap(),
         guid: format!("siaran-kabar-gedung-sate-{}", e.n),
+        guid_is_permalink: false,
         title: e.title.to_owned(),
         description: e.description.to_owned(),
         media_id: media.id,

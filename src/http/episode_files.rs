@@ -243,14 +243,31 @@ async fn put_chapters(
 ) -> Result<impl IntoResponse, AppError> {
     let body = small_body(body, MAX_CHAPTERS_BYTES)?;
     let episode = load(&state, &id).await?;
-    let duration_ms = state.db.media(episode.media_id).await?.info.duration_ms;
+    let parsed = set_chapters(&state, &episode, body).await?;
+    audit::record(
+        &state,
+        AuditEntry::new(Entity::Episode, episode.id, "chapters-set", &editor.actor)
+            .with_changes(serde_json::json!({"chapters": parsed.chapters.len()})),
+    )
+    .await;
+    Ok((StatusCode::OK, Json(parsed)))
+}
+
+/// Checks `body` as JSON chapters of `episode`'s recording and makes them the episode's
+/// chapters, replacing the ones before.
+pub async fn set_chapters(
+    app: &App,
+    episode: &Episode,
+    body: Bytes,
+) -> Result<chapters::Chapters, AppError> {
+    let duration_ms = app.db.media(episode.media_id).await?.info.duration_ms;
     let parsed = chapters::parse(&body, duration_ms).map_err(|msg| AppError::Invalid {
         code: "invalid-chapters",
         msg,
     })?;
     store_file(
-        &state,
-        &episode,
+        app,
+        episode,
         EpisodeFileKind::Chapters,
         None,
         "chapters",
@@ -259,13 +276,7 @@ async fn put_chapters(
         body,
     )
     .await?;
-    audit::record(
-        &state,
-        AuditEntry::new(Entity::Episode, episode.id, "chapters-set", &editor.actor)
-            .with_changes(serde_json::json!({"chapters": parsed.chapters.len()})),
-    )
-    .await;
-    Ok((StatusCode::OK, Json(parsed)))
+    Ok(parsed)
 }
 
 /// Stores `bytes` as the episode's file of `kind` (and `language`), replacing the one before.

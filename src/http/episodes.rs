@@ -158,55 +158,21 @@ async fn create(
     Json(input): Json<NewEpisode>,
 ) -> Result<impl IntoResponse, AppError> {
     let show = load_show(&state, &show_slug).await?;
-    let title = require_title(&input.title)?;
     let media = known_media(&state, &input.media_id).await?;
-    let base = match input.slug.as_deref() {
-        Some(s) => require_slug(s)?,
-        None => Slug::from_title(&title, "episode"),
-    };
-    let chosen = input.slug.is_some();
-    let mut slug = if chosen {
-        // A slug another episode had still leads to it.
-        if state.db.episode_slug_taken(show.id, &base).await? {
-            return Err(slug_taken(&base));
-        }
-        base.clone()
-    } else {
-        free_slug(&state, &show, &base).await?
-    };
-    let meta = input.meta.clone().validated().map_err(|e| meta_error(&e))?;
-    let now = Utc::now();
-    let id = EpisodeId::new();
-    let mut episode = Episode {
-        id,
-        show_id: show.id,
-        slug: slug.clone(),
-        guid: id.to_string(),
-        title,
-        description: input.description.trim().to_owned(),
-        media_id: media.id,
-        publish_at: input.publish_at,
-        meta,
-        withdrawn: None,
-        created_at: now,
-        updated_at: now,
-    };
-    // Two episodes with the same title created at once both find the same free slug; the
-    // loser of the insert race takes the next one.
-    let mut attempts = 0;
-    loop {
-        match state.db.create_episode(&episode).await {
-            Ok(()) => break,
-            Err(DbError::Conflict(_)) if !chosen && attempts < 5 => {
-                attempts += 1;
-                slug = free_slug(&state, &show, &base).await?;
-                episode.slug = slug.clone();
-            }
-            Err(DbError::Conflict(_)) => return Err(slug_taken(&slug)),
-            Err(other) => return Err(other.into()),
-        }
-    }
-    state.feeds.changed(show.id).await;
+    let episode = create_episode(
+        &state,
+        &show,
+        EpisodeDraft {
+            title: input.title,
+            description: input.description,
+            media,
+            publish_at: input.publish_at,
+            slug: input.slug,
+            meta: input.meta,
+            guid: None,
+        },
+    )
+    .await?;
     audit::record(
         &state,
         AuditEntry::new(Entity::Episode, episode.id, "created", &editor.actor)
@@ -220,6 +186,95 @@ async fn create(
         [(header::LOCATION, location)],
         Json(view),
     ))
+}
+
+/// A new episode as whoever creates one (the API, an import) describes it; checked by
+/// `create_episode`.
+#[derive(Debug)]
+pub struct EpisodeDraft {
+    pub title: String,
+    pub description: String,
+    pub media: Media,
+    pub publish_at: Option<DateTime<Utc>>,
+    /// Derived from the title when absent (the first free one).
+    pub slug: Option<String>,
+    pub meta: EpisodeMeta,
+    /// An RSS guid to keep, and whether it is a permalink: an imported episode's. A new
+    /// episode's guid is its id.
+    pub guid: Option<(String, bool)>,
+}
+
+/// Checks `draft` and stores it as an episode of `show`; the show's feed is told. The caller
+/// records the creation in the audit trail (it knows who asked).
+pub async fn create_episode(
+    app: &App,
+    show: &Show,
+    draft: EpisodeDraft,
+) -> Result<Episode, AppError> {
+    let title = require_title(&draft.title)?;
+    let base = match draft.slug.as_deref() {
+        Some(s) => require_slug(s)?,
+        None => Slug::from_title(&title, "episode"),
+    };
+    let chosen = draft.slug.is_some();
+    let mut slug = if chosen {
+        // A slug another episode had still leads to it.
+        if app.db.episode_slug_taken(show.id, &base).await? {
+            return Err(slug_taken(&base));
+        }
+        base.clone()
+    } else {
+        free_slug(app, show, &base).await?
+    };
+    let meta = draft.meta.validated().map_err(|e| meta_error(&e))?;
+    let now = Utc::now();
+    let id = EpisodeId::new();
+    let kept_guid = draft.guid.is_some();
+    let (guid, guid_is_permalink) = draft.guid.unwrap_or_else(|| (id.to_string(), false));
+    let mut episode = Episode {
+        id,
+        show_id: show.id,
+        slug: slug.clone(),
+        guid,
+        guid_is_permalink,
+        title,
+        description: draft.description.trim().to_owned(),
+        media_id: draft.media.id,
+        publish_at: draft.publish_at,
+        meta,
+        withdrawn: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // Two episodes with the same title created at once both find the same free slug; the
+    // loser of the insert race takes the next one.
+    let mut attempts = 0;
+    loop {
+        match app.db.create_episode(&episode).await {
+            Ok(()) => break,
+            Err(DbError::Conflict(_)) if !chosen && attempts < 5 => {
+                attempts += 1;
+                slug = free_slug(app, show, &base).await?;
+                episode.slug = slug.clone();
+            }
+            // SQLite names no constraint: with a kept guid, the guid may be what clashes.
+            Err(DbError::Conflict(_)) if kept_guid => return Err(guid_taken(&episode.guid)),
+            Err(DbError::Conflict(_)) => return Err(slug_taken(&slug)),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    app.feeds.changed(show.id).await;
+    Ok(episode)
+}
+
+fn guid_taken(guid: &str) -> AppError {
+    AppError::Conflict {
+        code: "episode-guid-taken",
+        msg: crate::error::Msg::new(
+            format!("GUID '{guid}' (atau slug) sudah dipakai episode lain di Siaran"),
+            format!("The guid '{guid}' (or the slug) is already used by another episode in Siaran"),
+        ),
+    }
 }
 
 /// The uploaded media a request names, or 422 `unknown-media`.

@@ -109,6 +109,7 @@ async fn story(db: &dyn Db) {
             show_id: show.id,
             slug: Slug::parse(slug).unwrap(),
             guid: id.to_string(),
+            guid_is_permalink: false,
             title: slug.to_uppercase(),
             description: String::new(),
             media_id: media.id,
@@ -121,12 +122,18 @@ async fn story(db: &dyn Db) {
     };
     let draft = episode("draft", None);
     let old = episode("old", Some(t0));
-    let new = episode("new", Some(t0 + Duration::days(1)));
+    // An imported episode keeps its source feed's guid, a permalink there.
+    let new = Episode {
+        guid: "https://old-host.example/episodes/2".into(),
+        guid_is_permalink: true,
+        ..episode("new", Some(t0 + Duration::days(1)))
+    };
     let later = episode("later", Some(t0 + Duration::days(30)));
     for e in [&draft, &old, &new, &later] {
         db.create_episode(e).await.unwrap();
     }
     assert_eq!(db.episode(old.id).await.unwrap(), old);
+    assert_eq!(db.episode(new.id).await.unwrap(), new);
     assert!(db.episode_slug_taken(show.id, &old.slug).await.unwrap());
     assert!(
         !db.episode_slug_taken(show.id, &Slug::parse("x").unwrap())

@@ -20,6 +20,7 @@ mod feed_meta;
 mod feed_serving;
 mod flow;
 mod history;
+mod import;
 mod media_errors;
 mod pages;
 mod probe_corpus;
