@@ -14,9 +14,19 @@ use std::{
 
 use crate::media::ingest::Spool;
 
-const PREFIX: &str = "siaran-";
-/// Loose spool files of versions before per-process folders, removed once this old.
+/// A process's folder is `siaran-spool-` and 32 hex digits; nothing else in BASE is touched
+/// (BASE may be the system's temporary folder, shared with anything).
+const PREFIX: &str = "siaran-spool-";
+/// Spool files of versions before per-process folders (the prefixes `ingest` and `uploads`
+/// give them), removed once this old.
+const LOOSE_PREFIXES: [&str; 2] = ["siaran-upload-", "siaran-chunk-"];
 const LOOSE_FILE_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether `name` is a process's spool folder's name.
+fn is_process_folder(name: &str) -> bool {
+    name.strip_prefix(PREFIX)
+        .is_some_and(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
 
 /// This process's spool folder and the lock that marks it alive.
 #[derive(Debug, Clone)]
@@ -59,14 +69,11 @@ fn remove_dead_blocking(base: &Path) -> Vec<String> {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(PREFIX) {
-            continue;
-        }
         let path = entry.path();
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_dir() {
+        if kind.is_dir() && is_process_folder(&name) {
             let Ok(dir) = File::open(&path) else { continue };
             match dir.try_lock() {
                 Ok(()) => {
@@ -84,7 +91,7 @@ fn remove_dead_blocking(base: &Path) -> Vec<String> {
                     tracing::warn!(dir = %path.display(), error = %e, "could not lock a spool folder");
                 }
             }
-        } else if kind.is_file() {
+        } else if kind.is_file() && LOOSE_PREFIXES.iter().any(|p| name.starts_with(p)) {
             let old = entry
                 .metadata()
                 .and_then(|m| m.modified())
@@ -109,13 +116,25 @@ mod tests {
         let live = ProcessSpool::create(base.path().to_path_buf()).unwrap();
         std::fs::write(live.spool.dir().join("siaran-upload-x"), b"x").unwrap();
         // A folder nobody holds, as a killed process leaves it.
-        let dead = base.path().join("siaran-0000dead");
+        let dead = base
+            .path()
+            .join("siaran-spool-0000000000000000000000000000dead");
         std::fs::create_dir(&dead).unwrap();
         std::fs::write(dead.join("siaran-upload-y"), b"y").unwrap();
+        // Other things in a shared folder are never touched, even with a similar name.
+        let others = ["siaran-garage", "siaran-spool-x", "siaran-spool-0000"];
+        for other in others {
+            std::fs::create_dir(base.path().join(other)).unwrap();
+        }
+        std::fs::write(base.path().join("siaran-notes.txt"), b"keep").unwrap();
 
         let removed = remove_dead(base.path()).await;
         assert_eq!(removed, [dead.display().to_string()]);
         assert!(!dead.exists());
+        for other in others {
+            assert!(base.path().join(other).exists(), "{other}");
+        }
+        assert!(base.path().join("siaran-notes.txt").exists());
         assert!(live.spool.dir().join("siaran-upload-x").exists());
 
         // Once the process lets go, its folder is dead too.
