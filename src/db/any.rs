@@ -304,6 +304,10 @@ fn document_from(row: &AnyRow) -> Result<Document, DbError> {
     })
 }
 
+// Statements with RETURNING are always drained with `fetch_all`: with SQLite, `fetch_one` leaves
+// the statement un-reset, so its implicit transaction stays open and a read on another pooled
+// connection may not see the write yet (a published episode missing from the next feed query).
+
 // Column lists are constants: the only dynamic part of these queries, never user input.
 const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, e.title, \
      e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, e.withdrawn_at, \
@@ -426,8 +430,11 @@ impl Db for AnyDb {
                 .bind(json)
                 .bind(ms(now))
                 .bind(id.to_string())
-                .fetch_one(&mut *tx)
-                .await?;
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(DbError::NotFound)?;
         tx.commit().await?;
         Ok((show_from(&after)?, show_from(&before)?.artwork))
     }
@@ -540,8 +547,11 @@ impl Db for AnyDb {
         .bind(publish_at.map(ms))
         .bind(ms(now))
         .bind(id.to_string())
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(DbError::NotFound)?;
         episode_from(&row)
     }
 
@@ -871,8 +881,11 @@ impl Db for AnyDb {
         .bind(withdrawal.map(|w| w.reason.as_str()))
         .bind(ms(now))
         .bind(id.to_string())
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(DbError::NotFound)?;
         episode_from(&row)
     }
 
@@ -1263,8 +1276,10 @@ impl Db for AnyDb {
         .bind(file.episode_id.to_string())
         .bind(file.kind.as_str())
         .bind(language)
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?
+        .into_iter()
+        .next()
         .map(|row| episode_file_from(&row))
         .transpose()?;
         sqlx::query(
@@ -1299,8 +1314,11 @@ impl Db for AnyDb {
         .bind(episode.to_string())
         .bind(kind.as_str())
         .bind(language.map_or("", Lang::as_str))
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(DbError::NotFound)?;
         episode_file_from(&row)
     }
 
