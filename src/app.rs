@@ -136,13 +136,6 @@ impl AppState {
             spool,
         }));
         state.uploads().start_cleanup();
-        Reconciler {
-            db: state.db.clone(),
-            store: state.store.clone(),
-            spool_base: state.spool.base.clone(),
-            lease: state.settings.write_lease,
-        }
-        .start(state.settings.reconcile_every);
         Ok(state)
     }
 }
@@ -248,6 +241,15 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Serving instances repair what crashed writes left (see `reconcile`); one-shot commands
+    // (`import`) do not, so that their exit never cuts a pass short.
+    Reconciler {
+        db: state.db.clone(),
+        store: state.store.clone(),
+        spool_base: state.spool.base.clone(),
+        lease: state.settings.write_lease,
+    }
+    .start(state.settings.reconcile_every);
     // The peer address is what download counting keys listeners on (see `http::media`).
     let app = AppService::new(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

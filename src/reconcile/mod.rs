@@ -1,8 +1,8 @@
 //! The reconciler (issue 7, crash safety): after a process dies in the middle of a write, the
 //! store and the database are brought back to agreement — no object that no row owns, no
 //! unfinished multipart upload or temporary file, no spool folder of a dead process — and any
-//! row whose object is missing is reported (and, for an upload chunk, its upload removed so
-//! that the client starts again). It runs at start-up and then periodically on every instance;
+//! row whose object is missing is reported. It runs when an instance starts serving and then
+//! periodically on every instance;
 //! each run is idempotent, and its findings are logged.
 //!
 //! How a write in progress is told from a dead one: `TrackedStore` notes every write in the
@@ -55,10 +55,8 @@ pub struct Findings {
     pub unfinished_aborted: Vec<String>,
     /// Writes in progress, left alone.
     pub in_progress: usize,
-    /// Keys rows own whose object is missing (data lost outside Siaran, or a bug).
+    /// Keys rows own whose object is missing (data lost outside Siaran, or a bug): reported.
     pub missing: Vec<String>,
-    /// Resumable uploads removed because one of their chunks is missing.
-    pub uploads_removed: usize,
     /// Spool folders of dead processes: removed.
     pub spools_removed: Vec<String>,
 }
@@ -68,7 +66,6 @@ impl Findings {
         self.orphans_removed.is_empty()
             && self.unfinished_aborted.is_empty()
             && self.missing.is_empty()
-            && self.uploads_removed == 0
             && self.spools_removed.is_empty()
     }
 }
@@ -154,14 +151,14 @@ impl Reconciler {
     }
 
     /// Rows whose object was not listed. The row may be newer than the listing, so each is
-    /// looked up once more before it is reported.
+    /// looked up once more before it is reported. Reported only: rows are deleted before their
+    /// objects everywhere, so this finds data lost outside Siaran, which an operator restores.
     async fn check_missing(
         &self,
         owned: &HashSet<String>,
         present: &HashSet<String>,
         found: &mut Findings,
     ) -> anyhow::Result<()> {
-        let mut broken_uploads = HashSet::new();
         for key in owned.iter().filter(|k| !present.contains(*k)) {
             let object = ObjectKey::from_stored(key.clone());
             match self.store.head(&object).await {
@@ -174,27 +171,6 @@ impl Reconciler {
             }
             tracing::error!(%key, "reconcile: a row owns an object that is missing");
             found.missing.push(key.clone());
-            if let Some(upload) = key
-                .strip_prefix("uploads/")
-                .and_then(|rest| rest.split('/').next())
-                .and_then(|id| id.parse::<uuid::Uuid>().ok())
-            {
-                broken_uploads.insert(upload);
-            }
-        }
-        for upload in broken_uploads {
-            // The upload cannot be finished: removing it makes the client start again (tus
-            // clients create a new upload on 404) rather than fail at the end.
-            let (existed, chunks) = self.db.delete_upload(upload).await?;
-            for c in chunks {
-                if let Err(e) = self.store.delete(&c.key).await {
-                    tracing::warn!(key = %c.key, error = %e, "reconcile: could not delete a chunk");
-                }
-            }
-            if existed {
-                tracing::warn!(%upload, "reconcile: removed an upload with a missing chunk");
-                found.uploads_removed += 1;
-            }
         }
         Ok(())
     }
@@ -220,7 +196,6 @@ impl Reconciler {
                             orphans_removed = found.orphans_removed.len(),
                             unfinished_aborted = found.unfinished_aborted.len(),
                             missing = found.missing.len(),
-                            uploads_removed = found.uploads_removed,
                             spools_removed = found.spools_removed.len(),
                             in_progress = found.in_progress,
                             "reconcile: repaired"
