@@ -189,6 +189,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(error::localize))
+        .layer(middleware::from_fn(http::close_on_refused_body))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Borrowed, not copied: the span records the text when the level is enabled.
             let route = req

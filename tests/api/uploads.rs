@@ -354,9 +354,11 @@ async fn protocol_errors(backend: Backend) {
     let res = app.tus_patch(&url, 0, bytes[..1000].to_vec(), None).await;
     assert_eq!(res.status(), 204);
 
-    // Not where the upload is: 409, with the right offset.
+    // Not where the upload is: 409, with the right offset; the body may be left unread, so
+    // the connection is not kept for another request.
     let res = app.tus_patch(&url, 0, bytes[..1000].to_vec(), None).await;
     assert_eq!(res.status(), 409);
+    assert_eq!(res.headers()["connection"], "close");
     assert_eq!(offset_of(&res), 1000);
     assert_eq!(error_code(res).await, "offset-mismatch");
 
