@@ -20,10 +20,9 @@ use tokio::io::AsyncReadExt as _;
 use super::{
     Json,
     auth::Editor,
-    cache::{ETag, http_date, if_range_allows, not_modified},
-    media::disposition,
+    cache::ETag,
+    media::{Ranged, disposition, ranged},
     or_not_found, parse_id,
-    range::{RangeDecision, decide},
 };
 use crate::{
     app::{App, AppState},
@@ -222,61 +221,26 @@ async fn serve(
         .ok_or(AppError::NotFound {
             what: "document file",
         })?;
-    let size = file.size_bytes;
-    let etag = ETag::strong(&file.sha256);
-    let modified = file.uploaded_at;
-    let res = Response::builder()
-        .header(header::ETAG, etag.header_value())
-        .header(header::LAST_MODIFIED, http_date(modified))
-        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-        .header(header::ACCEPT_RANGES, "bytes");
-    if not_modified(&headers, &etag, modified) {
-        return Ok(res
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .map_err(anyhow::Error::from)?);
-    }
-    let mut res = res.header(header::CONTENT_TYPE, "application/pdf").header(
-        header::CONTENT_DISPOSITION,
-        disposition("inline", &file.filename),
-    );
-    let range_header = if if_range_allows(&headers, &etag, modified) {
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok())
-    } else {
-        None
+    let (res, range) = match ranged(
+        &headers,
+        &ETag::strong(&file.sha256),
+        file.uploaded_at,
+        file.size_bytes,
+        |res| {
+            res.header(header::CONTENT_TYPE, "application/pdf").header(
+                header::CONTENT_DISPOSITION,
+                disposition("inline", &file.filename),
+            )
+        },
+    )? {
+        Ranged::Done(response) => return Ok(response),
+        Ranged::Body(res, range) => (res, range),
     };
-    let (status, range) = match decide(range_header, size) {
-        RangeDecision::Full => (StatusCode::OK, None),
-        RangeDecision::Partial(r) => {
-            res = res.header(
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{size}", r.start, r.end),
-            );
-            (StatusCode::PARTIAL_CONTENT, Some(r))
-        }
-        RangeDecision::Unsatisfiable => {
-            return Ok(res
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-                .header(header::CONTENT_LENGTH, 0)
-                .body(Body::empty())
-                .map_err(anyhow::Error::from)?);
-        }
-    };
-    let length = range.map_or(size, |r| r.len());
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from_stream(
-            state
-                .store
-                .get(&ObjectKey::from_stored(file.key.clone()), range)
-                .await?,
-        )
+        let key = ObjectKey::from_stored(file.key.clone());
+        Body::from_stream(state.store.get(&key, range).await?)
     };
-    Ok(res
-        .status(status)
-        .header(header::CONTENT_LENGTH, length)
-        .body(body)
-        .map_err(anyhow::Error::from)?)
+    Ok(res.body(body).map_err(anyhow::Error::from)?)
 }

@@ -195,50 +195,27 @@ async fn deliver(
             .body(Body::empty())
             .map_err(anyhow::Error::from)?);
     }
-    let size = media.info.size_bytes;
-    let etag = ETag::strong(&media.info.sha256);
-    let last_modified = media.created_at;
-
-    let mut res = Response::builder()
-        .header(header::ETAG, etag.header_value())
-        .header(header::LAST_MODIFIED, http_date(last_modified))
-        .header(header::CACHE_CONTROL, IMMUTABLE)
-        .header(header::ACCEPT_RANGES, "bytes");
-    if not_modified(&headers, &etag, last_modified) {
-        return Ok(res
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .map_err(anyhow::Error::from)?);
-    }
-    res = res.header(header::CONTENT_TYPE, &media.info.mime_type);
-    if let Some(disposition) = disposition {
-        res = res.header(header::CONTENT_DISPOSITION, disposition);
-    }
-    let range_header = if if_range_allows(&headers, &etag, last_modified) {
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok())
+    let (res, range) = match ranged(
+        &headers,
+        &ETag::strong(&media.info.sha256),
+        media.created_at,
+        media.info.size_bytes,
+        |mut res| {
+            res = res.header(header::CONTENT_TYPE, &media.info.mime_type);
+            if let Some(disposition) = disposition {
+                res = res.header(header::CONTENT_DISPOSITION, disposition);
+            }
+            res
+        },
+    )? {
+        Ranged::Done(response) => return Ok(response),
+        Ranged::Body(res, range) => (res, range),
+    };
+    let status = if range.is_some() {
+        StatusCode::PARTIAL_CONTENT
     } else {
-        None
+        StatusCode::OK
     };
-    let (status, range) = match decide(range_header, size) {
-        RangeDecision::Full => (StatusCode::OK, None),
-        RangeDecision::Partial(r) => {
-            res = res.header(
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{size}", r.start, r.end),
-            );
-            (StatusCode::PARTIAL_CONTENT, Some(r))
-        }
-        RangeDecision::Unsatisfiable => {
-            return Ok(res
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-                .header(header::CONTENT_LENGTH, 0)
-                .body(Body::empty())
-                .map_err(anyhow::Error::from)?);
-        }
-    };
-    let length = range.map_or(size, |r| r.len());
-    res = res.status(status).header(header::CONTENT_LENGTH, length);
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
@@ -262,6 +239,74 @@ async fn deliver(
         }
     };
     Ok(res.body(body).map_err(anyhow::Error::from)?)
+}
+
+/// How an immutable stored object is answered, once its validators and the request's range
+/// are weighed.
+pub(crate) enum Ranged {
+    /// 304 or 416: the whole response.
+    Done(Response),
+    /// 200 or 206: the response so far (status, validators, `Content-Range`, `Content-Length`
+    /// set) and the range to read, `None` for the whole object.
+    Body(
+        axum::http::response::Builder,
+        Option<crate::storage::ByteRange>,
+    ),
+}
+
+/// The answer to a GET or HEAD of an immutable object of `size` bytes (media files, document
+/// files): strong `ETag`, `Last-Modified`, a year's cache, `Accept-Ranges`; 304 on a matching
+/// conditional; `If-Range`; 206 for one range, 416 for none satisfiable. `content` adds the
+/// headers only a body answer has (type, disposition).
+pub(crate) fn ranged(
+    headers: &HeaderMap,
+    etag: &ETag,
+    modified: DateTime<Utc>,
+    size: u64,
+    content: impl FnOnce(axum::http::response::Builder) -> axum::http::response::Builder,
+) -> Result<Ranged, AppError> {
+    let res = Response::builder()
+        .header(header::ETAG, etag.header_value())
+        .header(header::LAST_MODIFIED, http_date(modified))
+        .header(header::CACHE_CONTROL, IMMUTABLE)
+        .header(header::ACCEPT_RANGES, "bytes");
+    if not_modified(headers, etag, modified) {
+        return Ok(Ranged::Done(
+            res.status(StatusCode::NOT_MODIFIED)
+                .body(Body::empty())
+                .map_err(anyhow::Error::from)?,
+        ));
+    }
+    let mut res = content(res);
+    let range_header = if if_range_allows(headers, etag, modified) {
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok())
+    } else {
+        None
+    };
+    let (status, range) = match decide(range_header, size) {
+        RangeDecision::Full => (StatusCode::OK, None),
+        RangeDecision::Partial(r) => {
+            res = res.header(
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", r.start, r.end),
+            );
+            (StatusCode::PARTIAL_CONTENT, Some(r))
+        }
+        RangeDecision::Unsatisfiable => {
+            return Ok(Ranged::Done(
+                res.status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+                    .header(header::CONTENT_LENGTH, 0)
+                    .body(Body::empty())
+                    .map_err(anyhow::Error::from)?,
+            ));
+        }
+    };
+    let length = range.map_or(size, |r| r.len());
+    Ok(Ranged::Body(
+        res.status(status).header(header::CONTENT_LENGTH, length),
+        range,
+    ))
 }
 
 /// The listener's address: the peer's, or behind a trusted reverse proxy
