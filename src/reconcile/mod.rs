@@ -133,16 +133,19 @@ impl Reconciler {
             }
         }
 
-        // Notes whose object a row now owns, or whose write is over, are done with.
+        // Notes whose object a row now owns, or whose write is over, are done with (deleting an
+        // orphan above already forgot its note).
         for (key, at) in &writes {
-            if (owned.contains(key) || *at <= stale_before)
+            let forgotten = found.orphans_removed.contains(key);
+            if !forgotten
+                && (owned.contains(key) || *at <= stale_before)
                 && let Err(e) = self.db.forget_store_write(key).await
             {
                 tracing::warn!(%key, error = %e, "reconcile: could not forget a write's note");
             }
         }
 
-        self.check_missing(&owned, &present, &mut found).await?;
+        found.missing = self.missing(&owned, &present).await;
         found.spools_removed = spool::remove_dead(&self.spool_base).await;
         for dir in &found.spools_removed {
             tracing::warn!(%dir, "reconcile: removed the spool folder of a dead process");
@@ -153,12 +156,8 @@ impl Reconciler {
     /// Rows whose object was not listed. The row may be newer than the listing, so each is
     /// looked up once more before it is reported. Reported only: rows are deleted before their
     /// objects everywhere, so this finds data lost outside Siaran, which an operator restores.
-    async fn check_missing(
-        &self,
-        owned: &HashSet<String>,
-        present: &HashSet<String>,
-        found: &mut Findings,
-    ) -> anyhow::Result<()> {
+    async fn missing(&self, owned: &HashSet<String>, present: &HashSet<String>) -> Vec<String> {
+        let mut missing = Vec::new();
         for key in owned.iter().filter(|k| !present.contains(*k)) {
             let object = ObjectKey::from_stored(key.clone());
             match self.store.head(&object).await {
@@ -170,9 +169,9 @@ impl Reconciler {
                 }
             }
             tracing::error!(%key, "reconcile: a row owns an object that is missing");
-            found.missing.push(key.clone());
+            missing.push(key.clone());
         }
-        Ok(())
+        missing
     }
 
     /// Runs now and then every `every`, for as long as the runtime lives.
