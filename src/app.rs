@@ -180,6 +180,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::artwork::router())
         .merge(http::pages::router())
         .merge(http::history::router())
+        .merge(http::search::router())
         .layer(middleware::from_fn(http::timeout));
     Router::new()
         .merge(timed)

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `token create`, `probe`, `bench probe`, `import`,
-//! `import-feed`. Every flag can
+//! The command line: `serve`, `migrate`, `token create`, `probe`, `bench probe`, `bench search`,
+//! `import`, `import-feed`. Every flag can
 //! also be set by the environment variable of the same name (`--database-url` =
 //! `SIARAN_DATABASE_URL`).
 
@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::{
     app::{self, AppState},
-    bench,
+    bench, bench_search,
     config::{self, DatabaseUrl, Settings, StorageUrl},
     db::{AnyDb, ApiToken, Db as _, Role, new_row_id},
     demo,
@@ -62,6 +62,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// Time `siaran probe` against ffprobe and check its durations against a full decode.
     Probe(bench::BenchProbeArgs),
+    /// Search latency on 10,000 briefings with transcripts (SQLite, or --database-url).
+    Search(bench_search::BenchSearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,6 +325,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Probe(args),
         } => tokio::task::spawn_blocking(move || bench::probe(&args)).await?,
+        Command::Bench {
+            command: BenchCommand::Search(args),
+        } => bench_search::search(&args).await,
     }
 }
 
@@ -330,6 +335,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
     let listen = settings.listen;
     let state = AppState::build(settings).await?;
+    tokio::spawn({
+        let state = state.clone();
+        async move { crate::search::index_stored_transcripts(&state).await }
+    });
     if args.demo {
         demo::seed(&state)
             .await

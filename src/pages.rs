@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// A word or sentence in the page's language.
-fn t(lang: UiLang, id: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn t(lang: UiLang, id: &'static str, en: &'static str) -> &'static str {
     match lang {
         UiLang::Id => id,
         UiLang::En => en,
@@ -35,7 +35,7 @@ fn cite_lang(lang: UiLang) -> CiteLang {
 }
 
 /// "7 Juni 2023" / "June 7, 2023" (UTC, as the feed's `pubDate`).
-fn date(lang: UiLang, at: DateTime<Utc>) -> String {
+pub(crate) fn date(lang: UiLang, at: DateTime<Utc>) -> String {
     long_date(cite_lang(lang), at.date_naive())
 }
 
@@ -56,7 +56,7 @@ header a.home{font-weight:700;text-decoration:none;font-size:1.2rem}audio,video{
 a.t{font-variant-numeric:tabular-nums;margin-right:.5rem}code{word-break:break-all;\
 font-size:.8rem}blockquote{margin:.5rem 0;padding:.5rem 1rem;background:#f4f6f8;\
 border-left:3px solid #0b5394}li{margin:.3rem 0}img.cover{max-width:12rem;float:right;\
-margin:0 0 1rem 1rem}";
+margin:0 0 1rem 1rem}form.search input{width:14rem}mark{background:#fff3b0}";
 
 /// Seeks the page's player when a moment link (`data-t`) is followed, and on load when the
 /// address ends in `#t=SECONDS` (the permanent link of a moment).
@@ -112,7 +112,13 @@ pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup)
             body {
                 header {
                     a.home href="/" { "Siaran" }
-                    a href={ (path) "?lang=" (other) } hreflang=(other) lang=(other) { (other_label) }
+                    form.search action="/cari" method="get" role="search" {
+                        input type="search" name="q" aria-label=(t(lang, "Cari", "Search"))
+                            placeholder=(t(lang, "Cari siaran, transkrip, dokumen", "Search briefings, transcripts, documents"));
+                        " "
+                        button type="submit" { (t(lang, "Cari", "Search")) }
+                    }
+                    a href={ (path) (if path.contains('?') { "&" } else { "?" }) "lang=" (other) } hreflang=(other) lang=(other) { (other_label) }
                 }
                 main { (body) }
                 footer.meta {
@@ -278,7 +284,7 @@ fn history_line(lang: UiLang, entry: &AuditEntry) -> Markup {
     }
 }
 
-fn kind_label(lang: UiLang, kind: DocumentKind) -> &'static str {
+pub(crate) fn kind_label(lang: UiLang, kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::UndangUndang => t(lang, "Undang-undang", "Law"),
         DocumentKind::PeraturanPemerintah => {
@@ -314,34 +320,7 @@ fn moment(ms: u64) -> Markup {
 
 /// A cue's text for reading: a WebVTT voice tag becomes "Name: ", other markup goes.
 fn cue_text(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    // `<v Name>` or `<v.class Name>`.
-    let voice = rest.strip_prefix("<v ").or_else(|| {
-        rest.strip_prefix("<v.")
-            .and_then(|v| v.split_once(' '))
-            .map(|(_, name)| name)
-    });
-    if let Some(voice) = voice
-        && let Some((name, after)) = voice.split_once('>')
-    {
-        let name = name.trim();
-        out.push_str(name);
-        out.push_str(": ");
-        rest = after;
-    }
-    let mut in_tag = false;
-    for ch in rest.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(if c == '\n' { ' ' } else { c }),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
+    crate::domain::transcript::plain_text(text)
 }
 
 fn people(lang: UiLang, meta: &EpisodeMeta) -> Markup {

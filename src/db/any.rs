@@ -34,6 +34,51 @@ pub struct AnyDb {
     backend: Backend,
 }
 
+/// A connection for one write transaction. On SQLite one whose transaction did not commit
+/// (an error, or a request cancelled mid-way) is closed instead of going back to the pool: a
+/// statement that failed after the search triggers wrote to FTS5 (a foreign key is checked at the
+/// statement's end) left its connection reading an old snapshot for good, missing later commits
+/// and refused every write with "database is locked" (`failed_write_leaves_no_stale_reader`).
+pub(super) struct Writer {
+    pub(super) conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    sqlite: bool,
+    committed: bool,
+}
+
+impl Writer {
+    pub(super) async fn acquire(pool: &AnyPool, backend: Backend) -> Result<Writer, DbError> {
+        Ok(Writer {
+            conn: pool.acquire().await?,
+            sqlite: backend == Backend::Sqlite,
+            committed: false,
+        })
+    }
+
+    /// On SQLite `BEGIN IMMEDIATE`: the write lock is taken first, waiting up to the busy
+    /// timeout. With a deferred BEGIN an insert into a table with search triggers first opened a
+    /// read transaction on FTS5's behalf, and SQLite answers a read transaction that then needs
+    /// the write lock with an immediate "database is locked" instead of waiting for it.
+    pub(super) async fn begin(&mut self) -> Result<sqlx::Transaction<'_, sqlx::Any>, DbError> {
+        Ok(if self.sqlite {
+            self.conn.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            self.conn.begin().await?
+        })
+    }
+
+    pub(super) fn committed(&mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if self.sqlite && !self.committed {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
 impl AnyDb {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). A SQLite file and its folder are
     /// created when missing. Fails if the database cannot be reached.
@@ -183,7 +228,7 @@ where
         .map_err(|e| DbError::Other(anyhow::anyhow!("bad {what} in database '{s}': {e}")))
 }
 
-fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, DbError>
+pub(super) fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, DbError>
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
@@ -231,7 +276,7 @@ fn media_from(row: &AnyRow, prefix: &str) -> Result<Media, DbError> {
     })
 }
 
-fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
+pub(super) fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
     Ok(Episode {
         id: parse("episode id", &get::<String>(row, "id")?)?,
         show_id: parse("show id", &get::<String>(row, "show_id")?)?,
@@ -258,7 +303,7 @@ fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
     })
 }
 
-fn episode_file_from(row: &AnyRow) -> Result<EpisodeFile, DbError> {
+pub(super) fn episode_file_from(row: &AnyRow) -> Result<EpisodeFile, DbError> {
     let kind = match get::<String>(row, "kind")?.as_str() {
         "transcript" => EpisodeFileKind::Transcript,
         "chapters" => EpisodeFileKind::Chapters,
@@ -283,7 +328,7 @@ fn episode_file_from(row: &AnyRow) -> Result<EpisodeFile, DbError> {
     })
 }
 
-fn document_from(row: &AnyRow) -> Result<Document, DbError> {
+pub(super) fn document_from(row: &AnyRow) -> Result<Document, DbError> {
     let kind: String = get(row, "kind")?;
     let issued_on: Option<String> = get(row, "issued_on")?;
     Ok(Document {
@@ -309,13 +354,13 @@ fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 // connection may not see the write yet (a published episode missing from the next feed query).
 
 // Column lists are constants: the only dynamic part of these queries, never user input.
-const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, e.title, \
-     e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, e.withdrawn_at, \
-     e.withdrawn_reason";
+pub(super) const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, \
+     e.title, e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, \
+     e.withdrawn_at, e.withdrawn_reason";
 const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
-const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, d.issued_on, d.url, \
-     d.file, d.created_at, d.updated_at";
+pub(super) const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, \
+     d.issued_on, d.url, d.file, d.created_at, d.updated_at";
 
 #[async_trait::async_trait]
 impl Db for AnyDb {
@@ -419,7 +464,8 @@ impl Db for AnyDb {
         artwork: &ShowArtwork,
         now: DateTime<Utc>,
     ) -> Result<(Show, Option<ShowArtwork>), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let before = sqlx::query("SELECT * FROM shows WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
@@ -436,6 +482,7 @@ impl Db for AnyDb {
                 .next()
                 .ok_or(DbError::NotFound)?;
         tx.commit().await?;
+        w.committed();
         Ok((show_from(&after)?, show_from(&before)?.artwork))
     }
 
@@ -485,6 +532,9 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(id = %episode.id))]
     async fn create_episode(&self, episode: &Episode) -> Result<(), DbError> {
+        // A transaction, not autocommit, so that a failure discards the connection (`Writer`).
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         sqlx::query(
             "INSERT INTO episodes (id, show_id, slug, guid, title, description, media_id, \
              publish_at, created_at, updated_at, meta, guid_permalink) \
@@ -502,8 +552,10 @@ impl Db for AnyDb {
         .bind(ms(episode.updated_at))
         .bind(json(&episode.meta)?)
         .bind(i64::from(episode.guid_is_permalink))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        w.committed();
         Ok(())
     }
 
@@ -594,6 +646,8 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(id = %document.id))]
     async fn create_document(&self, document: &Document) -> Result<(), DbError> {
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         sqlx::query(
             "INSERT INTO documents (id, title, number, kind, issuer, issued_on, url, created_at, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -607,8 +661,10 @@ impl Db for AnyDb {
         .bind(document.url.as_deref())
         .bind(ms(document.created_at))
         .bind(ms(document.updated_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        w.committed();
         Ok(())
     }
 
@@ -671,7 +727,8 @@ impl Db for AnyDb {
         file: Option<&super::DocumentFile>,
         now: DateTime<Utc>,
     ) -> Result<(Document, Option<super::DocumentFile>), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let before = sqlx::query(AssertSqlSafe(format!(
             "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
         )))
@@ -703,11 +760,14 @@ impl Db for AnyDb {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        w.committed();
         Ok((document_from(&after)?, document_from(&before)?.file))
     }
 
     #[tracing::instrument(skip_all, fields(id = %document.id))]
     async fn update_document(&self, document: &Document) -> Result<(), DbError> {
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let done = sqlx::query(
             "UPDATE documents SET title = $1, number = $2, kind = $3, issuer = $4, \
              issued_on = $5, url = $6, updated_at = $7 WHERE id = $8",
@@ -720,8 +780,10 @@ impl Db for AnyDb {
         .bind(document.url.as_deref())
         .bind(ms(document.updated_at))
         .bind(document.id.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        w.committed();
         if done.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
@@ -956,7 +1018,8 @@ impl Db for AnyDb {
         download: Option<&Download>,
         now: DateTime<Utc>,
     ) -> Result<bool, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let written = match read_version {
             None => sqlx::query(
                 "INSERT INTO listens (media_id, day, listener, coverage, counted, version, \
@@ -1009,6 +1072,7 @@ impl Db for AnyDb {
             .await?;
         }
         tx.commit().await?;
+        w.committed();
         Ok(true)
     }
 
@@ -1122,7 +1186,8 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(id = %show.id))]
     async fn update_show(&self, show: &Show, previous_slug: &Slug) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let renamed = show.slug != *previous_slug;
         if renamed {
             let owner = sqlx::query("SELECT show_id FROM show_slug_history WHERE slug = $1")
@@ -1175,6 +1240,7 @@ impl Db for AnyDb {
             .await?;
         }
         tx.commit().await?;
+        w.committed();
         Ok(())
     }
 
@@ -1192,7 +1258,8 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(id = %episode.id))]
     async fn update_episode(&self, episode: &Episode, previous_slug: &Slug) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let renamed = episode.slug != *previous_slug;
         let show = episode.show_id.to_string();
         if renamed {
@@ -1247,6 +1314,7 @@ impl Db for AnyDb {
             .await?;
         }
         tx.commit().await?;
+        w.committed();
         Ok(())
     }
 
@@ -1265,38 +1333,11 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(episode = %file.episode_id, kind = file.kind.as_str()))]
     async fn put_episode_file(&self, file: &EpisodeFile) -> Result<Option<EpisodeFile>, DbError> {
-        let language = file.language.as_ref().map_or("", Lang::as_str);
-        let mut tx = self.pool.begin().await?;
-        // DELETE ... RETURNING locks the row on PostgreSQL: a racing replacement waits, deletes
-        // nothing, and then fails on the primary key instead of orphaning this file's object.
-        let old = sqlx::query(
-            "DELETE FROM episode_files WHERE episode_id = $1 AND kind = $2 AND language = $3 \
-             RETURNING *",
-        )
-        .bind(file.episode_id.to_string())
-        .bind(file.kind.as_str())
-        .bind(language)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .next()
-        .map(|row| episode_file_from(&row))
-        .transpose()?;
-        sqlx::query(
-            "INSERT INTO episode_files (episode_id, kind, language, mime_type, storage_key, \
-             size_bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(file.episode_id.to_string())
-        .bind(file.kind.as_str())
-        .bind(language)
-        .bind(&file.mime_type)
-        .bind(file.key.as_str())
-        .bind(to_i64(file.size_bytes)?)
-        .bind(&file.sha256)
-        .bind(ms(file.created_at))
-        .execute(&mut *tx)
-        .await?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
+        let old = put_file(&mut tx, file).await?;
         tx.commit().await?;
+        w.committed();
         Ok(old)
     }
 
@@ -1307,6 +1348,9 @@ impl Db for AnyDb {
         kind: EpisodeFileKind,
         language: Option<&Lang>,
     ) -> Result<EpisodeFile, DbError> {
+        // A transcript's cues leave with it, through the search triggers: a `Writer`.
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
         let row = sqlx::query(
             "DELETE FROM episode_files WHERE episode_id = $1 AND kind = $2 AND language = $3 \
              RETURNING *",
@@ -1314,11 +1358,13 @@ impl Db for AnyDb {
         .bind(episode.to_string())
         .bind(kind.as_str())
         .bind(language.map_or("", Lang::as_str))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?
         .into_iter()
         .next()
         .ok_or(DbError::NotFound)?;
+        tx.commit().await?;
+        w.committed();
         episode_file_from(&row)
     }
 
@@ -1503,6 +1549,88 @@ impl Db for AnyDb {
     ) -> Result<Vec<super::Upload>, DbError> {
         super::uploads::expired(&self.pool, now, limit).await
     }
+
+    #[tracing::instrument(skip_all, fields(episode = %file.episode_id, cues = cues.len()))]
+    async fn put_transcript(
+        &self,
+        file: &EpisodeFile,
+        cues: &[crate::domain::transcript::Cue],
+    ) -> Result<Option<EpisodeFile>, DbError> {
+        let language = file
+            .language
+            .as_ref()
+            .ok_or_else(|| DbError::Other(anyhow::anyhow!("a transcript has no language")))?;
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
+        let old = put_file(&mut tx, file).await?;
+        super::search::index_transcript(&mut tx, self.backend, file.episode_id, language, cues)
+            .await?;
+        tx.commit().await?;
+        w.committed();
+        Ok(old)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unindexed_transcripts(&self) -> Result<Vec<EpisodeFile>, DbError> {
+        super::search::unindexed_transcripts(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all, fields(episode = %file.episode_id))]
+    async fn reindex_transcript(
+        &self,
+        file: &EpisodeFile,
+        cues: &[crate::domain::transcript::Cue],
+    ) -> Result<bool, DbError> {
+        super::search::reindex_transcript(&self.pool, self.backend, file, cues).await
+    }
+
+    #[tracing::instrument(skip_all, fields(terms = query.terms.len()))]
+    async fn search(
+        &self,
+        query: &crate::search::SearchQuery,
+        now: DateTime<Utc>,
+    ) -> Result<crate::search::SearchResults, DbError> {
+        super::search::search(&self.pool, self.backend, query, now).await
+    }
+}
+
+/// Records `file` in place of the episode's file of the same kind and language; returns the
+/// one it replaced (whose dependent rows, such as a transcript's cues, go with it).
+async fn put_file(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    file: &EpisodeFile,
+) -> Result<Option<EpisodeFile>, DbError> {
+    let language = file.language.as_ref().map_or("", Lang::as_str);
+    // DELETE ... RETURNING locks the row on PostgreSQL: a racing replacement waits, deletes
+    // nothing, and then fails on the primary key instead of orphaning this file's object.
+    let old = sqlx::query(
+        "DELETE FROM episode_files WHERE episode_id = $1 AND kind = $2 AND language = $3 \
+         RETURNING *",
+    )
+    .bind(file.episode_id.to_string())
+    .bind(file.kind.as_str())
+    .bind(language)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .next()
+    .map(|row| episode_file_from(&row))
+    .transpose()?;
+    sqlx::query(
+        "INSERT INTO episode_files (episode_id, kind, language, mime_type, storage_key, \
+         size_bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(file.episode_id.to_string())
+    .bind(file.kind.as_str())
+    .bind(language)
+    .bind(&file.mime_type)
+    .bind(file.key.as_str())
+    .bind(to_i64(file.size_bytes)?)
+    .bind(&file.sha256)
+    .bind(ms(file.created_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(old)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {

@@ -4,12 +4,13 @@
 //! Why one `Any` implementation rather than two native ones: the queries Siaran needs are plain
 //! portable SQL, so two copies would only drift. The price is portable column types (ids TEXT,
 //! times BIGINT epoch milliseconds, booleans 0/1) and `$N` placeholders; where the dialects really
-//! differ (full-text search, later) the implementation branches on `Backend`.
+//! differ (full-text search, `search.rs`) the implementation branches on `Backend`.
 //!
 //! This module owns SQL and row mapping; it knows nothing of HTTP or storage.
 
 mod any;
 mod records;
+mod search;
 mod store_writes;
 mod uploads;
 
@@ -288,4 +289,27 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     /// Uploads whose expiry is at or before `now`, oldest first, at most `limit`.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32)
     -> Result<Vec<Upload>, DbError>;
+
+    /// As `put_episode_file` for a transcript, its cues made searchable in the same transaction
+    /// (and those of the transcript it replaces forgotten with it).
+    async fn put_transcript(
+        &self,
+        file: &EpisodeFile,
+        cues: &[crate::domain::transcript::Cue],
+    ) -> Result<Option<EpisodeFile>, DbError>;
+    /// Transcripts whose cues are not searchable (recorded before search existed).
+    async fn unindexed_transcripts(&self) -> Result<Vec<EpisodeFile>, DbError>;
+    /// Makes `file`'s cues searchable unless it was replaced or indexed meanwhile (false then).
+    async fn reindex_transcript(
+        &self,
+        file: &EpisodeFile,
+        cues: &[crate::domain::transcript::Cue],
+    ) -> Result<bool, DbError>;
+    /// Full-text search over public episodes (titles, descriptions, transcripts, discussed
+    /// documents) and documents; `now` decides what is public.
+    async fn search(
+        &self,
+        query: &crate::search::SearchQuery,
+        now: DateTime<Utc>,
+    ) -> Result<crate::search::SearchResults, DbError>;
 }

@@ -205,6 +205,38 @@ fn timestamp(s: &str) -> Option<u64> {
     Some(((h * 60 + m) * 60 + sec) * 1000 + ms)
 }
 
+/// A cue's text for reading: a WebVTT voice tag becomes "Name: ", other markup goes.
+pub fn plain_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    // `<v Name>` or `<v.class Name>`.
+    let voice = rest.strip_prefix("<v ").or_else(|| {
+        rest.strip_prefix("<v.")
+            .and_then(|v| v.split_once(' '))
+            .map(|(_, name)| name)
+    });
+    if let Some(voice) = voice
+        && let Some((name, after)) = voice.split_once('>')
+    {
+        let name = name.trim();
+        out.push_str(name);
+        out.push_str(": ");
+        rest = after;
+    }
+    let mut in_tag = false;
+    for ch in rest.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(if c == '\n' { ' ' } else { c }),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

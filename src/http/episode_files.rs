@@ -228,6 +228,7 @@ pub async fn set_transcript(
         parsed.format.mime_type(),
         parsed.format.extension(),
         body,
+        Some(&parsed.cues),
     )
     .await?;
     tracing::info!(cues = parsed.cues.len(), "transcript stored");
@@ -274,12 +275,14 @@ pub async fn set_chapters(
         chapters::MIME_TYPE,
         "json",
         body,
+        None,
     )
     .await?;
     Ok(parsed)
 }
 
-/// Stores `bytes` as the episode's file of `kind` (and `language`), replacing the one before.
+/// Stores `bytes` as the episode's file of `kind` (and `language`), replacing the one before; a
+/// transcript's `cues` become searchable with it.
 #[allow(clippy::too_many_arguments)]
 async fn store_file(
     app: &App,
@@ -290,6 +293,7 @@ async fn store_file(
     mime_type: &str,
     extension: &str,
     bytes: Bytes,
+    cues: Option<&[transcript::Cue]>,
 ) -> Result<EpisodeFile, AppError> {
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let key = ObjectKey::for_episode_file(episode.id.0, label, &sha256, extension);
@@ -311,7 +315,11 @@ async fn store_file(
         Err(StoreError::AlreadyExists(_)) => false,
         Err(e) => return Err(e.into()),
     };
-    let replaced = match app.db.put_episode_file(&file).await {
+    let recorded = match cues {
+        Some(cues) => app.db.put_transcript(&file, cues).await,
+        None => app.db.put_episode_file(&file).await,
+    };
+    let replaced = match recorded {
         Ok(replaced) => replaced,
         Err(e) => {
             if created && let Err(del) = app.store.delete(&key).await {

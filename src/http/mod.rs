@@ -15,6 +15,7 @@ pub mod history;
 pub mod media;
 pub mod pages;
 pub mod range;
+pub mod search;
 pub mod shows;
 pub mod stats;
 pub mod uploads;

@@ -340,3 +340,77 @@ async fn db_story_on_postgres() {
     db.migrate().await.unwrap();
     story(&db).await;
 }
+
+/// An insert refused by a foreign key after the search triggers wrote to FTS5 once left its
+/// pooled SQLite connection reading an old snapshot: a later read missed a committed publish
+/// about one run in two. Repeated so that a regression cannot pass by luck.
+#[tokio::test]
+async fn failed_write_leaves_no_stale_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = AnyDb::connect(&format!("sqlite://{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+    let show = Show {
+        id: ShowId::new(),
+        slug: Slug::parse("kaltim").unwrap(),
+        title: "Kaltim".into(),
+        description: String::new(),
+        language: Lang::parse("id").unwrap(),
+        author: "Diskominfo".into(),
+        email: "ppid@kaltimprov.go.id".into(),
+        category: "Government".into(),
+        explicit: false,
+        podcast_guid: uuid::Uuid::new_v4(),
+        artwork: None,
+        renamed_at: None,
+        meta: Default::default(),
+        created_at: t0,
+        updated_at: t0,
+    };
+    db.create_show(&show).await.unwrap();
+    let media = Media {
+        id: MediaId::new(),
+        storage_key: ObjectKey::for_media(uuid::Uuid::now_v7(), "mp3"),
+        filename: "a.mp3".into(),
+        info: media_info(),
+        created_at: t0,
+    };
+    db.create_media(&media).await.unwrap();
+    for round in 0..30 {
+        let episode = |slug: String, media_id| {
+            let id = EpisodeId::new();
+            Episode {
+                id,
+                show_id: show.id,
+                slug: Slug::parse(&slug).unwrap(),
+                guid: id.to_string(),
+                guid_is_permalink: false,
+                title: slug.to_uppercase(),
+                description: String::new(),
+                media_id,
+                publish_at: None,
+                meta: Default::default(),
+                withdrawn: None,
+                created_at: t0,
+                updated_at: t0,
+            }
+        };
+        let orphan = episode(format!("orphan-{round}"), MediaId::new());
+        assert!(db.create_episode(&orphan).await.is_err());
+        let draft = episode(format!("draft-{round}"), media.id);
+        db.create_episode(&draft).await.unwrap();
+        let now = t0 + Duration::days(1);
+        db.set_publish_at(draft.id, Some(now), now).await.unwrap();
+        // Several reads, so that every pooled connection gets its turn.
+        for _ in 0..4 {
+            let seen = db.published_episodes(show.id, now).await.unwrap();
+            assert_eq!(
+                seen.len(),
+                round + 1,
+                "round {round}: a read missed a publish"
+            );
+        }
+    }
+}

@@ -25,6 +25,7 @@ mod media_errors;
 mod pages;
 mod probe_corpus;
 mod reconcile;
+mod search;
 mod startup;
 mod storage;
 mod uploads;
