@@ -79,6 +79,15 @@ impl SearchQuery {
             .join(" ")
     }
 
+    /// The same in the title column only (`title : "a" AND title : "b"`).
+    pub fn fts5_title(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| format!("title : {}", t.fts5()))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
     /// The window of publication times the filters allow, in epoch milliseconds, ending at `now`
     /// at the latest (a scheduled episode is not public yet).
     pub fn window(&self, now: DateTime<Utc>) -> (i64, i64) {
@@ -187,9 +196,10 @@ pub struct EpisodeHit {
     pub title: String,
     pub description: String,
     pub publish_at: DateTime<Utc>,
-    /// Higher is better; comparable within one answer only (bm25 on SQLite, ts_rank on
-    /// PostgreSQL).
-    pub score: f64,
+    /// Where the terms were found, summed: all in the title 5, in the title and description 2,
+    /// in the transcript 1, in a discussed document 1. Results are ordered by it, then newest
+    /// first; the same on both backends.
+    pub score: i64,
     pub matched_in: MatchedIn,
     /// Cues holding every term, in time order (at most `MAX_MOMENTS`). When the words are
     /// spoken across two cues, the first of them.
@@ -199,7 +209,8 @@ pub struct EpisodeHit {
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentHit {
     pub document: Document,
-    pub score: f64,
+    /// 2 when every term is in the title, else 1; results are ordered by it, then by title.
+    pub score: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -41,9 +41,45 @@ CREATE FUNCTION siaran_document_tsv(title text, number text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN siaran_tsv(title || ' ' || COALESCE(number, ''));
 
--- Expression indexes: nothing to keep in step, and no column the Any driver cannot read.
-CREATE INDEX episodes_search ON episodes USING GIN (siaran_episode_tsv(title, description));
-CREATE INDEX documents_search ON documents USING GIN (siaran_document_tsv(title, number));
+-- Title and title + description of each episode, and title + number of each document, as
+-- tsvectors kept in step by triggers (so no handler can forget them) in tables of their own: the
+-- Any driver cannot read a tsvector column, and `episodes` is read with every column in places.
+-- Stored rather than expression indexes: a match is checked (and a title match told apart)
+-- without parsing the text again for every row found.
+CREATE TABLE episode_search (
+    episode_id  TEXT PRIMARY KEY REFERENCES episodes (id) ON DELETE CASCADE,
+    title       tsvector NOT NULL,
+    body        tsvector NOT NULL
+);
+CREATE INDEX episode_search_body ON episode_search USING GIN (body);
+CREATE FUNCTION siaran_episode_search() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    INSERT INTO episode_search (episode_id, title, body)
+    VALUES (NEW.id, siaran_tsv(NEW.title), siaran_episode_tsv(NEW.title, NEW.description))
+    ON CONFLICT (episode_id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body;
+    RETURN NULL;
+END $f$;
+CREATE TRIGGER episodes_search AFTER INSERT OR UPDATE OF title, description ON episodes
+    FOR EACH ROW EXECUTE FUNCTION siaran_episode_search();
+INSERT INTO episode_search (episode_id, title, body)
+    SELECT id, siaran_tsv(title), siaran_episode_tsv(title, description) FROM episodes;
+
+CREATE TABLE document_search (
+    document_id  TEXT PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+    body         tsvector NOT NULL
+);
+CREATE INDEX document_search_body ON document_search USING GIN (body);
+CREATE FUNCTION siaran_document_search() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    INSERT INTO document_search (document_id, body)
+    VALUES (NEW.id, siaran_document_tsv(NEW.title, NEW.number))
+    ON CONFLICT (document_id) DO UPDATE SET body = EXCLUDED.body;
+    RETURN NULL;
+END $f$;
+CREATE TRIGGER documents_search AFTER INSERT OR UPDATE OF title, number ON documents
+    FOR EACH ROW EXECUTE FUNCTION siaran_document_search();
+INSERT INTO document_search (document_id, body)
+    SELECT id, siaran_document_tsv(title, number) FROM documents;
 
 -- One row per cue of every transcript (all languages), in plain text, filled by
 -- Db::put_transcript in the transaction that records the file and removed with it. Cues are only
@@ -75,3 +111,11 @@ CREATE TABLE transcript_search (
         REFERENCES episode_files (episode_id, kind, language) ON DELETE CASCADE
 );
 CREATE INDEX transcript_search_gin ON transcript_search USING GIN (search);
+-- A phrase is checked against the stored positions of every transcript holding its words: lz4
+-- reads them back several times faster than the default pglz (kept when the server lacks lz4).
+DO $$
+BEGIN
+    ALTER TABLE transcript_search ALTER COLUMN search SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'lz4 unavailable (%): transcripts stay pglz-compressed', SQLERRM;
+END $$;

@@ -161,7 +161,7 @@ struct EpisodeView {
     description: String,
     publish_at: DateTime<Utc>,
     url: String,
-    score: f64,
+    score: i64,
     matched_in: MatchedIn,
     moments: Vec<MomentView>,
 }
@@ -194,7 +194,7 @@ struct DocumentView {
     url: Option<String>,
     /// Its page on this site, with the briefings that discuss it.
     page_url: String,
-    score: f64,
+    score: i64,
 }
 
 fn answer_of(state: &AppState, terms: &[Term], r: SearchResults) -> Answer {

@@ -1,8 +1,8 @@
 //! Search (issue 6.4): the same cases on SQLite (FTS5) and PostgreSQL (tsvector). Phrases spoken
 //! in an uploaded transcript are found at their cue's moment; titles, descriptions, documents'
 //! titles and numbers are found; filters include and exclude; drafts, scheduled and withdrawn
-//! briefings never appear; hostile input never gives a 500. No assertion depends on the order of
-//! results with different scores, which the two backends rank differently.
+//! briefings never appear; hostile input never gives a 500. Both backends rank by where the words
+//! are found, so order and scores are asserted alike.
 
 use std::collections::BTreeSet;
 
@@ -259,6 +259,21 @@ async fn finds_words_where_they_are_spoken(backend: Backend) {
             .starts_with("Pelayanan e-KTP")
     );
     assert_eq!(r["total"], 1);
+
+    // The same order and scores on both backends: words in the title (5) before words only in
+    // a document the briefing discusses (1).
+    let r = search(&app, &[("q", "keterbukaan informasi")]).await;
+    let order: Vec<(&str, i64)> = r["episodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap(), e["score"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(order, [(a.one.as_str(), 5), (a.two.as_str(), 1)], "{r:#}");
+    // Found in the transcript ("tahun ini") and in the cited law's number: 1 + 1.
+    let r = search(&app, &[("q", "tahun")]).await;
+    assert_eq!(episode_ids(&r), set(&[&a.two]), "{r:#}");
+    assert_eq!(r["episodes"][0]["score"], 2);
 
     // A voice tag is read as "Name: " and is searchable; its markup is not.
     let r = search(&app, &[("q", "kepala dinas selamat pagi")]).await;
