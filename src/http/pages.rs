@@ -142,7 +142,7 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
     }
 }
 
-fn html_response(status: StatusCode, lang: UiLang, markup: Markup) -> Response {
+pub(super) fn html_response(status: StatusCode, lang: UiLang, markup: Markup) -> Response {
     let mut res = Response::new(Body::from(markup.into_string()));
     *res.status_mut() = status;
     let h = res.headers_mut();

@@ -330,26 +330,7 @@ async fn html(
             error,
         },
     );
-    let mut res = Response::new(Body::from(markup.into_string()));
-    *res.status_mut() = status;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(match lang {
-            UiLang::Id => "id",
-            UiLang::En => "en",
-        }),
-    );
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
-    Ok(res)
+    Ok(super::pages::html_response(status, lang, markup))
 }
 
 /// `/search` is `/cari` in English: one address for the page, the other leads to it.
