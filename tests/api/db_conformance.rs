@@ -1,6 +1,6 @@
 //! One story through the `Db` trait, run on SQLite and on PostgreSQL, so the two cannot drift.
 
-use chrono::{Duration, TimeZone as _, Utc};
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
         AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, Role,
@@ -38,21 +38,8 @@ fn media_info() -> MediaInfo {
     }
 }
 
-async fn story(db: &dyn Db) {
-    db.ping().await.unwrap();
-    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
-
-    // Tokens: found by hash only.
-    let secret = create_token(db, Role::Editor).await;
-    let hash = siaran::http::auth::hash(&secret);
-    assert_eq!(db.token_by_hash(&hash).await.unwrap().role, Role::Editor);
-    assert!(matches!(
-        db.token_by_hash("nope").await,
-        Err(DbError::NotFound)
-    ));
-
-    // Shows: unique slugs, round trip of every field.
-    let show = Show {
+fn show_at(t0: DateTime<Utc>) -> Show {
+    Show {
         id: ShowId::new(),
         slug: Slug::parse("kaltim").unwrap(),
         title: "Siaran \"Kaltim\" & <Pers>".into(),
@@ -68,7 +55,60 @@ async fn story(db: &dyn Db) {
         meta: Default::default(),
         created_at: t0,
         updated_at: t0,
-    };
+    }
+}
+
+fn media_at(t0: DateTime<Utc>) -> Media {
+    Media {
+        id: MediaId::new(),
+        storage_key: ObjectKey::for_media(uuid::Uuid::now_v7(), "mp3"),
+        filename: "Rapat 1.mp3".into(),
+        info: media_info(),
+        created_at: t0,
+    }
+}
+
+/// An episode of `show` titled after its slug, a draft unless `publish_at` is given.
+fn episode_at(
+    show: ShowId,
+    media: MediaId,
+    slug: &str,
+    publish_at: Option<DateTime<Utc>>,
+    t0: DateTime<Utc>,
+) -> Episode {
+    let id = EpisodeId::new();
+    Episode {
+        id,
+        show_id: show,
+        slug: Slug::parse(slug).unwrap(),
+        guid: id.to_string(),
+        guid_is_permalink: false,
+        title: slug.to_uppercase(),
+        description: String::new(),
+        media_id: media,
+        publish_at,
+        meta: Default::default(),
+        withdrawn: None,
+        created_at: t0,
+        updated_at: t0,
+    }
+}
+
+async fn story(db: &dyn Db) {
+    db.ping().await.unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+
+    // Tokens: found by hash only.
+    let secret = create_token(db, Role::Editor).await;
+    let hash = siaran::http::auth::hash(&secret);
+    assert_eq!(db.token_by_hash(&hash).await.unwrap().role, Role::Editor);
+    assert!(matches!(
+        db.token_by_hash("nope").await,
+        Err(DbError::NotFound)
+    ));
+
+    // Shows: unique slugs, round trip of every field.
+    let show = show_at(t0);
     db.create_show(&show).await.unwrap();
     assert_eq!(db.show_by_slug(&show.slug).await.unwrap(), show);
     assert_eq!(db.show(show.id).await.unwrap(), show);
@@ -87,13 +127,7 @@ async fn story(db: &dyn Db) {
     assert_eq!(db.list_shows().await.unwrap(), vec![show.clone()]);
 
     // Media.
-    let media = Media {
-        id: MediaId::new(),
-        storage_key: ObjectKey::for_media(uuid::Uuid::now_v7(), "mp3"),
-        filename: "Rapat 1.mp3".into(),
-        info: media_info(),
-        created_at: t0,
-    };
+    let media = media_at(t0);
     db.create_media(&media).await.unwrap();
     assert_eq!(db.media(media.id).await.unwrap(), media);
     assert!(matches!(
@@ -102,24 +136,7 @@ async fn story(db: &dyn Db) {
     ));
 
     // Episodes: draft, published, scheduled; the feed query sees only what is due, newest first.
-    let episode = |slug: &str, publish_at| {
-        let id = EpisodeId::new();
-        Episode {
-            id,
-            show_id: show.id,
-            slug: Slug::parse(slug).unwrap(),
-            guid: id.to_string(),
-            guid_is_permalink: false,
-            title: slug.to_uppercase(),
-            description: String::new(),
-            media_id: media.id,
-            publish_at,
-            meta: Default::default(),
-            withdrawn: None,
-            created_at: t0,
-            updated_at: t0,
-        }
-    };
+    let episode = |slug: &str, publish_at| episode_at(show.id, media.id, slug, publish_at, t0);
     let draft = episode("draft", None);
     let old = episode("old", Some(t0));
     // An imported episode keeps its source feed's guid, a permalink there.
@@ -352,54 +369,20 @@ async fn failed_write_leaves_no_stale_reader() {
         .unwrap();
     db.migrate().await.unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
-    let show = Show {
-        id: ShowId::new(),
-        slug: Slug::parse("kaltim").unwrap(),
-        title: "Kaltim".into(),
-        description: String::new(),
-        language: Lang::parse("id").unwrap(),
-        author: "Diskominfo".into(),
-        email: "ppid@kaltimprov.go.id".into(),
-        category: "Government".into(),
-        explicit: false,
-        podcast_guid: uuid::Uuid::new_v4(),
-        artwork: None,
-        renamed_at: None,
-        meta: Default::default(),
-        created_at: t0,
-        updated_at: t0,
-    };
+    let show = show_at(t0);
     db.create_show(&show).await.unwrap();
-    let media = Media {
-        id: MediaId::new(),
-        storage_key: ObjectKey::for_media(uuid::Uuid::now_v7(), "mp3"),
-        filename: "a.mp3".into(),
-        info: media_info(),
-        created_at: t0,
-    };
+    let media = media_at(t0);
     db.create_media(&media).await.unwrap();
     for round in 0..30 {
-        let episode = |slug: String, media_id| {
-            let id = EpisodeId::new();
-            Episode {
-                id,
-                show_id: show.id,
-                slug: Slug::parse(&slug).unwrap(),
-                guid: id.to_string(),
-                guid_is_permalink: false,
-                title: slug.to_uppercase(),
-                description: String::new(),
-                media_id,
-                publish_at: None,
-                meta: Default::default(),
-                withdrawn: None,
-                created_at: t0,
-                updated_at: t0,
-            }
-        };
-        let orphan = episode(format!("orphan-{round}"), MediaId::new());
+        let orphan = episode_at(
+            show.id,
+            MediaId::new(),
+            &format!("orphan-{round}"),
+            None,
+            t0,
+        );
         assert!(db.create_episode(&orphan).await.is_err());
-        let draft = episode(format!("draft-{round}"), media.id);
+        let draft = episode_at(show.id, media.id, &format!("draft-{round}"), None, t0);
         db.create_episode(&draft).await.unwrap();
         let now = t0 + Duration::days(1);
         db.set_publish_at(draft.id, Some(now), now).await.unwrap();
