@@ -220,7 +220,7 @@ fn time(ms: i64) -> Result<DateTime<Utc>, DbError> {
         .ok_or_else(|| DbError::Other(anyhow::anyhow!("time out of range: {ms}")))
 }
 
-fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, DbError>
+pub(super) fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, DbError>
 where
     T::Err: std::fmt::Display,
 {

@@ -12,12 +12,17 @@
 //!    visit every cue in the archive;
 //! 3. documents: those whose title or number holds every term.
 
+use std::collections::{HashMap, hash_map::Entry};
+
 use chrono::{DateTime, Utc};
 use sqlx::{Any, AnyPool, AssertSqlSafe, Transaction, any::AnyRow};
 
 use super::{
     Backend, DbError,
-    any::{DOCUMENT_COLUMNS, EPISODE_COLUMNS, document_from, episode_file_from, episode_from, get},
+    any::{
+        DOCUMENT_COLUMNS, EPISODE_COLUMNS, document_from, episode_file_from, episode_from, get,
+        parse,
+    },
 };
 use crate::{
     domain::{EpisodeFile, EpisodeId, Lang, Slug, transcript::Cue},
@@ -303,6 +308,12 @@ pub async fn search(
             rows
         }
     };
+    let with_transcript: Vec<EpisodeId> = rows
+        .iter()
+        .filter(|row| get::<i64>(row, "b_in_transcript").is_ok_and(|n| n != 0))
+        .map(|row| parse("episode id", &get::<String>(row, "id")?))
+        .collect::<Result<_, _>>()?;
+    let mut moments = moments(pool, backend, query, &with_transcript).await?;
     let mut total = 0;
     let mut episodes = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -312,11 +323,6 @@ pub async fn search(
             episode: get::<i64>(row, "b_in_episode")? != 0,
             transcript: get::<i64>(row, "b_in_transcript")? != 0,
             document: get::<i64>(row, "b_in_document")? != 0,
-        };
-        let moments = if matched_in.transcript {
-            moments(pool, backend, query, episode.id).await?
-        } else {
-            Vec::new()
         };
         episodes.push(EpisodeHit {
             episode_id: episode.id,
@@ -329,7 +335,7 @@ pub async fn search(
             publish_at: episode.publish_at.unwrap_or_default(),
             score: get(row, "b_score")?,
             matched_in,
-            moments,
+            moments: moments.remove(&episode.id).unwrap_or_default(),
         });
     }
 
@@ -341,61 +347,103 @@ pub async fn search(
     })
 }
 
-/// The cues of `episode` holding every term, in time order; when none does (the words run
-/// across cues), the cue where they start.
+/// For each of `episodes` (whose transcripts hold every term), the cues holding every term, in
+/// time order; when none does (the words run across cues), the cue where they start. Two
+/// statements on SQLite and one on PostgreSQL for all the episodes, plus one per episode whose
+/// words run across cues.
 async fn moments(
     pool: &AnyPool,
     backend: Backend,
     query: &SearchQuery,
-    episode: EpisodeId,
-) -> Result<Vec<Moment>, DbError> {
-    let limit = i64::try_from(MAX_MOMENTS).unwrap_or(20);
+    episodes: &[EpisodeId],
+) -> Result<HashMap<EpisodeId, Vec<Moment>>, DbError> {
+    let mut found: HashMap<EpisodeId, Vec<Moment>> = HashMap::new();
+    if episodes.is_empty() {
+        return Ok(found);
+    }
+    let ids: Vec<String> = episodes.iter().map(ToString::to_string).collect();
+    let list = |first: usize| {
+        (0..ids.len())
+            .map(|i| format!("${}", first + i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let rows = match backend {
         Backend::Sqlite => {
             // A transcript's cues have consecutive ids: FTS5 then reads only that slice of each
-            // term's postings.
-            let range = sqlx::query(
-                "SELECT MIN(id) AS lo, MAX(id) AS hi FROM transcript_cues WHERE episode_id = $1",
-            )
-            .bind(episode.to_string())
-            .fetch_one(pool)
-            .await?;
-            let (Some(lo), Some(hi)) = (
-                get::<Option<i64>>(&range, "lo")?,
-                get::<Option<i64>>(&range, "hi")?,
-            ) else {
-                return Ok(Vec::new());
-            };
-            sqlx::query(
-                "SELECT c.start_ms, c.end_ms, c.language, c.text FROM transcript_cues_fts f \
-                 CROSS JOIN transcript_cues c ON c.id = f.rowid \
-                 WHERE transcript_cues_fts MATCH $5 AND f.rowid >= $1 AND f.rowid <= $2 \
-                 AND c.episode_id = $3 ORDER BY c.start_ms, c.id LIMIT $4",
-            )
-            .bind(lo)
-            .bind(hi)
-            .bind(episode.to_string())
-            .bind(limit)
-            .bind(query.fts5())
-            .fetch_all(pool)
-            .await?
+            // term's postings, one slice per episode.
+            let mut ranges = sqlx::query(AssertSqlSafe(format!(
+                "SELECT episode_id, MIN(id) AS lo, MAX(id) AS hi FROM transcript_cues \
+                 WHERE episode_id IN ({}) GROUP BY episode_id",
+                list(1)
+            )));
+            for id in &ids {
+                ranges = ranges.bind(id.clone());
+            }
+            let ranges = ranges.fetch_all(pool).await?;
+            if ranges.is_empty() {
+                return Ok(found);
+            }
+            let parts: Vec<String> = (0..ranges.len())
+                .map(|i| {
+                    let n = 2 + i * 3;
+                    format!(
+                        "SELECT * FROM (SELECT c.episode_id, c.start_ms, c.end_ms, c.language, \
+                         c.text FROM transcript_cues_fts f \
+                         CROSS JOIN transcript_cues c ON c.id = f.rowid \
+                         WHERE transcript_cues_fts MATCH $1 AND f.rowid >= ${} \
+                         AND f.rowid <= ${} AND c.episode_id = ${} \
+                         ORDER BY c.start_ms, c.id LIMIT {MAX_MOMENTS})",
+                        n,
+                        n + 1,
+                        n + 2
+                    )
+                })
+                .collect();
+            let mut q = sqlx::query(AssertSqlSafe(parts.join(" UNION ALL "))).bind(query.fts5());
+            for range in &ranges {
+                q = q
+                    .bind(get::<i64>(range, "lo")?)
+                    .bind(get::<i64>(range, "hi")?)
+                    .bind(get::<String>(range, "episode_id")?);
+            }
+            q.fetch_all(pool).await?
         }
         Backend::Postgres => {
             let sql = format!(
-                "SELECT start_ms, end_ms, language, text FROM transcript_cues \
-                 WHERE episode_id = $1 AND search @@ {} ORDER BY start_ms, id LIMIT $2",
-                pg_tsquery(query, 3)
+                "SELECT episode_id, start_ms, end_ms, language, text FROM \
+                 (SELECT c.*, row_number() OVER (PARTITION BY episode_id \
+                 ORDER BY start_ms, id) AS k FROM transcript_cues c \
+                 WHERE episode_id IN ({}) AND search @@ {}) x \
+                 WHERE k <= {MAX_MOMENTS} ORDER BY episode_id, start_ms, id",
+                list(1),
+                pg_tsquery(query, 1 + ids.len())
             );
-            let q = sqlx::query(AssertSqlSafe(sql))
-                .bind(episode.to_string())
-                .bind(limit);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in &ids {
+                q = q.bind(id.clone());
+            }
             bind_terms(q, backend, query).fetch_all(pool).await?
         }
     };
-    let found: Vec<Moment> = rows.iter().map(moment_from).collect::<Result<_, _>>()?;
-    if !found.is_empty() {
-        return Ok(found);
+    for row in &rows {
+        let episode = parse("episode id", &get::<String>(row, "episode_id")?)?;
+        found.entry(episode).or_default().push(moment_from(row)?);
     }
+    for &episode in episodes {
+        if let Entry::Vacant(slot) = found.entry(episode) {
+            slot.insert(spanning(pool, query, episode).await?);
+        }
+    }
+    Ok(found)
+}
+
+/// The cues of `episode` where the words run across the end of one cue into the next.
+async fn spanning(
+    pool: &AnyPool,
+    query: &SearchQuery,
+    episode: EpisodeId,
+) -> Result<Vec<Moment>, DbError> {
     let all = sqlx::query(
         "SELECT start_ms, end_ms, language, text FROM transcript_cues WHERE episode_id = $1 \
          ORDER BY language, start_ms, id",
