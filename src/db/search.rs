@@ -257,8 +257,7 @@ pub async fn search(
                  1 AS in_episode, 0 AS in_transcript, 0 AS in_document \
                  FROM episode_search s WHERE s.body @@ {q} \
                  UNION ALL \
-                 SELECT DISTINCT t.episode_id, 1, 0, 1, 0 FROM transcript_search t \
-                 WHERE t.search @@ {q} \
+                 SELECT m.episode_id, 1, 0, 1, 0 FROM siaran_transcript_matches({q}) m \
                  UNION ALL \
                  SELECT DISTINCT l.episode_id, 1, 0, 0, 1 \
                  FROM document_search d JOIN episode_documents l ON l.document_id = d.document_id \
@@ -289,25 +288,13 @@ pub async fn search(
         .bind(show)
         .bind(kind)
         .bind(limit);
-    let rows = match backend {
-        Backend::Sqlite => bind_terms(q, backend, query).fetch_all(pool).await?,
-        Backend::Postgres => {
-            // PostgreSQL's costs leave out reading a TOASTed tsvector back: for a common word it
-            // chose to scan every transcript's (70 ms at 10,000) over the GIN index that needs
-            // none of them (2 ms), and a generic plan (rows=50 per match) nested the episodes
-            // join into a loop that took 20 s. So this query is planned for its own values with
-            // sequential scans ruled out where an index can answer.
-            let mut tx = pool.begin().await?;
-            sqlx::raw_sql(
-                "SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_custom_plan",
-            )
-            .execute(&mut *tx)
-            .await?;
-            let rows = bind_terms(q, backend, query).fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            rows
-        }
-    };
+    // On PostgreSQL an unnamed statement, planned for its own values each time: the generic
+    // plan of a prepared one (which sqlx's statements get after five runs) expected 50 rows per
+    // match and nested the episodes join in a loop over 10,000 rows (20 s).
+    let rows = bind_terms(q, backend, query)
+        .persistent(backend == Backend::Sqlite)
+        .fetch_all(pool)
+        .await?;
     let with_transcript: Vec<EpisodeId> = rows
         .iter()
         .filter(|row| get::<i64>(row, "b_in_transcript").is_ok_and(|n| n != 0))
