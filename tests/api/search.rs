@@ -19,7 +19,8 @@ const VTT_ONE: &str = "WEBVTT\n\n\
 00:01:02.500 --> 00:01:06.000\nPelayanan e-KTP di kantor kecamatan dibuka setiap hari kerja.\n\n\
 00:02:00.000 --> 00:02:04.000\nCafé Samarinda menjadi tempat diskusi warga.\n\n\
 00:02:10.000 --> 00:02:12.000\nKita semua harus\n\n\
-00:02:12.000 --> 00:02:15.000\nmenjaga lingkungan bersama.\n";
+00:02:12.000 --> 00:02:15.000\nmenjaga lingkungan bersama.\n\n\
+00:02:20.000 --> 00:02:24.000\nKota tepian bersih, tepian bersih indah sekali.\n";
 
 const VTT_TWO: &str = "WEBVTT\n\n\
 00:00:30.000 --> 00:00:34.000\nAnggaran pendidikan naik sepuluh persen tahun ini.\n";
@@ -302,6 +303,20 @@ async fn finds_words_where_they_are_spoken(backend: Backend) {
     // Words out of order are not the phrase.
     let r = search(&app, &[("q", "\"kantor di e-KTP\"")]).await;
     assert!(episode_ids(&r).is_empty(), "{r:#}");
+    // Every pair of words of a phrase is spoken ("diskusi warga", "warga Kalimantan"), and every
+    // run of three ("kota tepian bersih", "tepian bersih indah"), but not the phrase: no match
+    // (PostgreSQL finds phrases by their pairs and runs of three, then checks positions).
+    for q in [
+        "\"diskusi warga kalimantan\"",
+        "\"kota tepian bersih indah\"",
+    ] {
+        let r = search(&app, &[("q", q)]).await;
+        assert!(episode_ids(&r).is_empty(), "{q}: {r:#}");
+    }
+    let r = search(&app, &[("q", "\"tepian bersih tepian bersih indah\"")]).await;
+    assert_eq!(moments(&r, &a.one), [140_000], "{r:#}");
+    let r = search(&app, &[("q", "\"kota tepian\" \"bersih indah\"")]).await;
+    assert_eq!(moments(&r, &a.one), [140_000], "{r:#}");
 
     // Accents are folded both ways.
     assert_eq!(
