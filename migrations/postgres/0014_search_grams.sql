@@ -10,10 +10,14 @@
 -- the positions give.
 
 -- The words of `v` and the runs of two and three words at adjacent positions ("a b", "a b c"; a
--- lexeme never holds a space: siaran_norm and the parser split on it), without positions.
+-- lexeme never holds a space: siaran_norm and the parser split on it), without positions. Runs
+-- are made of words of at most 100 characters: a lexeme longer than 2,047 bytes would not fit a
+-- tsvector, and no spoken word comes near.
 CREATE FUNCTION siaran_grams(v tsvector) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (
-    WITH w AS (SELECT lexeme, unnest(positions) AS p FROM unnest(v))
+    WITH w AS (
+        SELECT lexeme, unnest(positions) AS p FROM unnest(v) WHERE length(lexeme) <= 100
+    )
     SELECT array_to_tsvector(ARRAY(
         SELECT lexeme FROM unnest(v)
         UNION ALL
@@ -25,8 +29,9 @@ RETURN (
 
 -- The lexemes of `terms` in that index, all required (`g`, NULL when no term has a word), and
 -- whether they answer the terms exactly (`exact`): a term of up to three words is one lexeme; a
--- longer one is asked as its runs of three, and then positions decide; a term whose words are
--- not at consecutive positions (which this configuration never gives) as its words alone.
+-- longer one is asked as its runs of three, and then positions decide; a term with a word over
+-- 100 characters (not in any run), or whose words are not at consecutive positions (which this
+-- configuration never gives), as its words alone, and positions decide.
 CREATE FUNCTION siaran_grams_q(terms text[], OUT g tsquery, OUT exact boolean)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $f$
@@ -42,7 +47,8 @@ BEGIN
         SELECT array_agg(x.lexeme ORDER BY x.p), min(x.p), max(x.p) INTO a, lo, hi
         FROM (SELECT u.lexeme, unnest(u.positions) AS p FROM unnest(siaran_tsv(t)) u) x;
         CONTINUE WHEN a IS NULL;
-        IF hi - lo + 1 <> cardinality(a) THEN
+        IF hi - lo + 1 <> cardinality(a)
+            OR EXISTS (SELECT 1 FROM unnest(a) x WHERE length(x) > 100) THEN
             parts := parts || a;
             exact := false;
         ELSIF cardinality(a) <= 3 THEN

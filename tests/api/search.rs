@@ -305,7 +305,7 @@ async fn finds_words_where_they_are_spoken(backend: Backend) {
     assert!(episode_ids(&r).is_empty(), "{r:#}");
     // Every pair of words of a phrase is spoken ("diskusi warga", "warga Kalimantan"), and every
     // run of three ("kota tepian bersih", "tepian bersih indah"), but not the phrase: no match
-    // (PostgreSQL finds phrases by their pairs and runs of three, then checks positions).
+    // (PostgreSQL looks a phrase up by its runs of words, and checks positions past three).
     for q in [
         "\"diskusi warga kalimantan\"",
         "\"kota tepian bersih indah\"",
@@ -480,6 +480,28 @@ async fn finds_words_where_they_are_spoken(backend: Backend) {
     assert!(episode_ids(&r).is_empty(), "{r:#}");
 }
 on_both_backends!(finds_words_where_they_are_spoken);
+
+/// Words far longer than any spoken one (pasted codes, hostile uploads) are indexed without
+/// error, and a phrase holding one is still found (PostgreSQL indexes runs of words up to 100
+/// characters each; a phrase with a longer word is checked against positions).
+async fn long_words_are_indexed_and_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = seed(&app).await;
+    let word = |c: char, n: usize| std::iter::repeat_n(c, n).collect::<String>();
+    let (huge, long) = (word('x', 1500), word('y', 150));
+    let vtt = format!(
+        "WEBVTT\n\n00:00:10.000 --> 00:00:12.000\n{huge} {h2} {h3}\n\n\
+         00:00:20.000 --> 00:00:22.000\n{long} kedua ketiga\n",
+        h2 = word('z', 1500),
+        h3 = word('w', 1500),
+    );
+    transcript(&app, &a.two, Box::leak(vtt.into_boxed_str())).await;
+    let r = search(&app, &[("q", format!("\"{long} kedua\"").as_str())]).await;
+    assert_eq!(moments(&r, &a.two), [20_000], "{r:#}");
+    let r = search(&app, &[("q", "\"kedua ketiga\"")]).await;
+    assert_eq!(moments(&r, &a.two), [20_000], "{r:#}");
+}
+on_both_backends!(long_words_are_indexed_and_found);
 
 async fn hostile_input_is_never_a_server_error(backend: Backend) {
     let app = TestApp::spawn(backend).await;
