@@ -188,11 +188,16 @@ pub async fn reindex_transcript(
     Ok(true)
 }
 
+/// `$first`, `$first + 1` ... one per term: where `bind_terms` binds them on PostgreSQL.
+fn pg_params(query: &SearchQuery, first: usize) -> impl Iterator<Item = String> {
+    (0..query.terms.len()).map(move |i| format!("${}", first + i))
+}
+
 /// The tsquery of all terms on PostgreSQL, their parameters numbered from `first`:
 /// `(siaran_tsq($6) && siaran_tsq($7) ...)`. Bound by `bind_terms`, after the others.
 fn pg_tsquery(query: &SearchQuery, first: usize) -> String {
-    let parts: Vec<String> = (0..query.terms.len())
-        .map(|i| format!("siaran_tsq(${})", first + i))
+    let parts: Vec<String> = pg_params(query, first)
+        .map(|p| format!("siaran_tsq({p})"))
         .collect();
     format!("({})", parts.join(" && "))
 }
@@ -201,10 +206,10 @@ fn pg_tsquery(query: &SearchQuery, first: usize) -> String {
 /// (`migrations/postgres/0014_search_grams.sql`): `ARRAY[$6, $7 ...]`, the same parameters as
 /// `pg_tsquery`.
 fn pg_terms(query: &SearchQuery, first: usize) -> String {
-    let parts: Vec<String> = (0..query.terms.len())
-        .map(|i| format!("${}", first + i))
-        .collect();
-    format!("ARRAY[{}]::text[]", parts.join(", "))
+    format!(
+        "ARRAY[{}]::text[]",
+        pg_params(query, first).collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn bind_terms<'q>(
