@@ -500,6 +500,19 @@ async fn long_words_are_indexed_and_found(backend: Backend) {
     assert_eq!(moments(&r, &a.two), [20_000], "{r:#}");
     let r = search(&app, &[("q", "\"kedua ketiga\"")]).await;
     assert_eq!(moments(&r, &a.two), [20_000], "{r:#}");
+    if matches!(backend, Backend::PostgresS3) {
+        // No run of words in the index is longer than three words of 100 characters: longer
+        // ones overflowed a lexeme's length and were stored cut (3,001 characters as 953).
+        let db = siaran::db::AnyDb::connect(&app.db_url()).await.unwrap();
+        let (longest,): (i32,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(length(l)), 0) FROM transcript_search t, \
+             unnest(tsvector_to_array(siaran_grams(t.search))) l WHERE l LIKE '% %'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert!((1..=302).contains(&longest), "longest run: {longest}");
+    }
 }
 on_both_backends!(long_words_are_indexed_and_found);
 
