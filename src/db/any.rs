@@ -1,6 +1,6 @@
 //! `Db` on `sqlx::AnyPool`: the same SQL for SQLite and PostgreSQL.
 
-use std::{collections::HashMap, str::FromStr, time::Duration};
+use std::{collections::HashMap, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     ApiToken, Backend, Citation, Db, DbError, Document, DocumentKind, DocumentLink, Download,
-    DownloadStats, LinkedDocument, Listen, Role, StatsScope,
+    DownloadStats, LinkedDocument, Listen, Role, StatsScope, sqlite_feed::SqliteReader,
 };
 use crate::{
     audit::{AuditEntry, Entity},
@@ -32,6 +32,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 pub struct AnyDb {
     pool: AnyPool,
     backend: Backend,
+    /// On a SQLite file, the feed's rows are read here rather than through the pool.
+    feed_reader: Option<Arc<SqliteReader>>,
 }
 
 /// A connection for one write transaction. On SQLite one whose transaction did not commit
@@ -120,7 +122,15 @@ impl AnyDb {
             .connect(&url)
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
-        Ok(AnyDb { pool, backend })
+        let feed_reader = match backend {
+            Backend::Sqlite => SqliteReader::for_url(&url).map(Arc::new),
+            Backend::Postgres => None,
+        };
+        Ok(AnyDb {
+            pool,
+            backend,
+            feed_reader,
+        })
     }
 
     /// Runs the pending migrations of this backend on a dedicated connection: a failed run on
@@ -215,7 +225,7 @@ fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn time(ms: i64) -> Result<DateTime<Utc>, DbError> {
+pub(super) fn time(ms: i64) -> Result<DateTime<Utc>, DbError> {
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| DbError::Other(anyhow::anyhow!("time out of range: {ms}")))
 }
@@ -262,44 +272,66 @@ fn show_from(row: &AnyRow) -> Result<Show, DbError> {
     })
 }
 
-fn media_from(row: &AnyRow, prefix: &str) -> Result<Media, DbError> {
+/// A row read by column name: sqlx's `AnyRow`, or rusqlite's row where the feed's rows are read
+/// outside sqlx (`sqlite_feed.rs`), so that both map rows to episodes and media with one code.
+pub(super) trait Columns {
+    fn text(&self, col: &str) -> Result<String, DbError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, DbError>;
+    fn int(&self, col: &str) -> Result<i64, DbError>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError>;
+}
+
+impl Columns for AnyRow {
+    fn text(&self, col: &str) -> Result<String, DbError> {
+        get(self, col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, DbError> {
+        get(self, col)
+    }
+    fn int(&self, col: &str) -> Result<i64, DbError> {
+        get(self, col)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError> {
+        get(self, col)
+    }
+}
+
+pub(super) fn media_from(row: &impl Columns, prefix: &str) -> Result<Media, DbError> {
     let col = |c: &str| format!("{prefix}{c}");
-    let info: String = get(row, &col("info"))?;
+    let info = row.text(&col("info"))?;
     let info: MediaInfo = serde_json::from_str(&info)
         .map_err(|e| DbError::Other(anyhow::anyhow!("bad media info in database: {e}")))?;
     Ok(Media {
-        id: parse("media id", &get::<String>(row, &col("id"))?)?,
-        storage_key: ObjectKey::from_stored(get(row, &col("storage_key"))?),
-        filename: get(row, &col("filename"))?,
+        id: parse("media id", &row.text(&col("id"))?)?,
+        storage_key: ObjectKey::from_stored(row.text(&col("storage_key"))?),
+        filename: row.text(&col("filename"))?,
         info,
-        created_at: time(get(row, &col("created_at"))?)?,
+        created_at: time(row.int(&col("created_at"))?)?,
     })
 }
 
-pub(super) fn episode_from(row: &AnyRow) -> Result<Episode, DbError> {
+pub(super) fn episode_from(row: &impl Columns) -> Result<Episode, DbError> {
     Ok(Episode {
-        id: parse("episode id", &get::<String>(row, "id")?)?,
-        show_id: parse("show id", &get::<String>(row, "show_id")?)?,
-        slug: Slug::parse(&get::<String>(row, "slug")?)
+        id: parse("episode id", &row.text("id")?)?,
+        show_id: parse("show id", &row.text("show_id")?)?,
+        slug: Slug::parse(&row.text("slug")?)
             .map_err(|e| DbError::Other(anyhow::anyhow!("bad slug in database: {e}")))?,
-        guid: get(row, "guid")?,
-        guid_is_permalink: get::<i64>(row, "guid_permalink")? != 0,
-        title: get(row, "title")?,
-        description: get(row, "description")?,
-        media_id: parse("media id", &get::<String>(row, "media_id")?)?,
-        publish_at: get::<Option<i64>>(row, "publish_at")?
-            .map(time)
-            .transpose()?,
-        meta: from_json("episode meta", &get::<String>(row, "meta")?)?,
-        withdrawn: match get::<Option<i64>>(row, "withdrawn_at")? {
+        guid: row.text("guid")?,
+        guid_is_permalink: row.int("guid_permalink")? != 0,
+        title: row.text("title")?,
+        description: row.text("description")?,
+        media_id: parse("media id", &row.text("media_id")?)?,
+        publish_at: row.opt_int("publish_at")?.map(time).transpose()?,
+        meta: from_json("episode meta", &row.text("meta")?)?,
+        withdrawn: match row.opt_int("withdrawn_at")? {
             Some(at) => Some(Withdrawal {
                 at: time(at)?,
-                reason: get::<Option<String>>(row, "withdrawn_reason")?.unwrap_or_default(),
+                reason: row.opt_text("withdrawn_reason")?.unwrap_or_default(),
             }),
             None => None,
         },
-        created_at: time(get(row, "created_at")?)?,
-        updated_at: time(get(row, "updated_at")?)?,
+        created_at: time(row.int("created_at")?)?,
+        updated_at: time(row.int("updated_at")?)?,
     })
 }
 
@@ -357,8 +389,19 @@ pub(super) fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 pub(super) const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, \
      e.title, e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, \
      e.withdrawn_at, e.withdrawn_reason";
-const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
+pub(super) const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
+/// The published episodes of show `$1` at `$2` (epoch ms) with their media, newest first.
+pub(super) fn published_episodes_sql() -> String {
+    format!(
+        "SELECT {EPISODE_COLUMNS}, {MEDIA_COLUMNS} FROM episodes e \
+         JOIN media m ON m.id = e.media_id \
+         WHERE e.show_id = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
+         AND e.withdrawn_at IS NULL \
+         ORDER BY e.publish_at DESC, e.id DESC"
+    )
+}
+
 pub(super) const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, \
      d.issued_on, d.url, d.file, d.created_at, d.updated_at";
 
@@ -628,20 +671,20 @@ impl Db for AnyDb {
         show: ShowId,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Episode, Media)>, DbError> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {EPISODE_COLUMNS}, {MEDIA_COLUMNS} FROM episodes e \
-             JOIN media m ON m.id = e.media_id \
-             WHERE e.show_id = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
-             AND e.withdrawn_at IS NULL \
-             ORDER BY e.publish_at DESC, e.id DESC"
-        )))
-        .bind(show.to_string())
-        .bind(ms(now))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((episode_from(row)?, media_from(row, "m_")?)))
-        .collect()
+        if let Some(reader) = &self.feed_reader {
+            let reader = reader.clone();
+            return tokio::task::spawn_blocking(move || reader.published_episodes(show, ms(now)))
+                .await
+                .map_err(|e| DbError::Other(anyhow::Error::new(e)))?;
+        }
+        sqlx::query(AssertSqlSafe(published_episodes_sql()))
+            .bind(show.to_string())
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((episode_from(row)?, media_from(row, "m_")?)))
+            .collect()
     }
 
     #[tracing::instrument(skip_all, fields(id = %document.id))]
@@ -1637,7 +1680,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {
     serde_json::to_string(value).map_err(|e| DbError::Other(e.into()))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, DbError> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, DbError> {
     serde_json::from_str(s)
         .map_err(|e| DbError::Other(anyhow::anyhow!("bad {what} in database: {e}")))
 }

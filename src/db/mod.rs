@@ -11,6 +11,7 @@
 mod any;
 mod records;
 mod search;
+mod sqlite_feed;
 mod store_writes;
 mod uploads;
 
