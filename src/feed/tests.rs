@@ -481,6 +481,36 @@ fn full() -> (Show, Vec<(Episode, Media)>) {
 }
 
 #[test]
+fn a_feed_written_in_parts_is_the_feed_written_whole() {
+    let (show, items) = full();
+    // 28 visible items, every field filled in, hostile text in all.
+    let mut many = Vec::new();
+    for round in 0..14u128 {
+        for (episode, media) in &items {
+            let mut episode = episode.clone();
+            episode.id = EpisodeId(Uuid::from_u128(episode.id.0.as_u128() + round * 16));
+            episode.guid = format!("{}-{round}", episode.guid);
+            episode.title = format!("{} ]]> <{round}>", episode.title);
+            episode.publish_at = episode
+                .publish_at
+                .map(|t| t - Duration::hours(i64::try_from(round).unwrap()));
+            many.push((episode, media.clone()));
+        }
+    }
+    let whole = render_in_parts(&show, &many, &urls(), now(), 1);
+    assert_eq!(parse(&whole).items().len(), 28);
+    for threads in [2, 3, 4, 28, 40] {
+        let parts = render_in_parts(&show, &many, &urls(), now(), threads);
+        assert!(parts == whole, "{threads} threads:\n{parts}");
+    }
+    // And the feed without items.
+    assert_eq!(
+        render_in_parts(&show, &[], &urls(), now(), 3),
+        render_in_parts(&show, &[], &urls(), now(), 1)
+    );
+}
+
+#[test]
 fn matches_golden_full_feed() {
     let (show, items) = full();
     let xml = render(&show, &items, &urls(), now());
