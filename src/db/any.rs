@@ -34,7 +34,16 @@ pub struct AnyDb {
     backend: Backend,
     /// On a SQLite file, the feed's rows are read here rather than through the pool.
     feed_reader: Option<Arc<SqliteReader>>,
+    /// Media rows already read. A media row is never updated nor deleted (a replaced recording
+    /// is a new row with a new id), so what was read once holds on every instance for as long
+    /// as the process lives, and each range request of each listener is answered without a
+    /// database round trip (it was a third of the fixed cost of a request, `scripts/bench-delivery`).
+    /// A missing row is not kept: another instance may create it a moment later.
+    media_rows: Arc<quick_cache::sync::Cache<MediaId, Media>>,
 }
+
+/// How many media rows `AnyDb` keeps (about a kilobyte each).
+const MEDIA_ROWS_KEPT: usize = 4096;
 
 /// A connection for one write transaction. On SQLite one whose transaction did not commit
 /// (an error, or a request cancelled mid-way) is closed instead of going back to the pool: a
@@ -130,6 +139,7 @@ impl AnyDb {
             pool,
             backend,
             feed_reader,
+            media_rows: Arc::new(quick_cache::sync::Cache::new(MEDIA_ROWS_KEPT)),
         })
     }
 
@@ -564,13 +574,18 @@ impl Db for AnyDb {
 
     #[tracing::instrument(skip_all, fields(%id))]
     async fn media(&self, id: MediaId) -> Result<Media, DbError> {
+        if let Some(media) = self.media_rows.get(&id) {
+            return Ok(media);
+        }
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {MEDIA_COLUMNS} FROM media m WHERE m.id = $1"
         )))
         .bind(id.to_string())
         .fetch_one(&self.pool)
         .await?;
-        media_from(&row, "m_")
+        let media = media_from(&row, "m_")?;
+        self.media_rows.insert(id, media.clone());
+        Ok(media)
     }
 
     #[tracing::instrument(skip_all, fields(id = %episode.id))]
