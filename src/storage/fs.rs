@@ -717,7 +717,7 @@ mod tests {
             } else {
                 None
             };
-            let chunk = chunk.map_or_else(|| reader.read_chunk().unwrap(), |c| c);
+            let chunk = chunk.unwrap_or_else(|| reader.read_chunk().unwrap());
             read.extend_from_slice(&chunk);
         }
         assert_eq!(read, &data[1_000..data.len() - 1]);
