@@ -28,7 +28,7 @@ use std::{
     collections::HashMap,
     io::Write as _,
     sync::{
-        Arc, Mutex, PoisonError, RwLock, Weak,
+        Arc, Mutex, OnceLock, PoisonError, RwLock, Weak,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
@@ -59,6 +59,12 @@ pub const REVALIDATE_AFTER: Duration = Duration::from_secs(60);
 /// 275 KB); the top qualities take seconds. Quality 3 finishes beside gzip -6 on the other core,
 /// so brotli adds nothing to the build time.
 const BROTLI_QUALITY: i32 = 3;
+
+/// From this size the brotli encoding is made after the feed is served, on the blocking pool:
+/// of a 10,000-episode feed's build (8.3 MB), brotli was the longest part, 20-30 ms of about
+/// 100. Until it is ready a client that takes brotli is answered with gzip. Smaller feeds have
+/// it at once (under a millisecond for the demo's).
+const BROTLI_LATER_FROM: usize = 1 << 20;
 
 /// The stylesheet reference, relative to the feed (`/feeds/SLUG.xml`), so it stays on the
 /// feed's origin (browsers refuse a cross-origin stylesheet) behind any proxy path prefix.
@@ -110,13 +116,7 @@ pub struct Variant {
 
 impl Variant {
     fn new(body: Bytes, tag: &str, encoding: Encoding, last_modified: &HeaderValue) -> Variant {
-        let suffix = match encoding {
-            Encoding::Identity => "",
-            Encoding::Gzip => "-gz",
-            Encoding::Brotli => "-br",
-        };
-        let etag = HeaderValue::from_str(&format!("\"{tag}{suffix}\""))
-            .expect("a hex digest and a suffix are a valid header value");
+        let etag = etag_of(tag, encoding);
         let mut not_modified = HeaderMap::with_capacity(4);
         not_modified.insert(header::ETAG, etag.clone());
         not_modified.insert(header::LAST_MODIFIED, last_modified.clone());
@@ -144,6 +144,17 @@ impl Variant {
     }
 }
 
+/// The strong ETag of the `encoding` of the document whose tag is `tag`.
+fn etag_of(tag: &str, encoding: Encoding) -> HeaderValue {
+    let suffix = match encoding {
+        Encoding::Identity => "",
+        Encoding::Gzip => "-gz",
+        Encoding::Brotli => "-br",
+    };
+    HeaderValue::from_str(&format!("\"{tag}{suffix}\""))
+        .expect("a hex digest and a suffix are a valid header value")
+}
+
 /// A show's feed as served.
 #[derive(Debug)]
 pub struct CachedFeed {
@@ -151,7 +162,13 @@ pub struct CachedFeed {
     pub last_modified: DateTime<Utc>,
     identity: Variant,
     gzip: Variant,
-    brotli: Variant,
+    /// Empty until made, for a large feed (`BROTLI_LATER_FROM`); `variant` answers gzip then.
+    brotli: OnceLock<Variant>,
+    /// The brotli variant's ETag, valid before its body is made.
+    brotli_etag: HeaderValue,
+    /// The document's tag (from its SHA-256) and `Last-Modified`, to make the brotli variant.
+    tag: String,
+    date: HeaderValue,
     /// Epoch milliseconds from which this must not be served: the next scheduled episode's time.
     expires_ms: i64,
     /// Epoch milliseconds after which it is rebuilt in the background ([`REVALIDATE_AFTER`]).
@@ -163,8 +180,32 @@ impl CachedFeed {
         match encoding {
             Encoding::Identity => &self.identity,
             Encoding::Gzip => &self.gzip,
-            Encoding::Brotli => &self.brotli,
+            Encoding::Brotli => self.brotli.get().unwrap_or(&self.gzip),
         }
+    }
+
+    /// Makes the brotli variant on the blocking pool if it is not made yet.
+    pub fn finish_in_background(self: &Arc<Self>) {
+        if self.brotli.get().is_some() {
+            return;
+        }
+        let feed = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let body = brotli(&feed.identity.body);
+            let bytes = body.len();
+            let _ = feed
+                .brotli
+                .set(Variant::new(body, &feed.tag, Encoding::Brotli, &feed.date));
+            span.in_scope(|| {
+                tracing::debug!(
+                    brotli_bytes = bytes,
+                    brotli_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "feed brotli ready"
+                );
+            });
+        });
     }
 
     /// The strong ETag of the uncompressed document, quoted.
@@ -178,9 +219,9 @@ impl CachedFeed {
         if_none_match.split(',').map(str::trim).any(|tag| {
             tag == "*" || {
                 let tag = tag.strip_prefix("W/").unwrap_or(tag).as_bytes();
-                [&self.identity, &self.gzip, &self.brotli]
+                [&self.identity.etag, &self.gzip.etag, &self.brotli_etag]
                     .iter()
-                    .any(|v| v.etag.as_bytes() == tag)
+                    .any(|etag| etag.as_bytes() == tag)
             }
         })
     }
@@ -427,7 +468,11 @@ impl Inner {
     async fn rebuild(&self, slug: &Slug, slot: &Arc<Slot>) -> Result<Arc<CachedFeed>, FeedError> {
         let generation = self.generation.load(Ordering::SeqCst);
         let feed = match self.build(slug).await {
-            Ok(feed) => Arc::new(feed),
+            Ok(feed) => {
+                let feed = Arc::new(feed);
+                feed.finish_in_background();
+                feed
+            }
             Err(FeedError::NotFound) => {
                 // Unknown slugs leave nothing behind, so probing them cannot fill memory.
                 let mut slots = write(&self.slots);
@@ -495,7 +540,6 @@ impl Inner {
                     items = items.len(),
                     bytes = feed.identity.body.len(),
                     gzip_bytes = feed.gzip.body.len(),
-                    brotli_bytes = feed.brotli.body.len(),
                     read_ms = read.as_secs_f64() * 1e3,
                     total_ms = started.elapsed().as_secs_f64() * 1e3,
                     "feed built"
@@ -562,34 +606,57 @@ fn render(
     let identity = Bytes::from(decorate(&xml, hub).into_bytes());
     drop(xml);
     let rendered = started.elapsed();
-    // Two cores at once: brotli on one, the hash and gzip on the other (about the same time).
-    let (tag, gzip, brotli) = std::thread::scope(|s| {
-        let brotli = s.spawn(|| brotli(&identity));
-        let tag = hex::encode(&Sha256::digest(&identity)[..16]);
-        let gzip = gzip(&identity);
-        (
-            tag,
-            gzip,
-            brotli
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
-    });
+    let feed = encode(
+        show.id,
+        identity,
+        last_modified,
+        next_publication.map_or(i64::MAX, |t| t.timestamp_millis()),
+        now.timestamp_millis() + i64::try_from(REVALIDATE_AFTER.as_millis()).unwrap_or(i64::MAX),
+    );
     tracing::debug!(
         render_ms = rendered.as_secs_f64() * 1e3,
         compress_ms = (started.elapsed() - rendered).as_secs_f64() * 1e3,
         "feed rendered"
     );
+    feed
+}
+
+/// The feed whose document is `identity`, with its validators and encodings (brotli maybe
+/// later, see `BROTLI_LATER_FROM`).
+fn encode(
+    show: ShowId,
+    identity: Bytes,
+    last_modified: DateTime<Utc>,
+    expires_ms: i64,
+    stale_ms: i64,
+) -> CachedFeed {
+    // Two cores at once: brotli on one (unless it comes later), the hash and gzip on the other
+    // (about the same time).
+    let brotli_now = identity.len() < BROTLI_LATER_FROM;
+    let (tag, gzip, brotli) = std::thread::scope(|s| {
+        let brotli = brotli_now.then(|| s.spawn(|| brotli(&identity)));
+        let tag = hex::encode(&Sha256::digest(&identity)[..16]);
+        let gzip = gzip(&identity);
+        (
+            tag,
+            gzip,
+            brotli.map(|b| b.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        )
+    });
     let date = http_date(last_modified);
     CachedFeed {
-        show: show.id,
+        show,
         last_modified,
         gzip: Variant::new(gzip, &tag, Encoding::Gzip, &date),
-        brotli: Variant::new(brotli, &tag, Encoding::Brotli, &date),
+        brotli: brotli
+            .map(|b| Variant::new(b, &tag, Encoding::Brotli, &date))
+            .map_or_else(OnceLock::new, OnceLock::from),
+        brotli_etag: etag_of(&tag, Encoding::Brotli),
         identity: Variant::new(identity, &tag, Encoding::Identity, &date),
-        expires_ms: next_publication.map_or(i64::MAX, |t| t.timestamp_millis()),
-        stale_ms: now.timestamp_millis()
-            + i64::try_from(REVALIDATE_AFTER.as_millis()).unwrap_or(i64::MAX),
+        tag,
+        date,
+        expires_ms,
+        stale_ms,
     }
 }
 
@@ -853,5 +920,52 @@ mod tests {
         brotli::BrotliDecompress(&mut &br[..], &mut back).unwrap();
         assert_eq!(back, doc.as_bytes());
         assert!(gz.len() < doc.len() / 10 && br.len() < doc.len() / 10);
+    }
+
+    #[tokio::test]
+    async fn a_large_feed_gets_brotli_after_it_is_served() {
+        let read = |v: &Variant| {
+            let mut back = Vec::new();
+            match v.ok.get(header::CONTENT_ENCODING).map(|e| e.as_bytes()) {
+                Some(b"br") => brotli::BrotliDecompress(&mut &v.body[..], &mut back).unwrap(),
+                Some(b"gzip") => {
+                    use std::io::Read as _;
+                    flate2::read::GzDecoder::new(&v.body[..])
+                        .read_to_end(&mut back)
+                        .unwrap();
+                }
+                other => panic!("{other:?}"),
+            }
+            back
+        };
+        let small = XML.repeat(10);
+        let feed = encode(ShowId::new(), Bytes::from(small.clone()), Utc::now(), 0, 0);
+        assert_eq!(read(feed.variant(Encoding::Brotli)), small.as_bytes());
+        assert!(feed.variant(Encoding::Brotli).ok[header::CONTENT_ENCODING] == "br");
+
+        let large = XML.repeat(BROTLI_LATER_FROM / XML.len() + 1);
+        let feed = Arc::new(encode(
+            ShowId::new(),
+            Bytes::from(large.clone()),
+            Utc::now(),
+            0,
+            0,
+        ));
+        // Until brotli is made, gzip, and the brotli tag already matches.
+        let before = feed.variant(Encoding::Brotli);
+        assert_eq!(before.ok[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(read(before), large.as_bytes());
+        assert!(feed.matches(feed.brotli_etag.to_str().unwrap()));
+        feed.finish_in_background();
+        for _ in 0..500 {
+            if feed.brotli.get().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let after = feed.variant(Encoding::Brotli);
+        assert_eq!(after.ok[header::CONTENT_ENCODING], "br");
+        assert_eq!(after.etag, feed.brotli_etag);
+        assert_eq!(read(after), large.as_bytes());
     }
 }
