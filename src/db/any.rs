@@ -37,8 +37,8 @@ pub struct AnyDb {
     /// Media rows already read. A media row is never updated nor deleted (a replaced recording
     /// is a new row with a new id), so what was read once holds on every instance for as long
     /// as the process lives, and each range request of each listener is answered without a
-    /// database round trip (it was a third of the fixed cost of a request, `scripts/bench-delivery`).
-    /// A missing row is not kept: another instance may create it a moment later.
+    /// database round trip (on SQLite, a trip to sqlx's worker thread and back). A missing row
+    /// is not kept: another instance may create it a moment later.
     media_rows: Arc<quick_cache::sync::Cache<MediaId, Media>>,
 }
 
