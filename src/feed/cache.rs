@@ -56,8 +56,8 @@ pub const REVALIDATE_AFTER: Duration = Duration::from_secs(60);
 
 /// Brotli quality for feeds. Measured on a 10,000-episode feed (8.3 MB), in process: quality 3
 /// took 18-23 ms for 252 KB, quality 4 36-65 ms for 242 KB, 5 about 90 ms for 223 KB (gzip -6:
-/// 275 KB); the top qualities take seconds. Quality 3 finishes beside gzip -6 on the other core,
-/// so brotli adds nothing to the build time.
+/// 275 KB); the top qualities take seconds. Quality 3 takes about as long as gzip -6, which runs
+/// beside it on the other core (or, from `BROTLI_LATER_FROM`, before the feed is served).
 const BROTLI_QUALITY: i32 = 3;
 
 /// From this size the brotli encoding is made after the feed is served, on the blocking pool:
@@ -164,11 +164,8 @@ pub struct CachedFeed {
     gzip: Variant,
     /// Empty until made, for a large feed (`BROTLI_LATER_FROM`); `variant` answers gzip then.
     brotli: OnceLock<Variant>,
-    /// The brotli variant's ETag, valid before its body is made.
+    /// The brotli variant's ETag, valid before its body is made (`matches` runs per request).
     brotli_etag: HeaderValue,
-    /// The document's tag (from its SHA-256) and `Last-Modified`, to make the brotli variant.
-    tag: String,
-    date: HeaderValue,
     /// Epoch milliseconds from which this must not be served: the next scheduled episode's time.
     expires_ms: i64,
     /// Epoch milliseconds after which it is rebuilt in the background ([`REVALIDATE_AFTER`]).
@@ -195,9 +192,11 @@ impl CachedFeed {
             let started = std::time::Instant::now();
             let body = brotli(&feed.identity.body);
             let bytes = body.len();
+            let tag = feed.etag().trim_matches('"');
+            let date = &feed.identity.not_modified[header::LAST_MODIFIED];
             let _ = feed
                 .brotli
-                .set(Variant::new(body, &feed.tag, Encoding::Brotli, &feed.date));
+                .set(Variant::new(body, tag, Encoding::Brotli, date));
             span.in_scope(|| {
                 tracing::debug!(
                     brotli_bytes = bytes,
@@ -653,8 +652,6 @@ fn encode(
             .map_or_else(OnceLock::new, OnceLock::from),
         brotli_etag: etag_of(&tag, Encoding::Brotli),
         identity: Variant::new(identity, &tag, Encoding::Identity, &date),
-        tag,
-        date,
         expires_ms,
         stale_ms,
     }
