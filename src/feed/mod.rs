@@ -75,20 +75,6 @@ pub fn build(
     }
 }
 
-/// `render` on `threads` threads, however few the items (to test that the parts fit).
-#[cfg(test)]
-fn render_in_parts(
-    show: &Show,
-    items: &[(Episode, Media)],
-    urls: &Urls,
-    now: DateTime<Utc>,
-    threads: usize,
-) -> String {
-    let extras = Extras::new();
-    let entries = visible(show, items, &extras, now);
-    write_with(show, &entries, urls, build_time(show, &entries), threads)
-}
-
 /// The XML alone of `build`, for episodes without extras.
 pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> String {
     build(show, items, &Extras::new(), urls, now).xml

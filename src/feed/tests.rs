@@ -480,6 +480,19 @@ fn full() -> (Show, Vec<(Episode, Media)>) {
     (show, all)
 }
 
+/// `render` on `threads` threads, however few the items (to test that the parts fit).
+fn render_in_parts(
+    show: &Show,
+    items: &[(Episode, Media)],
+    urls: &Urls,
+    now: DateTime<Utc>,
+    threads: usize,
+) -> String {
+    let extras = Extras::new();
+    let entries = visible(show, items, &extras, now);
+    write_with(show, &entries, urls, build_time(show, &entries), threads)
+}
+
 #[test]
 fn a_feed_written_in_parts_is_the_feed_written_whole() {
     let (show, items) = full();

@@ -178,9 +178,10 @@ impl ChunkReader {
     /// The next chunk, or its start, if the page cache holds it: read where it is asked for
     /// (an async worker) with `RWF_NOWAIT`, which answers `EAGAIN` rather than wait for the
     /// disk. `None` when the bytes are not in memory; then `read_chunk` reads them on the
-    /// blocking pool. Each trip there cost two thread switches, and with four or five of them
-    /// for a 1 MiB range, the switches took as much of Siaran's CPU as copying the bytes
-    /// (`perf record` under `scripts/bench-delivery`).
+    /// blocking pool. Each trip there cost two thread switches; with four or five of them for a
+    /// 1 MiB range, `finish_task_switch` alone was 14% of Siaran's samples, 4% after this
+    /// change, against 31% for copying the bytes (`perf record` under the range load of
+    /// `scripts/bench-delivery`).
     fn read_cached(&mut self) -> Option<Bytes> {
         if !NOWAIT_WORKS.load(Ordering::Relaxed) {
             return None;
@@ -495,16 +496,14 @@ impl ObjectStore for FsStore {
         let path = self.path_of(key)?;
         let name = key.to_string();
         // When the kernel holds the path's lookup and the bytes in memory (a file being listened
-        // to), the file is opened and read right here, on the async worker, without a wait:
+        // to), the file is opened here and read by the stream, on the async worker, without a wait:
         // `open_cached` and `read_cached` answer "not in memory" rather than wait for the disk.
         // Otherwise one trip to the blocking pool opens the file, checks the range and reads the
         // first chunk, and later chunks that are not in memory are read there too. A slow
         // listener holds no thread in between.
         let (first, reader) = match open_cached(&path) {
-            Some(file) => {
-                let mut reader = ChunkReader::new(file, path, &name, range)?;
-                (reader.read_cached(), reader)
-            }
+            // The stream's first poll reads the first chunk (`read_cached`, else the pool).
+            Some(file) => (None, ChunkReader::new(file, path, &name, range)?),
             None => tokio::task::spawn_blocking(move || {
                 let file = std::fs::File::open(&path).map_err(|e| {
                     if e.kind() == io::ErrorKind::NotFound {
