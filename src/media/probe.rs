@@ -177,8 +177,13 @@ pub fn probe_source<S: MediaSource + 'static>(
     let (tags, artwork) = read_metadata(reader.as_mut(), sniffed.segment_title.clone());
 
     let header_ms = header_duration_ms(reader.as_ref(), &tracks);
+    // An Ogg file with several logical streams is scanned rather than seeked: symphonia 0.6's
+    // Ogg seek loops for ever when the next packet belongs to another stream (it `continue`s
+    // without discarding it; fuzzer input `fuzz/regressions/timeout-4f27…`). Scanning reads each
+    // packet once.
     let mut must_scan = matches!(container, Container::Mp3 | Container::Aac)
         || matches!(container, Container::Webm | Container::Mkv)
+        || (container == Container::Ogg && tracks.len() > 1)
         || video_track.is_some()
         || header_ms.unwrap_or(0) == 0;
     let scan = if must_scan {
