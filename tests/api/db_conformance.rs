@@ -397,3 +397,64 @@ async fn failed_write_leaves_no_stale_reader() {
         }
     }
 }
+
+/// On a SQLite file a feed of 2,000 episodes or more is read in two halves at once, split at a
+/// publication time (`src/db/sqlite_feed.rs`): the halves joined are exactly the episodes the
+/// one statement gives, in its order, even when many share the time the split falls on.
+#[tokio::test]
+async fn a_large_feed_read_in_halves_is_the_feed_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = AnyDb::connect(&format!("sqlite://{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+    let show = show_at(t0);
+    db.create_show(&show).await.unwrap();
+    let medias: Vec<Media> = (0..3).map(|_| media_at(t0)).collect();
+    for m in &medias {
+        db.create_media(m).await.unwrap();
+    }
+    // Groups of seven at one time, so that whichever time the split falls on is shared; a
+    // draft, a scheduled and a withdrawn episode in every hundred.
+    let now = t0 + Duration::days(365);
+    let mut published = Vec::new();
+    for i in 0..2_150 {
+        let publish_at = match i % 100 {
+            0 => None,
+            1 => Some(now + Duration::days(1)),
+            _ => Some(t0 + Duration::hours(i as i64 / 7)),
+        };
+        let e = episode_at(show.id, medias[i % 3].id, &format!("e-{i}"), publish_at, t0);
+        db.create_episode(&e).await.unwrap();
+        if i % 100 == 2 {
+            let gone = siaran::domain::Withdrawal {
+                at: now,
+                reason: "ditarik".into(),
+            };
+            db.set_withdrawal(e.id, Some(&gone), now).await.unwrap();
+        } else if publish_at.is_some_and(|at| at <= now) {
+            published.push((e.publish_at, e.id, e.media_id));
+        }
+    }
+    published.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    assert!(published.len() >= 2_000, "{}", published.len());
+
+    let feed = db.published_episodes(show.id, now).await.unwrap();
+    let got: Vec<_> = feed
+        .iter()
+        .map(|(e, m)| (e.publish_at, e.id, m.id))
+        .collect();
+    assert!(
+        got == published,
+        "{} rows read, {} expected",
+        got.len(),
+        published.len()
+    );
+    for (e, m) in &feed {
+        assert_eq!(
+            *m,
+            medias.iter().find(|x| x.id == e.media_id).unwrap().clone()
+        );
+    }
+}
