@@ -4,7 +4,9 @@
 //! buffer: one PutObject below `PART_SIZE`, a multipart upload above it, aborted on any error so
 //! no invisible parts are left to pay for. This module owns only the objects under its prefix.
 
-use std::{fmt, io};
+mod reader;
+
+use std::{fmt, io, sync::Arc};
 
 use aws_sdk_s3::{
     Client,
@@ -16,7 +18,8 @@ use aws_sdk_s3::{
 };
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt as _};
+use http_body_util::BodyExt as _;
 
 use super::{
     ByteRange, ByteStream, Listed, ObjectKey, ObjectMeta, ObjectStore, StoreError, Unfinished,
@@ -33,6 +36,8 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     prefix: String,
+    /// GetObject for delivery (see `reader`).
+    reader: Arc<reader::Reader>,
 }
 
 impl fmt::Debug for S3Store {
@@ -90,6 +95,7 @@ impl S3Store {
             client,
             bucket: bucket.into(),
             prefix: prefix.as_ref().trim_matches('/').to_owned(),
+            reader: Arc::new(reader::Reader::new()),
         }
     }
 
@@ -412,37 +418,29 @@ impl ObjectStore for S3Store {
         range: Option<ByteRange>,
     ) -> Result<ByteStream, StoreError> {
         let name = self.object_name(key);
-        let mut request = self.client.get_object().bucket(&self.bucket).key(&name);
-        if let Some(r) = range {
-            request = request.range(format!("bytes={}-{}", r.start, r.end));
-        }
-        let output = request.send().await.map_err(|e| {
-            if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                StoreError::NotFound(key.to_string())
-            } else {
-                sdk_error("GetObject", &name, &e)
-            }
-        })?;
-        if let (Some(r), Some(len)) = (range, output.content_length()) {
+        let response = self.reader.get(self, key, &name, range).await?;
+        let len = response
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let (Some(r), Some(len)) = (range, len)
+            && len != r.len()
+        {
             // A server that ignored the Range header would send the whole object, which would
             // then go out as the body of a 206 response.
-            if u64::try_from(len).ok() != Some(r.len()) {
-                return Err(StoreError::Backend(format!(
-                    "S3 GetObject {name}: asked for {} bytes ({}-{}), got {len}",
-                    r.len(),
-                    r.start,
-                    r.end
-                )));
-            }
+            return Err(StoreError::Backend(format!(
+                "S3 GetObject {name}: asked for {} bytes ({}-{}), got {len}",
+                r.len(),
+                r.start,
+                r.end
+            )));
         }
-        let chunks = futures_util::stream::try_unfold(output.body, |mut body| async move {
-            match body.try_next().await {
-                Ok(Some(chunk)) => Ok(Some((chunk, body))),
-                Ok(None) => Ok(None),
-                Err(e) => Err(io::Error::other(e)),
-            }
-        });
-        Ok(Box::pin(chunks))
+        Ok(Box::pin(
+            response
+                .into_body()
+                .into_data_stream()
+                .map_err(io::Error::other),
+        ))
     }
 
     #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]

@@ -452,3 +452,113 @@ async fn s3_target_multipart_round_trip() {
         Err(StoreError::NotFound(_))
     ));
 }
+
+/// Delivery's GetObject (a presigned URL reused on a plain HTTP client) against a server that
+/// answers from a script: a 403 (what a URL signed with since-expired credentials gets) and a
+/// 503 are each tried once more on a freshly signed URL; a missing key is `NotFound`; an error's
+/// code and message reach the log line; a range the server did not honour is refused.
+#[tokio::test]
+async fn get_retries_once_on_a_fresh_url_and_reports_errors() {
+    use std::sync::{Arc, Mutex};
+    type Script = Arc<Mutex<Vec<(u16, &'static str)>>>;
+    /// Each request's path and query, and its Range header.
+    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+    // Each request pops the next answer.
+    let script: Script = Arc::default();
+    let seen: Seen = Arc::default();
+    let app = {
+        let (script, seen) = (script.clone(), seen.clone());
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let (script, seen) = (script.clone(), seen.clone());
+            async move {
+                let range = req
+                    .headers()
+                    .get("range")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                seen.lock().unwrap().push((req.uri().to_string(), range));
+                let (status, body) = script.lock().unwrap().remove(0);
+                let mut res = axum::response::Response::new(axum::body::Body::from(body));
+                *res.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+                res
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = crate::s3server::client_for(&endpoint, "key", "secret", "us-east-1");
+    let store = S3Store::new(client, BUCKET, "p");
+    let key = new_key();
+    let range = ByteRange { start: 2, end: 4 };
+    let set = |answers: Vec<(u16, &'static str)>| {
+        *script.lock().unwrap() = answers;
+        seen.lock().unwrap().clear();
+    };
+    let error = |code: &str| {
+        format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>it &amp; why</Message></Error>")
+            .leak() as &'static str
+    };
+
+    // 403, then the object: two requests, both with the range.
+    set(vec![(403, error("AccessDenied")), (206, "cde")]);
+    let body: Vec<Bytes> = store
+        .get(&key, Some(range))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(body.concat(), b"cde");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests[0].0.starts_with(&format!("/{BUCKET}/p/{key}?")),
+        "{requests:?}"
+    );
+    assert!(requests[0].0.contains("X-Amz-Signature="), "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|(_, r)| r.as_deref() == Some("bytes=2-4"))
+    );
+    // Signed within the same second, the fresh URL can equal the first: what shows is that the
+    // one kept after the retry serves the next request.
+    set(vec![(206, "cde")]);
+    let _ = store.get(&key, Some(range)).await.unwrap();
+    assert_eq!(
+        seen.lock().unwrap()[0].0,
+        requests[1].0,
+        "the fresh URL is kept"
+    );
+
+    // 503 twice: retried once, then reported with the server's code and message.
+    set(vec![(503, error("SlowDown")), (503, error("SlowDown"))]);
+    let err = store.get(&key, None).await.err().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert!(
+        err.to_string().contains(&format!(
+            "S3 GetObject p/{key}: SlowDown (HTTP 503): it & why"
+        )),
+        "{err}"
+    );
+
+    // A missing key: one request, NotFound.
+    set(vec![(404, error("NoSuchKey"))]);
+    assert!(matches!(
+        store.get(&key, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // A missing bucket is no missing object.
+    set(vec![(404, error("NoSuchBucket"))]);
+    let err = store.get(&key, None).await.err().unwrap();
+    assert!(err.to_string().contains("NoSuchBucket (HTTP 404)"), "{err}");
+
+    // A server that ignored the range and sent the whole object.
+    set(vec![(200, "abcdefgh")]);
+    let err = store.get(&key, Some(range)).await.err().unwrap();
+    assert!(
+        err.to_string().contains("asked for 3 bytes (2-4), got 8"),
+        "{err}"
+    );
+}
