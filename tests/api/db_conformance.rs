@@ -437,7 +437,7 @@ async fn a_large_feed_read_in_halves_is_the_feed_read_whole() {
             published.push((e.publish_at, e.id, e.media_id));
         }
     }
-    published.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    published.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     assert!(published.len() >= 2_000, "{}", published.len());
 
     let feed = db.published_episodes(show.id, now).await.unwrap();
