@@ -143,6 +143,96 @@ impl AnyDb {
         })
     }
 
+    /// `published_episodes` on PostgreSQL: a large feed is read in two halves at once, on two
+    /// connections and two tasks (the rows are turned into episodes where they arrive, which is
+    /// most of the time), both in one snapshot: the first transaction exports it and the second
+    /// imports it (`SET TRANSACTION SNAPSHOT`, as `pg_dump --jobs` does), so the halves are one
+    /// consistent read even while another instance publishes.
+    async fn published_episodes_split(
+        &self,
+        show: ShowId,
+        now_ms: i64,
+    ) -> Result<Vec<(Episode, Media)>, DbError> {
+        let started = std::time::Instant::now();
+        let mut first = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *first)
+            .await?;
+        let count: i64 = sqlx::query_scalar(FEED_COUNT_SQL)
+            .bind(show.to_string())
+            .bind(now_ms)
+            .fetch_one(&mut *first)
+            .await?;
+        let pivot: Option<i64> = if count >= SPLIT_FROM {
+            sqlx::query_scalar(FEED_PIVOT_SQL)
+                .bind(show.to_string())
+                .bind(now_ms)
+                .bind(count / 2)
+                .fetch_optional(&mut *first)
+                .await?
+        } else {
+            None
+        };
+        let read = |part: Part| {
+            let query = sqlx::query(AssertSqlSafe(published_episodes_sql_part(part)))
+                .bind(show.to_string())
+                .bind(now_ms);
+            match part {
+                Part::All => query,
+                Part::After(pivot) | Part::UpTo(pivot) => query.bind(pivot),
+            }
+        };
+        let map = |rows: Vec<AnyRow>| -> Result<Vec<(Episode, Media)>, DbError> {
+            rows.iter()
+                .map(|row| Ok((episode_from(row)?, media_from(row, "m_")?)))
+                .collect()
+        };
+        let Some(pivot) = pivot else {
+            let rows = read(Part::All).fetch_all(&mut *first).await?;
+            first.commit().await?;
+            return map(rows);
+        };
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *first)
+            .await?;
+        // A snapshot id is hex digits and dashes; SET takes no bind parameters.
+        if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(DbError::Other(anyhow::anyhow!(
+                "unexpected snapshot id {snapshot:?}"
+            )));
+        }
+        let mut second = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *second)
+            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "SET TRANSACTION SNAPSHOT '{snapshot}'"
+        )))
+        .execute(&mut *second)
+        .await?;
+        let older_query = read(Part::UpTo(pivot));
+        let older = tokio::spawn(async move {
+            let rows = older_query.fetch_all(&mut *second).await?;
+            second.commit().await?;
+            map(rows)
+        });
+        let rows = read(Part::After(pivot)).fetch_all(&mut *first).await?;
+        let mut out = map(rows)?;
+        let older = older
+            .await
+            .map_err(|e| DbError::Other(anyhow::Error::new(e)))??;
+        // The export lives as long as the first transaction: it ends after the second's read.
+        first.commit().await?;
+        out.extend(older);
+        tracing::debug!(
+            rows = out.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            split = true,
+            "feed rows read"
+        );
+        Ok(out)
+    }
+
     /// Runs the pending migrations of this backend on a dedicated connection: a failed run on
     /// PostgreSQL leaves sqlx's advisory lock held on its connection, so that connection must
     /// be closed rather than returned to the pool.
@@ -410,6 +500,42 @@ pub(super) fn published_episodes_sql() -> String {
          AND e.withdrawn_at IS NULL \
          ORDER BY e.publish_at DESC, e.id DESC"
     )
+}
+
+/// From this many episodes a feed's rows are read in two halves at once, split at a publication
+/// time: on SQLite on two threads (`sqlite_feed`), on PostgreSQL on two connections sharing one
+/// snapshot (`published_episodes_split`).
+pub(super) const SPLIT_FROM: i64 = 2000;
+
+/// How many episodes show `$1` has published by `$2`; read from the `(show_id, publish_at, id)`
+/// index alone.
+pub(super) const FEED_COUNT_SQL: &str = "SELECT count(*) FROM episodes \
+     WHERE show_id = $1 AND publish_at IS NOT NULL AND publish_at <= $2";
+
+/// The publication time of the `$3`th of them, newest first: the split point.
+pub(super) const FEED_PIVOT_SQL: &str = "SELECT publish_at FROM episodes \
+     WHERE show_id = $1 AND publish_at IS NOT NULL AND publish_at <= $2 \
+     ORDER BY publish_at DESC LIMIT 1 OFFSET $3";
+
+/// Which of a show's published episodes to read.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Part {
+    All,
+    /// Published after this time (epoch milliseconds, bound as `$3`).
+    After(i64),
+    /// Published at or before it: ties at the pivot all fall here, so the newer part followed
+    /// by this one is the whole feed in its order.
+    UpTo(i64),
+}
+
+/// `published_episodes_sql` for `part`.
+pub(super) fn published_episodes_sql_part(part: Part) -> String {
+    let sql = published_episodes_sql();
+    match part {
+        Part::All => sql,
+        Part::After(_) => sql.replacen(" ORDER BY", " AND e.publish_at > $3 ORDER BY", 1),
+        Part::UpTo(_) => sql.replacen(" ORDER BY", " AND e.publish_at <= $3 ORDER BY", 1),
+    }
 }
 
 pub(super) const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.number, d.kind, d.issuer, \
@@ -691,6 +817,9 @@ impl Db for AnyDb {
             return tokio::task::spawn_blocking(move || reader.published_episodes(show, ms(now)))
                 .await
                 .map_err(|e| DbError::Other(anyhow::Error::new(e)))?;
+        }
+        if self.backend == Backend::Postgres {
+            return self.published_episodes_split(show, ms(now)).await;
         }
         sqlx::query(AssertSqlSafe(published_episodes_sql()))
             .bind(show.to_string())

@@ -19,16 +19,24 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
 use super::{
     DbError,
-    any::{Columns, episode_from, media_from, published_episodes_sql},
+    any::{
+        Columns, FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, episode_from, media_from,
+        published_episodes_sql_part,
+    },
 };
 use crate::domain::{Episode, Media, ShowId};
 
 /// Connections kept open between reads (a read opens another when they are all in use).
 const IDLE_CONNECTIONS: usize = 2;
 
-/// From this many episodes a feed's rows are read in two halves at once (about 20 ms of reading
-/// on one core at 10,000, `scripts/bench-feed`).
-const SPLIT_FROM: i64 = 2000;
+/// Reads in halves tried before a feed is read in one statement (see `published_episodes`).
+const SPLIT_TRIES: u32 = 3;
+
+enum Halves {
+    Consistent(Vec<(Episode, Media)>),
+    /// Another connection committed while the halves were read.
+    Torn,
+}
 
 /// The most of the database file SQLite maps for reading.
 const MMAP_BYTES: i64 = 1 << 30;
@@ -57,50 +65,76 @@ impl SqliteReader {
     /// `Db::published_episodes`, blocking. A large feed is read in two halves at once, on two
     /// connections: the episodes after a pivot date on this thread, the rest on another.
     ///
-    /// The two reads are two transactions, so a write committed between their starts can be
-    /// seen by one half and not the other. The feed cache does not keep a build that overlapped
-    /// a change this instance made (its generation check), and the backstop rebuild
-    /// (`REVALIDATE_AFTER`) bounds what another process's write could leave; each episode is
-    /// still read whole from one snapshot.
+    /// The halves are two read transactions. They are one consistent read when no other
+    /// connection committed between the start of one and the end of the other, which SQLite's
+    /// `data_version` tells (it moves on a connection when another one commits): checked on the
+    /// newer half's connection before and after both, and the feed read again otherwise (in one
+    /// statement, after `SPLIT_TRIES` tries).
     pub(super) fn published_episodes(
         &self,
         show: ShowId,
         now_ms: i64,
     ) -> Result<Vec<(Episode, Media)>, DbError> {
         let started = std::time::Instant::now();
-        let pivot = if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
-            self.with_connection(|conn| pivot(conn, show, now_ms))?
-        } else {
-            None
-        };
-        let out = match pivot {
-            None => self.with_connection(|conn| read(conn, show, now_ms, Part::All))?,
-            Some(pivot) => {
-                let (newer, older) = std::thread::scope(|s| {
-                    let older = s.spawn(|| {
-                        self.with_connection(|conn| read(conn, show, now_ms, Part::UpTo(pivot)))
-                    });
-                    let newer =
-                        self.with_connection(|conn| read(conn, show, now_ms, Part::After(pivot)));
-                    (
-                        newer,
-                        older
-                            .join()
-                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    )
-                });
-                let mut out = newer?;
-                out.extend(older?);
-                out
+        let split = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+        let mut tries = 0;
+        let out = loop {
+            tries += 1;
+            let halves = if split && tries <= SPLIT_TRIES {
+                self.with_connection(|conn| self.read_in_halves(conn, show, now_ms))?
+            } else {
+                None
+            };
+            match halves {
+                Some(Halves::Consistent(out)) => break out,
+                Some(Halves::Torn) => continue,
+                None => {
+                    break self.with_connection(|conn| read(conn, show, now_ms, Part::All))?;
+                }
             }
         };
         tracing::debug!(
             rows = out.len(),
             ms = started.elapsed().as_secs_f64() * 1e3,
-            split = pivot.is_some(),
+            tries,
             "feed rows read"
         );
         Ok(out)
+    }
+
+    /// The feed read in two halves, `conn` reading the newer one; `None` when it is too small to
+    /// split.
+    fn read_in_halves(
+        &self,
+        conn: &Connection,
+        show: ShowId,
+        now_ms: i64,
+    ) -> Result<Option<Halves>, DbError> {
+        let version = |conn: &Connection| -> Result<i64, DbError> {
+            Ok(conn.query_row("PRAGMA data_version", (), |row| row.get(0))?)
+        };
+        let before = version(conn)?;
+        let Some(pivot) = pivot(conn, show, now_ms)? else {
+            return Ok(None);
+        };
+        let (newer, older) = std::thread::scope(|s| {
+            let older = s.spawn(|| {
+                self.with_connection(|other| read(other, show, now_ms, Part::UpTo(pivot)))
+            });
+            let newer = read(conn, show, now_ms, Part::After(pivot));
+            (
+                newer,
+                older
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+        });
+        let (mut out, older) = (newer?, older?);
+        if version(conn)? != before {
+            return Ok(Some(Halves::Torn));
+        }
+        out.extend(older);
+        Ok(Some(Halves::Consistent(out)))
     }
 
     fn with_connection<T>(
@@ -138,38 +172,20 @@ impl SqliteReader {
     }
 }
 
-/// Which of a show's published episodes to read.
-#[derive(Clone, Copy)]
-enum Part {
-    All,
-    /// Published after this time (epoch milliseconds).
-    After(i64),
-    /// Published at or before this time.
-    UpTo(i64),
-}
-
-/// The publication time that splits a large feed's episodes about in half (newest first), or
-/// `None` for a feed too small to be worth two threads. Reads the index alone.
+/// The publication time that splits a large feed's episodes about in half, or `None` for a
+/// feed too small to be worth two threads (`SPLIT_FROM`). Reads the index alone.
 fn pivot(conn: &Connection, show: ShowId, now_ms: i64) -> Result<Option<i64>, DbError> {
     let show = show.to_string();
     let count: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM episodes \
-             WHERE show_id = $1 AND publish_at IS NOT NULL AND publish_at <= $2",
-        )?
+        .prepare_cached(FEED_COUNT_SQL)?
         .query_row((&show, now_ms), |row| row.get(0))?;
     if count < SPLIT_FROM {
         return Ok(None);
     }
-    let pivot: Option<i64> = conn
-        .prepare_cached(
-            "SELECT publish_at FROM episodes \
-             WHERE show_id = $1 AND publish_at IS NOT NULL AND publish_at <= $2 \
-             ORDER BY publish_at DESC LIMIT 1 OFFSET $3",
-        )?
+    Ok(conn
+        .prepare_cached(FEED_PIVOT_SQL)?
         .query_row((&show, now_ms, count / 2), |row| row.get(0))
-        .optional()?;
-    Ok(pivot)
+        .optional()?)
 }
 
 /// Reads `part` of `show`'s episodes published by `now_ms`, newest first.
@@ -179,18 +195,7 @@ fn read(
     now_ms: i64,
     part: Part,
 ) -> Result<Vec<(Episode, Media)>, DbError> {
-    let sql = published_episodes_sql();
-    let (sql, after) = match part {
-        Part::All => (sql, None),
-        Part::After(pivot) => (
-            sql.replacen(" ORDER BY", " AND e.publish_at > $3 ORDER BY", 1),
-            Some(pivot),
-        ),
-        Part::UpTo(pivot) => (
-            sql.replacen(" ORDER BY", " AND e.publish_at <= $3 ORDER BY", 1),
-            Some(pivot),
-        ),
-    };
+    let sql = published_episodes_sql_part(part);
     let mut statement = conn.prepare_cached(&sql)?;
     // Looked up once here: rusqlite's by-name lookup asks SQLite for every column's name at
     // each call, which was about 7% of a 10,000-episode build's profile.
@@ -199,9 +204,11 @@ fn read(
         .into_iter()
         .map(str::to_owned)
         .collect();
-    let mut rows = match after {
-        None => statement.query((show.to_string(), now_ms))?,
-        Some(pivot) => statement.query((show.to_string(), now_ms, pivot))?,
+    let mut rows = match part {
+        Part::All => statement.query((show.to_string(), now_ms))?,
+        Part::After(pivot) | Part::UpTo(pivot) => {
+            statement.query((show.to_string(), now_ms, pivot))?
+        }
     };
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
