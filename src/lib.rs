@@ -23,3 +23,4 @@ pub mod pages;
 pub mod reconcile;
 pub mod search;
 pub mod storage;
+pub mod tls;

@@ -176,10 +176,7 @@ impl AnyDb {
                 "no PostgreSQL pool for feeds"
             )));
         };
-        let mut first = pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            .execute(&mut *first)
-            .await?;
+        let mut first = repeatable_read(pool).await?;
         let count: i64 = sqlx::query_scalar(FEED_COUNT_SQL)
             .bind(show.to_string())
             .bind(now_ms)
@@ -223,10 +220,7 @@ impl AnyDb {
                 "unexpected snapshot id {snapshot:?}"
             )));
         }
-        let mut second = pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            .execute(&mut *second)
-            .await?;
+        let mut second = repeatable_read(pool).await?;
         sqlx::query(AssertSqlSafe(format!(
             "SET TRANSACTION SNAPSHOT '{snapshot}'"
         )))
@@ -401,6 +395,18 @@ pub(super) trait Columns {
     fn opt_text(&self, col: &str) -> Result<Option<String>, DbError>;
     fn int(&self, col: &str) -> Result<i64, DbError>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError>;
+}
+
+/// A PostgreSQL transaction at REPEATABLE READ: one snapshot for all its statements, which
+/// `pg_export_snapshot` needs.
+async fn repeatable_read(
+    pool: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, DbError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// The feed's rows on PostgreSQL's own driver: its integers come as the column's type.

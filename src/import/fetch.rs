@@ -202,23 +202,7 @@ impl Fetcher {
         let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let builder = match hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-        {
-            Ok(builder) => builder,
-            // No system certificates: plain HTTP still works, HTTPS fails with a TLS error.
-            Err(e) => {
-                tracing::warn!(error = %e, "no root certificates: HTTPS fetches will fail");
-                let config = rustls::ClientConfig::builder_with_provider(
-                    rustls::crypto::aws_lc_rs::default_provider().into(),
-                )
-                .with_safe_default_protocol_versions()?
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth();
-                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
-            }
-        };
+        let builder = crate::tls::https_builder("fetches");
         let connector = builder.https_or_http().enable_http1().wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Fetcher {

@@ -331,6 +331,21 @@ where
     }
 }
 
+/// An error the S3 server answered with, as one line: its code and message.
+fn service_error(
+    op: &str,
+    name: &str,
+    code: Option<&str>,
+    status: u16,
+    message: Option<&str>,
+) -> StoreError {
+    let code = code.unwrap_or("unknown error");
+    StoreError::Backend(match message {
+        Some(message) => format!("S3 {op} {name}: {code} (HTTP {status}): {message}"),
+        None => format!("S3 {op} {name}: {code} (HTTP {status})"),
+    })
+}
+
 /// An SDK error as one line for logs: the service's code and message when the server answered,
 /// the whole cause chain (connection refused, DNS, TLS, timeout) when it did not.
 fn sdk_error<E>(op: &str, name: &str, err: &SdkError<E, HttpResponse>) -> StoreError
@@ -339,12 +354,13 @@ where
 {
     let text = match err {
         SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("unknown error");
-            let status = service.raw().status().as_u16();
-            match service.err().message() {
-                Some(message) => format!("S3 {op} {name}: {code} (HTTP {status}): {message}"),
-                None => format!("S3 {op} {name}: {code} (HTTP {status})"),
-            }
+            return service_error(
+                op,
+                name,
+                service.err().code(),
+                service.raw().status().as_u16(),
+                service.err().message(),
+            );
         }
         other => format!("S3 {op} {name}: {}", DisplayErrorContext(other)),
     };

@@ -25,7 +25,7 @@ use hyper_util::{
     rt::TokioExecutor,
 };
 
-use super::{S3Store, sdk_error};
+use super::{S3Store, sdk_error, service_error};
 use crate::storage::{ByteRange, ObjectKey, StoreError};
 
 /// How long the presigned URLs used here are valid.
@@ -48,28 +48,10 @@ impl Reader {
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(Duration::from_secs(5)));
         tcp.enforce_http(false);
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let https = match hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-        {
-            Ok(builder) => builder,
-            Err(e) => {
-                // Then only a plain-HTTP endpoint (MinIO or Garage on a private network) can be
-                // reached; an HTTPS one fails each read with a certificate error that says so.
-                tracing::warn!(error = %e, "no root certificates: S3 reads over HTTPS will fail");
-                let config = rustls::ClientConfig::builder_with_provider(
-                    rustls::crypto::aws_lc_rs::default_provider().into(),
-                )
-                .with_safe_default_protocol_versions()
-                .expect("aws-lc-rs supports the default protocol versions")
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth();
-                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
-            }
-        }
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
+        let https = crate::tls::https_builder("S3 reads")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
         Reader {
             http: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(30))
@@ -131,12 +113,13 @@ impl Reader {
                     {
                         return Err(StoreError::NotFound(key.to_string()));
                     }
-                    let code = code.as_deref().unwrap_or("unknown error");
-                    let status = status.as_u16();
-                    return Err(StoreError::Backend(match message {
-                        Some(m) => format!("S3 GetObject {name}: {code} (HTTP {status}): {m}"),
-                        None => format!("S3 GetObject {name}: {code} (HTTP {status})"),
-                    }));
+                    return Err(service_error(
+                        "GetObject",
+                        name,
+                        code.as_deref(),
+                        status.as_u16(),
+                        message.as_deref(),
+                    ));
                 }
             }
         }
