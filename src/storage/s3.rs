@@ -123,6 +123,30 @@ impl S3Store {
         }
     }
 
+    /// A presigned GetObject URL for object `name`, with the response headers to override.
+    /// Signing is local: no request reaches the server here.
+    async fn presigned_get(
+        &self,
+        name: &str,
+        ttl: std::time::Duration,
+        content_type: Option<&str>,
+        content_disposition: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let config = PresigningConfig::expires_in(ttl)
+            .map_err(|e| StoreError::Backend(format!("presigning {name}: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(name)
+            .set_response_content_type(content_type.map(str::to_owned))
+            .set_response_content_disposition(content_disposition.map(str::to_owned))
+            .presigned(config)
+            .await
+            .map_err(|e| sdk_error("presign GetObject", name, &e))?;
+        Ok(request.uri().to_owned())
+    }
+
     async fn put_single(
         &self,
         key: &ObjectKey,
@@ -468,20 +492,9 @@ impl ObjectStore for S3Store {
         content_disposition: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
         let name = self.object_name(key);
-        let config = PresigningConfig::expires_in(ttl)
-            .map_err(|e| StoreError::Backend(format!("presigning {name}: {e}")))?;
-        // Signing is local: no request reaches the server here.
-        let request = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&name)
-            .response_content_type(content_type)
-            .set_response_content_disposition(content_disposition.map(str::to_owned))
-            .presigned(config)
+        self.presigned_get(&name, ttl, Some(content_type), content_disposition)
             .await
-            .map_err(|e| sdk_error("presign GetObject", &name, &e))?;
-        Ok(Some(request.uri().to_owned()))
+            .map(Some)
     }
 
     #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]

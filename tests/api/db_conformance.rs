@@ -338,13 +338,19 @@ async fn analytics_story(db: &dyn Db, media: MediaId, episode: EpisodeId, show: 
     );
 }
 
-#[tokio::test]
-async fn db_story_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = AnyDb::connect(&format!("sqlite://{}", dir.path().join("c.db").display()))
+/// A SQLite database file in `dir`, migrated.
+async fn migrated_sqlite(dir: &std::path::Path) -> AnyDb {
+    let db = AnyDb::connect(&format!("sqlite://{}", dir.join("db.sqlite").display()))
         .await
         .unwrap();
     db.migrate().await.unwrap();
+    db
+}
+
+#[tokio::test]
+async fn db_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated_sqlite(dir.path()).await;
     // Migrations are idempotent.
     db.migrate().await.unwrap();
     story(&db).await;
@@ -364,10 +370,7 @@ async fn db_story_on_postgres() {
 #[tokio::test]
 async fn failed_write_leaves_no_stale_reader() {
     let dir = tempfile::tempdir().unwrap();
-    let db = AnyDb::connect(&format!("sqlite://{}", dir.path().join("s.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
+    let db = migrated_sqlite(dir.path()).await;
     let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
     let show = show_at(t0);
     db.create_show(&show).await.unwrap();
@@ -477,10 +480,7 @@ async fn feed_in_halves(db: &AnyDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_feed_read_in_halves_is_the_feed_read_whole_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let db = AnyDb::connect(&format!("sqlite://{}", dir.path().join("s.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
+    let db = migrated_sqlite(dir.path()).await;
     feed_in_halves(&db).await;
 }
 

@@ -25,7 +25,7 @@ use hyper_util::{
     rt::TokioExecutor,
 };
 
-use super::{S3Store, sdk_error, service_error};
+use super::{S3Store, service_error};
 use crate::storage::{ByteRange, ObjectKey, StoreError};
 
 /// How long the presigned URLs used here are valid.
@@ -48,7 +48,7 @@ impl Reader {
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(Duration::from_secs(5)));
         tcp.enforce_http(false);
-        let https = crate::tls::https_builder("S3 reads")
+        let https = crate::http_client::https_builder("S3 reads")
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
@@ -91,7 +91,7 @@ impl Reader {
                 Err(e) => {
                     return Err(StoreError::Backend(format!(
                         "S3 GetObject {name}: {}",
-                        error_chain(&e)
+                        crate::http_client::error_chain(&e)
                     )));
                 }
             };
@@ -135,17 +135,8 @@ impl Reader {
         {
             return Ok(url);
         }
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(URL_TTL)
-            .map_err(|e| StoreError::Backend(format!("presigning {name}: {e}")))?;
-        let presigned = store
-            .client
-            .get_object()
-            .bucket(&store.bucket)
-            .key(name)
-            .presigned(config)
-            .await
-            .map_err(|e| sdk_error("presign GetObject", name, &e))?;
-        let url: Uri = presigned.uri().parse().map_err(|e| {
+        let presigned = store.presigned_get(name, URL_TTL, None, None).await?;
+        let url: Uri = presigned.parse().map_err(|e| {
             StoreError::Backend(format!("presign GetObject {name}: not a URL: {e}"))
         })?;
         self.urls
@@ -172,17 +163,4 @@ async fn error_of(response: Response<Incoming>) -> (Option<String>, Option<Strin
         (!value.is_empty()).then_some(value)
     };
     (element("Code"), element("Message"))
-}
-
-/// An error and its causes on one line ("client error (Connect): tcp connect error: Connection
-/// refused"), as the SDK's errors are reported.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -1,5 +1,5 @@
-//! TLS for Siaran's outgoing HTTP clients (feed imports, S3 reads): rustls with aws-lc-rs, the
-//! provider the S3 SDK already builds.
+//! What Siaran's outgoing HTTP clients share (feed imports, S3 reads): TLS with rustls and
+//! aws-lc-rs, the provider the S3 SDK already builds, and how their errors read.
 
 use hyper_rustls::{HttpsConnectorBuilder, builderstates::WantsSchemes};
 
@@ -23,4 +23,17 @@ pub fn https_builder(what: &str) -> HttpsConnectorBuilder<WantsSchemes> {
             HttpsConnectorBuilder::new().with_tls_config(config)
         }
     }
+}
+
+/// An error and its causes on one line: hyper's own message is only "client error (Connect)",
+/// its causes say "tcp connect error: Connection refused".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
