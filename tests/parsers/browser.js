@@ -12,6 +12,14 @@ const path = require("path");
 const [pageUrl, shot, port, moment] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let chrome;
+const killGroup = () => {
+  if (!chrome) return;
+  try {
+    process.kill(-chrome.pid, "SIGKILL");
+  } catch {
+    chrome.kill("SIGKILL");
+  }
+};
 
 async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "siaran-chromium-"));
@@ -22,7 +30,10 @@ async function main() {
       "--autoplay-policy=no-user-gesture-required", `--remote-debugging-port=${port}`,
       `--user-data-dir=${profile}`, "--window-size=900,1400", "about:blank",
     ],
-    { stdio: "ignore" },
+    // Its own process group, so that its helpers (zygote, renderers, crash handler) are
+    // stopped with it: they outlived a kill of the browser alone and went on writing into the
+    // profile while it was being removed (ENOTEMPTY, once in a CI-equivalent run).
+    { stdio: "ignore", detached: true },
   );
   let client;
   try {
@@ -80,7 +91,7 @@ async function main() {
   } finally {
     if (client) await client.close();
     const exited = new Promise((r) => chrome.once("exit", r));
-    chrome.kill("SIGKILL");
+    killGroup();
     await exited;
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
@@ -88,7 +99,7 @@ async function main() {
 
 const deadline = setTimeout(() => {
   console.error("the browser test did not finish within 90 s");
-  if (chrome) chrome.kill("SIGKILL");
+  killGroup();
   process.exit(1);
 }, 90_000);
 main().then(
