@@ -1,23 +1,13 @@
 //! The application: shared state, the router, and serving with graceful shutdown.
 
-use std::{
-    convert::Infallible,
-    future::{Future, Ready},
-    ops::Deref,
-    sync::Arc,
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{
-    Router, ServiceExt as _,
+    Router,
     extract::{MatchedPath, Request},
     middleware,
-    response::Response,
-    routing::future::RouteFuture,
 };
-use futures_util::future::Either;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -202,41 +192,6 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// What `serve` runs: feeds held in memory answered at once (`http::feeds::from_memory`),
-/// everything else through [`build_router`]'s routes and layers.
-#[derive(Debug, Clone)]
-pub struct AppService {
-    state: AppState,
-    router: Router,
-}
-
-impl AppService {
-    pub fn new(state: AppState) -> AppService {
-        AppService {
-            router: build_router(state.clone()),
-            state,
-        }
-    }
-}
-
-impl tower::Service<Request> for AppService {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Either<Ready<Result<Response, Infallible>>, RouteFuture<Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The router is always ready.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        match http::feeds::from_memory(&self.state, &req) {
-            Some(res) => Either::Left(std::future::ready(Ok(res))),
-            None => Either::Right(self.router.call(req)),
-        }
-    }
-}
-
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
@@ -252,11 +207,8 @@ pub async fn serve(
         lease: state.settings.write_lease,
     }
     .start(state.settings.reconcile_every);
-    // The peer address is what download counting keys listeners on (see `http::media`).
-    let app = AppService::new(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = build_router(state.clone());
+    crate::server::serve(listener, state, router, shutdown).await
 }
 
 /// How long in-flight requests may run on after SIGTERM. Media streams to a slow phone can

@@ -23,4 +23,5 @@ pub mod media;
 pub mod pages;
 pub mod reconcile;
 pub mod search;
+mod server;
 pub mod storage;

@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A feed request answered from memory, ahead of the router and its shared layers (see
-/// `app::AppService`): `GET`/`HEAD /feeds/SLUG.xml` when this instance holds a current copy of
+/// `server`): `GET`/`HEAD /feeds/SLUG.xml` when this instance holds a current copy of
 /// SLUG's feed. Anything else (another path or method, a feed to build first, an unknown slug)
 /// is `None` and goes through the router to [`show_feed`], which answers it the same way.
 ///
@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
 /// wait or answer an error, so the timeout and the localization of error bodies have nothing
 /// to do, and the `request` span and its formatting cost more than the answer itself. The span
 /// here is at debug level, so `RUST_LOG=debug` still shows these requests.
-pub fn from_memory(state: &AppState, request: &Request) -> Option<Response> {
+pub fn from_memory<B>(state: &AppState, request: &axum::http::Request<B>) -> Option<Response> {
     let method = request.method();
     if method != Method::GET && method != Method::HEAD {
         return None;
