@@ -601,8 +601,7 @@ fn render(
 ) -> CachedFeed {
     let started = std::time::Instant::now();
     let feed::Feed { xml, last_modified } = feed::build(show, items, extras, urls, now);
-    let identity = Bytes::from(decorate(&xml, hub).into_bytes());
-    drop(xml);
+    let identity = Bytes::from(decorate_owned(xml, hub).into_bytes());
     let rendered = started.elapsed();
     let feed = encode(
         show.id,
@@ -758,7 +757,22 @@ fn brotli(data: &[u8]) -> Bytes {
 /// `<atom:link rel="hub">` after the channel's self link. Only insertions: every element
 /// `feed::build` wrote stays as it was.
 pub fn decorate(xml: &str, hub: Option<&str>) -> String {
-    let mut out = String::with_capacity(xml.len() + 256);
+    let (replaced, head) = decorated_head(xml, hub);
+    head + &xml[replaced..]
+}
+
+/// `decorate` in place: the document's first lines replaced by their decorated form, the rest
+/// moved along within the same buffer. For a 10,000-episode feed (8.3 MB) this spares a second
+/// buffer of that size, its page faults and a copy.
+fn decorate_owned(mut xml: String, hub: Option<&str>) -> String {
+    let (replaced, head) = decorated_head(&xml, hub);
+    xml.replace_range(..replaced, &head);
+    xml
+}
+
+/// How many bytes at the start of `xml` the decoration rewrites, and what they become.
+fn decorated_head(xml: &str, hub: Option<&str>) -> (usize, String) {
+    let mut out = String::with_capacity(512);
     let rest = match xml
         .strip_prefix("<?xml")
         .and_then(|_| xml.find("?>"))
@@ -776,6 +790,7 @@ pub fn decorate(xml: &str, hub: Option<&str>) -> String {
             xml
         }
     };
+    let consumed = xml.len() - rest.len();
     match hub.and_then(|hub| hub_position(rest).map(|at| (hub, at))) {
         Some((hub, (at, indent))) => {
             out.push_str(&rest[..at]);
@@ -785,11 +800,10 @@ pub fn decorate(xml: &str, hub: Option<&str>) -> String {
                 r#"<atom:link href="{}" rel="hub"></atom:link>"#,
                 quick_xml::escape::escape(hub)
             ));
-            out.push_str(&rest[at..]);
+            (consumed + at, out)
         }
-        None => out.push_str(rest),
+        None => (consumed, out),
     }
-    out
 }
 
 /// Where the hub link goes (the end of the self link's line, else of the `<channel>` tag's) and
@@ -941,7 +955,11 @@ mod tests {
              <atom:link href=\"https://hub.example/?a=1&amp;b=2\" rel=\"hub\"></atom:link>\n    \
              <podcast:guid>g</podcast:guid>\n  </channel>\n</rss>\n"
         );
+        // In place, the same document.
+        let hub = Some("https://hub.example/?a=1&b=2");
+        assert_eq!(decorate_owned(XML.to_owned(), hub), out);
         let plain = decorate(XML, None);
+        assert_eq!(decorate_owned(XML.to_owned(), None), plain);
         assert_eq!(
             plain.replace(
                 "<?xml-stylesheet type=\"text/xsl\" href=\"siaran.xsl\"?>\n",
