@@ -89,7 +89,7 @@ impl SqliteReader {
                 Some(Halves::Consistent(out)) => break out,
                 Some(Halves::Torn) => continue,
                 None => {
-                    break self.with_connection(|conn| read(conn, show, now_ms, Part::All))?;
+                    break self.with_connection(|conn| read(conn, show, now_ms, Part::All, 0))?;
                 }
             }
         };
@@ -114,14 +114,18 @@ impl SqliteReader {
             Ok(conn.query_row("PRAGMA data_version", (), |row| row.get(0))?)
         };
         let before = version(conn)?;
-        let Some(pivot) = pivot(conn, show, now_ms)? else {
+        let Some((pivot, count)) = pivot(conn, show, now_ms)? else {
             return Ok(None);
         };
         let (newer, older) = std::thread::scope(|s| {
             let older = s.spawn(|| {
-                self.with_connection(|other| read(other, show, now_ms, Part::UpTo(pivot)))
+                self.with_connection(|other| {
+                    read(other, show, now_ms, Part::UpTo(pivot), count / 2 + 1)
+                })
             });
-            let newer = read(conn, show, now_ms, Part::After(pivot));
+            // Room for both halves from the start: no regrowth while reading, and the older
+            // half is appended without moving this one.
+            let newer = read(conn, show, now_ms, Part::After(pivot), count);
             (
                 newer,
                 older
@@ -172,9 +176,10 @@ impl SqliteReader {
     }
 }
 
-/// The publication time that splits a large feed's episodes about in half, or `None` for a
-/// feed too small to be worth two threads (`SPLIT_FROM`). Reads the index alone.
-fn pivot(conn: &Connection, show: ShowId, now_ms: i64) -> Result<Option<i64>, DbError> {
+/// The publication time that splits a large feed's episodes about in half, and how many there
+/// are; `None` for a feed too small to be worth two threads (`SPLIT_FROM`). Reads the index
+/// alone.
+fn pivot(conn: &Connection, show: ShowId, now_ms: i64) -> Result<Option<(i64, usize)>, DbError> {
     let show = show.to_string();
     let count: i64 = conn
         .prepare_cached(FEED_COUNT_SQL)?
@@ -182,18 +187,21 @@ fn pivot(conn: &Connection, show: ShowId, now_ms: i64) -> Result<Option<i64>, Db
     if count < SPLIT_FROM {
         return Ok(None);
     }
-    Ok(conn
+    let pivot: Option<i64> = conn
         .prepare_cached(FEED_PIVOT_SQL)?
         .query_row((&show, now_ms, count / 2), |row| row.get(0))
-        .optional()?)
+        .optional()?;
+    Ok(pivot.map(|pivot| (pivot, usize::try_from(count).unwrap_or(0))))
 }
 
-/// Reads `part` of `show`'s episodes published by `now_ms`, newest first.
+/// Reads `part` of `show`'s episodes published by `now_ms`, newest first, into a vector with
+/// room for `capacity` rows.
 fn read(
     conn: &Connection,
     show: ShowId,
     now_ms: i64,
     part: Part,
+    capacity: usize,
 ) -> Result<Vec<(Episode, Media)>, DbError> {
     let sql = published_episodes_sql_part(part);
     let mut statement = conn.prepare_cached(&sql)?;
@@ -210,7 +218,7 @@ fn read(
             statement.query((show.to_string(), now_ms, pivot))?
         }
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(capacity);
     while let Some(row) = rows.next()? {
         let row = Named { row, names: &names };
         out.push((episode_from(&row)?, media_from(&row, "m_")?));
