@@ -1,12 +1,13 @@
 //! HTTP/1 connections, one thread per core.
 //!
-//! Each thread runs its own single-threaded Tokio runtime, accepts from the shared listening
-//! socket and runs hyper's HTTP/1 on the connections it accepted; a connection stays on its
-//! thread. A feed held in memory is answered there and then (`http::feeds::from_memory`), with
-//! no task of its own and no wake-up of another thread. Every other request is handed to the
-//! application's multi-threaded runtime (the one `serve` is called on, where the pools, timers
-//! and background tasks live) as a task of its own, and its response is written back by the
-//! connection's thread.
+//! Each thread runs its own single-threaded Tokio runtime and accepts from the shared listening
+//! socket. A connection whose first request asks for a feed (`GET`/`HEAD /feeds/…`, as podcast
+//! apps' and directories' connections do) stays on that thread, where hyper's HTTP/1 serves it:
+//! a feed held in memory is answered there and then (`http::feeds::from_memory`), with no task
+//! of its own and no wake-up of another thread, and any other request on it runs as a task on
+//! the application's multi-threaded runtime (the one `serve` is called on, where the pools,
+//! timers and background tasks live). Every other connection (pages, the API, media) is moved
+//! to the application's runtime and served there, as `axum::serve` served all of them.
 //!
 //! Why: for a feed's 304 under `wrk` (50 connections, 6 rounds of 5 s in turns with nginx,
 //! 2026-12-02), Siaran on Tokio's work-stealing runtime spent a median 11.6 µs of CPU per
@@ -18,8 +19,9 @@
 //! hyper's header-read timeout is not set (as `axum::serve` did not set it): it arms a timer
 //! for every request.
 //!
-//! The cost is balance: a connection never moves, so a few busy connections can load one core
-//! while another idles. The kernel hands new connections to whichever thread accepts first.
+//! The cost is balance: a feed connection never leaves its thread, so a few busy ones can load
+//! one core while another idles. The kernel hands new connections to whichever thread accepts
+//! first.
 
 use std::{
     convert::Infallible,
@@ -38,14 +40,17 @@ use axum::{
 };
 use futures_util::future::Either;
 use hyper::body::Incoming;
-use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use hyper_util::{
+    rt::TokioIo,
+    server::graceful::{GracefulShutdown, Watcher},
+};
 use tokio::{
-    net::TcpListener,
+    net::{TcpListener, TcpStream},
     runtime::Handle,
     sync::{mpsc, watch},
     task::JoinHandle,
 };
-use tower::ServiceExt as _;
+use tower::{ServiceExt as _, util::Oneshot};
 
 use crate::{app::AppState, error::AppError, http};
 
@@ -126,16 +131,9 @@ fn connections(
             };
             // Responses are whole when written: no reason to wait for an acknowledgement.
             let _ = stream.set_nodelay(true);
-            let service = Connection {
-                app: app.clone(),
-                peer,
-            };
-            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::trace!(error = %e, %peer, "connection ended with an error");
-                }
-            });
+            let (app, http, stop, watcher) =
+                (app.clone(), http.clone(), stop.clone(), graceful.watcher());
+            tokio::spawn(connection(stream, peer, app, http, stop, watcher));
         }
         drop(listener);
         tokio::select! {
@@ -149,6 +147,68 @@ fn connections(
     runtime.shutdown_background();
     result
 }
+
+/// Serves one accepted connection: here if its first request asks for a feed, else on the
+/// application's runtime, where the I/O its requests need lives (the S3 client's connections,
+/// the database's): a media response streamed from S3 through this thread cost a quarter more
+/// CPU per range than on the application's runtime (`scripts/bench-delivery --parts s3`).
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: App,
+    http: Http,
+    mut stop: watch::Receiver<bool>,
+    watcher: Watcher,
+) {
+    // Sent nothing yet when the drain starts: closed, nothing is lost.
+    let mut first = [0; 12];
+    let peeked = tokio::select! {
+        peeked = stream.peek(&mut first) => peeked,
+        _ = stop.wait_for(|stop| *stop) => return,
+    };
+    let Ok(n) = peeked else { return };
+    let feed = [&b"GET /feeds/"[..], b"HEAD /feeds/"]
+        .iter()
+        .any(|start| first[..n].starts_with(start));
+    if feed {
+        let service = Connection {
+            app,
+            peer,
+            forward: true,
+        };
+        let served = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+        if let Err(e) = served.await {
+            tracing::trace!(error = %e, %peer, "connection ended with an error");
+        }
+        return;
+    }
+    let Ok(stream) = stream.into_std() else {
+        return;
+    };
+    let main = app.main.clone();
+    main.spawn(async move {
+        let Ok(stream) = TcpStream::from_std(stream) else {
+            return;
+        };
+        let service = Connection {
+            app,
+            peer,
+            forward: false,
+        };
+        let served = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::select! {
+            result = served => {
+                if let Err(e) = result {
+                    tracing::trace!(error = %e, %peer, "connection ended with an error");
+                }
+            }
+            // `serve` dropped or the drain over: closed at once, as on the connection threads.
+            () = async { while stop.changed().await.is_ok() {} } => {}
+        }
+    });
+}
+
+type Http = hyper::server::conn::http1::Builder;
 
 /// Errors of one connection that was being accepted, not of the listener.
 fn is_connection_error(e: &std::io::Error) -> bool {
@@ -171,12 +231,15 @@ struct App {
 struct Connection {
     app: App,
     peer: SocketAddr,
+    /// On a connection thread: requests other than a feed's run on the application's runtime.
+    forward: bool,
 }
 
 impl hyper::service::Service<hyper::Request<Incoming>> for Connection {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<Ready<Result<Response, Infallible>>, Forwarded>;
+    type Future =
+        Either<Ready<Result<Response, Infallible>>, Either<Forwarded, Oneshot<Router, Request>>>;
 
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         if let Some(res) = http::feeds::from_memory(&self.app.state, &request) {
@@ -186,8 +249,12 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Connection {
         // What `into_make_service_with_connect_info` would insert: download counting keys
         // listeners on the peer address (see `http::media`).
         request.extensions_mut().insert(ConnectInfo(self.peer));
-        let router = self.app.router.clone();
-        Either::Right(Forwarded(self.app.main.spawn(router.oneshot(request))))
+        let handled = self.app.router.clone().oneshot(request);
+        Either::Right(if self.forward {
+            Either::Left(Forwarded(self.app.main.spawn(handled)))
+        } else {
+            Either::Right(handled)
+        })
     }
 }
 
