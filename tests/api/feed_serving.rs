@@ -15,7 +15,7 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp},
+    helpers::{Backend, TestApp, sample_bytes},
     on_both_backends,
 };
 
@@ -739,3 +739,104 @@ async fn websub_scheduled_ping_once_across_instances() {
     assert_eq!(feed_titles(&a, "serempak").await.0, ["Terjadwal"]);
     assert_eq!(feed_titles(&b, "serempak").await.0, ["Terjadwal"]);
 }
+
+/// Sends `request` on `conn` and reads one response: its status line and headers, and its body
+/// (`Content-Length` bytes; none for `HEAD`, whose length is only announced).
+async fn exchange(
+    conn: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+    request: &str,
+) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+    conn.get_mut().write_all(request.as_bytes()).await.unwrap();
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert_ne!(
+            conn.read_line(&mut line).await.unwrap(),
+            0,
+            "closed: {head}"
+        );
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|n| n.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![
+        0;
+        if request.starts_with("HEAD ") {
+            0
+        } else {
+            length
+        }
+    ];
+    conn.read_exact(&mut body).await.unwrap();
+    (head, body)
+}
+
+/// Connections that open with a feed request stay on the connection threads, the others go to
+/// the application's runtime (`src/server.rs`): either kind answers every request that follows
+/// on it (the API, a feed, media), with the client's headers and body.
+async fn a_connection_answers_whatever_it_opened_with(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_show("segar").await;
+    let media = app.upload_ok("sample.m4a").await;
+    new_episode(&app, "segar", "Sudah", &media, Some(Utc::now())).await;
+    wait_until_cached(&app, "segar").await;
+    let address = app.base.strip_prefix("http://").unwrap();
+    let auth = format!("Authorization: Bearer {}", app.admin_token);
+    let feed = "GET /feeds/segar.xml HTTP/1.1\r\nHost: x\r\n\r\n";
+    let range = format!(
+        "GET /media/{}.m4a HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n",
+        media["id"].as_str().unwrap()
+    );
+    let openers = [
+        (feed, "Segar Satu"),
+        ("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "Segar Dua"),
+    ];
+    for (opener, title) in openers {
+        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let mut conn = tokio::io::BufReader::new(stream);
+        let (status, _) = exchange(&mut conn, opener).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{opener}: {status}");
+
+        let show = format!("GET /api/v1/shows/segar HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n");
+        let (status, body) = exchange(&mut conn, &show).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let json: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["slug"], "segar");
+
+        let patch = json!({ "title": title }).to_string();
+        let patch = format!(
+            "PATCH /api/v1/shows/segar HTTP/1.1\r\nHost: x\r\n{auth}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{patch}",
+            patch.len()
+        );
+        let (status, _) = exchange(&mut conn, &patch).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+
+        let (status, body) = exchange(&mut conn, feed).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let xml = String::from_utf8(body).unwrap();
+        assert!(xml.contains(&format!("<title>{title}</title>")), "{xml}");
+
+        let (status, _) = exchange(&mut conn, &feed.replacen("GET", "HEAD", 1)).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        assert!(
+            status.to_ascii_lowercase().contains("content-length: "),
+            "{status}"
+        );
+
+        let (status, body) = exchange(&mut conn, &range).await;
+        assert!(status.starts_with("HTTP/1.1 206"), "{status}");
+        assert_eq!(body, sample_bytes("sample.m4a")[..100]);
+    }
+}
+on_both_backends!(a_connection_answers_whatever_it_opened_with);
