@@ -172,15 +172,18 @@ async fn connection(
         .iter()
         .any(|start| first[..n].starts_with(start));
     if feed {
-        let service = Connection {
-            app,
-            peer,
-            forward: true,
-        };
-        let served = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
-        if let Err(e) = served.await {
-            tracing::trace!(error = %e, %peer, "connection ended with an error");
-        }
+        served(
+            stream,
+            Connection {
+                app,
+                peer,
+                forward: true,
+            },
+            http,
+            watcher,
+            stop,
+        )
+        .await;
         return;
     }
     let Ok(stream) = stream.into_std() else {
@@ -191,22 +194,40 @@ async fn connection(
         let Ok(stream) = TcpStream::from_std(stream) else {
             return;
         };
-        let service = Connection {
-            app,
-            peer,
-            forward: false,
-        };
-        let served = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::select! {
-            result = served => {
-                if let Err(e) = result {
-                    tracing::trace!(error = %e, %peer, "connection ended with an error");
-                }
-            }
-            // `serve` dropped or the drain over: closed at once, as on the connection threads.
-            () = async { while stop.changed().await.is_ok() {} } => {}
-        }
+        served(
+            stream,
+            Connection {
+                app,
+                peer,
+                forward: false,
+            },
+            http,
+            watcher,
+            stop,
+        )
+        .await;
     });
+}
+
+/// `service` over `stream` until the connection ends, the drain closes it (`watcher`), or the
+/// drain is over or `serve` dropped (`stop`'s sender gone): then at once.
+async fn served(
+    stream: TcpStream,
+    service: Connection,
+    http: Http,
+    watcher: Watcher,
+    mut stop: watch::Receiver<bool>,
+) {
+    let peer = service.peer;
+    let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+    tokio::select! {
+        result = connection => {
+            if let Err(e) = result {
+                tracing::trace!(error = %e, %peer, "connection ended with an error");
+            }
+        }
+        () = async { while stop.changed().await.is_ok() {} } => {}
+    }
 }
 
 type Http = hyper::server::conn::http1::Builder;
