@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::*;
 use crate::{
     domain::{
-        EpisodeId, EpisodeMeta, Funding, Lang, License, MediaId, ShowId, ShowMeta, Slug, Soundbite,
-        Txt, UpdateFrequency,
+        EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeMeta, Funding, Lang, License, MediaId,
+        Rendition, ShowId, ShowMeta, Slug, Soundbite, Txt, UpdateFrequency,
     },
-    media::{AudioInfo, MediaInfo, Tags},
+    media::{AudioInfo, MediaInfo, Tags, VideoInfo},
     storage::ObjectKey,
 };
 
@@ -480,6 +480,59 @@ fn full() -> (Show, Vec<(Episode, Media)>) {
     (show, all)
 }
 
+/// For the bonus episode of `full`: transcripts in two languages, uploaded chapters, and two
+/// other renditions (a titled video with its SHA-256, an untitled audio file whose digest is not
+/// hex and so goes without `podcast:integrity`). None when there are no items.
+fn full_extras(items: &[(Episode, Media)]) -> Extras {
+    let Some((episode, _)) = items.first() else {
+        return Extras::new();
+    };
+    let file = |kind: EpisodeFileKind, language: Option<&str>, mime: &str| EpisodeFile {
+        episode_id: episode.id,
+        kind,
+        language: language.map(|l| Lang::parse(l).unwrap()),
+        mime_type: mime.to_owned(),
+        key: ObjectKey::from_stored(format!("episodes/{}/{mime}", episode.id.0)),
+        size_bytes: 2048,
+        sha256: "ab".repeat(32),
+        created_at: at(2025, 1, 2, 0, 0, 0),
+    };
+    let mut video = media(10, "mp4", "video/mp4", 912_400, 98_765_432);
+    video.info.sha256 = "0123456789abcdef".repeat(4);
+    video.info.video = Some(VideoInfo {
+        codec: "h264".to_owned(),
+        width: Some(1280),
+        height: Some(720),
+        frame_rate: Some(25.0),
+    });
+    let mut audio = media(11, "opus", "audio/ogg", 912_400, 7_300_000);
+    audio.info.sha256 = "not hex".to_owned();
+    audio.info.bit_rate = None;
+    let extras = EpisodeExtras {
+        files: vec![
+            file(EpisodeFileKind::Transcript, Some("id"), "text/vtt"),
+            file(
+                EpisodeFileKind::Transcript,
+                Some("en"),
+                "application/x-subrip",
+            ),
+            file(EpisodeFileKind::Chapters, None, chapters::MIME_TYPE),
+        ],
+        renditions: vec![
+            Rendition {
+                media: video,
+                title: Some("Video <720p> & \"HD\"".to_owned()),
+            },
+            Rendition {
+                media: audio,
+                title: None,
+            },
+        ],
+        placed_documents: 0,
+    };
+    Extras::from([(episode.id, extras)])
+}
+
 /// `render` on `threads` threads, however few the items (to test that the parts fit).
 fn render_in_parts(
     show: &Show,
@@ -488,7 +541,7 @@ fn render_in_parts(
     now: DateTime<Utc>,
     threads: usize,
 ) -> String {
-    let extras = Extras::new();
+    let extras = full_extras(items);
     let entries = visible(show, items, &extras, now);
     write_with(show, &entries, urls, build_time(show, &entries), threads)
 }
@@ -526,7 +579,7 @@ fn a_feed_written_in_parts_is_the_feed_written_whole() {
 #[test]
 fn matches_golden_full_feed() {
     let (show, items) = full();
-    let xml = render(&show, &items, &urls(), now());
+    let xml = build(&show, &items, &full_extras(&items), &urls(), now()).xml;
     check_golden("full.xml", &xml);
     // What a parser reads back is what was put in.
     let ch = parse(&xml);
