@@ -256,8 +256,15 @@ impl Urls {
         Urls { base }
     }
 
-    fn join(&self, tail: &str) -> String {
-        format!("{}{tail}", self.base.as_str().trim_end_matches('/'))
+    /// The base and `tail`, written into one string (a feed asks for two URLs an episode).
+    fn join(&self, tail: std::fmt::Arguments<'_>) -> String {
+        use std::fmt::Write as _;
+        let base = self.base();
+        let mut url = String::with_capacity(base.len() + 64);
+        url.push_str(base);
+        url.write_fmt(tail)
+            .expect("writing into a String does not fail");
+        url
     }
 
     /// The public base URL, without a trailing slash.
@@ -267,48 +274,50 @@ impl Urls {
 
     /// The player alone, for other sites' frames.
     pub fn embed(&self, show: &Slug, episode: &Slug) -> String {
-        self.join(&format!("/embed/{show}/{episode}"))
+        self.join(format_args!("/embed/{show}/{episode}"))
     }
 
     /// The oEmbed answer for a page of this site.
     pub fn oembed(&self, page_url: &str) -> String {
         let encoded: String = url::form_urlencoded::byte_serialize(page_url.as_bytes()).collect();
-        self.join(&format!("/oembed?url={encoded}&format=json"))
+        self.join(format_args!("/oembed?url={encoded}&format=json"))
     }
 
     pub fn feed(&self, slug: &Slug) -> String {
-        self.join(&format!("/feeds/{slug}.xml"))
+        self.join(format_args!("/feeds/{slug}.xml"))
     }
 
     pub fn show_page(&self, slug: &Slug) -> String {
-        self.join(&format!("/shows/{slug}"))
+        self.join(format_args!("/shows/{slug}"))
     }
 
     pub fn episode_page(&self, show: &Slug, episode: &Slug) -> String {
-        self.join(&format!("/shows/{show}/{episode}"))
+        self.join(format_args!("/shows/{show}/{episode}"))
     }
 
     pub fn artwork(&self, show: ShowId, artwork: &ShowArtwork) -> String {
-        self.join(&format!("/artwork/{show}/{}", artwork.file_name()))
+        self.join(format_args!("/artwork/{show}/{}", artwork.file_name()))
     }
 
     /// A transcript: the same URL for as long as the episode has one in that language.
     pub fn transcript(&self, episode: EpisodeId, language: &Lang, extension: &str) -> String {
-        self.join(&format!("/transcripts/{episode}/{language}.{extension}"))
+        self.join(format_args!(
+            "/transcripts/{episode}/{language}.{extension}"
+        ))
     }
 
     /// The episode's chapters, uploaded or built from its documents' moments.
     pub fn chapters(&self, episode: EpisodeId) -> String {
-        self.join(&format!("/chapters/{episode}.json"))
+        self.join(format_args!("/chapters/{episode}.json"))
     }
 
     /// A document's uploaded file: a new file is a new URL.
     pub fn document_file(&self, document: DocumentId, file_name: &str) -> String {
-        self.join(&format!("/documents/{document}/{file_name}"))
+        self.join(format_args!("/documents/{document}/{file_name}"))
     }
 
     /// The enclosure URL: ends in the file's extension, ASCII only.
     pub fn media(&self, id: MediaId, extension: &str) -> String {
-        self.join(&format!("/media/{id}.{extension}"))
+        self.join(format_args!("/media/{id}.{extension}"))
     }
 }
