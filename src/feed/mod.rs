@@ -7,27 +7,28 @@
 
 pub mod cache;
 mod category;
+mod items;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, HashMap},
+};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rss::{
-    Channel, Enclosure, Guid, Image, Item,
+    Channel, Image,
     extension::{
         Extension, ExtensionMap,
-        itunes::{ITunesChannelExtension, ITunesItemExtension, ITunesOwner},
+        itunes::{ITunesChannelExtension, ITunesOwner},
     },
 };
 
 pub use category::category_is_known;
 
-use base64::Engine as _;
-
 use crate::domain::{
-    Episode, EpisodeExtras, EpisodeId, EpisodeType, Location, Media, Medium, Person, Show,
-    ShowType, Urls, chapters,
+    Episode, EpisodeExtras, EpisodeId, Location, Media, Medium, Person, Show, ShowType, Urls,
 };
 
 const NAMESPACES: [(&str, &str); 4] = [
@@ -111,8 +112,8 @@ fn write_with(
         link: urls.show_page(&show.slug),
         description: clean(&show.description),
         language: Some(show.language.to_string()),
-        pub_date: entries.first().map(|e| rfc2822(e.published)),
-        last_build_date: Some(rfc2822(last_modified)),
+        pub_date: entries.first().map(|e| rfc2822(e.published).to_string()),
+        last_build_date: Some(rfc2822(last_modified).to_string()),
         generator: Some("Siaran".to_owned()),
         extensions: channel_extensions(show, urls),
         itunes_ext: Some(ITunesChannelExtension {
@@ -148,18 +149,39 @@ fn write_with(
         ..Default::default()
     };
 
-    let item = |e: &Entry<'_>| item(show, e, urls, explicit);
-    let mut xml = match (threads > 1).then(|| write_in_parts(&channel, entries, &item, threads)) {
-        Some(Some(xml)) => xml,
-        missed => {
-            if missed.is_some() {
-                tracing::warn!("the feed's parts did not fit together; written whole");
-            }
-            let mut whole = channel;
-            whole.items = entries.iter().map(item).collect();
-            xml_of(&whole, entries.len())
-        }
+    // The items are the channel's last children (rss writes them just before `</channel>`):
+    // the document is the channel written without items cut there, with the items between.
+    let empty = xml_of(&channel);
+    let close = empty
+        .rfind("</channel>")
+        .expect("rss closes the channel it writes");
+    let (head, tail) = empty.split_at(empty[..close].trim_end().len());
+    let write = |run: &[Entry<'_>]| items::Items::write(run, show, urls, explicit);
+    let runs: Vec<items::Items> = if threads > 1 && entries.len() > 1 {
+        // Consecutive runs, one a thread: a 10,000-episode feed's items are most of its writing.
+        let per_thread = entries.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = entries
+                .chunks(per_thread)
+                .map(|run| s.spawn(move || write(run)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    } else {
+        vec![write(entries)]
     };
+    let items_len: usize = runs.iter().map(|r| r.as_str().len()).sum();
+    // With room for the lines `cache::decorate` adds at the top, so it moves the document
+    // without copying it to a larger buffer first.
+    let mut xml = String::with_capacity(head.len() + items_len + tail.len() + 1 + 1024);
+    xml.push_str(head);
+    for run in &runs {
+        xml.push_str(run.as_str());
+    }
+    xml.push_str(tail);
     xml.push('\n');
     xml
 }
@@ -170,55 +192,11 @@ const MAX_THREADS: usize = 4;
 
 /// The channel as XML, indented so the served feed and the golden file read (and diff) line by
 /// line.
-fn xml_of(channel: &Channel, items: usize) -> String {
-    // About 830 bytes an item in the demo and benchmark feeds: one allocation, no regrowth.
+fn xml_of(channel: &Channel) -> String {
     let bytes = channel
-        .pretty_write_to(Vec::with_capacity(4096 + items * 1024), b' ', 2)
+        .pretty_write_to(Vec::with_capacity(4096), b' ', 2)
         .expect("writing XML into a Vec has no I/O to fail");
     String::from_utf8(bytes).expect("every string written is UTF-8, so the document is too")
-}
-
-/// `channel` with `entries` as its items, written by `threads` threads at once, each a run of
-/// consecutive items; `None` if the parts do not fit together (then the caller writes it whole).
-///
-/// The items are the channel's last children (rss writes them just before `</channel>`), so the
-/// channel written without items is `head + tail`, and the channel written with a run of items is
-/// `head + run + tail`: the document is `head`, every run in order, `tail`. A 10,000-episode feed
-/// took 27–65 ms to write on one thread; its items are most of that.
-fn write_in_parts(
-    channel: &Channel,
-    entries: &[Entry<'_>],
-    item: &(dyn Fn(&Entry<'_>) -> Item + Sync),
-    threads: usize,
-) -> Option<String> {
-    let empty = xml_of(channel, 0);
-    let close = empty.rfind("</channel>")?;
-    let (head, tail) = empty.split_at(empty[..close].trim_end().len());
-    let per_thread = entries.len().div_ceil(threads).max(1);
-    let parts: Vec<String> = std::thread::scope(|s| {
-        let workers: Vec<_> = entries
-            .chunks(per_thread)
-            .map(|run| {
-                s.spawn(move || {
-                    let mut part = channel.clone();
-                    part.items = run.iter().map(item).collect();
-                    xml_of(&part, run.len())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    let mut xml = String::with_capacity(parts.iter().map(String::len).sum::<usize>());
-    xml.push_str(head);
-    for part in &parts {
-        let run = part.strip_prefix(head)?.strip_suffix(tail)?;
-        xml.push_str(run);
-    }
-    xml.push_str(tail);
-    Some(xml)
 }
 
 /// The feed's `lastBuildDate`, for `Last-Modified`: the latest of the show's own change and the
@@ -424,229 +402,42 @@ fn element(name: &str, value: &str, attrs: &[(&str, &str)]) -> Extension {
     }
 }
 
-fn item(show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &str) -> Item {
-    let Entry {
-        episode,
-        media,
-        published,
-        extras,
-    } = *entry;
-    let description = cap_description(clean(&episode.description));
-    let seconds = duration_secs(media.info.duration_ms);
-    let meta = &episode.meta;
-    Item {
-        title: Some(clean(&episode.title)),
-        link: Some(urls.episode_page(&show.slug, &episode.slug)),
-        // The crate writes item descriptions as CDATA; an empty one would have the indenting
-        // writer put whitespace between the tags, so it is left out instead.
-        description: (!description.is_empty()).then_some(description),
-        enclosure: Some(Enclosure {
-            url: urls.media(media.id, &media.info.extension),
-            length: media.info.size_bytes.to_string(),
-            mime_type: media.info.mime_type.clone(),
-        }),
-        guid: Some(Guid {
-            value: episode.guid.clone(),
-            permalink: episode.guid_is_permalink,
-        }),
-        pub_date: Some(rfc2822(published)),
-        itunes_ext: Some(ITunesItemExtension {
-            // A zero duration means the probe could not tell; apps would show "0:00" for it,
-            // while without the element they read the length from the file.
-            duration: (seconds > 0).then(|| seconds.to_string()),
-            explicit: Some(explicit.to_owned()),
-            episode_type: Some(
-                match meta.episode_type {
-                    EpisodeType::Full => "full",
-                    EpisodeType::Trailer => "trailer",
-                    EpisodeType::Bonus => "bonus",
-                }
-                .to_owned(),
-            ),
-            season: meta.season.map(|n| n.to_string()),
-            episode: meta.episode.map(|n| n.to_string()),
-            block: meta.block.then(|| "Yes".to_owned()),
-            ..Default::default()
-        }),
-        // Sanitized when it was stored (`EpisodeMeta::validated`).
-        content: meta.content_html.as_deref().map(clean),
-        extensions: item_extensions(episode, media, extras, show.language.as_str(), urls),
-        ..Default::default()
-    }
-}
-
 /// `<podcast:person role group img href>NAME</podcast:person>`.
 fn person(p: &Person) -> Extension {
+    let (name, attrs) = person_parts(p);
+    let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+    element("podcast:person", &name, &attrs)
+}
+
+/// A person's name and attributes, as their text goes into the feed.
+fn person_parts(p: &Person) -> (Cow<'_, str>, Vec<(&'static str, Cow<'_, str>)>) {
     let fields = [
         ("role", p.role.as_deref()),
         ("group", p.group.as_deref()),
         ("img", p.img.as_deref()),
         ("href", p.href.as_deref()),
     ];
-    let values: Vec<(&str, String)> = fields
-        .iter()
-        .filter_map(|(k, v)| Some((*k, clean(v.as_ref()?))))
+    let attrs = fields
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, cleaned(v?))))
         .collect();
-    let attrs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    element("podcast:person", &clean(&p.name), &attrs)
+    (cleaned(&p.name), attrs)
 }
 
 /// `<podcast:location geo osm>NAME</podcast:location>`.
 fn location(l: &Location) -> Extension {
-    let values: Vec<(&str, String)> = [("geo", l.geo.as_deref()), ("osm", l.osm.as_deref())]
-        .iter()
-        .filter_map(|(k, v)| Some((*k, clean(v.as_ref()?))))
+    let (name, attrs) = location_parts(l);
+    let attrs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+    element("podcast:location", &name, &attrs)
+}
+
+/// A location's name and attributes, as their text goes into the feed.
+fn location_parts(l: &Location) -> (Cow<'_, str>, Vec<(&'static str, Cow<'_, str>)>) {
+    let attrs = [("geo", l.geo.as_deref()), ("osm", l.osm.as_deref())]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, cleaned(v?))))
         .collect();
-    let attrs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    element("podcast:location", &clean(&l.name), &attrs)
-}
-
-/// `language`: the show's, for the words in attributes (a season's name).
-fn item_extensions(
-    episode: &Episode,
-    media: &Media,
-    extras: &EpisodeExtras,
-    language: &str,
-    urls: &Urls,
-) -> ExtensionMap {
-    let mut map = ExtensionMap::new();
-    let mut put = |local: &str, ext: Extension| {
-        map.entry("podcast".to_owned())
-            .or_default()
-            .entry(local.to_owned())
-            .or_default()
-            .push(ext);
-    };
-    let meta = &episode.meta;
-    if let Some(season) = meta.season {
-        // The namespace's XSD requires a name (the spec only recommends one).
-        let name = match language {
-            "id" => format!("Musim {season}"),
-            _ => format!("Season {season}"),
-        };
-        put(
-            "season",
-            element("podcast:season", &season.to_string(), &[("name", &name)]),
-        );
-    }
-    if let Some(number) = meta.episode {
-        put(
-            "episode",
-            element("podcast:episode", &number.to_string(), &[]),
-        );
-    }
-    for p in &meta.persons {
-        put("person", person(p));
-    }
-    if let Some(l) = &meta.location {
-        put("location", location(l));
-    }
-    for b in &meta.soundbites {
-        let start = seconds_text(b.start_ms);
-        let duration = seconds_text(b.duration_ms);
-        let title = b.title.as_deref().map(clean).unwrap_or_default();
-        put(
-            "soundbite",
-            element(
-                "podcast:soundbite",
-                &title,
-                &[("startTime", &start), ("duration", &duration)],
-            ),
-        );
-    }
-    for t in extras.transcripts() {
-        let (Some(format), Some(lang)) = (t.transcript_format(), &t.language) else {
-            continue;
-        };
-        put(
-            "transcript",
-            element(
-                "podcast:transcript",
-                "",
-                &[
-                    (
-                        "url",
-                        &urls.transcript(episode.id, lang, format.extension()),
-                    ),
-                    ("type", format.mime_type()),
-                    ("language", lang.as_str()),
-                    // Timed cues: apps may show them as captions.
-                    ("rel", "captions"),
-                ],
-            ),
-        );
-    }
-    if extras.has_chapters() {
-        put(
-            "chapters",
-            element(
-                "podcast:chapters",
-                "",
-                &[
-                    ("url", &urls.chapters(episode.id)),
-                    ("type", chapters::MIME_TYPE),
-                ],
-            ),
-        );
-    }
-    if !extras.renditions.is_empty() {
-        // The enclosure itself comes first, marked as the default, then each other rendition.
-        put("alternateEnclosure", alternate(media, None, true, urls));
-        for r in &extras.renditions {
-            let title = r.display_title();
-            put(
-                "alternateEnclosure",
-                alternate(&r.media, Some(&title), false, urls),
-            );
-        }
-    }
-    map
-}
-
-/// `<podcast:alternateEnclosure type length bitrate height title default>` with its
-/// `podcast:source` and a `podcast:integrity` (SHA-256, as Subresource Integrity writes it).
-fn alternate(media: &Media, title: Option<&str>, default: bool, urls: &Urls) -> Extension {
-    let info = &media.info;
-    let length = info.size_bytes.to_string();
-    let bitrate = info.bit_rate.map(|b| b.to_string());
-    let height = info
-        .video
-        .as_ref()
-        .and_then(|v| v.height)
-        .map(|h| h.to_string());
-    let title = title.map(clean);
-    let mut attrs: Vec<(&str, &str)> = vec![("type", &info.mime_type), ("length", &length)];
-    attrs.extend(bitrate.as_deref().map(|b| ("bitrate", b)));
-    attrs.extend(height.as_deref().map(|h| ("height", h)));
-    attrs.extend(title.as_deref().map(|t| ("title", t)));
-    if default {
-        attrs.push(("default", "true"));
-    }
-    let mut outer = element("podcast:alternateEnclosure", "", &attrs);
-    outer.value = None;
-    outer.children.insert(
-        "source".to_owned(),
-        vec![element(
-            "podcast:source",
-            "",
-            &[("uri", &urls.media(media.id, &info.extension))],
-        )],
-    );
-    if let Ok(digest) = hex::decode(&info.sha256) {
-        let sri = format!(
-            "sha256-{}",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        );
-        outer.children.insert(
-            "integrity".to_owned(),
-            vec![element(
-                "podcast:integrity",
-                "",
-                &[("type", "sri"), ("value", &sri)],
-            )],
-        );
-    }
-    outer
+    (cleaned(&l.name), attrs)
 }
 
 /// Seconds with milliseconds, as the Podcasting 2.0 time attributes take them: `95.5`.
@@ -657,7 +448,7 @@ fn seconds_text(ms: u64) -> String {
 
 /// Apple and PSP-1 cap `description` at 4,000 bytes; longer text is cut at a character
 /// boundary with an ellipsis (the full notes stay in `content:encoded`).
-fn cap_description(text: String) -> String {
+fn cap_description(text: Cow<'_, str>) -> Cow<'_, str> {
     const MAX: usize = 4000;
     if text.len() <= MAX {
         return text;
@@ -666,7 +457,7 @@ fn cap_description(text: String) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &text[..end])
+    Cow::Owned(format!("{}…", &text[..end]))
 }
 
 /// Whole seconds, rounded to nearest: Apple recommends plain seconds over `HH:MM:SS`.
@@ -676,7 +467,7 @@ fn duration_secs(ms: u64) -> u64 {
 
 /// RFC 2822 with a two-digit day and `+0000`, the form RSS readers parse most reliably. Written
 /// with a format string rather than `to_rfc2822`, which panics outside years 0 to 9999.
-fn rfc2822(t: DateTime<Utc>) -> String {
+fn rfc2822(t: DateTime<Utc>) -> impl std::fmt::Display {
     // Parsed once: parsing the format string for each of a large feed's dates showed in its
     // build's profile.
     static FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
@@ -685,21 +476,28 @@ fn rfc2822(t: DateTime<Utc>) -> String {
                 .parse()
                 .expect("a valid format string")
         });
-    t.format_with_items(FORMAT.iter()).to_string()
+    t.format_with_items(FORMAT.iter())
 }
 
 /// Text as XML 1.0 can carry it: without the control characters no XML document may contain
 /// (even escaped), with line breaks as `\n` (browsers submit text areas with `\r\n`, which XML
 /// parsers fold anyway), and without surrounding whitespace, which Apple asks feeds not to have.
 fn clean(s: &str) -> String {
+    cleaned(s).into_owned()
+}
+
+/// `clean`, borrowing the text when it only needs trimming.
+fn cleaned(s: &str) -> Cow<'_, str> {
     // Most text has none of those characters (nor 0xEF, the first byte of U+FFFE and U+FFFF):
-    // then it only needs trimming.
+    // then it only needs trimming. Checked 16 bytes at a time, a loop the compiler vectorizes.
     let trimmed = s.trim();
+    let suspect = |b: u8| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0xEF;
     if !trimmed
-        .bytes()
-        .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0xEF)
+        .as_bytes()
+        .chunks(16)
+        .any(|chunk| chunk.iter().fold(false, |found, &b| found | suspect(b)))
     {
-        return trimmed.to_owned();
+        return Cow::Borrowed(trimmed);
     }
     let normalized = s.replace("\r\n", "\n").replace('\r', "\n");
     normalized
@@ -710,4 +508,5 @@ fn clean(s: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+        .into()
 }

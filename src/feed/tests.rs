@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::*;
 use crate::{
     domain::{
-        EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeMeta, Funding, Lang, License, MediaId,
-        Rendition, ShowId, ShowMeta, Slug, Soundbite, Txt, UpdateFrequency,
+        EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeMeta, EpisodeType, Funding, Lang, License,
+        MediaId, Rendition, ShowId, ShowMeta, Slug, Soundbite, Txt, UpdateFrequency, chapters,
     },
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},
     storage::ObjectKey,
@@ -330,7 +330,7 @@ fn last_modified_matches_last_build_date() {
         "fraction dropped, future items ignored"
     );
     let ch = parse(&render(&show, &all, &urls(), now()));
-    assert_eq!(ch.last_build_date(), Some(rfc2822(lm).as_str()));
+    assert_eq!(ch.last_build_date(), Some(rfc2822(lm).to_string().as_str()));
 
     // Once the scheduled episode's time comes, it (and its edit) count.
     let later = now() + Duration::days(2);
