@@ -204,7 +204,7 @@ impl AnyDb {
         };
         let map = |rows: Vec<PgRow>| -> Result<Vec<(Episode, Media)>, DbError> {
             rows.iter()
-                .map(|row| Ok((episode_from(row)?, media_from(row, "m_")?)))
+                .map(|row| Ok((episode_from(row)?, media_from(row)?)))
                 .collect()
         };
         let Some(pivot) = pivot else {
@@ -447,17 +447,19 @@ impl Columns for AnyRow {
     }
 }
 
-pub(super) fn media_from(row: &impl Columns, prefix: &str) -> Result<Media, DbError> {
-    let col = |c: &str| format!("{prefix}{c}");
-    let info = row.text(&col("info"))?;
-    let info: MediaInfo = serde_json::from_str(&info)
+/// The media of a row with `MEDIA_COLUMNS`.
+pub(super) fn media_from(row: &impl Columns) -> Result<Media, DbError> {
+    let id = parse("media id", &row.text("m_id")?)?;
+    let storage_key = ObjectKey::from_stored(row.text("m_storage_key")?);
+    let filename = row.text("m_filename")?;
+    let info: MediaInfo = serde_json::from_str(&row.text("m_info")?)
         .map_err(|e| DbError::Other(anyhow::anyhow!("bad media info in database: {e}")))?;
     Ok(Media {
-        id: parse("media id", &row.text(&col("id"))?)?,
-        storage_key: ObjectKey::from_stored(row.text(&col("storage_key"))?),
-        filename: row.text(&col("filename"))?,
+        id,
+        storage_key,
+        filename,
         info,
-        created_at: time(row.int(&col("created_at"))?)?,
+        created_at: time(row.int("m_created_at")?)?,
     })
 }
 
@@ -760,7 +762,7 @@ impl Db for AnyDb {
         .bind(id.to_string())
         .fetch_one(&self.pool)
         .await?;
-        let media = media_from(&row, "m_")?;
+        let media = media_from(&row)?;
         self.media_rows.insert(id, media.clone());
         Ok(media)
     }
@@ -878,7 +880,7 @@ impl Db for AnyDb {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| Ok((episode_from(row)?, media_from(row, "m_")?)))
+            .map(|row| Ok((episode_from(row)?, media_from(row)?)))
             .collect()
     }
 
@@ -1680,7 +1682,7 @@ impl Db for AnyDb {
                 .or_default()
                 .renditions
                 .push(Rendition {
-                    media: media_from(row, "m_")?,
+                    media: media_from(row)?,
                     title: get(row, "r_title")?,
                 });
         }

@@ -221,7 +221,7 @@ fn read(
     let mut out = Vec::with_capacity(capacity);
     while let Some(row) = rows.next()? {
         let row = Named { row, names: &names };
-        out.push((episode_from(&row)?, media_from(&row, "m_")?));
+        out.push((episode_from(&row)?, media_from(&row)?));
     }
     Ok(out)
 }
