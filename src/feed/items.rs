@@ -1,11 +1,13 @@
 //! A feed's items, written as XML straight from the records.
 //!
-//! The channel around them is an rss `Channel`; its items are not rss `Item`s. An `Item` meant a
-//! few dozen small strings and maps for every episode (its extensions are maps of maps of
-//! vectors, their attributes maps too), and writing it through quick_xml's `Writer` another
-//! allocation for every element with attributes; a 10,000-episode feed spent most of its writing
-//! there. Here each item is written into one string, with the bytes rss writes for the `Item`
-//! this module used to build:
+//! The channel around them is an rss `Channel`; its items are not rss `Item`s. Writing items
+//! was most of a 10,000-episode feed's rendering (27-37 ms on two threads); the largest parts of
+//! it in the profile were scans of text byte by byte: quick_xml's `escape`, through which rss
+//! sends every title, URL and attribute, and `clean`'s check. Here text that needs no escaping
+//! (most of it) is found 16 bytes at a time and copied as it is, and numbers and dates are
+//! written in place: 10-17 ms.
+//! (Building the `Item`s was not the cost: the same items written as quick_xml events, without
+//! them, took as long.) Each run of items is one string, with the bytes rss wrote:
 //!
 //! - the same text: escaped by quick_xml's `escape` (as `BytesText::new` and attribute values
 //!   are), CDATA split at `]]>` as `BytesCData::escaped` splits it;
