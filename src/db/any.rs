@@ -202,15 +202,11 @@ impl AnyDb {
                 Part::After(pivot) | Part::UpTo(pivot) => query.bind(pivot),
             }
         };
-        let map = |rows: Vec<PgRow>| -> Result<Vec<(Episode, Media)>, DbError> {
-            rows.iter()
-                .map(|row| Ok((episode_from(row)?, media_from(row)?)))
-                .collect()
-        };
+        let half = usize::try_from(count / 2 + 1).unwrap_or(0);
         let Some(pivot) = pivot else {
-            let rows = read(Part::All).fetch_all(&mut *first).await?;
+            let out = feed_rows(read(Part::All), &mut first, half * 2).await?;
             first.commit().await?;
-            return map(rows);
+            return Ok(out);
         };
         let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
             .fetch_one(&mut *first)
@@ -229,12 +225,12 @@ impl AnyDb {
         .await?;
         let older_query = read(Part::UpTo(pivot));
         let older = tokio::spawn(async move {
-            let rows = older_query.fetch_all(&mut *second).await?;
+            let rows = feed_rows(older_query, &mut second, half).await?;
             second.commit().await?;
-            map(rows)
+            Ok::<_, DbError>(rows)
         });
-        let rows = read(Part::After(pivot)).fetch_all(&mut *first).await?;
-        let mut out = map(rows)?;
+        // Room for both halves: the older one is appended without moving this one.
+        let mut out = feed_rows(read(Part::After(pivot)), &mut first, half * 2).await?;
         let older = older
             .await
             .map_err(|e| DbError::Other(anyhow::Error::new(e)))??;
@@ -396,6 +392,22 @@ pub(super) trait Columns {
     fn opt_text(&self, col: &str) -> Result<Option<String>, DbError>;
     fn int(&self, col: &str) -> Result<i64, DbError>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError>;
+}
+
+/// The feed's rows that `query` reads, each turned into an episode as it arrives, while the
+/// server sends the next ones (reading them all first, then turning them, left the two in turn).
+async fn feed_rows(
+    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    conn: &mut sqlx::PgConnection,
+    capacity: usize,
+) -> Result<Vec<(Episode, Media)>, DbError> {
+    use futures_util::TryStreamExt as _;
+    let mut rows = query.fetch(conn);
+    let mut out = Vec::with_capacity(capacity);
+    while let Some(row) = rows.try_next().await? {
+        out.push((episode_from(&row)?, media_from(&row)?));
+    }
+    Ok(out)
 }
 
 /// A PostgreSQL transaction at REPEATABLE READ: one snapshot for all its statements, which
