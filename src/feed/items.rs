@@ -336,3 +336,57 @@ impl Xml {
         self.end_tag(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quick_xml::{
+        Writer,
+        events::{BytesCData, BytesEnd, BytesStart, Event},
+    };
+
+    use super::*;
+
+    /// Text around the 16-byte steps of the check, with every character `escape` replaces, a
+    /// `]]>` split across them and characters of several bytes.
+    fn hostile() -> Vec<String> {
+        let mut all = vec![String::new(), "plain".to_owned(), "]]>".to_owned()];
+        for special in ["<", ">", "&", "'", "\"", "]]>", "é", "🎙️"] {
+            for at in [0, 1, 14, 15, 16, 17, 31, 32, 40] {
+                let mut text = "a".repeat(at);
+                text.push_str(special);
+                text.push_str(&"z".repeat(at % 7));
+                all.push(text);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn text_is_escaped_as_quick_xml_escapes_it() {
+        for text in hostile() {
+            let mut out = String::new();
+            push_escaped(&mut out, &text);
+            assert_eq!(out, escape(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cdata_is_split_as_quick_xml_splits_it() {
+        for text in hostile() {
+            let mut ours = Xml(String::new());
+            ours.cdata(0, "d", &text);
+            let mut theirs = Writer::new_with_indent(Vec::new(), b' ', 2);
+            theirs
+                .write_event(Event::Start(BytesStart::new("d")))
+                .unwrap();
+            for part in BytesCData::escaped(&text) {
+                theirs.write_event(Event::CData(part)).unwrap();
+            }
+            theirs.write_event(Event::End(BytesEnd::new("d"))).unwrap();
+            let theirs = String::from_utf8(theirs.into_inner()).unwrap();
+            // quick_xml starts the document without a line break; `Xml` starts every element
+            // on a new one.
+            assert_eq!(ours.0, format!("\n{theirs}"), "{text:?}");
+        }
+    }
+}
