@@ -171,41 +171,23 @@ async fn connection(
     let feed = [&b"GET /feeds/"[..], b"HEAD /feeds/"]
         .iter()
         .any(|start| first[..n].starts_with(start));
+    let service = Connection {
+        app,
+        peer,
+        forward: feed,
+    };
     if feed {
-        served(
-            stream,
-            Connection {
-                app,
-                peer,
-                forward: true,
-            },
-            http,
-            watcher,
-            stop,
-        )
-        .await;
+        served(stream, service, http, watcher, stop).await;
         return;
     }
     let Ok(stream) = stream.into_std() else {
         return;
     };
-    let main = app.main.clone();
+    let main = service.app.main.clone();
     main.spawn(async move {
-        let Ok(stream) = TcpStream::from_std(stream) else {
-            return;
-        };
-        served(
-            stream,
-            Connection {
-                app,
-                peer,
-                forward: false,
-            },
-            http,
-            watcher,
-            stop,
-        )
-        .await;
+        if let Ok(stream) = TcpStream::from_std(stream) {
+            served(stream, service, http, watcher, stop).await;
+        }
     });
 }
 
