@@ -156,8 +156,8 @@ fn write_with(
         .rfind("</channel>")
         .expect("rss closes the channel it writes");
     let (head, tail) = empty.split_at(empty[..close].trim_end().len());
-    let write = |run: &[Entry<'_>]| items::Items::write(run, show, urls, explicit);
-    let runs: Vec<items::Items> = if threads > 1 && entries.len() > 1 {
+    let write = |run: &[Entry<'_>]| items::write(run, show, urls, explicit);
+    let runs: Vec<String> = if threads > 1 && entries.len() > 1 {
         // Consecutive runs, one a thread: a 10,000-episode feed's items are most of its writing.
         let per_thread = entries.len().div_ceil(threads);
         std::thread::scope(|s| {
@@ -173,13 +173,13 @@ fn write_with(
     } else {
         vec![write(entries)]
     };
-    let items_len: usize = runs.iter().map(|r| r.as_str().len()).sum();
+    let items_len: usize = runs.iter().map(String::len).sum();
     // With room for the lines `cache::decorate` adds at the top, so it moves the document
     // without copying it to a larger buffer first.
     let mut xml = String::with_capacity(head.len() + items_len + tail.len() + 1 + 1024);
     xml.push_str(head);
     for run in &runs {
-        xml.push_str(run.as_str());
+        xml.push_str(run);
     }
     xml.push_str(tail);
     xml.push('\n');
