@@ -394,8 +394,9 @@ pub(super) trait Columns {
     fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError>;
 }
 
-/// The feed's rows that `query` reads, each turned into an episode as it arrives, while the
-/// server sends the next ones (reading them all first, then turning them, left the two in turn).
+/// The feed's rows that `query` reads, each turned into an episode as it arrives, so the raw
+/// rows are not all held beside the episodes. (No faster than reading them all first on a
+/// machine whose cores the server shares: 53-76 ms against 56-78 ms for 10,000 rows.)
 async fn feed_rows(
     query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     conn: &mut sqlx::PgConnection,
