@@ -19,8 +19,8 @@ use super::{
 use crate::{
     audit::{AuditEntry, Entity},
     domain::{
-        DocumentId, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, Media,
-        MediaId, Rendition, Show, ShowArtwork, ShowId, Slug, Withdrawal,
+        DocumentId, Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId,
+        Lang, Media, MediaId, Rendition, Show, ShowArtwork, ShowId, Slug, Withdrawal,
     },
     media::MediaInfo,
     storage::ObjectKey,
@@ -170,7 +170,7 @@ impl AnyDb {
         &self,
         show: ShowId,
         now_ms: i64,
-    ) -> Result<Vec<(Episode, Media)>, DbError> {
+    ) -> Result<Vec<(Episode, Enclosure)>, DbError> {
         let started = std::time::Instant::now();
         let Some(pool) = &self.feed_pool else {
             return Err(DbError::Other(anyhow::anyhow!(
@@ -401,12 +401,12 @@ async fn feed_rows(
     query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     conn: &mut sqlx::PgConnection,
     capacity: usize,
-) -> Result<Vec<(Episode, Media)>, DbError> {
+) -> Result<Vec<(Episode, Enclosure)>, DbError> {
     use futures_util::TryStreamExt as _;
     let mut rows = query.fetch(conn);
     let mut out = Vec::with_capacity(capacity);
     while let Some(row) = rows.try_next().await? {
-        out.push((episode_from(&row)?, media_from(&row)?));
+        out.push((episode_from(&row)?, enclosure_from(&row)?));
     }
     Ok(out)
 }
@@ -473,6 +473,32 @@ pub(super) fn media_from(row: &impl Columns) -> Result<Media, DbError> {
         filename,
         info,
         created_at: time(row.int("m_created_at")?)?,
+    })
+}
+
+/// The enclosure of a row with `ENCLOSURE_COLUMNS`.
+pub(super) fn enclosure_from(row: &impl Columns) -> Result<Enclosure, DbError> {
+    let unsigned = |col: &str, v: i64| {
+        u64::try_from(v).map_err(|_| DbError::Other(anyhow::anyhow!("{col} is negative: {v}")))
+    };
+    Ok(Enclosure {
+        id: parse("media id", &row.text("m_id")?)?,
+        mime_type: row.text("m_mime_type")?,
+        extension: row.text("m_extension")?,
+        duration_ms: unsigned("duration_ms", row.int("m_duration_ms")?)?,
+        size_bytes: unsigned("size_bytes", row.int("m_size_bytes")?)?,
+        sha256: row.text("m_sha256")?,
+        bit_rate: row
+            .opt_int("m_bit_rate")?
+            .map(|v| unsigned("bit_rate", v))
+            .transpose()?,
+        video_height: row
+            .opt_int("m_video_height")?
+            .map(|v| {
+                u32::try_from(v)
+                    .map_err(|_| DbError::Other(anyhow::anyhow!("bad video_height: {v}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -557,10 +583,14 @@ pub(super) const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.gui
      e.withdrawn_at, e.withdrawn_reason";
 pub(super) const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
+/// What a feed reads of an episode's media (`Enclosure`): columns, not the `info` JSON.
+pub(super) const ENCLOSURE_COLUMNS: &str = "m.id AS m_id, m.mime_type AS m_mime_type, \
+     m.extension AS m_extension, m.duration_ms AS m_duration_ms, m.size_bytes AS m_size_bytes, \
+     m.sha256 AS m_sha256, m.bit_rate AS m_bit_rate, m.video_height AS m_video_height";
 /// The published episodes of show `$1` at `$2` (epoch ms) with their media, newest first.
 pub(super) fn published_episodes_sql() -> String {
     format!(
-        "SELECT {EPISODE_COLUMNS}, {MEDIA_COLUMNS} FROM episodes e \
+        "SELECT {EPISODE_COLUMNS}, {ENCLOSURE_COLUMNS} FROM episodes e \
          JOIN media m ON m.id = e.media_id \
          WHERE e.show_id = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
          AND e.withdrawn_at IS NULL \
@@ -746,8 +776,8 @@ impl Db for AnyDb {
         let info = serde_json::to_string(&media.info).map_err(anyhow::Error::from)?;
         sqlx::query(
             "INSERT INTO media (id, storage_key, filename, mime_type, extension, duration_ms, \
-             size_bytes, sha256, info, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             size_bytes, sha256, bit_rate, video_height, info, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(media.id.to_string())
         .bind(media.storage_key.as_str())
@@ -757,6 +787,15 @@ impl Db for AnyDb {
         .bind(to_i64(media.info.duration_ms)?)
         .bind(to_i64(media.info.size_bytes)?)
         .bind(&media.info.sha256)
+        .bind(media.info.bit_rate.map(to_i64).transpose()?)
+        .bind(
+            media
+                .info
+                .video
+                .as_ref()
+                .and_then(|v| v.height)
+                .map(i64::from),
+        )
         .bind(info)
         .bind(ms(media.created_at))
         .execute(&self.pool)
@@ -877,7 +916,7 @@ impl Db for AnyDb {
         &self,
         show: ShowId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Episode, Media)>, DbError> {
+    ) -> Result<Vec<(Episode, Enclosure)>, DbError> {
         if let Some(reader) = &self.feed_reader {
             let reader = reader.clone();
             return tokio::task::spawn_blocking(move || reader.published_episodes(show, ms(now)))
@@ -893,7 +932,7 @@ impl Db for AnyDb {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| Ok((episode_from(row)?, media_from(row)?)))
+            .map(|row| Ok((episode_from(row)?, enclosure_from(row)?)))
             .collect()
     }
 

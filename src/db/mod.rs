@@ -27,8 +27,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
 use crate::domain::{
-    DocumentId, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, Media,
-    MediaId, Show, ShowArtwork, ShowId, Slug,
+    DocumentId, Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang,
+    Media, MediaId, Show, ShowArtwork, ShowId, Slug,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -105,12 +105,13 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     /// Every episode of `show` (drafts and scheduled too), newest first by publication time,
     /// drafts first.
     async fn show_episodes(&self, show: ShowId) -> Result<Vec<Episode>, DbError>;
-    /// The episodes of `show` whose publication time has come, newest first, with their media.
+    /// The episodes of `show` whose publication time has come, newest first, with what the feed
+    /// writes of their media.
     async fn published_episodes(
         &self,
         show: ShowId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Episode, Media)>, DbError>;
+    ) -> Result<Vec<(Episode, Enclosure)>, DbError>;
 
     async fn create_document(&self, document: &Document) -> Result<(), DbError>;
     async fn document(&self, id: DocumentId) -> Result<Document, DbError>;

@@ -1,12 +1,12 @@
 //! The feed's rows on a SQLite file, read with rusqlite on a blocking thread instead of through
 //! sqlx.
 //!
-//! Why: a feed of 10,000 episodes is 10,000 rows of 19 columns. sqlx's SQLite driver steps the
+//! Why: a feed of 10,000 episodes is 10,000 rows of 22 columns. sqlx's SQLite driver steps the
 //! statement on its own worker thread and hands every row over a channel to the async side, then
 //! the `Any` driver converts each row again; reading the rows that way took 144–162 ms against
 //! 35 ms for the same statement in the `sqlite3` shell (`scripts/bench-feed`, README). Here the
 //! rows are stepped and mapped where they are read, with the same SQL (`published_episodes_sql`)
-//! and the same mapping (`episode_from`, `media_from`) as the pool's path.
+//! and the same mapping (`episode_from`, `enclosure_from`) as the pool's path.
 //!
 //! The connections are read-only, on the same file, in WAL mode (set by the pool's connections):
 //! each read sees every transaction committed before it began, as a pooled connection would.
@@ -20,11 +20,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 use super::{
     DbError,
     any::{
-        Columns, FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, episode_from, media_from,
+        Columns, FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, enclosure_from, episode_from,
         published_episodes_sql_part,
     },
 };
-use crate::domain::{Episode, Media, ShowId};
+use crate::domain::{Enclosure, Episode, ShowId};
 
 /// Connections kept open between reads (a read opens another when they are all in use).
 const IDLE_CONNECTIONS: usize = 2;
@@ -33,7 +33,7 @@ const IDLE_CONNECTIONS: usize = 2;
 const SPLIT_TRIES: u32 = 3;
 
 enum Halves {
-    Consistent(Vec<(Episode, Media)>),
+    Consistent(Vec<(Episode, Enclosure)>),
     /// Another connection committed while the halves were read.
     Torn,
 }
@@ -74,7 +74,7 @@ impl SqliteReader {
         &self,
         show: ShowId,
         now_ms: i64,
-    ) -> Result<Vec<(Episode, Media)>, DbError> {
+    ) -> Result<Vec<(Episode, Enclosure)>, DbError> {
         let started = std::time::Instant::now();
         let split = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
         let mut tries = 0;
@@ -202,7 +202,7 @@ fn read(
     now_ms: i64,
     part: Part,
     capacity: usize,
-) -> Result<Vec<(Episode, Media)>, DbError> {
+) -> Result<Vec<(Episode, Enclosure)>, DbError> {
     let sql = published_episodes_sql_part(part);
     let mut statement = conn.prepare_cached(&sql)?;
     // Looked up once here: rusqlite's by-name lookup asks SQLite for every column's name at
@@ -221,7 +221,7 @@ fn read(
     let mut out = Vec::with_capacity(capacity);
     while let Some(row) = rows.next()? {
         let row = Named { row, names: &names };
-        out.push((episode_from(&row)?, media_from(&row)?));
+        out.push((episode_from(&row)?, enclosure_from(&row)?));
     }
     Ok(out)
 }

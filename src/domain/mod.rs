@@ -146,6 +146,37 @@ pub struct Media {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a feed writes of an episode's media: its `enclosure`, `itunes:duration` and, beside
+/// renditions, its `podcast:alternateEnclosure`. Read from the media's columns, without its
+/// whole `MediaInfo` (`Db::published_episodes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enclosure {
+    pub id: MediaId,
+    pub mime_type: String,
+    pub extension: String,
+    pub duration_ms: u64,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub bit_rate: Option<u64>,
+    pub video_height: Option<u32>,
+}
+
+impl From<&Media> for Enclosure {
+    fn from(media: &Media) -> Self {
+        let info = &media.info;
+        Enclosure {
+            id: media.id,
+            mime_type: info.mime_type.clone(),
+            extension: info.extension.clone(),
+            duration_ms: info.duration_ms,
+            size_bytes: info.size_bytes,
+            sha256: info.sha256.clone(),
+            bit_rate: info.bit_rate,
+            video_height: info.video.as_ref().and_then(|v| v.height),
+        }
+    }
+}
+
 /// What a file beside an episode's recording is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -45,7 +45,7 @@ use self::{postgres::Peers, websub::Hub};
 use crate::{
     config::Settings,
     db::{Db, DbError},
-    domain::{Episode, Media, Show, ShowId, Slug, Urls},
+    domain::{Enclosure, Episode, Show, ShowId, Slug, Urls},
     feed,
 };
 
@@ -592,7 +592,7 @@ impl Inner {
 /// The feed of `show` at `now`, decorated and compressed: everything a request needs.
 fn render(
     show: &Show,
-    items: &[(Episode, Media)],
+    items: &[(Episode, Enclosure)],
     extras: &feed::Extras,
     urls: &Urls,
     now: DateTime<Utc>,

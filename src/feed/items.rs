@@ -25,7 +25,7 @@ use super::{
     Entry, cap_description, cleaned, duration_secs, location_parts, person_parts, rfc2822,
     seconds_text,
 };
-use crate::domain::{EpisodeType, Media, Show, Urls, chapters};
+use crate::domain::{Enclosure, EpisodeType, Show, Urls, chapters};
 
 /// Items sit in `<rss><channel>`: their own elements are one level deeper.
 const ITEM: usize = 2;
@@ -60,14 +60,14 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
     if !description.is_empty() {
         xml.cdata(CHILD, "description", &description);
     }
-    let url = urls.media(media.id, &media.info.extension);
+    let url = urls.media(media.id, &media.extension);
     xml.empty(
         CHILD,
         "enclosure",
         &[
             ("url", &url),
-            ("length", &media.info.size_bytes.to_string()),
-            ("type", &media.info.mime_type),
+            ("length", &media.size_bytes.to_string()),
+            ("type", &media.mime_type),
         ],
     );
     let permalink: &[(&str, &str)] = if episode.guid_is_permalink {
@@ -87,7 +87,8 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
         // The enclosure itself comes first, marked as the default, then each other rendition.
         alternate(xml, media, None, true, urls);
         for r in &extras.renditions {
-            alternate(xml, &r.media, Some(&r.display_title()), false, urls);
+            let rendition = Enclosure::from(&r.media);
+            alternate(xml, &rendition, Some(&r.display_title()), false, urls);
         }
     }
     if extras.has_chapters() {
@@ -158,7 +159,7 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
     }
     // A zero duration means the probe could not tell; apps would show "0:00" for it, while
     // without the element they read the length from the file.
-    let seconds = duration_secs(media.info.duration_ms);
+    let seconds = duration_secs(media.duration_ms);
     if seconds > 0 {
         xml.element_plain(CHILD, "itunes:duration", seconds);
     }
@@ -180,17 +181,12 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
 
 /// `<podcast:alternateEnclosure type length bitrate height title default>` with its
 /// `podcast:integrity` (SHA-256, as Subresource Integrity writes it) and `podcast:source`.
-fn alternate(xml: &mut Xml, media: &Media, title: Option<&str>, default: bool, urls: &Urls) {
-    let info = &media.info;
-    let length = info.size_bytes.to_string();
-    let bitrate = info.bit_rate.map(|b| b.to_string());
-    let height = info
-        .video
-        .as_ref()
-        .and_then(|v| v.height)
-        .map(|h| h.to_string());
+fn alternate(xml: &mut Xml, media: &Enclosure, title: Option<&str>, default: bool, urls: &Urls) {
+    let length = media.size_bytes.to_string();
+    let bitrate = media.bit_rate.map(|b| b.to_string());
+    let height = media.video_height.map(|h| h.to_string());
     let title = title.map(cleaned);
-    let mut attrs: Vec<(&str, &str)> = vec![("type", &info.mime_type), ("length", &length)];
+    let mut attrs: Vec<(&str, &str)> = vec![("type", &media.mime_type), ("length", &length)];
     attrs.extend(bitrate.as_deref().map(|b| ("bitrate", b)));
     attrs.extend(height.as_deref().map(|h| ("height", h)));
     attrs.extend(title.as_deref().map(|t| ("title", t)));
@@ -200,7 +196,7 @@ fn alternate(xml: &mut Xml, media: &Media, title: Option<&str>, default: bool, u
     attrs.sort_unstable_by_key(|&(name, _)| name);
     // Children and no text: the closing tag goes on its own line.
     xml.open(CHILD, "podcast:alternateEnclosure", &attrs);
-    if let Ok(digest) = hex::decode(&info.sha256) {
+    if let Ok(digest) = hex::decode(&media.sha256) {
         let sri = format!(
             "sha256-{}",
             base64::engine::general_purpose::STANDARD.encode(digest)
@@ -212,7 +208,7 @@ fn alternate(xml: &mut Xml, media: &Media, title: Option<&str>, default: bool, u
             &[("type", "sri"), ("value", &sri)],
         );
     }
-    let uri = urls.media(media.id, &info.extension);
+    let uri = urls.media(media.id, &media.extension);
     xml.element(GRANDCHILD, "podcast:source", "", &[("uri", &uri)]);
     xml.close(CHILD, "podcast:alternateEnclosure");
 }

@@ -28,7 +28,7 @@ use rss::{
 pub use category::category_is_known;
 
 use crate::domain::{
-    Episode, EpisodeExtras, EpisodeId, Location, Media, Medium, Person, Show, ShowType, Urls,
+    Enclosure, Episode, EpisodeExtras, EpisodeId, Location, Medium, Person, Show, ShowType, Urls,
 };
 
 const NAMESPACES: [(&str, &str); 4] = [
@@ -41,7 +41,7 @@ const NAMESPACES: [(&str, &str); 4] = [
 /// An episode visible in the feed, with the time it went out.
 struct Entry<'a> {
     episode: &'a Episode,
-    media: &'a Media,
+    media: &'a Enclosure,
     published: DateTime<Utc>,
     extras: &'a EpisodeExtras,
 }
@@ -63,7 +63,7 @@ pub struct Feed {
 /// The feed of `show` at `now`: its items published at or before `now`, newest first.
 pub fn build(
     show: &Show,
-    items: &[(Episode, Media)],
+    items: &[(Episode, Enclosure)],
     extras: &Extras,
     urls: &Urls,
     now: DateTime<Utc>,
@@ -77,7 +77,12 @@ pub fn build(
 }
 
 /// The XML alone of `build`, for episodes without extras.
-pub fn render(show: &Show, items: &[(Episode, Media)], urls: &Urls, now: DateTime<Utc>) -> String {
+pub fn render(
+    show: &Show,
+    items: &[(Episode, Enclosure)],
+    urls: &Urls,
+    now: DateTime<Utc>,
+) -> String {
     build(show, items, &Extras::new(), urls, now).xml
 }
 
@@ -202,7 +207,11 @@ fn xml_of(channel: &Channel) -> String {
 /// The feed's `lastBuildDate`, for `Last-Modified`: the latest of the show's own change and the
 /// publication or edit of any item visible at `now`. Whole seconds, as HTTP dates and RFC 2822
 /// carry no fraction; a fraction here would make every `If-Modified-Since` look stale.
-pub fn last_modified(show: &Show, items: &[(Episode, Media)], now: DateTime<Utc>) -> DateTime<Utc> {
+pub fn last_modified(
+    show: &Show,
+    items: &[(Episode, Enclosure)],
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
     build_time(show, &visible(show, items, &Extras::new(), now))
 }
 
@@ -210,7 +219,7 @@ pub fn last_modified(show: &Show, items: &[(Episode, Media)], now: DateTime<Utc>
 /// that shows a scheduled episode early, or another office's episode, cannot be taken back.
 fn visible<'a>(
     show: &Show,
-    items: &'a [(Episode, Media)],
+    items: &'a [(Episode, Enclosure)],
     extras: &'a Extras,
     now: DateTime<Utc>,
 ) -> Vec<Entry<'a>> {

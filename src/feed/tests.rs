@@ -9,7 +9,8 @@ use super::*;
 use crate::{
     domain::{
         EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeMeta, EpisodeType, Funding, Lang, License,
-        MediaId, Rendition, ShowId, ShowMeta, Slug, Soundbite, Txt, UpdateFrequency, chapters,
+        Media, MediaId, Rendition, ShowId, ShowMeta, Slug, Soundbite, Txt, UpdateFrequency,
+        chapters,
     },
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},
     storage::ObjectKey,
@@ -112,7 +113,7 @@ fn episode(e: Ep<'_>, media: &Media) -> Episode {
 
 /// Two published episodes given oldest first, plus a scheduled one and a draft that must not
 /// appear (both edited after everything else, so they would also move `lastBuildDate`).
-fn items() -> Vec<(Episode, Media)> {
+fn items() -> Vec<(Episode, Enclosure)> {
     let m1 = media(1, "mp3", "audio/mpeg", 912_400, 14_598_400);
     let m2 = media(2, "m4a", "audio/mp4", 1_834_567, 29_353_072);
     let m3 = media(3, "mp3", "audio/mpeg", 600_000, 9_600_000);
@@ -130,7 +131,7 @@ fn items() -> Vec<(Episode, Media)> {
                 },
                 &m1,
             ),
-            m1,
+            Enclosure::from(&m1),
         ),
         (
             episode(
@@ -144,7 +145,7 @@ fn items() -> Vec<(Episode, Media)> {
                 },
                 &m3,
             ),
-            m3,
+            Enclosure::from(&m3),
         ),
         (
             episode(
@@ -160,7 +161,7 @@ fn items() -> Vec<(Episode, Media)> {
                 },
                 &m2,
             ),
-            m2,
+            Enclosure::from(&m2),
         ),
         (
             episode(
@@ -174,7 +175,7 @@ fn items() -> Vec<(Episode, Media)> {
                 },
                 &m4,
             ),
-            m4,
+            Enclosure::from(&m4),
         ),
     ]
 }
@@ -414,13 +415,13 @@ fn durations_round_to_nearest_second() {
 
     let mut all = items();
     all.truncate(1);
-    all[0].1.info.duration_ms = 0;
+    all[0].1.duration_ms = 0;
     let ch = parse(&render(&show(), &all, &urls(), now()));
     assert_eq!(ch.items()[0].itunes_ext().unwrap().duration(), None);
 }
 
 /// Every show and episode field filled in, with hostile text where a person types it.
-fn full() -> (Show, Vec<(Episode, Media)>) {
+fn full() -> (Show, Vec<(Episode, Enclosure)>) {
     let hostile = "Gubernur <b>\"Isran\"</b> & Wakil ]]> \u{7}🎙️";
     let person = |name: &str, role: &str| Person {
         name: name.to_owned(),
@@ -483,7 +484,7 @@ fn full() -> (Show, Vec<(Episode, Media)>) {
 /// For the bonus episode of `full`: transcripts in two languages, uploaded chapters, and two
 /// other renditions (a titled video with its SHA-256, an untitled audio file whose digest is not
 /// hex and so goes without `podcast:integrity`). None when there are no items.
-fn full_extras(items: &[(Episode, Media)]) -> Extras {
+fn full_extras(items: &[(Episode, Enclosure)]) -> Extras {
     let Some((episode, _)) = items.first() else {
         return Extras::new();
     };
@@ -536,7 +537,7 @@ fn full_extras(items: &[(Episode, Media)]) -> Extras {
 /// `render` on `threads` threads, however few the items (to test that the parts fit).
 fn render_in_parts(
     show: &Show,
-    items: &[(Episode, Media)],
+    items: &[(Episode, Enclosure)],
     urls: &Urls,
     now: DateTime<Utc>,
     threads: usize,

@@ -6,8 +6,8 @@ use siaran::{
         AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, Role,
         StatsScope, new_row_id,
     },
-    domain::{DocumentId, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
-    media::{AudioInfo, MediaInfo, Tags},
+    domain::{DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
+    media::{AudioInfo, MediaInfo, Tags, VideoInfo},
     storage::ObjectKey,
 };
 
@@ -175,7 +175,7 @@ async fn story(db: &dyn Db) {
     let feed = db.published_episodes(show.id, now).await.unwrap();
     let slugs: Vec<_> = feed.iter().map(|(e, _)| e.slug.as_str()).collect();
     assert_eq!(slugs, ["new", "old"]);
-    assert_eq!(feed[0].1, media);
+    assert_eq!(feed[0].1, Enclosure::from(&media));
 
     // Every episode, for editors: drafts first, then newest publication first.
     let all: Vec<_> = db
@@ -410,7 +410,17 @@ async fn feed_in_halves(db: &AnyDb) {
     let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
     let show = show_at(t0);
     db.create_show(&show).await.unwrap();
-    let medias: Vec<Media> = (0..3).map(|_| media_at(t0)).collect();
+    // Audio with a bit rate, a video with its height, audio without a bit rate: what the feed
+    // reads of each comes from the media's columns, not from its info.
+    let mut medias: Vec<Media> = (0..3).map(|_| media_at(t0)).collect();
+    medias[1].info.mime_type = "video/mp4".into();
+    medias[1].info.video = Some(VideoInfo {
+        codec: "h264".into(),
+        width: Some(1280),
+        height: Some(720),
+        frame_rate: Some(25.0),
+    });
+    medias[2].info.bit_rate = None;
     for m in &medias {
         db.create_media(m).await.unwrap();
     }
@@ -451,10 +461,8 @@ async fn feed_in_halves(db: &AnyDb) {
         published.len()
     );
     for (e, m) in &feed {
-        assert_eq!(
-            *m,
-            medias.iter().find(|x| x.id == e.media_id).unwrap().clone()
-        );
+        let media = medias.iter().find(|x| x.id == e.media_id).unwrap();
+        assert_eq!(*m, Enclosure::from(media));
     }
 
     // The oldest episodes republished as the newest, one by one, while the feed is read.
@@ -489,4 +497,81 @@ async fn a_large_feed_read_in_halves_is_the_feed_read_whole_on_postgres() {
     let db = AnyDb::connect(&fresh_postgres_db().await).await.unwrap();
     db.migrate().await.unwrap();
     feed_in_halves(&db).await;
+}
+
+/// Migration 0016 gave the media table a bit rate and a video height, which the feed reads
+/// instead of each media's info JSON: a database with media from before it gets them from that
+/// JSON, so feeds built after the upgrade are the feeds built before it.
+async fn media_from_before_0016(dir: &str, conn: &mut sqlx::AnyConnection, url: &str) {
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(dir))
+        .await
+        .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 16)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&mut *conn).await.unwrap();
+    let mut video = media_info();
+    video.mime_type = "video/mp4".into();
+    video.bit_rate = Some(1_234_567);
+    video.video = Some(VideoInfo {
+        codec: "h264".into(),
+        width: Some(1280),
+        height: Some(720),
+        frame_rate: None,
+    });
+    let mut audio = media_info();
+    audio.bit_rate = None;
+    for (id, info) in [("video", &video), ("audio", &audio)] {
+        sqlx::query(
+            "INSERT INTO media (id, storage_key, filename, mime_type, extension, duration_ms, \
+             size_bytes, sha256, info, created_at) VALUES ($1, $1, $1, 'x', 'x', 1, 1, 'x', $2, 1)",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(info).unwrap())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+
+    let db = AnyDb::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let columns = |id: &'static str| {
+        sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+            "SELECT bit_rate, CAST(video_height AS BIGINT) FROM media WHERE id = $1",
+        )
+        .bind(id)
+    };
+    assert_eq!(
+        columns("video").fetch_one(&mut *conn).await.unwrap(),
+        (Some(1_234_567), Some(720))
+    );
+    assert_eq!(
+        columns("audio").fetch_one(&mut *conn).await.unwrap(),
+        (None, None)
+    );
+}
+
+#[tokio::test]
+async fn media_from_before_0016_get_their_columns_on_sqlite() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&format!("{url}?mode=rwc"))
+        .await
+        .unwrap();
+    media_from_before_0016("migrations/sqlite", &mut conn, &url).await;
+}
+
+#[tokio::test]
+async fn media_from_before_0016_get_their_columns_on_postgres() {
+    use sqlx::Connection as _;
+    let url = fresh_postgres_db().await;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    media_from_before_0016("migrations/postgres", &mut conn, &url).await;
 }
