@@ -774,6 +774,8 @@ impl Db for AnyDb {
     #[tracing::instrument(skip_all, fields(id = %media.id))]
     async fn create_media(&self, media: &Media) -> Result<(), DbError> {
         let info = serde_json::to_string(&media.info).map_err(anyhow::Error::from)?;
+        // The columns a feed reads (`ENCLOSURE_COLUMNS`), as it would read them from `info`.
+        let enclosure = Enclosure::from(media);
         sqlx::query(
             "INSERT INTO media (id, storage_key, filename, mime_type, extension, duration_ms, \
              size_bytes, sha256, bit_rate, video_height, info, created_at) \
@@ -782,20 +784,13 @@ impl Db for AnyDb {
         .bind(media.id.to_string())
         .bind(media.storage_key.as_str())
         .bind(&media.filename)
-        .bind(&media.info.mime_type)
-        .bind(&media.info.extension)
-        .bind(to_i64(media.info.duration_ms)?)
-        .bind(to_i64(media.info.size_bytes)?)
-        .bind(&media.info.sha256)
-        .bind(media.info.bit_rate.map(to_i64).transpose()?)
-        .bind(
-            media
-                .info
-                .video
-                .as_ref()
-                .and_then(|v| v.height)
-                .map(i64::from),
-        )
+        .bind(&enclosure.mime_type)
+        .bind(&enclosure.extension)
+        .bind(to_i64(enclosure.duration_ms)?)
+        .bind(to_i64(enclosure.size_bytes)?)
+        .bind(&enclosure.sha256)
+        .bind(enclosure.bit_rate.map(to_i64).transpose()?)
+        .bind(enclosure.video_height.map(i64::from))
         .bind(info)
         .bind(ms(media.created_at))
         .execute(&self.pool)
