@@ -38,8 +38,8 @@ use crate::{
     audit::{self, AuditEntry, Entity},
     db::DbError,
     domain::{
-        Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeStatus, Lang,
-        MediaId, Urls,
+        Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeStatus,
+        Lang, MediaId, Urls,
         chapters::{self, Moment},
         transcript::{self, TranscriptFormat},
     },
@@ -128,16 +128,20 @@ impl ExtrasView {
             renditions: extras
                 .renditions
                 .iter()
-                .map(|r| RenditionView {
-                    media_id: r.media.id,
-                    title: r.display_title(),
-                    url: urls.media(r.media.id, &r.media.info.extension),
-                    mime_type: r.media.info.mime_type.clone(),
-                    size_bytes: r.media.info.size_bytes,
-                    duration_ms: r.media.info.duration_ms,
-                    bit_rate: r.media.info.bit_rate,
-                    height: r.media.info.video.as_ref().and_then(|v| v.height),
-                    sha256: r.media.info.sha256.clone(),
+                .map(|r| {
+                    // What the feed's alternateEnclosure says of it, picked out in one place.
+                    let e = Enclosure::from(&r.media);
+                    RenditionView {
+                        media_id: e.id,
+                        title: r.display_title(),
+                        url: urls.media(e.id, &e.extension),
+                        mime_type: e.mime_type,
+                        size_bytes: e.size_bytes,
+                        duration_ms: e.duration_ms,
+                        bit_rate: e.bit_rate,
+                        height: e.video_height,
+                        sha256: e.sha256,
+                    }
                 })
                 .collect(),
         }
