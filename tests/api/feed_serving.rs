@@ -840,3 +840,54 @@ async fn a_connection_answers_whatever_it_opened_with(backend: Backend) {
     }
 }
 on_both_backends!(a_connection_answers_whatever_it_opened_with);
+
+/// Feed connections held open at once are spread over the connection threads, a new one handed
+/// to a thread serving fewer than the one that accepted it (`src/server.rs`): each answers
+/// every request that follows on it, sees a publish made elsewhere, and answers the API.
+async fn feed_connections_held_at_once_each_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_show("ramai").await;
+    let media = app.upload_ok("sample.m4a").await;
+    new_episode(&app, "ramai", "Pertama", &media, Some(Utc::now())).await;
+    wait_until_cached(&app, "ramai").await;
+    let (_, etag) = feed_titles(&app, "ramai").await;
+    let address = app.base.strip_prefix("http://").unwrap();
+    let feed = "GET /feeds/ramai.xml HTTP/1.1\r\nHost: x\r\n\r\n";
+    let unchanged = |etag: &str| {
+        format!("GET /feeds/ramai.xml HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\n\r\n")
+    };
+
+    let mut conns = Vec::new();
+    for _ in 0..16 {
+        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let mut conn = tokio::io::BufReader::new(stream);
+        let (status, body) = exchange(&mut conn, feed).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        assert!(String::from_utf8(body).unwrap().contains("Pertama"));
+        conns.push(conn);
+    }
+    for conn in &mut conns {
+        let (status, _) = exchange(conn, &unchanged(&etag)).await;
+        assert!(status.starts_with("HTTP/1.1 304"), "{status}");
+    }
+
+    new_episode(&app, "ramai", "Kedua", &media, Some(Utc::now())).await;
+    let (titles, new_etag) = feed_titles(&app, "ramai").await;
+    assert_eq!(titles, ["Kedua", "Pertama"]);
+    let auth = format!("Authorization: Bearer {}", app.admin_token);
+    let show = format!("GET /api/v1/shows/ramai HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n");
+    for conn in &mut conns {
+        let (status, body) = exchange(conn, &unchanged(&etag)).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "the old ETag: {status}");
+        assert!(String::from_utf8(body).unwrap().contains("Kedua"));
+        let (status, _) = exchange(conn, &unchanged(&new_etag)).await;
+        assert!(status.starts_with("HTTP/1.1 304"), "the new ETag: {status}");
+        let (status, body) = exchange(conn, &show).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["slug"],
+            "ramai"
+        );
+    }
+}
+on_both_backends!(feed_connections_held_at_once_each_answer);
