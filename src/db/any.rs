@@ -436,11 +436,17 @@ impl Columns for PgRow {
             .ok_or_else(|| DbError::Other(anyhow::anyhow!("{col} is NULL")))
     }
     fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError> {
-        match self.try_get::<Option<i64>, _>(col) {
-            Err(sqlx::Error::ColumnDecode { .. }) => {
-                Ok(self.try_get::<Option<i32>, _>(col)?.map(i64::from))
-            }
-            other => Ok(other?),
+        // The column's type decides, rather than a failed decode as BIGINT: that failure builds
+        // and formats an error, once a row for `guid_permalink` (INTEGER).
+        use sqlx::ValueRef as _;
+        let int4 = {
+            let raw = self.try_get_raw(col)?;
+            <i32 as sqlx::Type<sqlx::Postgres>>::compatible(&raw.type_info())
+        };
+        if int4 {
+            Ok(self.try_get::<Option<i32>, _>(col)?.map(i64::from))
+        } else {
+            Ok(self.try_get(col)?)
         }
     }
 }
