@@ -436,18 +436,24 @@ impl Columns for PgRow {
             .ok_or_else(|| DbError::Other(anyhow::anyhow!("{col} is NULL")))
     }
     fn opt_int(&self, col: &str) -> Result<Option<i64>, DbError> {
-        // The column's type decides, rather than a failed decode as BIGINT: that failure builds
-        // and formats an error, once a row for `guid_permalink` (INTEGER).
-        use sqlx::ValueRef as _;
-        let int4 = {
-            let raw = self.try_get_raw(col)?;
-            <i32 as sqlx::Type<sqlx::Postgres>>::compatible(&raw.type_info())
-        };
-        if int4 {
-            Ok(self.try_get::<Option<i32>, _>(col)?.map(i64::from))
-        } else {
-            Ok(self.try_get(col)?)
+        // The column's type decides, looked up once, rather than a failed decode as BIGINT:
+        // that failure builds and formats an error, once a row for `guid_permalink` (INTEGER).
+        use sqlx::{Decode, Postgres, Type, ValueRef as _};
+        let raw = self.try_get_raw(col)?;
+        if raw.is_null() {
+            return Ok(None);
         }
+        let ty = raw.type_info().into_owned();
+        let decoded = if <i64 as Type<Postgres>>::compatible(&ty) {
+            <i64 as Decode<Postgres>>::decode(raw)
+        } else if <i32 as Type<Postgres>>::compatible(&ty) {
+            <i32 as Decode<Postgres>>::decode(raw).map(i64::from)
+        } else {
+            Err(format!("{ty} is not an integer type").into())
+        };
+        decoded
+            .map(Some)
+            .map_err(|e| DbError::Other(anyhow::anyhow!("bad integer in {col}: {e}")))
     }
 }
 
