@@ -443,7 +443,7 @@ impl Columns for PgRow {
         if raw.is_null() {
             return Ok(None);
         }
-        let ty = raw.type_info().into_owned();
+        let ty = raw.type_info();
         let decoded = if <i64 as Type<Postgres>>::compatible(&ty) {
             <i64 as Decode<Postgres>>::decode(raw)
         } else if <i32 as Type<Postgres>>::compatible(&ty) {
