@@ -19,8 +19,10 @@ use crate::{
     error,
     feed::cache::FeedCache,
     http,
-    media::{ingest::Spool, uploads::Uploads},
+    reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
+    service::Ctx,
+    service::uploads::Uploads,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
@@ -41,6 +43,9 @@ pub struct App {
     pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// This process's spool folder, locked while it lives (see `reconcile`).
     pub spool: ProcessSpool,
+    /// What the operations (`service`) work with: the same database, store and URLs, and this
+    /// feed cache as their notifier.
+    pub ctx: Ctx,
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +65,7 @@ impl App {
         self.spool.spool.clone()
     }
 
-    /// Resumable uploads' storage and state (see `media::uploads`).
+    /// Resumable uploads' storage and state (see `service::uploads`).
     pub fn uploads(&self) -> Uploads {
         Uploads {
             db: self.db.clone(),
@@ -115,6 +120,13 @@ impl AppState {
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
             settings.max_concurrent_uploads.max(1),
         ));
+        let ctx = Ctx {
+            db: db.clone(),
+            store: store.clone(),
+            feeds: Arc::new(feeds.clone()),
+            urls: urls.clone(),
+            spool: spool.spool.clone(),
+        };
         let state = AppState(Arc::new(App {
             settings,
             db,
@@ -124,9 +136,43 @@ impl AppState {
             feeds,
             upload_slots,
             spool,
+            ctx,
         }));
         state.uploads().start_cleanup();
         Ok(state)
+    }
+}
+
+/// What a one-shot command (`siaran import`, `import-feed`) runs operations with: the database,
+/// the store wrapped for crash safety, a spool folder, and a feed notifier that tells serving
+/// instances and the hub of its changes. Nothing that serves (no download counting, no feed
+/// listener, no upload cleanup, no reconciler).
+#[derive(Debug)]
+pub struct CommandContext {
+    pub ctx: Ctx,
+    /// Held for the spool folder's lock while the command runs.
+    _spool: ProcessSpool,
+}
+
+impl CommandContext {
+    pub async fn build(settings: &Settings) -> anyhow::Result<CommandContext> {
+        let db = connect_db(settings).await?;
+        let store = open_store(&settings.storage_url).await?;
+        let spool = ProcessSpool::create(spool_base(settings)).context("spool folder")?;
+        let store: Arc<dyn ObjectStore> =
+            Arc::new(TrackedStore::new(store, db.clone(), settings.write_lease));
+        let urls = Urls::new(settings.public_url.clone());
+        let feeds = FeedCache::new(settings, db.clone(), urls.clone())?;
+        Ok(CommandContext {
+            ctx: Ctx {
+                db,
+                store,
+                feeds: Arc::new(feeds),
+                urls,
+                spool: spool.spool.clone(),
+            },
+            _spool: spool,
+        })
     }
 }
 

@@ -1,22 +1,18 @@
-//! The command line: `serve`, `migrate`, `token create`, `probe`, `bench probe`, `bench search`,
-//! `import`, `import-feed`. Every flag can
+//! The command line: `serve`, `migrate`, `token create`, `probe`, `import`, `import-feed` (the
+//! benchmarks are their own binary, `siaran-bench`). Every flag can
 //! also be set by the environment variable of the same name (`--database-url` =
 //! `SIARAN_DATABASE_URL`).
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
     app::{self, AppState},
-    bench, bench_search,
     config::{self, DatabaseUrl, Settings, StorageUrl},
-    db::{AnyDb, ApiToken, Db as _, Role, new_row_id},
-    demo,
-    http::auth,
-    import, media,
+    db::{AnyDb, Role},
+    demo, import, media, service,
 };
 
 #[derive(Debug, Parser)]
@@ -51,19 +47,6 @@ pub enum Command {
     Import(ImportDirArgs),
     /// Bring in an existing podcast from its public RSS feed, guids kept (resumable).
     ImportFeed(ImportFeedArgs),
-    /// Measure Siaran against ffprobe (run with `--release`).
-    Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Time `siaran probe` against ffprobe and check its durations against a full decode.
-    Probe(bench::BenchProbeArgs),
-    /// Search latency on 10,000 briefings with transcripts (SQLite, or --database-url).
-    Search(bench_search::BenchSearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,19 +241,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: TokenCommand::Create { name, role, db },
         } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let name = name.trim().to_owned();
-            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
             let db = open_db(&db).await?;
-            let (secret, token_hash) = auth::generate();
-            db.create_token(&ApiToken {
-                id: new_row_id(),
-                name,
-                role,
-                token_hash,
-                created_at: Utc::now(),
-            })
-            .await
-            .context("cannot store the token")?;
+            let secret = service::tokens::create(&db, &name, role)
+                .await
+                .context("cannot store the token")?;
             print_stdout(&secret)?;
             Ok(())
         }
@@ -286,9 +261,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(args) => {
-            let state = AppState::build(args.store.settings()?).await?;
+            let command = app::CommandContext::build(&args.store.settings()?).await?;
             let report = import::dir::import_dir(
-                &state,
+                &command.ctx,
                 &import::dir::DirImport {
                     dir: args.dir,
                     show: args.show,
@@ -305,9 +280,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("'{}' is not a feed URL", args.url))?;
             let settings = args.store.settings()?;
             let max_media_bytes = settings.max_upload_bytes;
-            let state = AppState::build(settings).await?;
+            let command = app::CommandContext::build(&settings).await?;
             let done = import::feed::import_feed(
-                &state,
+                &command.ctx,
                 &import::feed::FeedImport {
                     url,
                     show: args.show,
@@ -322,12 +297,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(&done.instructions())?;
             fail_if_any(&done.report)
         }
-        Command::Bench {
-            command: BenchCommand::Probe(args),
-        } => tokio::task::spawn_blocking(move || bench::probe(&args)).await?,
-        Command::Bench {
-            command: BenchCommand::Search(args),
-        } => bench_search::search(&args).await,
     }
 }
 
@@ -337,10 +306,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let state = AppState::build(settings).await?;
     tokio::spawn({
         let state = state.clone();
-        async move { crate::search::index_stored_transcripts(&state).await }
+        async move { service::search::index_stored_transcripts(&state.ctx).await }
     });
     if args.demo {
-        demo::seed(&state)
+        demo::seed(&state.ctx)
             .await
             .context("cannot create the demo show")?;
     }

@@ -4,17 +4,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 
 use crate::{
-    app::AppState,
-    db::{DbError, Document, DocumentKind, DocumentLink, new_row_id},
+    db::DbError,
     domain::{
-        DocumentId, Episode, EpisodeId, EpisodeMeta, Lang, License, Location, MediaId, Person,
-        Show, ShowId, ShowMeta, Slug,
+        DocumentId, EpisodeDraft, EpisodeId, EpisodeMeta, Lang, License, Location, MediaId,
+        NewDocument, NewShow, Person, Show, ShowId, ShowMeta, Slug,
     },
-    http::shows::{NewShow, validate},
-    media::ingest::ingest_path,
+    service::{self, Ctx, demo_actor},
 };
 
 const DEMO_SLUG: &str = "demo";
@@ -50,17 +48,19 @@ fn in_repo(file: &str) -> PathBuf {
 
 /// Creates the demo show and its briefing unless they exist already, so restarts, a start that
 /// was interrupted half-way and several instances starting together all end with one demo.
-pub async fn seed(state: &AppState) -> anyhow::Result<()> {
+/// Everything goes through the operations the API uses, recorded in the audit trail as `demo`.
+pub async fn seed(ctx: &Ctx) -> anyhow::Result<()> {
+    let actor = demo_actor();
     let slug = Slug::parse(DEMO_SLUG).map_err(anyhow::Error::from)?;
     let now = demo_date();
-    let show = match state.db.show_by_slug(&slug).await {
+    let show = match ctx.db.show_by_slug(&slug).await {
         Ok(show) => show,
         Err(DbError::NotFound) => {
-            let show = demo_show(state, now)?;
-            match state.db.create_show(&show).await {
-                Ok(()) => show,
+            let show = demo_show(ctx, now)?;
+            match service::shows::create(ctx, &actor, show, None).await {
+                Ok(show) => show,
                 // Another instance created it at the same moment.
-                Err(DbError::Conflict(_)) => state.db.show_by_slug(&slug).await?,
+                Err(service::Error::Conflict { .. }) => ctx.db.show_by_slug(&slug).await?,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -69,44 +69,35 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let show = if show.artwork.is_none() {
         let cover = std::fs::read(in_repo(COVER))
             .with_context(|| format!("cannot read the demo cover {COVER}"))?;
-        crate::http::artwork::set_cover(state, show, cover.into(), now)
+        service::shows::set_cover(ctx, &actor, show, cover.into(), now)
             .await
             .map_err(|e| anyhow::anyhow!("cannot set the demo cover: {e}"))?
     } else {
         show
     };
-    if !state.db.show_episodes(show.id).await?.is_empty() {
+    if !ctx.db.show_episodes(show.id).await?.is_empty() {
         return Ok(());
     }
 
     let path = in_repo(SAMPLE);
-    let spool = state.spool();
-    let media = match state.db.media(MediaId(demo_id("media"))).await {
+    let media = match ctx.db.media(MediaId(demo_id("media"))).await {
         Ok(media) => media,
-        Err(DbError::NotFound) => ingest_path(
-            state.db.clone(),
-            state.store.clone(),
-            &spool,
-            MediaId(demo_id("media")),
-            &path,
-        )
-        .await
-        .with_context(|| format!("cannot ingest {}", path.display()))?,
+        Err(DbError::NotFound) => {
+            service::media::ingest_path(ctx, MediaId(demo_id("media")), &path)
+                .await
+                .with_context(|| format!("cannot ingest {}", path.display()))?
+        }
         Err(e) => return Err(e.into()),
     };
-    let id = EpisodeId(demo_id("episode"));
-    let episode = Episode {
-        id,
-        show_id: show.id,
-        slug: Slug::parse("pejabat-pemerintah-harus-punya-mindset-digital")?,
-        guid: id.to_string(),
-        guid_is_permalink: false,
+    let draft = EpisodeDraft {
+        id: EpisodeId(demo_id("episode")),
         title: "Pejabat Pemerintah Harus Punya Mindset Digital".into(),
         description: "Informasi publik semakin mudah diakses di era digital. Badan publik wajib \
                       menyediakan informasi yang cepat, tepat dan mudah dijangkau."
             .into(),
-        media_id: media.id,
+        media,
         publish_at: Some(now),
+        slug: Some("pejabat-pemerintah-harus-punya-mindset-digital".into()),
         meta: EpisodeMeta {
             episode: Some(1),
             location: Some(Location {
@@ -123,91 +114,91 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             }],
             ..EpisodeMeta::default()
         },
-        withdrawn: None,
-        created_at: now,
-        updated_at: now,
+        guid: None,
     };
-    match state.db.create_episode(&episode).await {
-        Ok(()) => {}
+    let episode = match service::episodes::create(ctx, &actor, &show, draft, now, None).await {
+        Ok(episode) => episode,
         // Another instance seeded the episode first; this upload is unused, like any upload
         // never attached to an episode.
-        Err(DbError::Conflict(_)) => return Ok(()),
+        Err(service::Error::Conflict { .. }) => return Ok(()),
         Err(e) => return Err(e.into()),
-    }
-    let law = Document {
-        id: DocumentId(demo_id("document")),
+    };
+    let law = NewDocument {
         title: "Keterbukaan Informasi Publik".into(),
         number: Some("UU No. 14 Tahun 2008".into()),
-        kind: DocumentKind::UndangUndang,
+        kind: Some("undang-undang".into()),
         issuer: Some("Pemerintah Republik Indonesia".into()),
-        issued_on: NaiveDate::from_ymd_opt(2008, 4, 30),
+        issued_on: Some("2008-04-30".into()),
         url: Some("https://peraturan.bpk.go.id/Details/39047".into()),
-        file: None,
-        created_at: now,
-        updated_at: now,
-    };
-    state.db.create_document(&law).await?;
-    state
-        .db
-        .link_document(&DocumentLink {
-            id: new_row_id(),
-            episode_id: episode.id,
-            document_id: law.id,
-            at_ms: Some(15_000),
-            note: Some("Kewajiban badan publik menyediakan informasi (pasal 7)".into()),
-            created_at: now,
-        })
-        .await?;
+    }
+    .parse(now)?;
+    let law = service::documents::create(
+        ctx,
+        &actor,
+        crate::domain::Document {
+            id: DocumentId(demo_id("document")),
+            ..law
+        },
+    )
+    .await?;
+    service::episodes::link_document(
+        ctx,
+        &actor,
+        &episode,
+        &law.id.to_string(),
+        Some(15_000),
+        Some("Kewajiban badan publik menyediakan informasi (pasal 7)".into()),
+        now,
+    )
+    .await?;
     let transcript = std::fs::read(in_repo(TRANSCRIPT))
         .with_context(|| format!("cannot read the demo transcript {TRANSCRIPT}"))?;
-    crate::http::episode_files::set_transcript(
-        state,
+    service::episode_files::set_transcript(
+        ctx,
+        &actor,
         &episode,
         Lang::parse("id").map_err(anyhow::Error::msg)?,
         transcript.into(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot store the demo transcript: {e}"))?;
-    tracing::info!(feed = %state.urls.feed(&show.slug), "demo show created");
+    tracing::info!(feed = %ctx.urls.feed(&show.slug), "demo show created");
     Ok(())
 }
 
-fn demo_show(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::Result<Show> {
-    validate(
-        &NewShow {
-            slug: DEMO_SLUG.into(),
-            title: "Siaran Demo: Keterbukaan Informasi Publik".into(),
-            description: "Contoh acara Siaran: penjelasan pejabat daerah tentang kewajiban \
+fn demo_show(ctx: &Ctx, now: chrono::DateTime<Utc>) -> anyhow::Result<Show> {
+    NewShow {
+        slug: DEMO_SLUG.into(),
+        title: "Siaran Demo: Keterbukaan Informasi Publik".into(),
+        description: "Contoh acara Siaran: penjelasan pejabat daerah tentang kewajiban \
                           keterbukaan informasi publik (UU 14/2008). Demo show of Siaran."
-                .into(),
-            language: "id".into(),
-            author: "Diskominfo (contoh)".into(),
-            email: "ppid@example.go.id".into(),
-            category: "Government".into(),
-            explicit: false,
-            meta: ShowMeta {
-                license: Some(License {
-                    name: "CC-BY-4.0".into(),
-                    url: None,
-                }),
-                persons: vec![Person {
-                    name: "Diskominfo (contoh)".into(),
-                    role: Some("host".into()),
-                    group: None,
-                    img: None,
-                    href: None,
-                }],
-                location: Some(Location {
-                    name: "Samarinda, Kalimantan Timur".into(),
-                    geo: Some("geo:-0.5022,117.1536".into()),
-                    osm: None,
-                }),
-                ..ShowMeta::default()
-            },
+            .into(),
+        language: "id".into(),
+        author: "Diskominfo (contoh)".into(),
+        email: "ppid@example.go.id".into(),
+        category: "Government".into(),
+        explicit: false,
+        meta: ShowMeta {
+            license: Some(License {
+                name: "CC-BY-4.0".into(),
+                url: None,
+            }),
+            persons: vec![Person {
+                name: "Diskominfo (contoh)".into(),
+                role: Some("host".into()),
+                group: None,
+                img: None,
+                href: None,
+            }],
+            location: Some(Location {
+                name: "Samarinda, Kalimantan Timur".into(),
+                geo: Some("geo:-0.5022,117.1536".into()),
+                osm: None,
+            }),
+            ..ShowMeta::default()
         },
-        &state.urls,
-        now,
-    )
+    }
+    .parse(&ctx.urls, now)
     .map(|show| Show {
         id: ShowId(demo_id("show")),
         ..show

@@ -13,23 +13,9 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{db::DbError, media::ProbeError, storage::StoreError};
+use crate::{db::DbError, media::ProbeError, service, storage::StoreError};
 
-/// A message in both languages Siaran speaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Msg {
-    pub id: String,
-    pub en: String,
-}
-
-impl Msg {
-    pub fn new(id: impl Into<String>, en: impl Into<String>) -> Self {
-        Msg {
-            id: id.into(),
-            en: en.into(),
-        }
-    }
-}
+pub use crate::domain::Msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -215,6 +201,36 @@ impl From<DbError> for AppError {
                 format!("Referenced record does not exist: {detail}"),
             ),
             DbError::Other(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<service::Error> for AppError {
+    fn from(e: service::Error) -> Self {
+        match e {
+            service::Error::NotFound { what } => AppError::NotFound { what },
+            service::Error::Invalid { code, msg } => AppError::Invalid { code, msg },
+            service::Error::Conflict { code, msg } => AppError::Conflict { code, msg },
+            service::Error::UnsupportedType { code, msg } => {
+                AppError::UnsupportedType { code, msg }
+            }
+            service::Error::TooLarge { limit } => AppError::PayloadTooLarge { limit },
+            service::Error::Interrupted(io) => AppError::bad_request(
+                "upload-interrupted",
+                format!("Unggahan terputus sebelum selesai: {io}"),
+                format!("The upload was interrupted before it finished: {io}"),
+            ),
+            service::Error::Media(p) => AppError::Media(p),
+            service::Error::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<crate::domain::Rejection> for AppError {
+    fn from(r: crate::domain::Rejection) -> Self {
+        AppError::Invalid {
+            code: r.code,
+            msg: r.msg,
         }
     }
 }

@@ -5,10 +5,6 @@
 
 pub mod analytics;
 pub mod app;
-pub mod audit;
-pub mod bench;
-pub mod bench_search;
-pub mod citation;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -20,8 +16,7 @@ pub mod http;
 pub mod http_client;
 pub mod import;
 pub mod media;
-pub mod pages;
 pub mod reconcile;
-pub mod search;
 mod server;
+pub mod service;
 pub mod storage;

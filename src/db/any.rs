@@ -17,7 +17,7 @@ use super::{
     DownloadStats, LinkedDocument, Listen, Role, StatsScope, sqlite_feed::SqliteReader,
 };
 use crate::{
-    audit::{AuditEntry, Entity},
+    domain::audit::{AuditEntry, Entity},
     domain::{
         DocumentId, Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId,
         Lang, Media, MediaId, Rendition, Show, ShowArtwork, ShowId, Slug, Withdrawal,
@@ -1886,9 +1886,9 @@ impl Db for AnyDb {
     #[tracing::instrument(skip_all, fields(terms = query.terms.len()))]
     async fn search(
         &self,
-        query: &crate::search::SearchQuery,
+        query: &crate::domain::search::SearchQuery,
         now: DateTime<Utc>,
-    ) -> Result<crate::search::SearchResults, DbError> {
+    ) -> Result<crate::domain::search::SearchResults, DbError> {
         super::search::search(&self.pool, self.backend, query, now).await
     }
 }

@@ -9,17 +9,16 @@
 //! This module owns SQL and row mapping; it knows nothing of HTTP or storage.
 
 mod any;
-mod records;
 mod search;
 mod sqlite_feed;
 mod store_writes;
 mod uploads;
 
-pub use any::{AnyDb, new_row_id, redact};
-pub use records::{
+pub use crate::domain::records::{
     ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
     DownloadStats, LinkedDocument, Listen, Role, StatsScope,
 };
+pub use any::{AnyDb, new_row_id, redact};
 pub use uploads::{Upload, UploadChunk};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -143,13 +142,13 @@ pub trait Db: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<Episode>, DbError>;
     /// Adds an entry to the audit trail.
-    async fn record_audit(&self, entry: &crate::audit::AuditEntry) -> Result<(), DbError>;
+    async fn record_audit(&self, entry: &crate::domain::audit::AuditEntry) -> Result<(), DbError>;
     /// The audit trail of one record, oldest first.
     async fn audit_trail(
         &self,
-        entity: crate::audit::Entity,
+        entity: crate::domain::audit::Entity,
         entity_id: &str,
-    ) -> Result<Vec<crate::audit::AuditEntry>, DbError>;
+    ) -> Result<Vec<crate::domain::audit::AuditEntry>, DbError>;
     /// Takes a briefing down (`Some`: when and why) or puts it back (`None`).
     async fn set_withdrawal(
         &self,
@@ -311,7 +310,7 @@ pub trait Db: Send + Sync + std::fmt::Debug {
     /// documents) and documents; `now` decides what is public.
     async fn search(
         &self,
-        query: &crate::search::SearchQuery,
+        query: &crate::domain::search::SearchQuery,
         now: DateTime<Utc>,
-    ) -> Result<crate::search::SearchResults, DbError>;
+    ) -> Result<crate::domain::search::SearchResults, DbError>;
 }

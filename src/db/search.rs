@@ -25,11 +25,11 @@ use super::{
     },
 };
 use crate::{
-    domain::{EpisodeFile, EpisodeId, Lang, Slug, transcript::Cue},
-    search::{
+    domain::search::{
         DocumentHit, EpisodeHit, MAX_MOMENTS, MatchedIn, Moment, SearchQuery, SearchResults,
         spanning_moments,
     },
+    domain::{EpisodeFile, EpisodeId, Lang, Slug, transcript::Cue},
 };
 
 /// Cues per INSERT: 5 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535.

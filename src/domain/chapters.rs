@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Location;
-use crate::error::Msg;
+use crate::domain::Msg;
 
 /// The type the namespace asks chapters to be served and announced with.
 pub const MIME_TYPE: &str = "application/json+chapters";

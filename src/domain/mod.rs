@@ -1,18 +1,108 @@
 //! Domain values: typed ids, validated slugs and languages, and the records the rest of the
 //! code passes around. Invalid values cannot be constructed.
 
+pub mod audit;
+pub mod category;
 pub mod chapters;
+pub mod citation;
+mod documents;
+mod episodes;
 mod ids;
 mod meta;
+pub mod records;
+pub mod search;
+mod shows;
 mod slug;
 pub mod transcript;
 
+pub use documents::{DocumentPatch, NewDocument, parse_kind};
+pub use episodes::{CheckedDraft, EpisodeDraft, EpisodePatch, double_option, parse_withdrawal};
 pub use ids::{DocumentId, EpisodeId, MediaId, ShowId};
 pub use meta::{
     EpisodeMeta, EpisodeType, Funding, License, Location, Medium, MetaError, Person, ShowMeta,
     ShowType, Soundbite, Txt, UpdateFrequency,
 };
+pub use records::{
+    ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
+    DownloadStats, LinkedDocument, Listen, Role, StatsScope,
+};
+pub use shows::{NewShow, ShowPatch};
 pub use slug::{Lang, Slug, SlugError};
+
+/// A message in both languages Siaran speaks: Indonesian first, English second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    pub id: String,
+    pub en: String,
+}
+
+impl Msg {
+    pub fn new(id: impl Into<String>, en: impl Into<String>) -> Self {
+        Msg {
+            id: id.into(),
+            en: en.into(),
+        }
+    }
+}
+
+/// A value that breaks a rule: a stable kebab-case `code` (`invalid-slug`) and the rule in both
+/// languages. What every `parse` of a new or changed record answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {}", .msg.en)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub msg: Msg,
+}
+
+impl Rejection {
+    pub fn new(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
+        Rejection {
+            code,
+            msg: Msg::new(id, en),
+        }
+    }
+}
+
+/// A title with surrounding space removed; empty is refused.
+pub fn parse_title(raw: &str) -> Result<String, Rejection> {
+    let title = raw.trim();
+    if title.is_empty() {
+        return Err(Rejection::new(
+            "invalid-title",
+            "title tidak boleh kosong",
+            "title must not be empty",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+/// A slug given in a request; a malformed one is refused with the rule it broke.
+pub fn parse_slug(raw: &str) -> Result<Slug, Rejection> {
+    Slug::parse(raw.trim()).map_err(|_| {
+        Rejection::new(
+            "invalid-slug",
+            "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
+            "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
+        )
+    })
+}
+
+/// A language code (`id`, `en`, `jv`...) as an address names it.
+pub fn parse_lang(raw: &str) -> Result<Lang, Rejection> {
+    Lang::parse(raw).map_err(|en| {
+        Rejection::new(
+            "invalid-language",
+            format!("Bahasa harus berupa kode bahasa seperti 'id' atau 'en': {raw}"),
+            en,
+        )
+    })
+}
+
+impl From<&MetaError> for Rejection {
+    fn from(e: &MetaError) -> Self {
+        Rejection::new("invalid-meta", e.id.clone(), e.en.clone())
+    }
+}
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

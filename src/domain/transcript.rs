@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::error::Msg;
+use crate::domain::Msg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

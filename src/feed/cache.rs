@@ -324,6 +324,26 @@ impl FeedCache {
     /// a hub it starts the task that pings it when scheduled episodes come out. Both run on the
     /// current Tokio runtime and end after the cache is dropped.
     pub fn start(settings: &Settings, db: Arc<dyn Db>, urls: Urls) -> anyhow::Result<FeedCache> {
+        let cache = FeedCache::new(settings, db, urls)?;
+        let inner = &cache.inner;
+        if let Some(peers) = &inner.peers {
+            tokio::spawn(
+                listen(peers.clone(), Arc::downgrade(inner))
+                    .instrument(tracing::info_span!("feed_listener")),
+            );
+        }
+        if inner.hub.is_some() {
+            tokio::spawn(
+                schedule(Arc::downgrade(inner), inner.schedule.clone())
+                    .instrument(tracing::info_span!("websub_schedule")),
+            );
+        }
+        Ok(cache)
+    }
+
+    /// An empty cache that listens to nothing and schedules nothing: what a one-shot command
+    /// (`siaran import`) needs to tell the serving instances and the hub of its changes.
+    pub fn new(settings: &Settings, db: Arc<dyn Db>, urls: Urls) -> anyhow::Result<FeedCache> {
         let hub = settings
             .websub_hub
             .clone()
@@ -347,18 +367,6 @@ impl FeedCache {
             schedule: Arc::new(Notify::new()),
             builds: AtomicU64::new(0),
         });
-        if let Some(peers) = &inner.peers {
-            tokio::spawn(
-                listen(peers.clone(), Arc::downgrade(&inner))
-                    .instrument(tracing::info_span!("feed_listener")),
-            );
-        }
-        if inner.hub.is_some() {
-            tokio::spawn(
-                schedule(Arc::downgrade(&inner), inner.schedule.clone())
-                    .instrument(tracing::info_span!("websub_schedule")),
-            );
-        }
         Ok(FeedCache { inner })
     }
 

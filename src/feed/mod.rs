@@ -6,7 +6,6 @@
 //! them are visible at `now`, so a scheduled episode cannot leak into a feed through a loose query.
 
 pub mod cache;
-mod category;
 mod items;
 #[cfg(test)]
 mod tests;
@@ -24,8 +23,6 @@ use rss::{
         itunes::{ITunesChannelExtension, ITunesOwner},
     },
 };
-
-pub use category::category_is_known;
 
 use crate::domain::{
     Enclosure, Episode, EpisodeExtras, EpisodeId, Location, Medium, Person, Show, ShowType, Urls,
@@ -383,7 +380,7 @@ fn channel_extensions(show: &Show, urls: &Urls) -> ExtensionMap {
 /// A value that is not `Parent` or `Parent > Child` is left out rather than sent half-formed;
 /// unknown but well-formed names still go out, since Apple adds categories over time.
 fn itunes_category(category: &str) -> Option<Extension> {
-    let (parent, child) = category::split(category)?;
+    let (parent, child) = crate::domain::category::split(category)?;
     let Some(child) = child else {
         return Some(element("itunes:category", "", &[("text", parent)]));
     };

@@ -1,43 +1,18 @@
-//! Bearer tokens. A token is `siaran_` followed by 32 random bytes in hex; only its SHA-256 is
-//! stored, so a leaked database does not leak working tokens.
+//! Who a request comes from: the bearer token (see `service::tokens`) as the extractors
+//! `Editor` (any valid token) and `Admin`.
 
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
     http::{header, request::Parts},
 };
-use rand::RngCore as _;
-use sha2::{Digest as _, Sha256};
 
 use crate::{
     app::AppState,
-    db::{DbError, Role},
+    domain::{Role, audit::Actor},
     error::AppError,
+    service::tokens,
 };
 
-const PREFIX: &str = "siaran_";
-
-/// A new token secret and the hash to store for it.
-pub fn generate() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = format!("{PREFIX}{}", hex::encode(bytes));
-    let hash = hash(&secret);
-    (secret, hash)
-}
-
-pub fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Who made a change: the token, by its id and name (never its secret), for the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub token_id: uuid::Uuid,
-    pub name: String,
-    pub role: Role,
-}
-
-/// Any valid token: an editor or an admin.
 #[derive(Debug, Clone)]
 pub struct Editor {
     pub role: Role,
@@ -50,7 +25,8 @@ pub struct Admin {
     pub actor: Actor,
 }
 
-async fn actor_of(parts: &Parts, state: &AppState) -> Result<Actor, AppError> {
+/// The token's holder, as the audit trail names it, and its role.
+async fn actor_of(parts: &Parts, state: &AppState) -> Result<(Actor, Role), AppError> {
     let secret = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -59,28 +35,25 @@ async fn actor_of(parts: &Parts, state: &AppState) -> Result<Actor, AppError> {
             let (scheme, token) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
-        .filter(|t| t.starts_with(PREFIX))
         .ok_or(AppError::Unauthorized)?;
-    match state.db.token_by_hash(&hash(secret)).await {
-        Ok(token) => Ok(Actor {
-            token_id: token.id,
+    let token = tokens::holder(&state.ctx, secret)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok((
+        Actor {
+            token_id: Some(token.id),
             name: token.name,
-            role: token.role,
-        }),
-        Err(DbError::NotFound) => Err(AppError::Unauthorized),
-        Err(e) => Err(e.into()),
-    }
+        },
+        token.role,
+    ))
 }
 
 impl FromRequestParts<AppState> for Editor {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let actor = actor_of(parts, state).await?;
-        Ok(Editor {
-            role: actor.role,
-            actor,
-        })
+        let (actor, role) = actor_of(parts, state).await?;
+        Ok(Editor { role, actor })
     }
 }
 
@@ -94,11 +67,8 @@ impl OptionalFromRequestParts<AppState> for Editor {
         state: &AppState,
     ) -> Result<Option<Self>, AppError> {
         if parts.headers.contains_key(header::AUTHORIZATION) {
-            let actor = actor_of(parts, state).await?;
-            Ok(Some(Editor {
-                role: actor.role,
-                actor,
-            }))
+            let (actor, role) = actor_of(parts, state).await?;
+            Ok(Some(Editor { role, actor }))
         } else {
             Ok(None)
         }
@@ -109,25 +79,10 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let actor = actor_of(parts, state).await?;
-        match actor.role {
+        let (actor, role) = actor_of(parts, state).await?;
+        match role {
             Role::Admin => Ok(Admin { actor }),
             Role::Editor => Err(AppError::Forbidden),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let (a, ha) = generate();
-        let (b, _) = generate();
-        assert_ne!(a, b);
-        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 64);
-        assert_eq!(hash(&a), ha);
-        assert!(!ha.contains(&a[PREFIX.len()..]));
     }
 }

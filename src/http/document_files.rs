@@ -12,10 +12,9 @@ use axum::{
     response::Response,
     routing::{get, put},
 };
-use chrono::{SubsecRound as _, Utc};
+use chrono::Utc;
 use futures_util::TryStreamExt as _;
 use serde::Deserialize;
-use tokio::io::AsyncReadExt as _;
 
 use super::{
     Json,
@@ -25,17 +24,12 @@ use super::{
     or_not_found, parse_id,
 };
 use crate::{
-    app::{App, AppState},
-    audit::{self, AuditEntry, Entity},
-    db::{Document, DocumentFile},
-    domain::{DocumentId, Urls},
+    app::AppState,
+    domain::{Document, DocumentId, Urls},
     error::AppError,
-    media::ingest::{IngestError, spool_body},
-    storage::{ByteStream, ObjectKey, StoreError},
+    service::documents::{self, MAX_FILE_BYTES},
+    storage::{ByteStream, ObjectKey},
 };
-
-/// A scanned regulation runs to tens of megabytes; far above is not a document.
-pub const MAX_BYTES: u64 = 200 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -57,16 +51,6 @@ pub fn with_url(mut document: Document, urls: &Urls) -> Document {
     document
 }
 
-fn not_a_pdf() -> AppError {
-    AppError::UnsupportedType {
-        code: "unsupported-document",
-        msg: crate::error::Msg::new(
-            "Berkas dokumen harus PDF",
-            "The document's file must be a PDF",
-        ),
-    }
-}
-
 #[tracing::instrument(skip_all, fields(%id))]
 async fn upload(
     State(state): State<AppState>,
@@ -76,95 +60,27 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Document>, AppError> {
-    let id: DocumentId = parse_id("document", &id)?;
-    let document = state
-        .db
-        .document(id)
-        .await
-        .map_err(or_not_found("document"))?;
+    let document = documents::load(&state.ctx, &id).await?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BYTES) {
-        return Err(AppError::PayloadTooLarge { limit: MAX_BYTES });
+    if declared.is_some_and(|len| len > MAX_FILE_BYTES) {
+        return Err(AppError::PayloadTooLarge {
+            limit: MAX_FILE_BYTES,
+        });
     }
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
-    let spooled = spool_body(&state.spool(), stream, MAX_BYTES)
-        .await
-        .map_err(|e| match e {
-            IngestError::TooLarge { limit } => AppError::PayloadTooLarge { limit },
-            other => AppError::from(other),
-        })?;
-    let mut magic = [0u8; 5];
-    let mut reader = tokio::fs::File::open(spooled.file.path())
-        .await
-        .map_err(anyhow::Error::from)?;
-    let read = reader.read(&mut magic).await.map_err(anyhow::Error::from)?;
-    if read < magic.len() || &magic != b"%PDF-" {
-        return Err(not_a_pdf());
-    }
-    let filename =
-        crate::media::ingest::clean_filename(query.filename.as_deref().unwrap_or_default(), "pdf");
-    let key = ObjectKey::for_document(id.0, &spooled.sha256);
-    let file = DocumentFile {
-        key: key.as_str().to_owned(),
-        filename,
-        size_bytes: spooled.size,
-        sha256: spooled.sha256.clone(),
-        uploaded_at: Utc::now().trunc_subsecs(3),
-        url: None,
-    };
-    if document.file.as_ref().is_some_and(|f| f.key == file.key) {
-        // The same bytes again: nothing to store.
-        return Ok(Json(with_url(document, &state.urls)));
-    }
-    match state
-        .store
-        .put_file(&key, "application/pdf", spooled.file.path())
-        .await
-    {
-        // The key is named by the content: these very bytes are stored already.
-        Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let (document, replaced) = match state
-        .db
-        .set_document_file(id, Some(&file), Utc::now())
-        .await
-    {
-        Ok(done) => done,
-        Err(e) => {
-            if let Err(del) = state.store.delete(&key).await {
-                tracing::warn!(error = %del, %key, "orphaned document file not deleted");
-            }
-            return Err(or_not_found("document")(e));
-        }
-    };
-    if let Some(old) = &replaced
-        && old.key != file.key
-    {
-        delete_object(&state, &old.key).await;
-    }
-    audit::record(
-        &state,
-        AuditEntry::new(Entity::Document, id, "file-set", &editor.actor).with_changes(
-            serde_json::json!({"file_sha256": {
-                "from": replaced.map(|f| f.sha256),
-                "to": file.sha256,
-            }}),
-        ),
+    let document = documents::set_file(
+        &state.ctx,
+        &editor.actor,
+        document,
+        query.filename.as_deref().unwrap_or_default(),
+        stream,
+        Utc::now(),
     )
-    .await;
+    .await?;
     Ok(Json(with_url(document, &state.urls)))
-}
-
-async fn delete_object(app: &App, key: &str) {
-    let key = ObjectKey::from_stored(key.to_owned());
-    if let Err(e) = app.store.delete(&key).await {
-        // The row no longer names it: the reconciler removes it later.
-        tracing::warn!(error = %e, %key, "replaced document file not deleted");
-    }
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
@@ -173,32 +89,8 @@ async fn remove(
     editor: Editor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let id: DocumentId = parse_id("document", &id)?;
-    let document = state
-        .db
-        .document(id)
-        .await
-        .map_err(or_not_found("document"))?;
-    if document.file.is_none() {
-        return Err(AppError::NotFound {
-            what: "document file",
-        });
-    }
-    // The row first, then the object: a crash between leaves an orphan for the reconciler.
-    let (_, removed) = state
-        .db
-        .set_document_file(id, None, Utc::now())
-        .await
-        .map_err(or_not_found("document"))?;
-    if let Some(old) = removed {
-        delete_object(&state, &old.key).await;
-        audit::record(
-            &state,
-            AuditEntry::new(Entity::Document, id, "file-removed", &editor.actor)
-                .with_changes(serde_json::json!({"file_sha256": {"from": old.sha256, "to": null}})),
-        )
-        .await;
-    }
+    let document = documents::load(&state.ctx, &id).await?;
+    documents::remove_file(&state.ctx, &editor.actor, document).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,8 +11,8 @@
 //!   `DELETE /api/v1/episodes/{id}/renditions/{media_id}`: another rendition of the recording
 //!   (the audio of a video briefing, a smaller video), uploaded first to `/api/v1/media`.
 //!
-//! Files are small and read whole (bounded by the route's body limit); the object goes first,
-//! then the row, then a replaced object: a failure leaves nothing new behind.
+//! Files are small and read whole (bounded by the route's body limit); `service::episode_files`
+//! checks and stores them.
 
 use axum::{
     Router,
@@ -23,33 +23,25 @@ use axum::{
     routing::{delete, get, post, put},
 };
 use chrono::Utc;
-use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::{
-    Json,
-    auth::Editor,
-    episodes::{known_media, load},
-    or_not_found, parse_id, small_body,
-};
+use super::{Json, auth::Editor, or_not_found, parse_id, small_body};
 use crate::{
     app::{App, AppState},
-    audit::{self, AuditEntry, Entity},
-    db::DbError,
     domain::{
-        Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, EpisodeStatus,
-        Lang, MediaId, Urls,
+        Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeId, EpisodeStatus, Lang, MediaId,
+        Urls,
         chapters::{self, Moment},
-        transcript::{self, TranscriptFormat},
+        parse_lang,
+        transcript::TranscriptFormat,
     },
-    error::{AppError, Msg},
-    storage::{ByteStream, ObjectKey, StoreError},
+    error::AppError,
+    service::{
+        episode_files::{self as files, MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES, extras_of},
+        episodes::load,
+    },
 };
-
-/// A two-hour briefing's transcript is a few hundred kilobytes.
-pub const MAX_TRANSCRIPT_BYTES: usize = 5 * 1024 * 1024;
-pub const MAX_CHAPTERS_BYTES: usize = 1024 * 1024;
 /// Transcripts and chapters can be corrected: apps and browsers check back after five minutes.
 const CACHE_CONTROL: &str = "public, max-age=300";
 
@@ -161,16 +153,6 @@ fn transcript_view(file: &EpisodeFile, urls: &Urls) -> Option<TranscriptView> {
     })
 }
 
-fn parse_language(raw: &str) -> Result<Lang, AppError> {
-    Lang::parse(raw).map_err(|en| {
-        AppError::invalid(
-            "invalid-language",
-            format!("Bahasa harus berupa kode bahasa seperti 'id' atau 'en': {raw}"),
-            en,
-        )
-    })
-}
-
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn put_transcript(
     State(state): State<AppState>,
@@ -179,64 +161,12 @@ async fn put_transcript(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let body = small_body(body, MAX_TRANSCRIPT_BYTES)?;
-    let episode = load(&state, &id).await?;
-    let language = parse_language(&language)?;
-    let file = set_transcript(&state, &episode, language, body).await?;
-    audit::record(
-        &state,
-        AuditEntry::new(Entity::Episode, episode.id, "transcript-set", &editor.actor)
-            .with_changes(serde_json::json!({"language": file.language, "sha256": file.sha256, "type": file.mime_type})),
-    )
-    .await;
+    let episode = load(&state.ctx, &id).await?;
+    let language = parse_lang(&language)?;
+    let file = files::set_transcript(&state.ctx, &editor.actor, &episode, language, body).await?;
     let view = transcript_view(&file, &state.urls)
         .ok_or_else(|| anyhow::anyhow!("a stored transcript has no format"))?;
     Ok((StatusCode::OK, Json(view)))
-}
-
-/// Checks `body` as a transcript of `episode`'s recording and makes it the episode's transcript
-/// in `language`, replacing the one before.
-pub async fn set_transcript(
-    app: &App,
-    episode: &Episode,
-    language: Lang,
-    body: Bytes,
-) -> Result<EpisodeFile, AppError> {
-    let parsed = transcript::parse(&body).map_err(|msg| AppError::Invalid {
-        code: "invalid-transcript",
-        msg,
-    })?;
-    let duration_ms = app.db.media(episode.media_id).await?.info.duration_ms;
-    // A cue may end a little after the recording (rounding); one that starts after it is for
-    // another recording.
-    if let Some(late) = parsed.cues.iter().find(|c| c.start_ms > duration_ms + 1000) {
-        let (at, end) = (late.start_ms as f64 / 1000.0, duration_ms as f64 / 1000.0);
-        return Err(AppError::invalid(
-            "invalid-transcript",
-            format!(
-                "Transkrip berisi cue pada {at:.3} detik, setelah rekaman berakhir ({end:.3} \
-                 detik): apakah ini transkrip rekaman lain?"
-            ),
-            format!(
-                "The transcript has a cue at {at:.3} s, after the recording ends ({end:.3} s): \
-                 is it another recording's?"
-            ),
-        ));
-    }
-    let label = format!("transcript-{language}");
-    let file = store_file(
-        app,
-        episode,
-        EpisodeFileKind::Transcript,
-        Some(language),
-        &label,
-        parsed.format.mime_type(),
-        parsed.format.extension(),
-        body,
-        Some(&parsed.cues),
-    )
-    .await?;
-    tracing::info!(cues = parsed.cues.len(), "transcript stored");
-    Ok(file)
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
@@ -247,111 +177,9 @@ async fn put_chapters(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let body = small_body(body, MAX_CHAPTERS_BYTES)?;
-    let episode = load(&state, &id).await?;
-    let parsed = set_chapters(&state, &episode, body).await?;
-    audit::record(
-        &state,
-        AuditEntry::new(Entity::Episode, episode.id, "chapters-set", &editor.actor)
-            .with_changes(serde_json::json!({"chapters": parsed.chapters.len()})),
-    )
-    .await;
+    let episode = load(&state.ctx, &id).await?;
+    let parsed = files::set_chapters(&state.ctx, &editor.actor, &episode, body).await?;
     Ok((StatusCode::OK, Json(parsed)))
-}
-
-/// Checks `body` as JSON chapters of `episode`'s recording and makes them the episode's
-/// chapters, replacing the ones before.
-pub async fn set_chapters(
-    app: &App,
-    episode: &Episode,
-    body: Bytes,
-) -> Result<chapters::Chapters, AppError> {
-    let duration_ms = app.db.media(episode.media_id).await?.info.duration_ms;
-    let parsed = chapters::parse(&body, duration_ms).map_err(|msg| AppError::Invalid {
-        code: "invalid-chapters",
-        msg,
-    })?;
-    store_file(
-        app,
-        episode,
-        EpisodeFileKind::Chapters,
-        None,
-        "chapters",
-        chapters::MIME_TYPE,
-        "json",
-        body,
-        None,
-    )
-    .await?;
-    Ok(parsed)
-}
-
-/// Stores `bytes` as the episode's file of `kind` (and `language`), replacing the one before; a
-/// transcript's `cues` become searchable with it.
-#[allow(clippy::too_many_arguments)]
-async fn store_file(
-    app: &App,
-    episode: &Episode,
-    kind: EpisodeFileKind,
-    language: Option<Lang>,
-    label: &str,
-    mime_type: &str,
-    extension: &str,
-    bytes: Bytes,
-    cues: Option<&[transcript::Cue]>,
-) -> Result<EpisodeFile, AppError> {
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let key = ObjectKey::for_episode_file(episode.id.0, label, &sha256, extension);
-    let file = EpisodeFile {
-        episode_id: episode.id,
-        kind,
-        language,
-        mime_type: mime_type.to_owned(),
-        key: key.clone(),
-        size_bytes: bytes.len() as u64,
-        sha256,
-        created_at: Utc::now(),
-    };
-    let chunks: ByteStream = Box::pin(stream::iter([Ok::<_, std::io::Error>(bytes)]));
-    // The key is named by the content: when it exists, a row (this episode's current file, or a
-    // racing request's) owns it, and it must not be deleted on failure below.
-    let created = match app.store.put(&key, mime_type, chunks).await {
-        Ok(_) => true,
-        Err(StoreError::AlreadyExists(_)) => false,
-        Err(e) => return Err(e.into()),
-    };
-    let recorded = match cues {
-        Some(cues) => app.db.put_transcript(&file, cues).await,
-        None => app.db.put_episode_file(&file).await,
-    };
-    let replaced = match recorded {
-        Ok(replaced) => replaced,
-        Err(e) => {
-            if created && let Err(del) = app.store.delete(&key).await {
-                tracing::warn!(error = %del, %key, "orphaned episode file not deleted");
-            }
-            return Err(match e {
-                DbError::Conflict(_) => AppError::Conflict {
-                    code: "concurrent-update",
-                    msg: Msg::new(
-                        "Berkas ini sedang diganti oleh permintaan lain; coba lagi",
-                        "Another request is replacing this file; try again",
-                    ),
-                },
-                other => other.into(),
-            });
-        }
-    };
-    app.feeds.changed(episode.show_id).await;
-    if let Some(old) = replaced.filter(|old| old.key != key) {
-        delete_object(app, &old.key).await;
-    }
-    Ok(file)
-}
-
-async fn delete_object(app: &App, key: &ObjectKey) {
-    if let Err(e) = app.store.delete(key).await {
-        tracing::warn!(error = %e, %key, "replaced episode file not deleted");
-    }
 }
 
 #[tracing::instrument(skip_all, fields(%id, %language))]
@@ -360,27 +188,10 @@ async fn delete_transcript(
     editor: Editor,
     Path((id, language)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let episode = load(&state, &id).await?;
-    let language = parse_language(&language)?;
-    let done = remove_file(
-        &state,
-        &episode,
-        EpisodeFileKind::Transcript,
-        Some(&language),
-    )
-    .await?;
-    audit::record(
-        &state,
-        AuditEntry::new(
-            Entity::Episode,
-            episode.id,
-            "transcript-removed",
-            &editor.actor,
-        )
-        .with_changes(serde_json::json!({"language": language})),
-    )
-    .await;
-    Ok(done)
+    let episode = load(&state.ctx, &id).await?;
+    let language = parse_lang(&language)?;
+    files::remove_transcript(&state.ctx, &editor.actor, &episode, &language).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
@@ -389,38 +200,8 @@ async fn delete_chapters(
     editor: Editor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let episode = load(&state, &id).await?;
-    let done = remove_file(&state, &episode, EpisodeFileKind::Chapters, None).await?;
-    audit::record(
-        &state,
-        AuditEntry::new(
-            Entity::Episode,
-            episode.id,
-            "chapters-removed",
-            &editor.actor,
-        ),
-    )
-    .await;
-    Ok(done)
-}
-
-async fn remove_file(
-    app: &App,
-    episode: &Episode,
-    kind: EpisodeFileKind,
-    language: Option<&Lang>,
-) -> Result<StatusCode, AppError> {
-    let what = match kind {
-        EpisodeFileKind::Transcript => "transcript",
-        EpisodeFileKind::Chapters => "chapters",
-    };
-    let file = app
-        .db
-        .delete_episode_file(episode.id, kind, language)
-        .await
-        .map_err(or_not_found(what))?;
-    app.feeds.changed(episode.show_id).await;
-    delete_object(app, &file.key).await;
+    let episode = load(&state.ctx, &id).await?;
+    files::remove_chapters(&state.ctx, &editor.actor, &episode).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -438,51 +219,20 @@ async fn add_rendition(
     Path(id): Path<String>,
     Json(input): Json<NewRendition>,
 ) -> Result<impl IntoResponse, AppError> {
-    let episode = load(&state, &id).await?;
-    let media = known_media(&state, &input.media_id).await?;
-    if media.id == episode.media_id {
-        return Err(AppError::invalid(
-            "invalid-rendition",
-            "Media ini sudah menjadi rekaman utama episode",
-            "This media is already the episode's main recording",
-        ));
-    }
-    let title = input
-        .title
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    state
-        .db
-        .add_rendition(episode.id, media.id, title, Utc::now())
-        .await
-        .map_err(|e| match e {
-            DbError::Conflict(_) => AppError::Conflict {
-                code: "rendition-exists",
-                msg: Msg::new(
-                    "Media ini sudah menjadi versi lain episode ini",
-                    "This media is already a rendition of this episode",
-                ),
-            },
-            other => other.into(),
-        })?;
-    state.feeds.changed(episode.show_id).await;
-    audit::record(
-        &state,
-        AuditEntry::new(
-            Entity::Episode,
-            episode.id,
-            "rendition-added",
-            &editor.actor,
-        )
-        .with_changes(serde_json::json!({"media_id": media.id, "title": title})),
+    let episode = load(&state.ctx, &id).await?;
+    let media_id = files::add_rendition(
+        &state.ctx,
+        &editor.actor,
+        &episode,
+        &input.media_id,
+        input.title.as_deref(),
     )
-    .await;
-    let extras = extras_of(&state, &episode).await?;
+    .await?;
+    let extras = extras_of(&state.ctx, &episode).await?;
     let view = ExtrasView::new(episode.id, &extras, &state.urls)
         .renditions
         .into_iter()
-        .find(|r| r.media_id == media.id)
+        .find(|r| r.media_id == media_id)
         .ok_or_else(|| anyhow::anyhow!("the rendition just added is not there"))?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -493,36 +243,9 @@ async fn remove_rendition(
     editor: Editor,
     Path((id, media_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let episode = load(&state, &id).await?;
-    let media_id: MediaId = parse_id("rendition", &media_id)?;
-    state
-        .db
-        .remove_rendition(episode.id, media_id)
-        .await
-        .map_err(or_not_found("rendition"))?;
-    state.feeds.changed(episode.show_id).await;
-    audit::record(
-        &state,
-        AuditEntry::new(
-            Entity::Episode,
-            episode.id,
-            "rendition-removed",
-            &editor.actor,
-        )
-        .with_changes(serde_json::json!({"media_id": media_id})),
-    )
-    .await;
-
+    let episode = load(&state.ctx, &id).await?;
+    files::remove_rendition(&state.ctx, &editor.actor, &episode, &media_id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn extras_of(app: &App, episode: &Episode) -> Result<EpisodeExtras, AppError> {
-    Ok(app
-        .db
-        .episode_extras(episode.show_id, Some(episode.id))
-        .await?
-        .remove(&episode.id)
-        .unwrap_or_default())
 }
 
 /// A published episode, for the public addresses: drafts and scheduled ones do not exist yet.
@@ -546,7 +269,7 @@ async fn serve_transcript(
     let (language, extension) = file
         .rsplit_once('.')
         .ok_or(AppError::NotFound { what: WHAT })?;
-    let extras = extras_of(&state, &episode).await?;
+    let extras = extras_of(&state.ctx, &episode).await?;
     let found = extras
         .transcripts()
         .find(|f| {
@@ -570,7 +293,7 @@ async fn serve_chapters(
         .strip_suffix(".json")
         .ok_or(AppError::NotFound { what: WHAT })?;
     let episode = published(&state, id, WHAT).await?;
-    let extras = extras_of(&state, &episode).await?;
+    let extras = extras_of(&state.ctx, &episode).await?;
     if let Some(uploaded) = extras.uploaded_chapters() {
         return stream_file(&state, uploaded, chapters::MIME_TYPE, &headers).await;
     }

@@ -11,12 +11,15 @@ use axum::{
 };
 use chrono::Utc;
 
-use super::{Json, auth::Editor, episodes::load, or_not_found, parse_id, shows::load_show};
+use super::{Json, auth::Editor, or_not_found, parse_id};
 use crate::{
     app::{App, AppState},
-    audit::{AuditEntry, Entity},
-    domain::{DocumentId, EpisodeStatus},
+    domain::{
+        DocumentId, EpisodeStatus,
+        audit::{AuditEntry, Entity},
+    },
     error::AppError,
+    service,
 };
 
 pub fn router() -> Router<AppState> {
@@ -47,7 +50,7 @@ async fn show(
     editor: Option<Editor>,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
-    let show = load_show(&state, &slug).await?;
+    let show = service::shows::load(&state.ctx, &slug).await?;
     trail(&state, Entity::Show, show.id.to_string(), editor.as_ref()).await
 }
 
@@ -57,7 +60,7 @@ async fn episode(
     editor: Option<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
-    let episode = load(&state, &id).await?;
+    let episode = service::episodes::load(&state.ctx, &id).await?;
     let public = matches!(
         episode.status(Utc::now()),
         EpisodeStatus::Published | EpisodeStatus::Withdrawn

@@ -36,10 +36,8 @@ use crate::{
     config::{Delivery, PRESIGNED_TTL},
     domain::{Media, MediaId, Urls},
     error::AppError,
-    media::{
-        MediaInfo,
-        ingest::{IngestError, ingest},
-    },
+    media::MediaInfo,
+    service::ingest::IngestError,
     storage::ByteStream,
 };
 
@@ -79,18 +77,7 @@ struct UploadQuery {
 
 impl From<IngestError> for AppError {
     fn from(e: IngestError) -> Self {
-        match e {
-            IngestError::TooLarge { limit } => AppError::PayloadTooLarge { limit },
-            IngestError::Probe(p) => AppError::Media(p),
-            IngestError::Body(io) => AppError::bad_request(
-                "upload-interrupted",
-                format!("Unggahan terputus sebelum selesai: {io}"),
-                format!("The upload was interrupted before it finished: {io}"),
-            ),
-            IngestError::Spool(io) => AppError::Internal(anyhow::Error::new(io)),
-            IngestError::Store(s) => s.into(),
-            IngestError::Db(d) => d.into(),
-        }
+        crate::service::Error::from(e).into()
     }
 }
 
@@ -111,17 +98,8 @@ async fn upload(
         return Err(AppError::PayloadTooLarge { limit });
     }
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
-    let spool = state.spool();
-    let media = ingest(
-        state.db.clone(),
-        state.store.clone(),
-        &spool,
-        MediaId::new(),
-        query.filename.as_deref().unwrap_or_default(),
-        stream,
-        limit,
-    )
-    .await?;
+    let filename = query.filename.as_deref().unwrap_or_default();
+    let media = crate::service::media::upload(&state.ctx, filename, stream, limit).await?;
     let location = format!("/api/v1/media/{}", media.id);
     Ok((
         StatusCode::CREATED,

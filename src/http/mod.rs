@@ -18,6 +18,7 @@ pub mod range;
 pub mod search;
 pub mod shows;
 pub mod stats;
+pub mod templates;
 pub mod uploads;
 
 use axum::{
@@ -78,19 +79,6 @@ fn json_rejection(rejection: &JsonRejection) -> AppError {
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
-    }
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        T: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
     }
 }
 
@@ -168,33 +156,4 @@ pub fn or_not_found(what: &'static str) -> impl FnOnce(crate::db::DbError) -> Ap
 /// A path id that does not parse is simply not found.
 pub fn parse_id<T: std::str::FromStr>(what: &'static str, raw: &str) -> Result<T, AppError> {
     raw.parse().map_err(|_| AppError::NotFound { what })
-}
-
-/// A title with surrounding space removed; empty is refused.
-pub fn require_title(raw: &str) -> Result<String, AppError> {
-    let title = raw.trim();
-    if title.is_empty() {
-        return Err(AppError::invalid(
-            "invalid-title",
-            "title tidak boleh kosong",
-            "title must not be empty",
-        ));
-    }
-    Ok(title.to_owned())
-}
-
-/// A slug given in a request body; a malformed one is refused with the rule it broke.
-pub fn require_slug(raw: &str) -> Result<crate::domain::Slug, AppError> {
-    crate::domain::Slug::parse(raw.trim()).map_err(|_| {
-        AppError::invalid(
-            "invalid-slug",
-            "slug hanya boleh berisi a-z, 0-9 dan '-' (1-100 karakter)",
-            "slug may only contain a-z, 0-9 and '-' (1-100 characters)",
-        )
-    })
-}
-
-/// A metadata value a feed cannot carry, as a 422 naming the field.
-pub fn meta_error(e: &crate::domain::MetaError) -> AppError {
-    AppError::invalid("invalid-meta", e.id.clone(), e.en.clone())
 }

@@ -18,14 +18,20 @@ use futures_util::TryStreamExt as _;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::{Json, episode_files::extras_of};
+use super::{
+    Json,
+    templates::{self, DocumentPage, EpisodePage, HomeItem, ShowPage},
+};
 use crate::{
     app::{App, AppState},
-    citation::{self, Cited},
     db::DbError,
-    domain::{DocumentId, Episode, EpisodeStatus, Show, Slug, transcript},
+    domain::{
+        DocumentId, Episode, EpisodeStatus, Show, Slug,
+        citation::{self, Cited},
+        transcript,
+    },
     error::{AppError, UiLang},
-    pages::{self, DocumentPage, EpisodePage, HomeItem, ShowPage},
+    service::episode_files::extras_of,
 };
 
 pub fn router() -> Router<AppState> {
@@ -111,14 +117,14 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
             html_response(
                 StatusCode::NOT_FOUND,
                 lang,
-                pages::error(lang, path, heading, detail),
+                templates::error(lang, path, heading, detail),
             )
         }
         Err(PageError::Gone(w)) => {
-            let when = crate::citation::long_date(
+            let when = crate::domain::citation::long_date(
                 match lang {
-                    UiLang::Id => crate::citation::CiteLang::Id,
-                    UiLang::En => crate::citation::CiteLang::En,
+                    UiLang::Id => crate::domain::citation::CiteLang::Id,
+                    UiLang::En => crate::domain::citation::CiteLang::En,
                 },
                 w.at.date_naive(),
             );
@@ -135,7 +141,7 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
             html_response(
                 StatusCode::GONE,
                 lang,
-                pages::error(lang, path, &heading, &detail),
+                templates::error(lang, path, &heading, &detail),
             )
         }
         Err(PageError::Other(e)) => e.into_response(),
@@ -239,7 +245,7 @@ async fn home(
             })
             .collect();
         let listed: Vec<(String, &Show)> = shows.iter().map(|s| (show_path(&s.slug), s)).collect();
-        Ok::<_, PageError>(pages::home(lang, &items, &listed))
+        Ok::<_, PageError>(templates::home(lang, &items, &listed))
     }
     .await;
     answer(lang, "/", result)
@@ -272,7 +278,7 @@ async fn show(
                 .map(|e| (episode_path(&show.slug, &e.slug), e))
                 .collect(),
         };
-        Ok::<_, PageError>(pages::show(lang, &page))
+        Ok::<_, PageError>(templates::show(lang, &page))
     }
     .await;
     answer(lang, &path, result)
@@ -328,7 +334,9 @@ async fn episode_page(
     let (show, episode) = find_episode(app, show_slug, episode_slug, "").await?;
     let media = app.db.media(episode.media_id).await?;
     let documents = app.db.episode_documents(episode.id).await?;
-    let extras = extras_of(app, &episode).await?;
+    let extras = extras_of(&app.ctx, &episode)
+        .await
+        .map_err(AppError::from)?;
     // The transcript in the page's language when there is one, else the first.
     let wanted = match lang {
         UiLang::Id => "id",
@@ -355,7 +363,10 @@ async fn episode_page(
     let published = episode.publish_at.unwrap_or(episode.created_at);
     let history: Vec<_> = app
         .db
-        .audit_trail(crate::audit::Entity::Episode, &episode.id.to_string())
+        .audit_trail(
+            crate::domain::audit::Entity::Episode,
+            &episode.id.to_string(),
+        )
         .await?
         .into_iter()
         .filter(|e| e.at > published && e.action != "created" && e.action != "published")
@@ -396,7 +407,7 @@ async fn episode_page(
         cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
         history,
     };
-    Ok(pages::episode(lang, &page))
+    Ok(templates::episode(lang, &page))
 }
 
 /// A stored transcript's cues. Transcripts are small (their upload is capped) and are read whole.
@@ -485,7 +496,7 @@ async fn document(
                 .map(|c| (episode_path(&c.show_slug, &c.episode.slug), c))
                 .collect(),
         };
-        Ok::<_, PageError>(pages::document(lang, &page))
+        Ok::<_, PageError>(templates::document(lang, &page))
     }
     .await;
     answer(lang, &path, result)
@@ -503,7 +514,7 @@ async fn embed(
     let result = async {
         let (show, episode) = find_episode(&state, &show_slug, &episode_slug, "").await?;
         let media = state.db.media(episode.media_id).await?;
-        Ok::<_, PageError>(pages::embed(
+        Ok::<_, PageError>(templates::embed(
             &episode,
             &show,
             &state.urls.media(media.id, &media.info.extension),

@@ -19,16 +19,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::Json;
+use super::templates::search::{self as page, Form, SearchPage};
 use crate::{
     app::AppState,
-    db::DocumentKind,
-    domain::{DocumentId, EpisodeId, Slug},
-    error::{AppError, UiLang},
-    search::{
-        DEFAULT_LIMIT, MAX_LIMIT, MatchedIn, SearchQuery, SearchResults, Term,
-        page::{self, Form, SearchPage},
-        parse_terms,
+    domain::{
+        DocumentId, DocumentKind, EpisodeId, Slug,
+        search::{
+            DEFAULT_LIMIT, MAX_LIMIT, MatchedIn, SearchQuery, SearchResults, Term, parse_terms,
+        },
     },
+    error::{AppError, UiLang},
 };
 
 pub fn router() -> Router<AppState> {

@@ -11,7 +11,7 @@ use axum::{
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, or_not_found, parse_id, shows::load_show};
+use super::{Json, auth::Editor, or_not_found, parse_id};
 use crate::{
     analytics,
     app::AppState,
@@ -96,7 +96,7 @@ async fn show_stats(
     Path(slug): Path<String>,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
-    let show = load_show(&state, &slug).await?;
+    let show = crate::service::shows::load(&state.ctx, &slug).await?;
     report(&state, StatsScope::Show(show.id), &query).await
 }
 

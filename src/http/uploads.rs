@@ -3,7 +3,7 @@
 //! and tuspy work unchanged. A finished upload is a media record, as `POST /api/v1/media` makes;
 //! its id is answered in `Siaran-Media-Id` (and `GET /api/v1/uploads/{id}` gives the record).
 //!
-//! This module speaks the protocol (headers, status codes, CORS); `media::uploads` owns the
+//! This module speaks the protocol (headers, status codes, CORS); `service::uploads` owns the
 //! bytes and the state. Errors keep the crate's JSON shape, with tus's status codes (409, 412,
 //! 415, 460) where the protocol names them.
 
@@ -30,10 +30,8 @@ use crate::{
     db::Upload,
     domain::Media,
     error::AppError,
-    media::{
-        ProbeError,
-        uploads::{Appended, Chunk, UploadError},
-    },
+    media::ProbeError,
+    service::uploads::{Appended, Chunk, UploadError},
     storage::ByteStream,
 };
 

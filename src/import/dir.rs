@@ -10,24 +10,18 @@
 use std::{
     collections::{HashMap, HashSet},
     path::{Path, PathBuf},
-    sync::Arc,
 };
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::{Progress, Report, audit_created, noon_wib, parse_date};
+use super::{Progress, Report, noon_wib, parse_date};
 use crate::{
-    app::App,
     db::DbError,
-    domain::{EpisodeMeta, MediaId, Slug},
-    http::episodes::{EpisodeDraft, create_episode},
-    media::{
-        Tags,
-        ingest::{IngestError, ingest_path},
-        probe::sha256_file,
-    },
+    domain::{EpisodeDraft, EpisodeId, EpisodeMeta, MediaId, Slug},
+    media::{Tags, probe::sha256_file},
+    service::{self, Ctx, import_actor},
 };
 
 #[derive(Debug, Clone)]
@@ -98,10 +92,10 @@ pub fn read_manifest(path: &Path) -> anyhow::Result<HashMap<String, ManifestRow>
 }
 
 /// Imports every file under `opts.dir` (hidden files and the manifest itself aside).
-pub async fn import_dir(app: &App, opts: &DirImport) -> anyhow::Result<Report> {
+pub async fn import_dir(ctx: &Ctx, opts: &DirImport) -> anyhow::Result<Report> {
     let slug = Slug::parse(&opts.show)
         .map_err(|e| anyhow::anyhow!("--show '{}' is not a show slug: {e}", opts.show))?;
-    let show = match app.db.show_by_slug(&slug).await {
+    let show = match ctx.db.show_by_slug(&slug).await {
         Ok(show) => show,
         Err(DbError::NotFound) => bail!(
             "show '{slug}' does not exist: create it first (POST /api/v1/shows), \
@@ -121,14 +115,14 @@ pub async fn import_dir(app: &App, opts: &DirImport) -> anyhow::Result<Report> {
 
     // What the show has already: the recordings' hashes.
     let mut known: HashSet<String> = HashSet::new();
-    for episode in app.db.show_episodes(show.id).await? {
-        known.insert(app.db.media(episode.media_id).await?.info.sha256);
+    for episode in ctx.db.show_episodes(show.id).await? {
+        known.insert(ctx.db.media(episode.media_id).await?.info.sha256);
     }
 
     let total: u64 = files.iter().map(|(_, _, size)| size).sum();
     let mut progress = Progress::new(files.len() as u64, total, opts.progress);
     let mut report = Report::default();
-    let spool = app.spool();
+    let actor = import_actor();
     for (path, relative, size) in &files {
         progress.working_on(relative);
         let row = manifest
@@ -151,24 +145,17 @@ pub async fn import_dir(app: &App, opts: &DirImport) -> anyhow::Result<Report> {
             progress.item_done(*size);
             continue;
         }
-        let media = match ingest_path(
-            app.db.clone(),
-            Arc::clone(&app.store),
-            &spool,
-            MediaId::new(),
-            path,
-        )
-        .await
-        {
+        let media = match service::media::ingest_path(ctx, MediaId::new(), path).await {
             Ok(media) => media,
             Err(e) => {
-                report.fail(relative, ingest_reason(&e));
+                report.fail(relative, e);
                 progress.item_done(*size);
                 continue;
             }
         };
         let meta = metadata(path, row.as_ref(), &media.info.tags);
         let draft = EpisodeDraft {
+            id: EpisodeId::new(),
             title: meta.title,
             description: meta.description,
             media,
@@ -181,9 +168,10 @@ pub async fn import_dir(app: &App, opts: &DirImport) -> anyhow::Result<Report> {
             },
             guid: None,
         };
-        match create_episode(app, &show, draft).await {
-            Ok(episode) => {
-                audit_created(app, &episode, relative).await;
+        let created =
+            service::episodes::create(ctx, &actor, &show, draft, Utc::now(), Some(relative)).await;
+        match created {
+            Ok(_) => {
                 known.insert(sha256);
                 report.imported.push(relative.clone());
             }
@@ -201,13 +189,6 @@ pub async fn import_dir(app: &App, opts: &DirImport) -> anyhow::Result<Report> {
         );
     }
     Ok(report)
-}
-
-fn ingest_reason(e: &IngestError) -> String {
-    match e {
-        IngestError::TooLarge { limit } => format!("larger than {limit} bytes"),
-        other => other.to_string(),
-    }
 }
 
 fn file_name(path: &Path) -> Option<String> {

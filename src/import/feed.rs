@@ -16,22 +16,19 @@ use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{
-    IMPORT_ACTOR, Progress, Report, audit_created, fetch::Fetcher, html_to_text, looks_like_html,
-};
+use super::{Progress, Report, fetch::Fetcher, html_to_text, looks_like_html};
 use crate::{
-    app::App,
-    audit::{self, AuditEntry, Entity},
     db::DbError,
-    domain::{EpisodeMeta, EpisodeType, Lang, MediaId, Show, ShowMeta, ShowType, Slug},
-    feed::category_is_known,
-    http::{
-        artwork,
-        episode_files::{MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES, set_chapters, set_transcript},
-        episodes::{EpisodeDraft, create_episode},
-        shows::{NewShow, validate},
+    domain::{
+        EpisodeDraft, EpisodeId, EpisodeMeta, EpisodeType, Lang, NewShow, Show, ShowMeta, ShowType,
+        Slug, category::category_is_known,
     },
-    media::ingest::{IngestError, ingest},
+    service::{
+        self, Ctx,
+        episode_files::{MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES, set_chapters, set_transcript},
+        import_actor,
+        shows::COVER_MAX_BYTES,
+    },
 };
 
 /// A feed larger than this is not a podcast feed (the largest public ones are a few MiB).
@@ -81,7 +78,7 @@ impl FeedReport {
 }
 
 /// Reads the feed at `opts.url` and imports its items into `opts.show`.
-pub async fn import_feed(app: &App, opts: &FeedImport) -> anyhow::Result<FeedReport> {
+pub async fn import_feed(ctx: &Ctx, opts: &FeedImport) -> anyhow::Result<FeedReport> {
     let slug = Slug::parse(&opts.show)
         .map_err(|e| anyhow::anyhow!("--show '{}' is not a show slug: {e}", opts.show))?;
     let fetcher = Fetcher::new(opts.allow_private)?;
@@ -94,11 +91,11 @@ pub async fn import_feed(app: &App, opts: &FeedImport) -> anyhow::Result<FeedRep
     drop(xml);
 
     let mut report = Report::default();
-    let (show, show_created) = match app.db.show_by_slug(&slug).await {
+    let (show, show_created) = match ctx.db.show_by_slug(&slug).await {
         Ok(show) => (show, false),
         Err(DbError::NotFound) => {
             let show = create_show(
-                app,
+                ctx,
                 &slug,
                 &channel,
                 &fetcher,
@@ -112,7 +109,7 @@ pub async fn import_feed(app: &App, opts: &FeedImport) -> anyhow::Result<FeedRep
         Err(e) => return Err(e.into()),
     };
 
-    let known: HashSet<String> = app
+    let known: HashSet<String> = ctx
         .db
         .show_episodes(show.id)
         .await?
@@ -148,7 +145,7 @@ pub async fn import_feed(app: &App, opts: &FeedImport) -> anyhow::Result<FeedRep
             continue;
         }
         if let Err(e) = import_item(
-            app,
+            ctx,
             opts,
             &fetcher,
             &show,
@@ -169,7 +166,7 @@ pub async fn import_feed(app: &App, opts: &FeedImport) -> anyhow::Result<FeedRep
         report,
         show_created,
         old_feed_url: feed_url.to_string(),
-        new_feed_url: app.urls.feed(&show.slug),
+        new_feed_url: ctx.urls.feed(&show.slug),
     })
 }
 
@@ -192,7 +189,7 @@ fn item_guid(item: &rss::Item) -> Option<(String, bool)> {
 
 #[allow(clippy::too_many_arguments)]
 async fn import_item(
-    app: &App,
+    ctx: &Ctx,
     opts: &FeedImport,
     fetcher: &Fetcher,
     show: &Show,
@@ -213,20 +210,14 @@ async fn import_item(
         .map(|s| percent_decode(&s))
         .unwrap_or_default();
     let body = fetched.into_stream(opts.max_media_bytes)?;
-    let media = ingest(
-        app.db.clone(),
-        app.store.clone(),
-        &app.spool(),
-        MediaId::new(),
-        &filename,
-        body,
-        opts.max_media_bytes,
-    )
-    .await
-    .map_err(|e| match e {
-        IngestError::TooLarge { limit } => anyhow::anyhow!("media larger than {limit} bytes"),
-        other => anyhow::anyhow!("media {media_url}: {other}"),
-    })?;
+    let media = service::media::upload(ctx, &filename, body, opts.max_media_bytes)
+        .await
+        .map_err(|e| match e {
+            service::Error::TooLarge { limit } => {
+                anyhow::anyhow!("media larger than {limit} bytes")
+            }
+            other => anyhow::anyhow!("media {media_url}: {other}"),
+        })?;
 
     let raw_description = item
         .description()
@@ -257,6 +248,7 @@ async fn import_item(
         }
     };
     let draft = EpisodeDraft {
+        id: EpisodeId::new(),
         title: item_label(item, 0),
         description: html_to_text(raw_description),
         media,
@@ -278,8 +270,10 @@ async fn import_item(
         },
         guid: Some(guid),
     };
-    let episode = create_episode(app, show, draft).await?;
-    audit_created(app, &episode, enclosure.url()).await;
+    let actor = import_actor();
+    let episode =
+        service::episodes::create(ctx, &actor, show, draft, Utc::now(), Some(enclosure.url()))
+            .await?;
     report.imported.push(label.to_owned());
 
     // Transcripts and chapters: the episode stands without them, so a bad one is a warning.
@@ -318,7 +312,7 @@ async fn import_item(
         let outcome = async {
             let url = Url::parse(url).with_context(|| format!("'{url}' is not a URL"))?;
             let (_, body) = fetcher.get_bytes(&url, MAX_TRANSCRIPT_BYTES as u64).await?;
-            set_transcript(app, &episode, language, body).await?;
+            set_transcript(ctx, &actor, &episode, language, body).await?;
             anyhow::Ok(())
         }
         .await;
@@ -336,7 +330,7 @@ async fn import_item(
         let outcome = async {
             let url = Url::parse(url).with_context(|| format!("'{url}' is not a URL"))?;
             let (_, body) = fetcher.get_bytes(&url, MAX_CHAPTERS_BYTES as u64).await?;
-            set_chapters(app, &episode, body).await?;
+            set_chapters(ctx, &actor, &episode, body).await?;
             anyhow::Ok(())
         }
         .await;
@@ -369,7 +363,7 @@ fn percent_decode(s: &str) -> String {
 
 /// A new show from the channel's fields, with its cover if the cover passes Apple's rules.
 async fn create_show(
-    app: &App,
+    ctx: &Ctx,
     slug: &Slug,
     channel: &rss::Channel,
     fetcher: &Fetcher,
@@ -436,53 +430,30 @@ async fn create_show(
         html_to_text(raw)
     };
     let now = Utc::now();
-    let show = validate(
-        &NewShow {
-            slug: slug.to_string(),
-            title: channel.title().to_owned(),
-            description,
-            language,
-            author,
-            email,
-            category,
-            explicit,
-            meta: ShowMeta {
-                show_type: if serial {
-                    ShowType::Serial
-                } else {
-                    ShowType::Episodic
-                },
-                ..ShowMeta::default()
+    let show = NewShow {
+        slug: slug.to_string(),
+        title: channel.title().to_owned(),
+        description,
+        language,
+        author,
+        email,
+        category,
+        explicit,
+        meta: ShowMeta {
+            show_type: if serial {
+                ShowType::Serial
+            } else {
+                ShowType::Episodic
             },
+            ..ShowMeta::default()
         },
-        &app.urls,
-        now,
-    )
+    }
+    .parse(&ctx.urls, now)
     .map_err(|e| anyhow::anyhow!("cannot create show '{slug}' from the channel: {e}"))?;
-    app.db
-        .create_show(&show)
+    let actor = import_actor();
+    let show = service::shows::create(ctx, &actor, show, Some(feed_url.as_str()))
         .await
         .with_context(|| format!("cannot create show '{slug}'"))?;
-    audit::record(
-        app,
-        AuditEntry {
-            id: uuid::Uuid::now_v7(),
-            entity: Entity::Show,
-            entity_id: show.id.to_string(),
-            action: "created".into(),
-            token_id: None,
-            by: Some(IMPORT_ACTOR.into()),
-            at: now,
-            changes: {
-                let mut changes = audit::created(&show);
-                if let Some(map) = changes.as_object_mut() {
-                    map.insert("imported_from".into(), feed_url.as_str().into());
-                }
-                changes
-            },
-        },
-    )
-    .await;
 
     let cover = itunes
         .and_then(|i| i.image())
@@ -492,8 +463,8 @@ async fn create_show(
     };
     let outcome = async {
         let url = Url::parse(cover).with_context(|| format!("'{cover}' is not a URL"))?;
-        let (_, bytes) = fetcher.get_bytes(&url, artwork::MAX_BYTES as u64).await?;
-        anyhow::Ok(artwork::set_cover(app, show.clone(), bytes, now).await?)
+        let (_, bytes) = fetcher.get_bytes(&url, COVER_MAX_BYTES as u64).await?;
+        anyhow::Ok(service::shows::set_cover(ctx, &actor, show.clone(), bytes, now).await?)
     }
     .await;
     match outcome {

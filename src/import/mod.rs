@@ -2,10 +2,11 @@
 //! `siaran import-feed URL` (an existing podcast, `feed`, fetched through the SSRF-guarded
 //! client in `fetch`).
 //!
-//! Both go through the same paths the API uses — `media::ingest` for the bytes (spooled,
-//! hashed, probed, stored), `http::episodes::create_episode` for the episode,
-//! `http::episode_files` for transcripts and chapters, `http::artwork` for a cover — so an
-//! imported briefing is held to the same rules as an uploaded one. Both can be run again after
+//! Both call the operations the API calls (`service`): `service::media` for the bytes (spooled,
+//! hashed, probed, stored), `service::episodes::create` for the episode,
+//! `service::episode_files` for transcripts and chapters, `service::shows` for a show and its
+//! cover — so an imported briefing is held to the same rules as an uploaded one, and the audit
+//! trail names `import` as who made it. Both can be run again after
 //! an interruption: what is already in the show (same SHA-256 for a file, same guid for a feed
 //! item) is skipped.
 //!
@@ -19,15 +20,6 @@ use std::{fmt::Write as _, io::IsTerminal as _};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use crate::{
-    app::App,
-    audit::{self, AuditEntry, Entity},
-    domain::Episode,
-};
-
-/// Who the audit trail says made the imported records.
-pub const IMPORT_ACTOR: &str = "siaran import";
 
 /// What an import did, item by item.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -125,28 +117,6 @@ impl Progress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
-}
-
-/// Records an imported episode in the audit trail, as made by `siaran import`.
-async fn audit_created(app: &App, episode: &Episode, source: &str) {
-    let mut changes = audit::created(episode);
-    if let Some(map) = changes.as_object_mut() {
-        map.insert("imported_from".into(), source.into());
-    }
-    audit::record(
-        app,
-        AuditEntry {
-            id: uuid::Uuid::now_v7(),
-            entity: Entity::Episode,
-            entity_id: episode.id.to_string(),
-            action: "created".into(),
-            token_id: None,
-            by: Some(IMPORT_ACTOR.into()),
-            at: Utc::now(),
-            changes,
-        },
-    )
-    .await;
 }
 
 /// A day alone is published at noon in Jakarta (UTC+7): the same date in every Indonesian time

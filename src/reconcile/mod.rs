@@ -17,7 +17,7 @@
 mod spool;
 mod tracked;
 
-pub use spool::ProcessSpool;
+pub use spool::{ProcessSpool, Spool};
 pub use tracked::TrackedStore;
 
 use std::{

@@ -12,7 +12,23 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use crate::media::ingest::Spool;
+/// Where uploads wait while they are hashed and probed.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    dir: PathBuf,
+}
+
+impl Spool {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Spool {
+            dir: dir.unwrap_or_else(std::env::temp_dir),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
 
 /// A process's folder is `siaran-spool-` and 32 hex digits; nothing else in BASE is touched
 /// (BASE may be the system's temporary folder, shared with anything).

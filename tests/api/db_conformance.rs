@@ -100,7 +100,7 @@ async fn story(db: &dyn Db) {
 
     // Tokens: found by hash only.
     let secret = create_token(db, Role::Editor).await;
-    let hash = siaran::http::auth::hash(&secret);
+    let hash = siaran::service::tokens::hash(&secret);
     assert_eq!(db.token_by_hash(&hash).await.unwrap().role, Role::Editor);
     assert!(matches!(
         db.token_by_hash("nope").await,

@@ -313,8 +313,8 @@ async fn demo_feed_matches_its_golden_file() {
         s.public_url = "http://127.0.0.1:8080".parse().unwrap();
     })
     .await;
-    siaran::demo::seed(&app.state).await.unwrap();
-    siaran::demo::seed(&app.state).await.unwrap();
+    siaran::demo::seed(&app.state.ctx).await.unwrap();
+    siaran::demo::seed(&app.state.ctx).await.unwrap();
     let xml = app
         .http
         .get(app.url("/feeds/demo.xml"))

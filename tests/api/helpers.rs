@@ -8,7 +8,7 @@ use siaran::{
     app::{AppState, serve},
     config::Settings,
     db::{AnyDb, ApiToken, Db, Role, new_row_id},
-    http::auth,
+    service::tokens,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 use sqlx::{Connection as _, Executor as _, PgConnection};
@@ -283,7 +283,7 @@ pub fn files_under(root: &std::path::Path) -> Vec<String> {
 }
 
 pub async fn create_token(db: &dyn Db, role: Role) -> String {
-    let (secret, token_hash) = auth::generate();
+    let (secret, token_hash) = tokens::generate();
     db.create_token(&ApiToken {
         id: new_row_id(),
         name: format!("test-{}", role.as_str()),

@@ -14,8 +14,7 @@ use axum::{
 };
 use siaran::{
     db::{AnyDb, Db as _},
-    domain::Urls,
-    http::shows::{NewShow, validate},
+    domain::{NewShow, Urls},
     import::{
         dir::{DirImport, import_dir},
         feed::{FeedImport, import_feed},
@@ -94,7 +93,7 @@ async fn folder_import(backend: Backend) {
         manifest: Some(dir.path().join("manifest.csv")),
         progress: false,
     };
-    let report = import_dir(&app.state, &opts).await.unwrap();
+    let report = import_dir(&app.state.ctx, &opts).await.unwrap();
     assert_eq!(
         report.imported,
         [
@@ -142,6 +141,29 @@ async fn folder_import(backend: Backend) {
         crate::helpers::sha256_hex(&sample_bytes("sample.m4a"))
     );
     by_title(&list, "rekaman lama");
+    // Each imported episode's history names the import as who created it, and the file.
+    for episode in &list {
+        let history: serde_json::Value = app
+            .http
+            .get(app.url(&format!(
+                "/api/v1/episodes/{}/history",
+                episode["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entries = history.as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{history}");
+        assert_eq!(entries[0]["action"], "created", "{history}");
+        assert_eq!(entries[0]["by"], "import", "{history}");
+        assert!(
+            entries[0]["changes"]["imported_from"].is_string(),
+            "{history}"
+        );
+    }
     // Every one is served, and the feed lists them.
     let res = app
         .http
@@ -164,7 +186,7 @@ async fn folder_import(backend: Backend) {
     assert_eq!(channel.items().len(), 5);
 
     // Again, as after an interruption: everything is there already.
-    let again = import_dir(&app.state, &opts).await.unwrap();
+    let again = import_dir(&app.state.ctx, &opts).await.unwrap();
     assert!(again.imported.is_empty(), "{}", again.summary());
     assert_eq!(again.skipped.len(), 6);
     assert_eq!(again.failed.len(), 2);
@@ -172,7 +194,7 @@ async fn folder_import(backend: Backend) {
 
     // A show that does not exist is an error, not an empty report.
     let err = import_dir(
-        &app.state,
+        &app.state.ctx,
         &DirImport {
             show: "tidak-ada".into(),
             ..opts
@@ -216,21 +238,18 @@ async fn import_command_prints_a_summary_and_exits_non_zero_on_failures() {
     let db = AnyDb::connect(&db_url).await.unwrap();
     db.migrate().await.unwrap();
     let urls = Urls::new("https://siaran.example.go.id".parse().unwrap());
-    let show = validate(
-        &NewShow {
-            slug: "arsip".into(),
-            title: "Arsip Siaran Pers".into(),
-            description: String::new(),
-            language: "id".into(),
-            author: "Diskominfo".into(),
-            email: "ppid@example.go.id".into(),
-            category: "Government".into(),
-            explicit: false,
-            meta: Default::default(),
-        },
-        &urls,
-        chrono::Utc::now(),
-    )
+    let show = NewShow {
+        slug: "arsip".into(),
+        title: "Arsip Siaran Pers".into(),
+        description: String::new(),
+        language: "id".into(),
+        author: "Diskominfo".into(),
+        email: "ppid@example.go.id".into(),
+        category: "Government".into(),
+        explicit: false,
+        meta: Default::default(),
+    }
+    .parse(&urls, chrono::Utc::now())
     .unwrap();
     db.create_show(&show).await.unwrap();
     drop(db);
@@ -406,7 +425,7 @@ async fn feed_import(backend: Backend) {
         email: None,
         progress: false,
     };
-    let done = import_feed(&app.state, &opts).await.unwrap();
+    let done = import_feed(&app.state.ctx, &opts).await.unwrap();
     let report = &done.report;
     assert_eq!(report.failed, [], "{}", report.summary());
     assert_eq!(
@@ -513,6 +532,48 @@ async fn feed_import(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(chapters["chapters"][1]["title"], "UU 14/2008");
+    // The history says the import made the show, its cover, and the episode with its files.
+    let history = |path: String| {
+        let app = &app;
+        async move {
+            let entries: serde_json::Value = app
+                .http
+                .get(app.url(&path))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            entries
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["action"].as_str().unwrap().to_owned(), e["by"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let by_import = serde_json::Value::from("import");
+    assert_eq!(
+        history("/api/v1/shows/pemprov/history".into()).await,
+        [
+            ("created".to_owned(), by_import.clone()),
+            ("artwork-set".to_owned(), by_import.clone())
+        ]
+    );
+    let listed = episodes(&app, "pemprov").await;
+    let one_id = by_title(&listed, "Episode satu")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        history(format!("/api/v1/episodes/{one_id}/history")).await,
+        [
+            ("created".to_owned(), by_import.clone()),
+            ("transcript-set".to_owned(), by_import.clone()),
+            ("chapters-set".to_owned(), by_import.clone())
+        ]
+    );
     // The enclosures are Siaran's, with the old files' bytes.
     let two = ours
         .items()
@@ -531,7 +592,7 @@ async fn feed_import(backend: Backend) {
     assert_eq!(two.description(), Some("Catatan tautan"));
 
     // Again: nothing new, nothing twice.
-    let again = import_feed(&app.state, &opts).await.unwrap();
+    let again = import_feed(&app.state.ctx, &opts).await.unwrap();
     assert!(!again.show_created);
     assert!(
         again.report.imported.is_empty(),
@@ -543,7 +604,7 @@ async fn feed_import(backend: Backend) {
 
     // Without --allow-private the same feed is refused, naming the address.
     let err = import_feed(
-        &app.state,
+        &app.state.ctx,
         &FeedImport {
             allow_private: false,
             ..opts

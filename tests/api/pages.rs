@@ -406,8 +406,8 @@ async fn withdrawn_briefing(backend: Backend) {
         text.contains("Alasan: Data anggaran <keliru>; lihat ralat 12/2026"),
         "{text}"
     );
-    let today = siaran::citation::long_date(
-        siaran::citation::CiteLang::Id,
+    let today = siaran::domain::citation::long_date(
+        siaran::domain::citation::CiteLang::Id,
         chrono::Utc::now().date_naive(),
     );
     assert!(text.contains(&format!("Ditarik pada {today}")), "{text}");

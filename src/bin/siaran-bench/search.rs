@@ -1,4 +1,4 @@
-//! `siaran bench search`: search latency on an archive of 10,000 published briefings, each with
+//! `siaran-bench search`: search latency on an archive of 10,000 published briefings, each with
 //! an Indonesian transcript of 100–200 cues, on SQLite (a file in a temporary folder) or on
 //! PostgreSQL (`--database-url`).
 //!
@@ -18,14 +18,14 @@ use futures_util::{StreamExt as _, stream};
 use rand::{Rng as _, SeedableRng as _, rngs::StdRng, seq::IndexedRandom as _};
 use serde::Serialize;
 
-use crate::{
+use siaran::{
     db::{AnyDb, Db, Document, DocumentKind, DocumentLink, new_row_id},
     domain::{
-        DocumentId, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, Show, ShowMeta, Slug, Urls,
+        DocumentId, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, NewShow, Show, ShowMeta, Slug,
+        Urls,
+        search::{SearchQuery, parse_terms},
         transcript::Cue,
     },
-    http::shows::{NewShow, validate},
-    search::{SearchQuery, parse_terms},
     storage::ObjectKey,
 };
 
@@ -104,7 +104,7 @@ struct Corpus {
 
 impl Corpus {
     fn new(text: &str, rng: &mut StdRng) -> Corpus {
-        let words = crate::search::words(text);
+        let words = siaran::domain::search::words(text);
         let mut counts: Vec<(String, usize)> = Vec::new();
         for w in &words {
             match counts.iter_mut().find(|(x, _)| x == w) {
@@ -155,7 +155,7 @@ impl Corpus {
             .collect();
         let sentences = text
             .split(['.', '\n', '?', '!'])
-            .map(crate::search::words)
+            .map(siaran::domain::search::words)
             .filter(|s| s.len() >= 5)
             .collect();
         Corpus {
@@ -398,7 +398,7 @@ fn query_of(case: &Case) -> anyhow::Result<SearchQuery> {
         from: case.from,
         to: case.to,
         kind: case.doc_kind,
-        limit: crate::search::DEFAULT_LIMIT,
+        limit: siaran::domain::search::DEFAULT_LIMIT,
     })
 }
 
@@ -419,22 +419,18 @@ async fn seed(
     let urls = Urls::new("http://127.0.0.1:8080".parse()?);
     let mut shows: Vec<Show> = Vec::new();
     for i in 0..SHOWS {
-        let show = validate(
-            &NewShow {
-                slug: format!("bench-{i}"),
-                title: format!("Siaran Pers Diskominfo {}", PLACES[i % PLACES.len()]),
-                description: "Penjelasan kebijakan daerah".into(),
-                language: "id".into(),
-                author: "Diskominfo".into(),
-                email: "ppid@example.go.id".into(),
-                category: "Government".into(),
-                explicit: false,
-                meta: ShowMeta::default(),
-            },
-            &urls,
-            now,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let show = NewShow {
+            slug: format!("bench-{i}"),
+            title: format!("Siaran Pers Diskominfo {}", PLACES[i % PLACES.len()]),
+            description: "Penjelasan kebijakan daerah".into(),
+            language: "id".into(),
+            author: "Diskominfo".into(),
+            email: "ppid@example.go.id".into(),
+            category: "Government".into(),
+            explicit: false,
+            meta: ShowMeta::default(),
+        }
+        .parse(&urls, now)?;
         db.create_show(&show).await?;
         shows.push(show);
     }
@@ -635,7 +631,7 @@ async fn cases(
             3 | 4 => {
                 let (episode, show, at, start, text) =
                     sample.choose(rng).context("no sample")?.clone();
-                let words = crate::search::words(&text);
+                let words = siaran::domain::search::words(&text);
                 let n = 3.min(words.len());
                 let from = rng.random_range(0..=words.len() - n);
                 case.kind = "phrase";

@@ -1,4 +1,4 @@
-//! `siaran bench probe`: how fast and how exact `siaran probe` is, measured against ffprobe in the
+//! `siaran-bench probe`: how fast and how exact `siaran probe` is, measured against ffprobe in the
 //! same run on the same files, and how much memory it needs for a large file.
 //!
 //! Owns measurement only. It calls `media::probe_file` and `media::probe::sha256_file` in process
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use serde::Serialize;
 
-use crate::media::{self, MediaInfo};
+use siaran::media::{self, MediaInfo};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchProbeArgs {
@@ -580,7 +580,7 @@ fn table(report: &Report) -> String {
         .max(4);
     let _ = writeln!(
         s,
-        "siaran bench probe, {}, {} build, {} interleaved runs per command, warm page cache\n",
+        "siaran-bench probe, {}, {} build, {} interleaved runs per command, warm page cache\n",
         report.date, report.build, report.runs
     );
 

@@ -17,11 +17,15 @@ use tokio::io::{AsyncWriteExt as _, BufWriter};
 use tokio_util::io::ReaderStream;
 use tracing::Instrument as _;
 
-use super::{MediaInfo, ProbeError, probe_file};
 use crate::{
     db::{Db, DbError},
     domain::{Media, MediaId},
-    storage::{ByteStream, ObjectKey, ObjectStore, StoreError},
+    media::{MediaInfo, ProbeError, probe_file},
+    reconcile::Spool,
+    storage::{
+        ByteStream, ObjectKey, ObjectStore, StoreError,
+        replace::{ReplaceError, Source, put_then_record},
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -39,24 +43,6 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-/// Where uploads wait while they are hashed and probed.
-#[derive(Debug, Clone)]
-pub struct Spool {
-    dir: PathBuf,
-}
-
-impl Spool {
-    pub fn new(dir: Option<PathBuf>) -> Self {
-        Spool {
-            dir: dir.unwrap_or_else(std::env::temp_dir),
-        }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 /// Ingests one upload. `filename` is the uploader's name for it, kept for downloads only.
@@ -98,12 +84,12 @@ pub(crate) async fn spool_body(
     mut body: ByteStream,
     max_bytes: u64,
 ) -> Result<Spooled, IngestError> {
-    tokio::fs::create_dir_all(&spool.dir)
+    tokio::fs::create_dir_all(spool.dir())
         .await
         .map_err(IngestError::Spool)?;
     let file = tempfile::Builder::new()
         .prefix("siaran-upload-")
-        .tempfile_in(&spool.dir)
+        .tempfile_in(spool.dir())
         .map_err(IngestError::Spool)?;
     let handle = tokio::fs::File::from_std(file.reopen().map_err(IngestError::Spool)?);
     let mut writer = BufWriter::with_capacity(256 * 1024, handle);
@@ -141,23 +127,26 @@ async fn store_spooled(
         ..info
     };
     let key = ObjectKey::for_media(id.0, &info.extension);
-    store
-        .put_file(&key, &info.mime_type, spooled.file.path())
-        .await?;
-
     let media = Media {
         id,
-        storage_key: key,
+        storage_key: key.clone(),
         filename: clean_filename(filename, &info.extension),
         info,
         created_at: Utc::now(),
     };
-    if let Err(e) = db.create_media(&media).await {
-        if let Err(del) = store.delete(&media.storage_key).await {
-            tracing::error!(key = %media.storage_key, error = %del, "could not remove object after failed insert");
-        }
-        return Err(e.into());
-    }
+    // A media row is never replaced: a corrected recording is a new media file.
+    put_then_record(
+        store,
+        &key,
+        &media.info.mime_type,
+        Source::File(spooled.file.path()),
+        || async { db.create_media(&media).await.map(|()| ((), None)) },
+    )
+    .await
+    .map_err(|e| match e {
+        ReplaceError::Store(e) => IngestError::Store(e),
+        ReplaceError::Record(e) => IngestError::Db(e),
+    })?;
     tracing::info!(id = %media.id, mime = %media.info.mime_type, size = spooled.size, "media stored");
     Ok(media)
 }

@@ -2,15 +2,18 @@
 //! home, show, episode (player, documents at their moments, transcript, downloads, citations),
 //! document, the embeddable player, and error pages. Indonesian first, English on request.
 //!
-//! Pure functions from the records to HTML: the handlers in `http::pages` load the records.
+//! Pure functions from the records to HTML: the handlers in `http::pages` and `http::search`
+//! load the records. Every page's markup lives in this folder.
+
+pub mod search;
 
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::{
-    audit::AuditEntry,
-    citation::{self, CiteLang, Cited, clock, length, long_date},
     db::{Citation, Document, DocumentKind, LinkedDocument},
+    domain::audit::AuditEntry,
+    domain::citation::{self, CiteLang, Cited, clock, length, long_date},
     domain::{Episode, EpisodeMeta, Media, Rendition, Show, transcript::Cue},
     error::UiLang,
 };

@@ -1,4 +1,4 @@
-//! The audit trail (issue 6): every change to a show, an episode or a document is recorded with
+//! The audit trail's records (issue 6): every change to a show, an episode or a document is recorded with
 //! who made it (the token's id and name), when, and what changed, field by field. Published
 //! records keep their history in public, so a journalist can see that a title was corrected and
 //! when.
@@ -7,14 +7,21 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::{app::App, http::auth::Actor};
+/// Who makes a change, as the audit trail names it: an API token (by its id and name, never
+/// its secret), or a command acting on its own (`import`, `demo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub token_id: Option<uuid::Uuid>,
+    pub name: String,
+}
 
-/// Records `entry`. The change it describes is already stored: a failure to record it is
-/// logged as an error (for the operators to see) rather than reported as a failed change.
-pub async fn record(app: &App, entry: AuditEntry) {
-    if let Err(e) = app.db.record_audit(&entry).await {
-        tracing::error!(error = %e, entity = entry.entity.as_str(), id = %entry.entity_id,
-            action = %entry.action, "audit entry not recorded");
+impl Actor {
+    /// A change made by Siaran itself on an operator's command.
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            token_id: None,
+            name: name.to_owned(),
+        }
     }
 }
 
@@ -66,7 +73,7 @@ impl AuditEntry {
             entity,
             entity_id: entity_id.to_string(),
             action: action.to_owned(),
-            token_id: Some(actor.token_id),
+            token_id: actor.token_id,
             by: Some(actor.name.clone()),
             at: Utc::now(),
             changes: json!({}),
@@ -119,6 +126,15 @@ pub fn created<T: Serialize>(value: &T) -> Value {
         }
         _ => json!({}),
     }
+}
+
+/// As `created`, naming where an imported record came from (`imported_from`).
+pub fn created_from<T: Serialize>(value: &T, source: Option<&str>) -> Value {
+    let mut changes = created(value);
+    if let (Some(source), Some(map)) = (source, changes.as_object_mut()) {
+        map.insert("imported_from".into(), source.into());
+    }
+    changes
 }
 
 #[cfg(test)]

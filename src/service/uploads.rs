@@ -35,10 +35,11 @@ use tokio::io::{AsyncWriteExt as _, BufWriter};
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use super::ingest::{IngestError, Spool, ingest};
+use super::ingest::{IngestError, ingest};
 use crate::{
     db::{Db, DbError, Upload, UploadChunk},
     domain::{Media, MediaId},
+    reconcile::Spool,
     storage::{ByteStream, ObjectKey, ObjectStore, StoreError},
 };
 

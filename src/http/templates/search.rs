@@ -4,13 +4,13 @@
 
 use maud::{Markup, html};
 
-use super::{EpisodeHit, SearchResults, Term};
+use super::{Head, date, document_name, kind_label, layout, t};
 use crate::{
-    citation::clock,
     db::DocumentKind,
     domain::Show,
+    domain::citation::clock,
+    domain::search::{EpisodeHit, SearchResults, Term},
     error::UiLang,
-    pages::{self, Head, date, kind_label, t},
 };
 
 /// What the form holds, as typed.
@@ -140,7 +140,7 @@ pub fn render(lang: UiLang, p: &SearchPage<'_>) -> Markup {
             ul.documents {
                 @for d in &r.documents {
                     li {
-                        a href={ "/documents/" (d.document.id) } { (pages::document_name(&d.document)) }
+                        a href={ "/documents/" (d.document.id) } { (document_name(&d.document)) }
                         " " span.meta { (kind_label(lang, d.document.kind)) }
                     }
                 }
@@ -156,7 +156,7 @@ pub fn render(lang: UiLang, p: &SearchPage<'_>) -> Markup {
         .to_owned(),
         ..Head::default()
     };
-    pages::layout(lang, title, &p.path, &head, &body)
+    layout(lang, title, &p.path, &head, &body)
 }
 
 #[cfg(test)]
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn marks_whole_words() {
-        let terms = crate::search::parse_terms("informasi").unwrap();
+        let terms = crate::domain::search::parse_terms("informasi").unwrap();
         let html = marked("Informasi <publik> informasiku", &terms).into_string();
         assert_eq!(html, "<mark>Informasi</mark> &lt;publik&gt; informasiku");
     }

@@ -1,4 +1,5 @@
-//! Records that only the database and the API share (tokens, documents and their links).
+//! Records the database stores and the operations and edges share: tokens, documents and their
+//! links, downloads.
 
 use std::{fmt, str::FromStr};
 

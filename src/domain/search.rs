@@ -3,19 +3,13 @@
 //! so no character a user types reaches FTS5's or PostgreSQL's query syntax: each backend gets
 //! quoted terms (FTS5) or one `phraseto_tsquery` per term (PostgreSQL), all of which must match.
 //!
-//! Owns parsing and the results contract; the SQL is in `db::search`, the HTTP and pages in
-//! `http::search`, the page in `search::page`.
-
-pub mod page;
+//! Owns parsing and the results contract; the SQL is in `db`, the HTTP answers in `http::search`,
+//! the page in `templates::search`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::{
-    db::{Document, DocumentKind},
-    domain::{EpisodeId, Slug},
-    error::Msg,
-};
+use crate::domain::{Document, DocumentKind, EpisodeId, Msg, Slug};
 
 /// Longest accepted query, in characters. Also keeps every word under PostgreSQL's 2,047-byte
 /// limit for a lexeme, which would otherwise fail the query.
@@ -248,41 +242,6 @@ pub fn spanning_moments(terms: &[Term], cues: &[Moment]) -> Vec<Moment> {
 
 fn contains(haystack: &[String], needle: &[String]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Makes transcripts recorded before search existed searchable: each is read from the store,
-/// parsed and indexed. Run in the background at start-up; a failure is logged, never fatal (the
-/// transcript stays served, only not found by search), and the next start tries again.
-pub async fn index_stored_transcripts(app: &crate::app::App) {
-    use futures_util::TryStreamExt as _;
-    let files = match app.db.unindexed_transcripts().await {
-        Ok(files) => files,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot list transcripts to index for search");
-            return;
-        }
-    };
-    let mut done = 0_usize;
-    for file in &files {
-        let result = async {
-            let chunks: Vec<bytes::Bytes> =
-                app.store.get(&file.key, None).await?.try_collect().await?;
-            let parsed = crate::domain::transcript::parse(&chunks.concat())
-                .map_err(|m| anyhow::anyhow!(m.en))?;
-            Ok::<_, anyhow::Error>(app.db.reindex_transcript(file, &parsed.cues).await?)
-        }
-        .await;
-        match result {
-            Ok(true) => done += 1,
-            Ok(false) => {}
-            Err(e) => {
-                tracing::warn!(episode = %file.episode_id, error = %e, "transcript not indexed for search")
-            }
-        }
-    }
-    if done > 0 {
-        tracing::info!(transcripts = done, "transcripts indexed for search");
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,114 @@
+//! A new or changed document as any caller describes it, and the rules it must keep.
+
+use chrono::{DateTime, NaiveDate, SubsecRound as _, Utc};
+use serde::Deserialize;
+
+use super::{Document, DocumentId, DocumentKind, Rejection, double_option, parse_title};
+
+#[derive(Debug, Deserialize)]
+pub struct NewDocument {
+    pub title: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub issued_on: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// `PATCH /api/v1/documents/{id}`: the fields given change; `null` clears an optional one.
+#[derive(Debug, Default, Deserialize)]
+pub struct DocumentPatch {
+    pub title: Option<String>,
+    #[serde(default, with = "double_option")]
+    pub number: Option<Option<String>>,
+    pub kind: Option<String>,
+    #[serde(default, with = "double_option")]
+    pub issuer: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    pub issued_on: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    pub url: Option<Option<String>>,
+}
+
+impl DocumentPatch {
+    /// `old` with this patch's fields in place, as a new document to check again.
+    pub fn applied_to(self, old: &Document) -> NewDocument {
+        let keep = |given: Option<Option<String>>, old: Option<String>| given.unwrap_or(old);
+        NewDocument {
+            title: self.title.unwrap_or_else(|| old.title.clone()),
+            number: keep(self.number, old.number.clone()),
+            kind: Some(self.kind.unwrap_or_else(|| old.kind.as_str().to_owned())),
+            issuer: keep(self.issuer, old.issuer.clone()),
+            issued_on: keep(self.issued_on, old.issued_on.map(|d| d.to_string())),
+            url: keep(self.url, old.url.clone()),
+        }
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A document kind as a request names it; absent is `Other`.
+pub fn parse_kind(raw: Option<String>) -> Result<DocumentKind, Rejection> {
+    Ok(match non_empty(raw) {
+        None => DocumentKind::Other,
+        Some(k) => DocumentKind::parse(&k).ok_or_else(|| {
+            let known = DocumentKind::ALL.map(DocumentKind::as_str).join(", ");
+            Rejection::new(
+                "invalid-document-kind",
+                format!("kind '{k}' tidak dikenal; pilih salah satu: {known}"),
+                format!("unknown kind '{k}'; use one of: {known}"),
+            )
+        })?,
+    })
+}
+
+impl NewDocument {
+    /// The document these fields describe, with a new id, created at `now`.
+    pub fn parse(self, now: DateTime<Utc>) -> Result<Document, Rejection> {
+        // As stored (milliseconds), so the answer to a write equals what a read gives later.
+        let now = now.trunc_subsecs(3);
+        let title = parse_title(&self.title)?;
+        let kind = parse_kind(self.kind)?;
+        let issued_on = non_empty(self.issued_on)
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                    Rejection::new(
+                        "invalid-date",
+                        format!("issued_on '{d}' harus bertanggal YYYY-MM-DD"),
+                        format!("issued_on '{d}' must be a YYYY-MM-DD date"),
+                    )
+                })
+            })
+            .transpose()?;
+        let url = non_empty(self.url)
+            .map(|u| match url::Url::parse(&u) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed.to_string()),
+                _ => Err(Rejection::new(
+                    "invalid-url",
+                    format!("url '{u}' harus berupa alamat http(s) lengkap"),
+                    format!("url '{u}' must be an absolute http(s) URL"),
+                )),
+            })
+            .transpose()?;
+        Ok(Document {
+            id: DocumentId::new(),
+            title,
+            number: non_empty(self.number),
+            kind,
+            issuer: non_empty(self.issuer),
+            issued_on,
+            url,
+            file: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}

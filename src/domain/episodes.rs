@@ -1,0 +1,124 @@
+//! A new or changed episode as any caller describes it (the API, an import, the demo), and the
+//! rules its fields must keep. What needs the database (a free slug, a known media file) is
+//! the operation's (`service::episodes`).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{EpisodeId, EpisodeMeta, Media, Rejection, Slug, Withdrawal, parse_slug, parse_title};
+
+/// A new episode. `EpisodeDraft::check` holds the rules.
+#[derive(Debug)]
+pub struct EpisodeDraft {
+    /// A new episode's id (`EpisodeId::new()`); its guid, unless `guid` keeps another.
+    pub id: EpisodeId,
+    pub title: String,
+    pub description: String,
+    pub media: Media,
+    /// Absent: a draft. Past: published. Future: scheduled.
+    pub publish_at: Option<DateTime<Utc>>,
+    /// Derived from the title when absent (the first free one).
+    pub slug: Option<String>,
+    pub meta: EpisodeMeta,
+    /// An RSS guid to keep, and whether it is a permalink: an imported episode's.
+    pub guid: Option<(String, bool)>,
+}
+
+/// An `EpisodeDraft` whose fields keep the rules.
+#[derive(Debug)]
+pub struct CheckedDraft {
+    pub title: String,
+    pub description: String,
+    /// The slug asked for, or `None` to take the first free one from `base_slug`.
+    pub slug: Option<Slug>,
+    pub base_slug: Slug,
+    pub meta: EpisodeMeta,
+}
+
+impl EpisodeDraft {
+    pub fn check(&self) -> Result<CheckedDraft, Rejection> {
+        let title = parse_title(&self.title)?;
+        let slug = self.slug.as_deref().map(parse_slug).transpose()?;
+        let base_slug = slug
+            .clone()
+            .unwrap_or_else(|| Slug::from_title(&title, "episode"));
+        let meta = self
+            .meta
+            .clone()
+            .validated()
+            .map_err(|e| Rejection::from(&e))?;
+        Ok(CheckedDraft {
+            title,
+            description: self.description.trim().to_owned(),
+            slug,
+            base_slug,
+            meta,
+        })
+    }
+}
+
+/// `PATCH /api/v1/episodes/{id}`: the fields given change, the others stay. The RSS `guid` never
+/// changes, so apps see a corrected episode as the same one; `publish_at: null` makes a draft.
+#[derive(Debug, Default, Deserialize)]
+pub struct EpisodePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub slug: Option<String>,
+    /// A corrected recording (uploaded first); its URL is new, as media URLs are immutable.
+    pub media_id: Option<String>,
+    #[serde(default, with = "double_option")]
+    pub publish_at: Option<Option<DateTime<Utc>>>,
+    pub meta: Option<EpisodeMeta>,
+}
+
+impl EpisodePatch {
+    /// `episode` with the patch's fields checked and in place (the media id aside: the caller
+    /// resolves it).
+    pub fn apply_to(self, mut episode: super::Episode) -> Result<super::Episode, Rejection> {
+        if let Some(title) = &self.title {
+            episode.title = parse_title(title)?;
+        }
+        if let Some(description) = &self.description {
+            description.trim().clone_into(&mut episode.description);
+        }
+        if let Some(slug) = &self.slug {
+            episode.slug = parse_slug(slug)?;
+        }
+        if let Some(publish_at) = self.publish_at {
+            episode.publish_at = publish_at;
+        }
+        if let Some(meta) = self.meta {
+            episode.meta = meta.validated().map_err(|e| Rejection::from(&e))?;
+        }
+        Ok(episode)
+    }
+}
+
+/// A withdrawal's reason, which readers of the page will see: not empty.
+pub fn parse_withdrawal(reason: &str, at: DateTime<Utc>) -> Result<Withdrawal, Rejection> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Rejection::new(
+            "invalid-reason",
+            "Sebutkan alasan penarikan (reason): pembaca halaman akan melihatnya",
+            "Give the reason for the withdrawal: readers of the page will see it",
+        ));
+    }
+    Ok(Withdrawal {
+        at,
+        reason: reason.to_owned(),
+    })
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}

@@ -1,0 +1,180 @@
+//! Operations: what Siaran does, once, for every caller. The HTTP API, the pages, `siaran
+//! import` and `import-feed`, and the demo all create, change, publish and withdraw shows,
+//! episodes and documents through these functions, so each rule is checked in one place, each
+//! change is recorded in the audit trail with whoever made it, and each feed it touches is told.
+//!
+//! An operation takes what it needs — the database, the store, the feed notifier and the URLs
+//! (`Ctx`), and the acting user (`Actor`) — never the serving `App`, and answers its own
+//! `Error`, which the HTTP layer maps to its response. Validation of new and changed records
+//! lives with the domain types (`NewShow::parse`, `EpisodeDraft` in `episodes`); storing a file
+//! with the row that owns it is `storage::replace`.
+//!
+//! May use: `domain`, `db`, `storage`, `media`, `feed`. Must not use: `http`, `app`, `cli`,
+//! `import`, `demo`.
+
+pub mod documents;
+pub mod episode_files;
+pub mod episodes;
+pub mod ingest;
+pub mod media;
+pub mod search;
+pub mod shows;
+pub mod tokens;
+pub mod uploads;
+
+use std::sync::Arc;
+
+use crate::{
+    db::{Db, DbError},
+    domain::{
+        Msg, Rejection, ShowId, Urls,
+        audit::{Actor, AuditEntry},
+    },
+    feed::cache::FeedCache,
+    media::ProbeError,
+    reconcile::Spool,
+    storage::{ObjectStore, StoreError, replace::ReplaceError},
+};
+
+/// What operations work with. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub db: Arc<dyn Db>,
+    /// The store as wrapped for crash safety (`reconcile::TrackedStore`).
+    pub store: Arc<dyn ObjectStore>,
+    pub feeds: Arc<dyn FeedNotifier>,
+    pub urls: Urls,
+    /// Where uploads wait while they are hashed and probed.
+    pub spool: Spool,
+}
+
+/// Told whenever a show's feed may have changed.
+#[async_trait::async_trait]
+pub trait FeedNotifier: Send + Sync + std::fmt::Debug {
+    async fn changed(&self, show: ShowId);
+}
+
+#[async_trait::async_trait]
+impl FeedNotifier for FeedCache {
+    async fn changed(&self, show: ShowId) {
+        FeedCache::changed(self, show).await;
+    }
+}
+
+impl Ctx {
+    /// Records `entry`. The change it describes is already stored: a failure to record it is
+    /// logged as an error (for the operators to see) rather than reported as a failed change.
+    pub async fn audit(&self, entry: AuditEntry) {
+        if let Err(e) = self.db.record_audit(&entry).await {
+            tracing::error!(error = %e, entity = entry.entity.as_str(), id = %entry.entity_id,
+                action = %entry.action, "audit entry not recorded");
+        }
+    }
+}
+
+/// Who the audit trail names for what `siaran import` and `import-feed` create.
+pub fn import_actor() -> Actor {
+    Actor::system("import")
+}
+
+/// Who the audit trail names for the demo show.
+pub fn demo_actor() -> Actor {
+    Actor::system("demo")
+}
+
+/// Why an operation did not happen. Codes are stable (kebab-case); messages come in both
+/// languages.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `what` is the resource, e.g. "show" gives the code `show-not-found`.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// Well-formed but invalid values.
+    #[error("{code}: {}", .msg.en)]
+    Invalid { code: &'static str, msg: Msg },
+    /// A uniqueness rule (slug taken...) or a concurrent change.
+    #[error("{code}: {}", .msg.en)]
+    Conflict { code: &'static str, msg: Msg },
+    /// Content of a type this operation does not take (a cover that is not JPEG or PNG).
+    #[error("{code}: {}", .msg.en)]
+    UnsupportedType { code: &'static str, msg: Msg },
+    /// More bytes than the operation takes.
+    #[error("larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The body stream failed (a client that hung up mid-upload).
+    #[error("interrupted: {0}")]
+    Interrupted(std::io::Error),
+    /// Not playable media.
+    #[error(transparent)]
+    Media(#[from] ProbeError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn invalid(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
+        Error::Invalid {
+            code,
+            msg: Msg::new(id, en),
+        }
+    }
+
+    pub fn conflict(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            msg: Msg::new(id, en),
+        }
+    }
+}
+
+impl From<Rejection> for Error {
+    fn from(r: Rejection) -> Self {
+        Error::Invalid {
+            code: r.code,
+            msg: r.msg,
+        }
+    }
+}
+
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Self {
+        match e {
+            // Callers that expect a missing row map NotFound themselves, naming the resource.
+            DbError::NotFound => Error::NotFound { what: "resource" },
+            DbError::Conflict(detail) => Error::conflict(
+                "conflict",
+                format!("Bertentangan dengan data yang ada: {detail}"),
+                format!("Conflicts with existing data: {detail}"),
+            ),
+            DbError::MissingReference(detail) => Error::invalid(
+                "missing-reference",
+                format!("Rujukan tidak ditemukan: {detail}"),
+                format!("Referenced record does not exist: {detail}"),
+            ),
+            DbError::Other(e) => Error::Internal(e),
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl<E: Into<Error>> From<ReplaceError<E>> for Error {
+    fn from(e: ReplaceError<E>) -> Self {
+        match e {
+            ReplaceError::Store(s) => s.into(),
+            ReplaceError::Record(r) => r.into(),
+        }
+    }
+}
+
+/// Maps a missing row to a not-found that names the resource.
+pub fn or_not_found(what: &'static str) -> impl FnOnce(DbError) -> Error {
+    move |e| match e {
+        DbError::NotFound => Error::NotFound { what },
+        other => other.into(),
+    }
+}
