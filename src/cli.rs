@@ -13,7 +13,7 @@ use crate::{
     app::{self, AppState},
     bench, bench_search,
     config::{self, DatabaseUrl, Settings, StorageUrl},
-    db::{AnyDb, ApiToken, Db as _, Role, new_row_id},
+    db::{AnyDb, ApiToken, Role, new_row_id, prelude::*},
     demo,
     http::auth,
     import, media,

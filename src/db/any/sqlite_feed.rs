@@ -18,12 +18,10 @@ use anyhow::Context as _;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
 use super::{
-    DbError,
-    any::{
-        Columns, FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, enclosure_from, episode_from,
-        published_episodes_sql_part,
-    },
+    feed::{FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, published_episodes_sql_part},
+    rows::{Columns, enclosure_from, episode_from},
 };
+use crate::db::DbError;
 use crate::domain::{Enclosure, Episode, ShowId};
 
 /// Connections kept open between reads (a read opens another when they are all in use).
@@ -224,12 +222,6 @@ fn read(
         out.push((episode_from(&row)?, enclosure_from(&row)?));
     }
     Ok(out)
-}
-
-impl From<rusqlite::Error> for DbError {
-    fn from(e: rusqlite::Error) -> Self {
-        DbError::Other(anyhow::Error::new(e))
-    }
 }
 
 /// A row whose columns are found by name in the statement's column names, read once.
