@@ -10,7 +10,7 @@
 //!
 //! The connections are read-only, on the same file, in WAL mode (set by the pool's connections):
 //! each read sees every transaction committed before it began, as a pooled connection would.
-//! An in-memory database has no file to share, so it keeps the pool's path.
+//! An in-memory database has no file to share, so it keeps the pool's path (`feed.rs` chooses).
 
 use std::{path::PathBuf, sync::Mutex, time::Duration};
 
