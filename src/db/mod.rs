@@ -1,34 +1,51 @@
-//! The database: one `Db` trait and one implementation of it on `sqlx::AnyPool`, which speaks
-//! to SQLite (the embedded default) and PostgreSQL (production).
+//! The database: what Siaran stores outside the object store, as one repository trait per
+//! aggregate (`ShowRepo`, `EpisodeRepo`, … in `repos.rs`) and `Db`, all of them together, which
+//! callers hold as `Arc<dyn Db>`. One implementation, `AnyDb` (`any/`), on `sqlx::AnyPool`,
+//! speaks to SQLite (the embedded default) and PostgreSQL (production).
 //!
-//! Why one `Any` implementation rather than two native ones: the queries Siaran needs are plain
-//! portable SQL, so two copies would only drift. The price is portable column types (ids TEXT,
-//! times BIGINT epoch milliseconds, booleans 0/1) and `$N` placeholders; where the dialects really
-//! differ (full-text search, `search.rs`) the implementation branches on `Backend`.
+//! Why one `Any` implementation rather than two native ones: the queries Siaran needs are
+//! portable SQL, so two copies would drift; the one copy is run on both databases by one
+//! conformance test (`tests/api/db_conformance.rs`). The price is portable column types (ids
+//! TEXT, times BIGINT epoch milliseconds, booleans 0/1) and `$N` placeholders.
 //!
-//! This module owns SQL and row mapping; it knows nothing of HTTP or storage.
+//! Every query is that one SQL on the pool, except in two named places:
+//! - the feed's rows (`EpisodeRepo::published_episodes`, `any/feed.rs`), the hot path of a feed
+//!   build, where the drivers' cost was measured: the same SQL and row mapping, read on a SQLite
+//!   file by rusqlite on blocking threads (`any/sqlite_feed.rs`), on PostgreSQL by a native
+//!   `PgPool` of its own, and through the `AnyPool` only on a SQLite database in memory;
+//!   `any/feed.rs` says why each, with the numbers;
+//! - full-text search (`SearchRepo`, `any/search.rs`), where the dialects really differ: FTS5 on
+//!   SQLite, tsvector on PostgreSQL, the SQL branching on `Backend`.
+//!
+//! Beside those, only the connection's set-up differs by backend (`any/mod.rs`: SQLite's
+//! pragmas, migrations per backend, `BEGIN IMMEDIATE` for a SQLite write).
+//!
+//! This module owns SQL, row mapping and their errors (`DbError`, mapped from sqlx's and
+//! rusqlite's here alone); it knows nothing of HTTP and never reads or writes the object store.
 
 mod any;
-mod search;
-mod sqlite_feed;
-mod store_writes;
-mod uploads;
+mod repos;
 
 pub use crate::domain::records::{
     ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
     DownloadStats, LinkedDocument, Listen, Role, StatsScope,
 };
 pub use any::{AnyDb, new_row_id, redact};
-pub use uploads::{Upload, UploadChunk};
-
-use chrono::{DateTime, NaiveDate, Utc};
-
-use std::collections::HashMap;
-
-use crate::domain::{
-    DocumentId, Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang,
-    Media, MediaId, Show, ShowArtwork, ShowId, Slug,
+pub use repos::{
+    AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeRepo, MediaRepo,
+    SearchRepo, ShowRepo, StoreWriteRepo, TokenRepo, Upload, UploadChunk, UploadRepo,
 };
+
+/// The repository traits in scope without their names, and `Db`: for code that calls methods on
+/// a concrete `AnyDb` (callers holding `dyn Db` need none of this).
+pub mod prelude {
+    pub use super::Db;
+    pub use super::repos::{
+        AnalyticsRepo as _, AuditRepo as _, DocumentRepo as _, EpisodeFileRepo as _,
+        EpisodeRepo as _, MediaRepo as _, SearchRepo as _, ShowRepo as _, StoreWriteRepo as _,
+        TokenRepo as _, UploadRepo as _,
+    };
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -59,258 +76,16 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
+/// rusqlite's errors, from the feed's rows on a SQLite file (`any/sqlite_feed.rs`).
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::Other(anyhow::Error::new(e))
+    }
+}
+
 /// Which SQL dialect is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// Everything Siaran stores outside the object store.
-#[async_trait::async_trait]
-pub trait Db: Send + Sync + std::fmt::Debug {
-    /// A round trip to the database, for health checks.
-    async fn ping(&self) -> Result<(), DbError>;
-
-    async fn create_token(&self, token: &ApiToken) -> Result<(), DbError>;
-    /// Finds a token by the SHA-256 of its secret.
-    async fn token_by_hash(&self, token_hash: &str) -> Result<ApiToken, DbError>;
-
-    async fn create_show(&self, show: &Show) -> Result<(), DbError>;
-    async fn show_by_slug(&self, slug: &Slug) -> Result<Show, DbError>;
-    async fn show(&self, id: ShowId) -> Result<Show, DbError>;
-    async fn list_shows(&self) -> Result<Vec<Show>, DbError>;
-    /// Sets the show's cover; returns the show and the cover it replaced (to delete its object).
-    async fn set_show_artwork(
-        &self,
-        id: ShowId,
-        artwork: &ShowArtwork,
-        now: DateTime<Utc>,
-    ) -> Result<(Show, Option<ShowArtwork>), DbError>;
-
-    async fn create_media(&self, media: &Media) -> Result<(), DbError>;
-    async fn media(&self, id: MediaId) -> Result<Media, DbError>;
-
-    async fn create_episode(&self, episode: &Episode) -> Result<(), DbError>;
-    async fn episode(&self, id: EpisodeId) -> Result<Episode, DbError>;
-    async fn episode_slug_taken(&self, show: ShowId, slug: &Slug) -> Result<bool, DbError>;
-    /// Sets (or clears, for a draft) the publication time.
-    async fn set_publish_at(
-        &self,
-        id: EpisodeId,
-        publish_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<Episode, DbError>;
-    /// Every episode of `show` (drafts and scheduled too), newest first by publication time,
-    /// drafts first.
-    async fn show_episodes(&self, show: ShowId) -> Result<Vec<Episode>, DbError>;
-    /// The episodes of `show` whose publication time has come, newest first, with what the feed
-    /// writes of their media.
-    async fn published_episodes(
-        &self,
-        show: ShowId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Episode, Enclosure)>, DbError>;
-
-    async fn create_document(&self, document: &Document) -> Result<(), DbError>;
-    async fn document(&self, id: DocumentId) -> Result<Document, DbError>;
-    async fn link_document(&self, link: &DocumentLink) -> Result<(), DbError>;
-    /// The documents linked to an episode, ordered by moment (unplaced links last).
-    async fn episode_documents(&self, episode: EpisodeId) -> Result<Vec<LinkedDocument>, DbError>;
-    /// Writes a document's changed fields (`NotFound` if it does not exist).
-    async fn update_document(&self, document: &Document) -> Result<(), DbError>;
-    /// Sets (or with `None` clears) the document's file; returns the document as it now is and
-    /// the file it had, whose object the caller deletes.
-    async fn set_document_file(
-        &self,
-        id: DocumentId,
-        file: Option<&DocumentFile>,
-        now: DateTime<Utc>,
-    ) -> Result<(Document, Option<DocumentFile>), DbError>;
-    /// Every document (of `kind` when given), newest issue first, undated last.
-    async fn list_documents(&self, kind: Option<DocumentKind>) -> Result<Vec<Document>, DbError>;
-    /// The episodes (drafts too) that cite `document`, newest first, each link once.
-    async fn document_citations(&self, document: DocumentId) -> Result<Vec<Citation>, DbError>;
-    /// Removes one link of `episode` (`NotFound` if the episode has no such link).
-    async fn unlink_document(&self, episode: EpisodeId, link: uuid::Uuid) -> Result<(), DbError>;
-    /// The episode of `show` whose slug is `slug` now.
-    async fn episode_by_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError>;
-    /// The latest `limit` episodes published at `now` across every show, newest first.
-    async fn recent_episodes(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Episode>, DbError>;
-    /// Adds an entry to the audit trail.
-    async fn record_audit(&self, entry: &crate::domain::audit::AuditEntry) -> Result<(), DbError>;
-    /// The audit trail of one record, oldest first.
-    async fn audit_trail(
-        &self,
-        entity: crate::domain::audit::Entity,
-        entity_id: &str,
-    ) -> Result<Vec<crate::domain::audit::AuditEntry>, DbError>;
-    /// Takes a briefing down (`Some`: when and why) or puts it back (`None`).
-    async fn set_withdrawal(
-        &self,
-        id: EpisodeId,
-        withdrawal: Option<&crate::domain::Withdrawal>,
-        now: DateTime<Utc>,
-    ) -> Result<Episode, DbError>;
-
-    /// The salt of counting window `day`: `candidate` (hex) if this call is the first to ask for
-    /// it, else the one another instance stored first.
-    async fn analytics_salt(&self, day: NaiveDate, candidate: &str) -> Result<String, DbError>;
-    /// Deletes the salts and listener rows of windows before `day`; returns the rows removed.
-    async fn forget_listeners(&self, before: NaiveDate) -> Result<u64, DbError>;
-    async fn listen(
-        &self,
-        media: MediaId,
-        day: NaiveDate,
-        listener: &str,
-    ) -> Result<Option<Listen>, DbError>;
-    /// Writes `listen` (with `version` already bumped) unless another writer changed the row
-    /// since `read_version` was read (`None`: the row did not exist), and records `download` in
-    /// the same transaction. `false` when the write lost that race: read again and retry.
-    async fn save_listen(
-        &self,
-        listen: &Listen,
-        read_version: Option<i64>,
-        download: Option<&Download>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, DbError>;
-    /// The episode (and its show) a media file belongs to, the earliest published first.
-    async fn episode_of_media(
-        &self,
-        media: MediaId,
-    ) -> Result<Option<(EpisodeId, ShowId)>, DbError>;
-    /// Downloads from `from` to `to` (inclusive days).
-    async fn download_stats(
-        &self,
-        scope: StatsScope,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<DownloadStats, DbError>;
-    /// The first publication time after `after` of each show that has one scheduled (of `show`
-    /// alone when given): when a cached feed goes stale, and when a WebSub hub must hear of it.
-    async fn next_publications(
-        &self,
-        show: Option<ShowId>,
-        after: DateTime<Utc>,
-    ) -> Result<Vec<(ShowId, DateTime<Utc>)>, DbError>;
-
-    /// Writes the show's changed fields. When `previous_slug` differs from the show's slug, the
-    /// old slug is kept so that its URLs redirect; a slug another show had is refused
-    /// (`Conflict`), one this show had before is taken back.
-    async fn update_show(&self, show: &Show, previous_slug: &Slug) -> Result<(), DbError>;
-    /// The show that had `slug` before it was renamed.
-    async fn show_by_old_slug(&self, slug: &Slug) -> Result<Show, DbError>;
-    /// As `update_show`, for an episode within its show.
-    async fn update_episode(&self, episode: &Episode, previous_slug: &Slug) -> Result<(), DbError>;
-    /// The episode of `show` that had `slug` before it was renamed.
-    async fn episode_by_old_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError>;
-
-    /// Stores `file` in place of the episode's file of the same kind and language; returns the
-    /// file it replaced, whose object the caller then deletes. Two replacements racing: the
-    /// later one fails with `Conflict`.
-    async fn put_episode_file(&self, file: &EpisodeFile) -> Result<Option<EpisodeFile>, DbError>;
-    /// Removes the episode's file of that kind (and language, for a transcript); returns it.
-    async fn delete_episode_file(
-        &self,
-        episode: EpisodeId,
-        kind: EpisodeFileKind,
-        language: Option<&Lang>,
-    ) -> Result<EpisodeFile, DbError>;
-    /// Adds `media` as another rendition of the episode's recording (`Conflict` if it is one).
-    async fn add_rendition(
-        &self,
-        episode: EpisodeId,
-        media: MediaId,
-        title: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbError>;
-    async fn remove_rendition(&self, episode: EpisodeId, media: MediaId) -> Result<(), DbError>;
-    /// Transcripts, chapters and renditions of the episodes of `show` (of `episode` alone when
-    /// given), by episode. Episodes with none are absent.
-    async fn episode_extras(
-        &self,
-        show: ShowId,
-        episode: Option<EpisodeId>,
-    ) -> Result<HashMap<EpisodeId, EpisodeExtras>, DbError>;
-
-    /// Starts a resumable upload.
-    async fn create_upload(&self, upload: &Upload) -> Result<(), DbError>;
-    async fn upload(&self, id: uuid::Uuid) -> Result<Upload, DbError>;
-    /// Makes `claim` the one request that may append to the upload next, if it is still
-    /// receiving, unexpired at `now` and at `offset`; false otherwise.
-    async fn claim_upload(
-        &self,
-        id: uuid::Uuid,
-        offset: u64,
-        claim: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, DbError>;
-    /// Records a stored chunk and moves the upload's offset past it (expiry to `expires_at`) if
-    /// `claim` still holds, the offset is the chunk's start and the upload is unexpired at
-    /// `now`; false otherwise, and the caller deletes the chunk's object.
-    async fn append_upload_chunk(
-        &self,
-        id: uuid::Uuid,
-        claim: &str,
-        chunk: &UploadChunk,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, DbError>;
-    /// The upload's chunks in order.
-    async fn upload_chunks(&self, id: uuid::Uuid) -> Result<Vec<UploadChunk>, DbError>;
-    /// Marks the upload complete as `media` if `claim` holds and it is still at `offset`.
-    async fn complete_upload(
-        &self,
-        id: uuid::Uuid,
-        claim: &str,
-        offset: u64,
-        media: MediaId,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool, DbError>;
-    /// Forgets a complete upload's chunks, whose objects are deleted.
-    async fn delete_upload_chunks(&self, id: uuid::Uuid) -> Result<(), DbError>;
-
-    // --- writes to the object store, for the reconciler (see `reconcile`) ---
-    /// Notes, or renews, a write to the store in progress at `key`.
-    async fn renew_store_write(&self, key: &str, at: DateTime<Utc>) -> Result<(), DbError>;
-    /// Forgets the note of a write at `key`.
-    async fn forget_store_write(&self, key: &str) -> Result<(), DbError>;
-    /// Every noted write, with when it was last renewed.
-    async fn store_writes(&self) -> Result<Vec<(String, DateTime<Utc>)>, DbError>;
-    /// Every object key a row owns: media files, episode files (transcripts, chapters), upload
-    /// chunks, show artwork and document files.
-    async fn owned_object_keys(&self) -> Result<Vec<String>, DbError>;
-    /// Deletes the upload; returns whether it existed and the chunks it had, whose objects the
-    /// caller deletes.
-    async fn delete_upload(&self, id: uuid::Uuid) -> Result<(bool, Vec<UploadChunk>), DbError>;
-    /// Uploads whose expiry is at or before `now`, oldest first, at most `limit`.
-    async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32)
-    -> Result<Vec<Upload>, DbError>;
-
-    /// As `put_episode_file` for a transcript, its cues made searchable in the same transaction
-    /// (and those of the transcript it replaces forgotten with it).
-    async fn put_transcript(
-        &self,
-        file: &EpisodeFile,
-        cues: &[crate::domain::transcript::Cue],
-    ) -> Result<Option<EpisodeFile>, DbError>;
-    /// Transcripts whose cues are not searchable (recorded before search existed).
-    async fn unindexed_transcripts(&self) -> Result<Vec<EpisodeFile>, DbError>;
-    /// Makes `file`'s cues searchable unless it was replaced or indexed meanwhile (false then).
-    async fn reindex_transcript(
-        &self,
-        file: &EpisodeFile,
-        cues: &[crate::domain::transcript::Cue],
-    ) -> Result<bool, DbError>;
-    /// Full-text search over public episodes (titles, descriptions, transcripts, discussed
-    /// documents) and documents; `now` decides what is public.
-    async fn search(
-        &self,
-        query: &crate::domain::search::SearchQuery,
-        now: DateTime<Utc>,
-    ) -> Result<crate::domain::search::SearchResults, DbError>;
 }

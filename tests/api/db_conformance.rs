@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
         AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, Role,
-        StatsScope, new_row_id,
+        StatsScope, new_row_id, prelude::*,
     },
     domain::{DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},

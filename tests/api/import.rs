@@ -13,7 +13,7 @@ use axum::{
     routing::get,
 };
 use siaran::{
-    db::{AnyDb, Db as _},
+    db::{AnyDb, prelude::*},
     domain::{NewShow, Urls},
     import::{
         dir::{DirImport, import_dir},

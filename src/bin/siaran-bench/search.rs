@@ -19,7 +19,7 @@ use rand::{Rng as _, SeedableRng as _, rngs::StdRng, seq::IndexedRandom as _};
 use serde::Serialize;
 
 use siaran::{
-    db::{AnyDb, Db, Document, DocumentKind, DocumentLink, new_row_id},
+    db::{AnyDb, Document, DocumentKind, DocumentLink, new_row_id, prelude::*},
     domain::{
         DocumentId, EpisodeFile, EpisodeFileKind, EpisodeId, Lang, NewShow, Show, ShowMeta, Slug,
         Urls,

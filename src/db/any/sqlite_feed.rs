@@ -10,7 +10,7 @@
 //!
 //! The connections are read-only, on the same file, in WAL mode (set by the pool's connections):
 //! each read sees every transaction committed before it began, as a pooled connection would.
-//! An in-memory database has no file to share, so it keeps the pool's path.
+//! An in-memory database has no file to share, so it keeps the pool's path (`feed.rs` chooses).
 
 use std::{path::PathBuf, sync::Mutex, time::Duration};
 
@@ -18,12 +18,10 @@ use anyhow::Context as _;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
 use super::{
-    DbError,
-    any::{
-        Columns, FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, enclosure_from, episode_from,
-        published_episodes_sql_part,
-    },
+    feed::{FEED_COUNT_SQL, FEED_PIVOT_SQL, Part, SPLIT_FROM, published_episodes_sql_part},
+    rows::{Columns, enclosure_from, episode_from},
 };
+use crate::db::DbError;
 use crate::domain::{Enclosure, Episode, ShowId};
 
 /// Connections kept open between reads (a read opens another when they are all in use).
@@ -224,12 +222,6 @@ fn read(
         out.push((episode_from(&row)?, enclosure_from(&row)?));
     }
     Ok(out)
-}
-
-impl From<rusqlite::Error> for DbError {
-    fn from(e: rusqlite::Error) -> Self {
-        DbError::Other(anyhow::Error::new(e))
-    }
 }
 
 /// A row whose columns are found by name in the statement's column names, read once.
