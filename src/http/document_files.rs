@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::{
     Json,
     auth::Editor,
-    cache::ETag,
+    conditional::ETag,
     media::{Ranged, disposition, ranged},
     or_not_found, parse_id,
 };

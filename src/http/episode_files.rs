@@ -26,7 +26,12 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::{Json, auth::Editor, or_not_found, parse_id, small_body};
+use super::{
+    Json,
+    auth::Editor,
+    conditional::{ETag, none_match},
+    or_not_found, parse_id, small_body,
+};
 use crate::{
     app::{App, AppState},
     domain::{
@@ -317,7 +322,7 @@ async fn serve_chapters(
     let built = chapters::from_moments(&episode.title, &moments)
         .ok_or(AppError::NotFound { what: WHAT })?;
     let body = serde_json::to_vec_pretty(&built).map_err(anyhow::Error::from)?;
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
+    let etag = ETag::strong(&hex::encode(&Sha256::digest(&body)[..16]));
     Ok(respond(
         &headers,
         &etag,
@@ -334,8 +339,8 @@ async fn stream_file(
     content_type: &str,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let etag = format!("\"{}\"", file.sha256);
-    if fresh(headers, &etag) {
+    let etag = ETag::strong(&file.sha256);
+    if none_match(headers, &etag) {
         return Ok(respond(
             headers,
             &etag,
@@ -354,26 +359,16 @@ async fn stream_file(
     ))
 }
 
-fn fresh(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
-        })
-}
-
 /// 200 with `body()`, or 304 when `If-None-Match` names `etag`. Readable from other sites'
 /// players (`Access-Control-Allow-Origin: *`), as the namespace's transcript spec asks.
 fn respond(
     headers: &HeaderMap,
-    etag: &str,
+    etag: &ETag,
     content_type: &str,
     length: u64,
     body: impl FnOnce() -> Body,
 ) -> Response {
-    let not_modified = fresh(headers, etag);
+    let not_modified = none_match(headers, etag);
     let mut res = if not_modified {
         Response::new(Body::empty())
     } else {
@@ -381,7 +376,7 @@ fn respond(
     };
     let h = res.headers_mut();
     let value = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
-    h.insert(header::ETAG, value(etag));
+    h.insert(header::ETAG, etag.header_value());
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),

@@ -252,7 +252,7 @@ async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     if let Some(t) = last_modified {
         h.insert(
             header::LAST_MODIFIED,
-            super::cache::http_date(t.trunc_subsecs(0)),
+            super::conditional::http_date(t.trunc_subsecs(0)),
         );
     }
     h.insert(

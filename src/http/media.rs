@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Json,
     auth::Editor,
-    cache::{ETag, http_date, if_range_allows, not_modified},
+    conditional::{ETag, http_date, if_range_allows, not_modified},
     or_not_found, parse_id,
     range::{RangeDecision, decide},
 };

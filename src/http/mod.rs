@@ -4,7 +4,7 @@
 
 pub mod artwork;
 pub mod auth;
-pub mod cache;
+pub mod conditional;
 pub mod document_files;
 pub mod documents;
 pub mod episode_files;

@@ -24,7 +24,7 @@ use futures_util::TryStreamExt as _;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Json, auth::Editor, cache::http_date, media::MediaView};
+use super::{Json, auth::Editor, conditional::http_date, media::MediaView};
 use crate::{
     app::AppState,
     db::Upload,

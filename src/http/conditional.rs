@@ -1,5 +1,7 @@
 //! Validators and conditional requests (RFC 9110 §13): strong ETags, `Last-Modified`,
-//! `If-None-Match`, `If-Modified-Since` and `If-Range`.
+//! `If-None-Match`, `If-Modified-Since` and `If-Range`. The one implementation of each rule:
+//! media, document files, transcripts, chapters, covers and feeds all answer 304 and honour
+//! `If-Range` through these functions.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Utc};
@@ -29,7 +31,7 @@ pub fn http_date(t: DateTime<Utc>) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
 }
 
-fn parse_http_date(v: &HeaderValue) -> Option<DateTime<Utc>> {
+pub fn parse_http_date(v: &HeaderValue) -> Option<DateTime<Utc>> {
     let t = httpdate::parse_http_date(v.to_str().ok()?).ok()?;
     Some(DateTime::<Utc>::from(t))
 }
@@ -39,16 +41,34 @@ fn secs(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
+/// Whether an `If-None-Match` value names `etag` (quoted), by the weak comparison: `W/"x"`
+/// matches `"x"`, and `*` matches any.
+pub fn etag_listed(if_none_match: &str, etag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+/// True when a GET/HEAD may answer 304 by its `If-None-Match` alone (for what has no date).
+pub fn none_match(headers: &HeaderMap, etag: &ETag) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|inm| etag_listed(inm, etag.as_str()))
+}
+
 /// True when a GET/HEAD may answer 304. `If-None-Match` wins over `If-Modified-Since`
 /// (RFC 9110 §13.2.2); the weak comparison applies to `If-None-Match`.
 pub fn not_modified(headers: &HeaderMap, etag: &ETag, last_modified: DateTime<Utc>) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH) {
-        let Ok(inm) = inm.to_str() else { return false };
-        return inm
-            .split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag.as_str());
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return none_match(headers, etag);
     }
+    modified_since(headers, last_modified)
+}
+
+/// True when `If-Modified-Since` is at or after `last_modified` (to the second).
+pub fn modified_since(headers: &HeaderMap, last_modified: DateTime<Utc>) -> bool {
     headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(parse_http_date)
