@@ -13,36 +13,26 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{db::DbError, media::ProbeError, service, storage::StoreError};
+use crate::{media::ProbeError, service};
 
 pub use crate::domain::Msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// 404: `what` is the resource, e.g. "show" gives the code `show-not-found`.
-    #[error("{what} not found")]
-    NotFound { what: &'static str },
+    /// What an operation (`service`) refused, or failed at: not found (404), invalid (422), a
+    /// conflict (409), an unsupported type (415), media that does not play (415, 422), or an
+    /// internal error (500).
+    #[error(transparent)]
+    Op(service::Error),
     /// 400: the request itself is malformed (bad JSON, bad query).
     #[error("{code}: {}", .msg.en)]
     BadRequest { code: &'static str, msg: Msg },
-    /// 422: well-formed but invalid values.
-    #[error("{code}: {}", .msg.en)]
-    Invalid { code: &'static str, msg: Msg },
-    /// 409: a uniqueness rule (slug taken...).
-    #[error("{code}: {}", .msg.en)]
-    Conflict { code: &'static str, msg: Msg },
-    /// 415: a body of a type this address does not take (a cover that is not JPEG or PNG).
-    #[error("{code}: {}", .msg.en)]
-    UnsupportedType { code: &'static str, msg: Msg },
     #[error("missing or invalid token")]
     Unauthorized,
     #[error("the token's role may not do this")]
     Forbidden,
     #[error("upload larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },
-    /// 415 or 422 for a body that is not playable media.
-    #[error(transparent)]
-    Media(#[from] ProbeError),
     #[error("method not allowed")]
     MethodNotAllowed,
     /// 503: the request took longer than the API allows.
@@ -51,16 +41,16 @@ pub enum AppError {
     /// 503: a dependency (database, store) does not answer.
     #[error("unavailable: {0}")]
     Unavailable(String),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
 }
 
 impl AppError {
+    /// 404: `what` is the resource, e.g. "show" gives the code `show-not-found`.
+    pub fn not_found(what: &'static str) -> Self {
+        AppError::Op(service::Error::NotFound { what })
+    }
+
     pub fn invalid(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
-        AppError::Invalid {
-            code,
-            msg: Msg::new(id, en),
-        }
+        AppError::Op(service::Error::invalid(code, id, en))
     }
 
     pub fn bad_request(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
@@ -71,20 +61,25 @@ impl AppError {
     }
 
     pub fn status(&self) -> StatusCode {
+        use service::Error as Op;
         match self {
-            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::UnsupportedType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Op(Op::NotFound { .. }) => StatusCode::NOT_FOUND,
+            AppError::BadRequest { .. } | AppError::Op(Op::Interrupted(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            AppError::Op(Op::Invalid { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Op(Op::Conflict { .. }) => StatusCode::CONFLICT,
+            AppError::Op(
+                Op::UnsupportedType { .. }
+                | Op::Media(ProbeError::Empty | ProbeError::Unsupported(_)),
+            ) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Media(ProbeError::Empty | ProbeError::Unsupported(_)) => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            AppError::PayloadTooLarge { .. } | AppError::Op(Op::TooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
             }
-            AppError::Media(ProbeError::Unplayable(_)) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Media(ProbeError::Io(_)) | AppError::Internal(_) => {
+            AppError::Op(Op::Media(ProbeError::Unplayable(_))) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Op(Op::Media(ProbeError::Io(_)) | Op::Internal(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -94,16 +89,11 @@ impl AppError {
 
     pub fn code(&self) -> String {
         match self {
-            AppError::NotFound { what } => format!("{what}-not-found"),
-            AppError::BadRequest { code, .. }
-            | AppError::Invalid { code, .. }
-            | AppError::Conflict { code, .. }
-            | AppError::UnsupportedType { code, .. } => (*code).to_owned(),
+            AppError::Op(op) => op.code(),
+            AppError::BadRequest { code, .. } => (*code).to_owned(),
             AppError::Unauthorized => "unauthorized".into(),
             AppError::Forbidden => "forbidden".into(),
             AppError::PayloadTooLarge { .. } => "payload-too-large".into(),
-            AppError::Media(ProbeError::Io(_)) | AppError::Internal(_) => "internal-error".into(),
-            AppError::Media(e) => e.code().into(),
             AppError::Unavailable(_) => "unavailable".into(),
             AppError::MethodNotAllowed => "method-not-allowed".into(),
             AppError::Timeout => "timeout".into(),
@@ -112,14 +102,8 @@ impl AppError {
 
     pub fn message(&self) -> Msg {
         match self {
-            AppError::NotFound { what } => Msg::new(
-                format!("{} tidak ditemukan", what_id(what)),
-                format!("{} not found", capitalized(what)),
-            ),
-            AppError::BadRequest { msg, .. }
-            | AppError::Invalid { msg, .. }
-            | AppError::Conflict { msg, .. }
-            | AppError::UnsupportedType { msg, .. } => msg.clone(),
+            AppError::Op(op) => op.message(),
+            AppError::BadRequest { msg, .. } => msg.clone(),
             AppError::Unauthorized => Msg::new(
                 "Token tidak ada atau tidak sah: kirim header 'Authorization: Bearer TOKEN'",
                 "Missing or invalid token: send an 'Authorization: Bearer TOKEN' header",
@@ -128,19 +112,9 @@ impl AppError {
                 "Peran token ini tidak diizinkan melakukan tindakan ini",
                 "This token's role is not allowed to do this",
             ),
-            AppError::PayloadTooLarge { limit } => Msg::new(
-                format!("Unggahan melebihi batas {limit} byte"),
-                format!("The upload exceeds the limit of {limit} bytes"),
-            ),
-            AppError::Media(ProbeError::Empty) => Msg::new("Berkas kosong", "The file is empty"),
-            AppError::Media(ProbeError::Unsupported(why)) => Msg::new(
-                format!("Bukan berkas media yang didukung: {why}"),
-                format!("Not a supported media file: {why}"),
-            ),
-            AppError::Media(ProbeError::Unplayable(why)) => Msg::new(
-                format!("Media tidak dapat diputar: {why}"),
-                format!("The media cannot be played: {why}"),
-            ),
+            AppError::PayloadTooLarge { limit } => {
+                service::Error::TooLarge { limit: *limit }.message()
+            }
             AppError::MethodNotAllowed => Msg::new(
                 "Metode HTTP ini tidak didukung untuk alamat ini",
                 "This HTTP method is not supported at this address",
@@ -153,93 +127,30 @@ impl AppError {
                 format!("Layanan tidak tersedia: {what}"),
                 format!("Service unavailable: {what}"),
             ),
-            AppError::Media(ProbeError::Io(_)) | AppError::Internal(_) => {
-                Msg::new("Terjadi kesalahan internal", "An internal error occurred")
+        }
+    }
+}
+
+/// Whatever an operation can fail with is an `AppError::Op`.
+macro_rules! from_op {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AppError {
+            fn from(e: $t) -> Self {
+                AppError::Op(e.into())
             }
         }
-    }
+    )*};
 }
 
-fn capitalized(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
-}
-
-fn what_id(what: &str) -> &str {
-    match what {
-        "show" => "Acara",
-        "episode" => "Episode",
-        "media" => "Media",
-        "document" => "Dokumen",
-        "artwork" => "Sampul",
-        "transcript" => "Transkrip",
-        "chapters" => "Daftar bab",
-        "rendition" => "Versi rekaman",
-        "link" => "Tautan dokumen",
-        "page" => "Halaman",
-        other => other,
-    }
-}
-
-impl From<DbError> for AppError {
-    fn from(e: DbError) -> Self {
-        match e {
-            // Callers that expect a missing row map NotFound themselves, naming the resource.
-            DbError::NotFound => AppError::NotFound { what: "resource" },
-            DbError::Conflict(detail) => AppError::Conflict {
-                code: "conflict",
-                msg: Msg::new(
-                    format!("Bertentangan dengan data yang ada: {detail}"),
-                    format!("Conflicts with existing data: {detail}"),
-                ),
-            },
-            DbError::MissingReference(detail) => AppError::invalid(
-                "missing-reference",
-                format!("Rujukan tidak ditemukan: {detail}"),
-                format!("Referenced record does not exist: {detail}"),
-            ),
-            DbError::Other(e) => AppError::Internal(e),
-        }
-    }
-}
-
-impl From<service::Error> for AppError {
-    fn from(e: service::Error) -> Self {
-        match e {
-            service::Error::NotFound { what } => AppError::NotFound { what },
-            service::Error::Invalid { code, msg } => AppError::Invalid { code, msg },
-            service::Error::Conflict { code, msg } => AppError::Conflict { code, msg },
-            service::Error::UnsupportedType { code, msg } => {
-                AppError::UnsupportedType { code, msg }
-            }
-            service::Error::TooLarge { limit } => AppError::PayloadTooLarge { limit },
-            service::Error::Interrupted(io) => AppError::bad_request(
-                "upload-interrupted",
-                format!("Unggahan terputus sebelum selesai: {io}"),
-                format!("The upload was interrupted before it finished: {io}"),
-            ),
-            service::Error::Media(p) => AppError::Media(p),
-            service::Error::Internal(e) => AppError::Internal(e),
-        }
-    }
-}
-
-impl From<crate::domain::Rejection> for AppError {
-    fn from(r: crate::domain::Rejection) -> Self {
-        AppError::Invalid {
-            code: r.code,
-            msg: r.msg,
-        }
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        AppError::Internal(anyhow::Error::new(e))
-    }
-}
+from_op!(
+    service::Error,
+    crate::db::DbError,
+    crate::storage::StoreError,
+    crate::domain::Rejection,
+    ProbeError,
+    anyhow::Error,
+    service::ingest::IngestError
+);
 
 /// The JSON body of every error.
 #[derive(Debug, Serialize)]
@@ -282,7 +193,7 @@ impl IntoResponse for AppError {
 
 fn anyhow_chain(e: &AppError) -> String {
     match e {
-        AppError::Internal(inner) => format!("{inner:#}"),
+        AppError::Op(service::Error::Internal(inner)) => format!("{inner:#}"),
         other => other.to_string(),
     }
 }
@@ -373,10 +284,10 @@ mod tests {
     #[test]
     fn probe_errors_map_to_415_and_422() {
         assert_eq!(
-            AppError::Media(ProbeError::Empty).status(),
+            AppError::from(ProbeError::Empty).status(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
-        let e = AppError::Media(ProbeError::Unplayable("no audio frames found".into()));
+        let e = AppError::from(ProbeError::Unplayable("no audio frames found".into()));
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e.code(), "unplayable-media");
     }

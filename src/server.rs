@@ -424,7 +424,12 @@ impl Future for Forwarded {
                 // A panic in a handler: that request fails, the connection and the service
                 // go on.
                 tracing::error!(error = %e, "a request's handler failed");
-                Ok(AppError::Internal(anyhow::anyhow!("the handler failed: {e}")).into_response())
+                Ok(
+                    AppError::Op(crate::service::Error::Internal(anyhow::anyhow!(
+                        "the handler failed: {e}"
+                    )))
+                    .into_response(),
+                )
             }
         })
     }

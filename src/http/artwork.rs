@@ -54,7 +54,7 @@ async fn serve(
     let artwork = show
         .artwork
         .filter(|a| a.file_name() == file)
-        .ok_or(AppError::NotFound { what: "artwork" })?;
+        .ok_or(AppError::not_found("artwork"))?;
     let bytes = state
         .store
         .get(&ObjectKey::from_stored(artwork.key.clone()), None)

@@ -110,9 +110,7 @@ async fn serve(
     let file = document
         .file
         .filter(|f| f.file_name() == name)
-        .ok_or(AppError::NotFound {
-            what: "document file",
-        })?;
+        .ok_or(AppError::not_found("document file"))?;
     let (res, range) = match ranged(
         &headers,
         &ETag::strong(&file.sha256),

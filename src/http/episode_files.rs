@@ -258,7 +258,7 @@ async fn published(app: &App, raw_id: &str, what: &'static str) -> Result<Episod
     let id: EpisodeId = parse_id(what, raw_id)?;
     let episode = app.db.episode(id).await.map_err(or_not_found(what))?;
     if episode.status(Utc::now()) != EpisodeStatus::Published {
-        return Err(AppError::NotFound { what });
+        return Err(AppError::not_found(what));
     }
     Ok(episode)
 }
@@ -271,9 +271,7 @@ async fn serve_transcript(
 ) -> Result<Response, AppError> {
     const WHAT: &str = "transcript";
     let episode = published(&state, &episode, WHAT).await?;
-    let (language, extension) = file
-        .rsplit_once('.')
-        .ok_or(AppError::NotFound { what: WHAT })?;
+    let (language, extension) = file.rsplit_once('.').ok_or(AppError::not_found(WHAT))?;
     let extras = extras_of(&state.ctx, &episode).await?;
     let found = extras
         .transcripts()
@@ -282,7 +280,7 @@ async fn serve_transcript(
                 && f.transcript_format()
                     .is_some_and(|t| t.extension() == extension)
         })
-        .ok_or(AppError::NotFound { what: WHAT })?;
+        .ok_or(AppError::not_found(WHAT))?;
     let content_type = format!("{}; charset=utf-8", found.mime_type);
     stream_file(&state, found, &content_type, &headers).await
 }
@@ -296,7 +294,7 @@ async fn serve_chapters(
     const WHAT: &str = "chapters";
     let id = file
         .strip_suffix(".json")
-        .ok_or(AppError::NotFound { what: WHAT })?;
+        .ok_or(AppError::not_found(WHAT))?;
     let episode = published(&state, id, WHAT).await?;
     let extras = extras_of(&state.ctx, &episode).await?;
     if let Some(uploaded) = extras.uploaded_chapters() {
@@ -319,8 +317,8 @@ async fn serve_chapters(
             })
         })
         .collect();
-    let built = chapters::from_moments(&episode.title, &moments)
-        .ok_or(AppError::NotFound { what: WHAT })?;
+    let built =
+        chapters::from_moments(&episode.title, &moments).ok_or(AppError::not_found(WHAT))?;
     let body = serde_json::to_vec_pretty(&built).map_err(anyhow::Error::from)?;
     let etag = ETag::strong(&hex::encode(&Sha256::digest(&body)[..16]));
     Ok(respond(

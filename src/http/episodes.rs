@@ -186,7 +186,7 @@ async fn read(
     let episode = episodes::load(&state.ctx, &id).await?;
     // Drafts and scheduled episodes are not public until their time.
     if editor.is_none() && episode.status(Utc::now()) != EpisodeStatus::Published {
-        return Err(AppError::NotFound { what: "episode" });
+        return Err(AppError::not_found("episode"));
     }
     Ok(Json(view(&state, episode, None).await?))
 }

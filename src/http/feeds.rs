@@ -74,15 +74,15 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
         .uri()
         .path()
         .strip_prefix("/feeds/")
-        .ok_or(AppError::NotFound { what: "show" })?;
+        .ok_or(AppError::not_found("show"))?;
     let slug = file
         .strip_suffix(".xml")
-        .ok_or(AppError::NotFound { what: "show" })?;
+        .ok_or(AppError::not_found("show"))?;
     let feed = match state.feeds.get(slug).await {
         Ok(feed) => feed,
         Err(FeedError::NotFound) => return moved(&state, slug).await,
         Err(FeedError::Db(e)) => return Err(e.into()),
-        Err(FeedError::Other(e)) => return Err(AppError::Internal(e)),
+        Err(FeedError::Other(e)) => return Err(AppError::from(e)),
     };
     Ok(respond(&feed, request.headers()))
 }
@@ -125,7 +125,7 @@ fn respond(feed: &CachedFeed, headers: &HeaderMap) -> Response {
 /// A slug that is no show's now: 301 to the feed of the show that had it, as Apple asks of a
 /// moved feed, else 404.
 async fn moved(state: &AppState, slug: &str) -> Result<Response, AppError> {
-    let gone = AppError::NotFound { what: "show" };
+    let gone = AppError::not_found("show");
     let Ok(slug) = crate::domain::Slug::parse(slug) else {
         return Err(gone);
     };
@@ -135,7 +135,7 @@ async fn moved(state: &AppState, slug: &str) -> Result<Response, AppError> {
         Err(e) => return Err(e.into()),
     };
     let location = HeaderValue::from_str(&state.urls.feed(&show.slug))
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(|e| AppError::from(anyhow::Error::from(e)))?;
     let mut res = Response::new(Body::empty());
     *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
     res.headers_mut().insert(header::LOCATION, location);

@@ -66,7 +66,7 @@ async fn episode(
         EpisodeStatus::Published | EpisodeStatus::Withdrawn
     );
     if !public && editor.is_none() {
-        return Err(AppError::NotFound { what: "episode" });
+        return Err(AppError::not_found("episode"));
     }
     trail(
         &state,

@@ -37,7 +37,6 @@ use crate::{
     domain::{Media, MediaId, Urls},
     error::AppError,
     media::MediaInfo,
-    service::ingest::IngestError,
     storage::ByteStream,
 };
 
@@ -73,12 +72,6 @@ impl MediaView {
 #[derive(Debug, Deserialize)]
 struct UploadQuery {
     filename: Option<String>,
-}
-
-impl From<IngestError> for AppError {
-    fn from(e: IngestError) -> Self {
-        crate::service::Error::from(e).into()
-    }
 }
 
 #[tracing::instrument(skip_all)]
@@ -135,13 +128,11 @@ async fn deliver(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (id, ext) = file
-        .rsplit_once('.')
-        .ok_or(AppError::NotFound { what: "media" })?;
+    let (id, ext) = file.rsplit_once('.').ok_or(AppError::not_found("media"))?;
     let id: MediaId = parse_id("media", id)?;
     let media = state.db.media(id).await.map_err(or_not_found("media"))?;
     if media.info.extension != ext {
-        return Err(AppError::NotFound { what: "media" });
+        return Err(AppError::not_found("media"));
     }
     let disposition = query
         .download

@@ -127,7 +127,7 @@ pub async fn close_on_refused_body(req: Request, next: axum::middleware::Next) -
 
 /// Fallback for unknown routes: the JSON error shape, never an empty 404.
 pub async fn not_found() -> AppError {
-    AppError::NotFound { what: "page" }
+    AppError::not_found("page")
 }
 
 pub async fn method_not_allowed() -> AppError {
@@ -148,12 +148,12 @@ pub async fn timeout(req: Request, next: axum::middleware::Next) -> Response {
 /// Maps a missing row to a 404 that names the resource.
 pub fn or_not_found(what: &'static str) -> impl FnOnce(crate::db::DbError) -> AppError {
     move |e| match e {
-        crate::db::DbError::NotFound => AppError::NotFound { what },
+        crate::db::DbError::NotFound => AppError::not_found(what),
         other => other.into(),
     }
 }
 
 /// A path id that does not parse is simply not found.
 pub fn parse_id<T: std::str::FromStr>(what: &'static str, raw: &str) -> Result<T, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound { what })
+    raw.parse().map_err(|_| AppError::not_found(what))
 }

@@ -76,7 +76,7 @@ enum PageError {
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::NotFound { .. } => PageError::NotFound,
+            AppError::Op(crate::service::Error::NotFound { .. }) => PageError::NotFound,
             other => PageError::Other(other),
         }
     }
@@ -550,7 +550,7 @@ async fn oembed(
         // The spec's answer for a format the provider does not offer.
         return Ok(StatusCode::NOT_IMPLEMENTED.into_response());
     }
-    let not_ours = || AppError::NotFound { what: "episode" };
+    let not_ours = || AppError::not_found("episode");
     let prefix = state.urls.base();
     let path = query
         .url

@@ -136,7 +136,8 @@ fn filters(p: &Params) -> Result<SearchQuery, AppError> {
 }
 
 fn query_of(p: &Params) -> Result<SearchQuery, AppError> {
-    let terms = parse_terms(&p.form.q).map_err(|(code, msg)| AppError::Invalid { code, msg })?;
+    let terms = parse_terms(&p.form.q)
+        .map_err(|(code, msg)| AppError::from(crate::domain::Rejection { code, msg }))?;
     Ok(SearchQuery {
         terms,
         ..filters(p)?
@@ -303,7 +304,7 @@ async fn html(
                 let results = state.db.search(&query, Utc::now()).await?;
                 (StatusCode::OK, query.terms, Some(results), None)
             }
-            Err(e @ AppError::Invalid { .. }) => {
+            Err(e @ AppError::Op(crate::service::Error::Invalid { .. })) => {
                 let msg = e.message();
                 let text = match lang {
                     UiLang::Id => msg.id,

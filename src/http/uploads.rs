@@ -204,7 +204,7 @@ impl From<UploadError> for TusError {
                 "Another request took this upload over; ask for its offset with HEAD",
             ),
             UploadError::Ingest(e) => AppError::from(e).into(),
-            UploadError::Spool(e) => AppError::Internal(anyhow::Error::new(e)).into(),
+            UploadError::Spool(e) => AppError::from(anyhow::Error::new(e)).into(),
             UploadError::Store(e) => AppError::from(e).into(),
             UploadError::Db(e) => AppError::from(e).into(),
         }
@@ -417,7 +417,7 @@ async fn create(
         return Err(AppError::PayloadTooLarge { limit }.into());
     }
     if length == 0 {
-        return Err(AppError::Media(ProbeError::Empty).into());
+        return Err(AppError::from(ProbeError::Empty).into());
     }
     let metadata = header_str(&headers, &UPLOAD_METADATA).unwrap_or_default();
     let filename = metadata_filename(metadata)?;
@@ -490,13 +490,13 @@ async fn append(
 ) -> Result<Response, TusError> {
     let id = upload_id(id)?;
     if !is_offset_stream(headers) {
-        return Err(AppError::UnsupportedType {
+        return Err(AppError::Op(crate::service::Error::UnsupportedType {
             code: "invalid-content-type",
             msg: crate::error::Msg::new(
                 format!("PATCH harus mengirim Content-Type: {OFFSET_STREAM}"),
                 format!("A PATCH must send Content-Type: {OFFSET_STREAM}"),
             ),
-        }
+        })
         .into());
     }
     let Some(offset) = number(headers, &UPLOAD_OFFSET)? else {

@@ -127,6 +127,79 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The stable kebab-case code an API answers for this error.
+    pub fn code(&self) -> String {
+        match self {
+            Error::NotFound { what } => format!("{what}-not-found"),
+            Error::Invalid { code, .. }
+            | Error::Conflict { code, .. }
+            | Error::UnsupportedType { code, .. } => (*code).to_owned(),
+            Error::TooLarge { .. } => "payload-too-large".into(),
+            Error::Interrupted(_) => "upload-interrupted".into(),
+            Error::Media(ProbeError::Io(_)) | Error::Internal(_) => "internal-error".into(),
+            Error::Media(e) => e.code().into(),
+        }
+    }
+
+    /// What a person reads, in both languages; an internal error says no more than that.
+    pub fn message(&self) -> Msg {
+        match self {
+            Error::NotFound { what } => Msg::new(
+                format!("{} tidak ditemukan", what_id(what)),
+                format!("{} not found", capitalized(what)),
+            ),
+            Error::Invalid { msg, .. }
+            | Error::Conflict { msg, .. }
+            | Error::UnsupportedType { msg, .. } => msg.clone(),
+            Error::TooLarge { limit } => Msg::new(
+                format!("Unggahan melebihi batas {limit} byte"),
+                format!("The upload exceeds the limit of {limit} bytes"),
+            ),
+            Error::Interrupted(io) => Msg::new(
+                format!("Unggahan terputus sebelum selesai: {io}"),
+                format!("The upload was interrupted before it finished: {io}"),
+            ),
+            Error::Media(ProbeError::Empty) => Msg::new("Berkas kosong", "The file is empty"),
+            Error::Media(ProbeError::Unsupported(why)) => Msg::new(
+                format!("Bukan berkas media yang didukung: {why}"),
+                format!("Not a supported media file: {why}"),
+            ),
+            Error::Media(ProbeError::Unplayable(why)) => Msg::new(
+                format!("Media tidak dapat diputar: {why}"),
+                format!("The media cannot be played: {why}"),
+            ),
+            Error::Media(ProbeError::Io(_)) | Error::Internal(_) => {
+                Msg::new("Terjadi kesalahan internal", "An internal error occurred")
+            }
+        }
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// A resource's name in Indonesian, for "... tidak ditemukan".
+fn what_id(what: &str) -> &str {
+    match what {
+        "show" => "Acara",
+        "episode" => "Episode",
+        "media" => "Media",
+        "document" => "Dokumen",
+        "artwork" => "Sampul",
+        "transcript" => "Transkrip",
+        "chapters" => "Daftar bab",
+        "rendition" => "Versi rekaman",
+        "link" => "Tautan dokumen",
+        "page" => "Halaman",
+        other => other,
+    }
+}
+
 impl From<Rejection> for Error {
     fn from(r: Rejection) -> Self {
         Error::Invalid {

@@ -163,6 +163,27 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A public GET of `path`, answered as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let res = self.http.get(self.url(path)).send().await.expect("request");
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.expect("a JSON body")
+    }
+
+    /// `(action, by)` of each entry of a record's history (`/api/v1/.../history`), oldest first.
+    pub async fn history(&self, path: &str) -> Vec<(String, String)> {
+        self.get_json(path)
+            .await
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| {
+                let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+                (text("action"), text("by"))
+            })
+            .collect()
+    }
+
     /// A GET with extra headers (conditionals, ranges).
     pub async fn get_with(
         &self,

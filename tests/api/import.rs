@@ -143,18 +143,10 @@ async fn folder_import(backend: Backend) {
     by_title(&list, "rekaman lama");
     // Each imported episode's history names the import as who created it, and the file.
     for episode in &list {
-        let history: serde_json::Value = app
-            .http
-            .get(app.url(&format!(
-                "/api/v1/episodes/{}/history",
-                episode["id"].as_str().unwrap()
-            )))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let id = episode["id"].as_str().unwrap();
+        let history = app
+            .get_json(&format!("/api/v1/episodes/{id}/history"))
+            .await;
         let entries = history.as_array().unwrap();
         assert_eq!(entries.len(), 1, "{history}");
         assert_eq!(entries[0]["action"], "created", "{history}");
@@ -533,33 +525,10 @@ async fn feed_import(backend: Backend) {
         .unwrap();
     assert_eq!(chapters["chapters"][1]["title"], "UU 14/2008");
     // The history says the import made the show, its cover, and the episode with its files.
-    let history = |path: String| {
-        let app = &app;
-        async move {
-            let entries: serde_json::Value = app
-                .http
-                .get(app.url(&path))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            entries
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| (e["action"].as_str().unwrap().to_owned(), e["by"].clone()))
-                .collect::<Vec<_>>()
-        }
-    };
-    let by_import = serde_json::Value::from("import");
+    let by_import = |action: &str| (action.to_owned(), "import".to_owned());
     assert_eq!(
-        history("/api/v1/shows/pemprov/history".into()).await,
-        [
-            ("created".to_owned(), by_import.clone()),
-            ("artwork-set".to_owned(), by_import.clone())
-        ]
+        app.history("/api/v1/shows/pemprov/history").await,
+        [by_import("created"), by_import("artwork-set")]
     );
     let listed = episodes(&app, "pemprov").await;
     let one_id = by_title(&listed, "Episode satu")["id"]
@@ -567,11 +536,12 @@ async fn feed_import(backend: Backend) {
         .unwrap()
         .to_owned();
     assert_eq!(
-        history(format!("/api/v1/episodes/{one_id}/history")).await,
+        app.history(&format!("/api/v1/episodes/{one_id}/history"))
+            .await,
         [
-            ("created".to_owned(), by_import.clone()),
-            ("transcript-set".to_owned(), by_import.clone()),
-            ("chapters-set".to_owned(), by_import.clone())
+            by_import("created"),
+            by_import("transcript-set"),
+            by_import("chapters-set")
         ]
     );
     // The enclosures are Siaran's, with the old files' bytes.
