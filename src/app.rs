@@ -207,8 +207,8 @@ pub async fn serve(
         lease: state.settings.write_lease,
     }
     .start(state.settings.reconcile_every);
-    let router = build_router(state.clone());
-    crate::server::serve(listener, state, router, shutdown).await
+    crate::connections::serve(listener, build_router(state), shutdown).await;
+    Ok(())
 }
 
 /// How long in-flight requests may run on after SIGTERM. Media streams to a slow phone can
