@@ -1,6 +1,7 @@
 //! HTTP/1 connections: accepted from the listener, served by hyper with the router as their
-//! service, drained on shutdown. The shape of axum's `serve-with-hyper` example and hyper-util's
-//! graceful one.
+//! service, closed when they are slow or idle, drained on shutdown. The shape of axum's
+//! `serve-with-hyper` example and hyper-util's graceful one (hyper's own connection builder
+//! rather than `axum::serve` because only the builder sets a header-read timeout).
 //!
 //! What a request does is the router's business: this module must not look into requests.
 
@@ -8,18 +9,29 @@ use std::{future::Future, time::Duration};
 
 use axum::{Router, body::Body, extract::ConnectInfo};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
-use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt as _;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets the
 /// open connections finish their requests (idle ones are closed at once).
+///
+/// `header_read_timeout` closes a connection whose request head has not fully arrived that long
+/// after hyper began waiting for it. hyper 1 starts waiting as soon as a connection is accepted
+/// and again as soon as a response has been sent, so this is also how long a keep-alive
+/// connection may sit idle: hyper has no separate idle timeout.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
+    header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
-    let http = http1::Builder::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
