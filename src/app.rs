@@ -238,7 +238,8 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
+/// (see `connections`, which also closes slow and idle connections).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -253,8 +254,9 @@ pub async fn serve(
         lease: state.settings.write_lease,
     }
     .start(state.settings.reconcile_every);
-    let router = build_router(state.clone());
-    crate::server::serve(listener, state, router, shutdown).await
+    let header_read_timeout = state.settings.header_read_timeout;
+    crate::connections::serve(listener, build_router(state), header_read_timeout, shutdown).await;
+    Ok(())
 }
 
 /// How long in-flight requests may run on after SIGTERM. Media streams to a slow phone can

@@ -122,6 +122,10 @@ pub struct ServeArgs {
     /// abandoned by a dead process.
     #[arg(long, env = "SIARAN_WRITE_LEASE_SECS", default_value_t = config::DEFAULT_WRITE_LEASE_SECS)]
     pub write_lease_secs: u64,
+    /// Seconds a connection may take to send a request's head after it opens or after the
+    /// previous response: slower or idle connections are closed.
+    #[arg(long, env = "SIARAN_HEADER_READ_TIMEOUT_SECS", default_value_t = config::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    pub header_read_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -148,6 +152,9 @@ impl ServeArgs {
                 .transpose()?,
             reconcile_every: std::time::Duration::from_secs(self.reconcile_every_secs.max(1)),
             write_lease: std::time::Duration::from_secs(self.write_lease_secs.max(1)),
+            header_read_timeout: std::time::Duration::from_secs(
+                self.header_read_timeout_secs.max(1),
+            ),
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))

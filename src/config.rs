@@ -22,6 +22,14 @@ pub const DEFAULT_RECONCILE_EVERY_SECS: u64 = 15 * 60;
 /// How long a write to the store may go unheard of before it counts as abandoned
 /// (`SIARAN_WRITE_LEASE_SECS`). A live write renews its lease every quarter of it.
 pub const DEFAULT_WRITE_LEASE_SECS: u64 = 120;
+/// How long a connection may take to send a request's head, counted from its accept or from
+/// the previous response (`SIARAN_HEADER_READ_TIMEOUT_SECS`; see `connections`). hyper 1 has one
+/// timeout for both, so this is also how long a keep-alive connection may sit idle: 10 s rather
+/// than a minute, because a slow or silent connection must not hold a file descriptor that long.
+/// A reverse proxy that keeps connections to Siaran open should close idle ones sooner (nginx:
+/// `keepalive_timeout` in the `upstream` block, 60 s by default), or a request it sends just as
+/// Siaran closes one fails.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 
 /// Where media bytes live, parsed from `SIARAN_STORAGE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +157,9 @@ pub struct Settings {
     /// A write to the store not heard from for this long is taken as abandoned (its process
     /// died): see `reconcile`.
     pub write_lease: std::time::Duration,
+    /// A connection that has not sent a whole request head this long after its accept or its
+    /// previous response is closed.
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Settings {
@@ -169,6 +180,7 @@ impl Settings {
             websub_hub: None,
             reconcile_every: std::time::Duration::from_secs(DEFAULT_RECONCILE_EVERY_SECS),
             write_lease: std::time::Duration::from_secs(DEFAULT_WRITE_LEASE_SECS),
+            header_read_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
         })
     }
 }

@@ -376,12 +376,6 @@ impl FeedCache {
         self.inner.get(slug).await
     }
 
-    /// The feed of the show `slug` if this instance holds a current copy, without waiting: what
-    /// `get` answers from memory, or `None` where `get` would go to the database.
-    pub fn cached(&self, slug: &str) -> Option<Arc<CachedFeed>> {
-        self.inner.cached(slug)
-    }
-
     /// Call after changing a show or any of its episodes in the database: drops the feed here,
     /// tells the other instances (returning once the notification has gone round), and with a
     /// hub, pings it in the background if the feed as served has changed. Never fails: a lost

@@ -3,8 +3,8 @@
 //!
 //! A feed request is answered from memory: negotiating the encoding, comparing validators and
 //! cloning prepared headers and bodies. No database round trip, compression or body allocation
-//! happens here; when to rebuild is `feed::cache`'s business. When the feed is in memory the
-//! request does not even reach the router ([`from_memory`]).
+//! happens here; when to rebuild is `feed::cache`'s business. Feed requests take the same way
+//! through the router and its layers (tracing, timeout, error localisation) as any other.
 
 use std::sync::LazyLock;
 
@@ -12,7 +12,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
     routing::get,
 };
@@ -32,49 +32,13 @@ pub fn router() -> Router<AppState> {
         .route("/feeds/{file}", get(show_feed))
 }
 
-/// A feed request answered from memory, ahead of the router and its shared layers (see
-/// `server`): `GET`/`HEAD /feeds/SLUG.xml` when this instance holds a current copy of
-/// SLUG's feed. Anything else (another path or method, a feed to build first, an unknown slug)
-/// is `None` and goes through the router to [`show_feed`], which answers it the same way.
-///
-/// Skipping the layers is what lets this path keep up with nginx: such a request cannot fail,
-/// wait or answer an error, so the timeout and the localization of error bodies have nothing
-/// to do, and the `request` span and its formatting cost more than the answer itself. The span
-/// here is at debug level, so `RUST_LOG=debug` still shows these requests.
-pub fn from_memory<B>(state: &AppState, request: &axum::http::Request<B>) -> Option<Response> {
-    let method = request.method();
-    if method != Method::GET && method != Method::HEAD {
-        return None;
-    }
-    let slug = request
-        .uri()
-        .path()
-        .strip_prefix("/feeds/")?
-        .strip_suffix(".xml")?;
-    // The router's static routes win over `/feeds/{file}`.
-    if slug == "opml" {
-        return None;
-    }
-    let feed = state.feeds.cached(slug)?;
-    let _span = tracing::debug_span!("request", %method, route = "/feeds/{file}", slug).entered();
-    let mut res = respond(&feed, request.headers());
-    if method == Method::HEAD {
-        // As axum does for `HEAD` on a `GET` route: the headers (Content-Length among them)
-        // without the body.
-        *res.body_mut() = Body::empty();
-    }
-    Some(res)
-}
-
-/// The slug read from the path as it came (a slug has nothing to decode) and the request's
-/// headers borrowed, not copied (the `Path` and `HeaderMap` extractors allocate).
+/// The slug read from the path as it came (a slug has nothing to decode): the last segment, the
+/// one the route matched as `{file}`. The request's headers are borrowed, not copied (the `Path`
+/// and `HeaderMap` extractors allocate).
 #[tracing::instrument(level = "debug", skip_all, fields(path = %request.uri().path()))]
 async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
-    let file = request
-        .uri()
-        .path()
-        .strip_prefix("/feeds/")
-        .ok_or(AppError::not_found("show"))?;
+    let path = request.uri().path();
+    let file = path.rsplit_once('/').map_or(path, |(_, file)| file);
     let slug = file
         .strip_suffix(".xml")
         .ok_or(AppError::not_found("show"))?;

@@ -781,9 +781,8 @@ async fn exchange(
     (head, body)
 }
 
-/// Connections that open with a feed request stay on the connection threads, the others go to
-/// the application's runtime (`src/server.rs`): either kind answers every request that follows
-/// on it (the API, a feed, media), with the client's headers and body.
+/// A connection answers every request that follows on it (the API, a feed, media), with the
+/// client's headers and body, whether it opened with a feed request or another.
 async fn a_connection_answers_whatever_it_opened_with(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_show("segar").await;
@@ -841,9 +840,8 @@ async fn a_connection_answers_whatever_it_opened_with(backend: Backend) {
 }
 on_both_backends!(a_connection_answers_whatever_it_opened_with);
 
-/// Feed connections held open at once are spread over the connection threads, a new one handed
-/// to a thread serving fewer than the one that accepted it (`src/server.rs`): each answers
-/// every request that follows on it, sees a publish made elsewhere, and answers the API.
+/// Feed connections held open at once each answer every request that follows on it (304s from
+/// memory), see a publish made elsewhere, and answer the API.
 async fn feed_connections_held_at_once_each_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_show("ramai").await;

@@ -9,6 +9,7 @@ mod analytics;
 mod artwork;
 mod auth_and_validation;
 mod browser;
+mod connections;
 mod crash;
 mod db_conformance;
 mod delivery;
