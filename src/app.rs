@@ -16,9 +16,9 @@ use crate::{
     config::{Settings, StorageUrl},
     db::{AnyDb, Db},
     domain::Urls,
-    error,
     feed::cache::FeedCache,
     http,
+    http::error,
     reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
     service::Ctx,
@@ -255,7 +255,8 @@ pub async fn serve(
     }
     .start(state.settings.reconcile_every);
     let header_read_timeout = state.settings.header_read_timeout;
-    crate::connections::serve(listener, build_router(state), header_read_timeout, shutdown).await;
+    crate::http::connections::serve(listener, build_router(state), header_read_timeout, shutdown)
+        .await;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use super::{Json, auth::Admin, or_not_found, parse_id, shows::ShowView};
 use crate::{
     app::AppState,
     domain::ShowId,
-    error::AppError,
+    http::error::AppError,
     service::{self, shows::COVER_MAX_BYTES},
     storage::ObjectKey,
 };

@@ -9,7 +9,7 @@ use axum::{
 use crate::{
     app::AppState,
     domain::{Role, audit::Actor},
-    error::AppError,
+    http::error::AppError,
     service::tokens,
 };
 

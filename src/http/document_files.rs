@@ -26,7 +26,7 @@ use super::{
 use crate::{
     app::AppState,
     domain::{Document, DocumentId, Urls},
-    error::AppError,
+    http::error::AppError,
     service::documents::{self, MAX_FILE_BYTES},
     storage::{ByteStream, ObjectKey},
 };

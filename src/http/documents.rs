@@ -17,7 +17,7 @@ use crate::{
         Document, DocumentId, DocumentPatch, EpisodeId, EpisodeStatus, NewDocument, Slug,
         parse_kind,
     },
-    error::AppError,
+    http::error::AppError,
     service::documents,
 };
 

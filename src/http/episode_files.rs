@@ -41,7 +41,7 @@ use crate::{
         parse_lang,
         transcript::TranscriptFormat,
     },
-    error::AppError,
+    http::error::AppError,
     service::{
         episode_files::{self as files, MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES, extras_of},
         episodes::load,

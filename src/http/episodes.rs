@@ -17,7 +17,7 @@ use crate::{
         Episode, EpisodeDraft, EpisodeId, EpisodeMeta, EpisodePatch, EpisodeStatus, LinkedDocument,
         MediaId, Show, Slug,
     },
-    error::AppError,
+    http::error::AppError,
     service::{self, episodes},
 };
 

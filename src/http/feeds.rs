@@ -21,8 +21,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{
     app::AppState,
-    error::AppError,
     feed::cache::{self, CachedFeed, Encoding, FeedError},
+    http::error::AppError,
 };
 
 pub fn router() -> Router<AppState> {

@@ -6,7 +6,7 @@ use axum::{Router, extract::State, routing::get};
 use serde_json::{Value, json};
 
 use super::Json;
-use crate::{app::AppState, error::AppError};
+use crate::{app::AppState, http::error::AppError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(health))

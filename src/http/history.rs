@@ -18,7 +18,7 @@ use crate::{
         DocumentId, EpisodeStatus,
         audit::{AuditEntry, Entity},
     },
-    error::AppError,
+    http::error::AppError,
     service,
 };
 

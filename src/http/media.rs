@@ -35,7 +35,7 @@ use crate::{
     app::AppState,
     config::{Delivery, PRESIGNED_TTL},
     domain::{Media, MediaId, Urls},
-    error::AppError,
+    http::error::AppError,
     media::MediaInfo,
     storage::ByteStream,
 };

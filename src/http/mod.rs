@@ -5,10 +5,12 @@
 pub mod artwork;
 pub mod auth;
 pub mod conditional;
+pub(crate) mod connections;
 pub mod document_files;
 pub mod documents;
 pub mod episode_files;
 pub mod episodes;
+pub mod error;
 pub mod feeds;
 pub mod health;
 pub mod history;
@@ -27,7 +29,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// axum's default limit for buffered (JSON) bodies; media uploads stream and are not bound by it.
 pub const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;

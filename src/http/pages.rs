@@ -30,7 +30,7 @@ use crate::{
         citation::{self, Cited},
         transcript,
     },
-    error::{AppError, UiLang},
+    http::error::{AppError, UiLang},
     service::episode_files::extras_of,
 };
 

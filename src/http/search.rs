@@ -28,7 +28,7 @@ use crate::{
             DEFAULT_LIMIT, MAX_LIMIT, MatchedIn, SearchQuery, SearchResults, Term, parse_terms,
         },
     },
-    error::{AppError, UiLang},
+    http::error::{AppError, UiLang},
 };
 
 pub fn router() -> Router<AppState> {

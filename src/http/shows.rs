@@ -14,7 +14,7 @@ use super::{Json, auth::Admin};
 use crate::{
     app::AppState,
     domain::{NewShow, Show, ShowPatch, Urls},
-    error::AppError,
+    http::error::AppError,
     service,
 };
 

@@ -17,7 +17,7 @@ use crate::{
     app::AppState,
     db::{DownloadStats, StatsScope},
     domain::EpisodeId,
-    error::AppError,
+    http::error::AppError,
 };
 
 pub fn router() -> Router<AppState> {

@@ -29,7 +29,7 @@ use crate::{
     app::AppState,
     db::Upload,
     domain::Media,
-    error::AppError,
+    http::error::AppError,
     media::ProbeError,
     service::uploads::{Appended, Chunk, UploadError},
     storage::ByteStream,
@@ -492,7 +492,7 @@ async fn append(
     if !is_offset_stream(headers) {
         return Err(AppError::Op(crate::service::Error::UnsupportedType {
             code: "invalid-content-type",
-            msg: crate::error::Msg::new(
+            msg: crate::http::error::Msg::new(
                 format!("PATCH harus mengirim Content-Type: {OFFSET_STREAM}"),
                 format!("A PATCH must send Content-Type: {OFFSET_STREAM}"),
             ),

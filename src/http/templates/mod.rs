@@ -15,7 +15,7 @@ use crate::{
     domain::audit::AuditEntry,
     domain::citation::{self, CiteLang, Cited, clock, length, long_date},
     domain::{Episode, EpisodeMeta, Media, Rendition, Show, transcript::Cue},
-    error::UiLang,
+    http::error::UiLang,
 };
 
 /// A word or sentence in the page's language.

@@ -10,7 +10,7 @@ use crate::{
     domain::Show,
     domain::citation::clock,
     domain::search::{EpisodeHit, SearchResults, Term},
-    error::UiLang,
+    http::error::UiLang,
 };
 
 /// What the form holds, as typed.
