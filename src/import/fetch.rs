@@ -202,7 +202,7 @@ impl Fetcher {
         let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let builder = crate::http_client::https_builder("fetches");
+        let builder = crate::outbound::https_builder("fetches");
         let connector = builder.https_or_http().enable_http1().wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Fetcher {
@@ -239,7 +239,7 @@ impl Fetcher {
             let response = tokio::time::timeout(RESPONSE_TIMEOUT, self.client.request(request))
                 .await
                 .map_err(|_| anyhow!("{current}: no answer in {}s", RESPONSE_TIMEOUT.as_secs()))?
-                .map_err(|e| anyhow!("{current}: {}", crate::http_client::error_chain(&e)))?;
+                .map_err(|e| anyhow!("{current}: {}", crate::outbound::error_chain(&e)))?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let location = response

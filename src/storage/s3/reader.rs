@@ -48,7 +48,7 @@ impl Reader {
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(Duration::from_secs(5)));
         tcp.enforce_http(false);
-        let https = crate::http_client::https_builder("S3 reads")
+        let https = crate::outbound::https_builder("S3 reads")
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
@@ -91,7 +91,7 @@ impl Reader {
                 Err(e) => {
                     return Err(StoreError::Backend(format!(
                         "S3 GetObject {name}: {}",
-                        crate::http_client::error_chain(&e)
+                        crate::outbound::error_chain(&e)
                     )));
                 }
             };
