@@ -16,9 +16,8 @@ use crate::{
     config::{Settings, StorageUrl},
     db::{AnyDb, Db},
     domain::Urls,
-    feed::cache::FeedCache,
     http,
-    http::error,
+    http::{error, feeds::cache::FeedCache},
     reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
     service::Ctx,
@@ -37,7 +36,7 @@ pub struct App {
     pub urls: Urls,
     /// Download counting; its writer task keeps all state in the database.
     pub analytics: Recorder,
-    /// Feeds as served, rebuilt when the database says they changed (see `feed::cache`).
+    /// Feeds as served, rebuilt when the database says they changed (see `http::feeds::cache`).
     pub feeds: FeedCache,
     /// Resumable uploads receiving at once on this instance (`SIARAN_MAX_CONCURRENT_UPLOADS`).
     pub upload_slots: Arc<tokio::sync::Semaphore>,

@@ -1,11 +1,12 @@
 //! A show's podcast feed: the RSS 2.0 document (with the itunes, podcast, atom and content
-//! namespaces), the time it last changed, and the Apple category list shows are checked against.
+//! namespaces) and the time it last changed; `encode` makes it the document as served
+//! (decorated, compressed).
 //!
 //! Everything here is a pure function of the records passed in and the current time: no database,
 //! storage or HTTP. Callers load the show and its episodes; this module decides again which of
 //! them are visible at `now`, so a scheduled episode cannot leak into a feed through a loose query.
 
-pub mod cache;
+pub mod encode;
 mod items;
 #[cfg(test)]
 mod tests;
@@ -176,7 +177,7 @@ fn write_with(
         vec![write(entries)]
     };
     let items_len: usize = runs.iter().map(String::len).sum();
-    // With room for the lines `cache::decorate` adds at the top, so it moves the document
+    // With room for the lines `encode::decorate` adds at the top, so it moves the document
     // without copying it to a larger buffer first.
     let mut xml = String::with_capacity(head.len() + items_len + tail.len() + 1 + 1024);
     xml.push_str(head);

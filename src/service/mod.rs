@@ -30,7 +30,6 @@ use crate::{
         Msg, Rejection, ShowId, Urls,
         audit::{Actor, AuditEntry},
     },
-    feed::cache::FeedCache,
     media::ProbeError,
     reconcile::Spool,
     storage::{ObjectStore, StoreError, replace::ReplaceError},
@@ -48,17 +47,10 @@ pub struct Ctx {
     pub spool: Spool,
 }
 
-/// Told whenever a show's feed may have changed.
+/// Told whenever a show's feed may have changed (the serving feed cache, `http::feeds::cache`).
 #[async_trait::async_trait]
 pub trait FeedNotifier: Send + Sync + std::fmt::Debug {
     async fn changed(&self, show: ShowId);
-}
-
-#[async_trait::async_trait]
-impl FeedNotifier for FeedCache {
-    async fn changed(&self, show: ShowId) {
-        FeedCache::changed(self, show).await;
-    }
 }
 
 impl Ctx {

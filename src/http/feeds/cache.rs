@@ -13,16 +13,13 @@
 //! - [`REVALIDATE_AFTER`] after its build, as a backstop: it is then rebuilt in the background
 //!   while still served.
 //!
-//! What is served around the document also lives here: the stylesheet reference that makes a
-//! browser show a readable page, the hub link, and the OPML list of all shows. What a feed
-//! contains is decided by `feed::build` alone; this module must not change its elements.
+//! What a feed contains is decided by `feed::build` alone, and how it is decorated (the
+//! stylesheet reference, the hub link) and compressed by `feed::encode`; this module keeps the
+//! results, with the headers of each answer prepared, and knows when they go stale. It is the
+//! operations' feed notifier (`service::FeedNotifier`).
 
-mod opml;
-mod postgres;
-mod websub;
-
-pub use opml::opml;
-pub use postgres::NOTIFY_CHANNEL;
+pub use super::opml::opml;
+pub use super::postgres::NOTIFY_CHANNEL;
 
 use std::{
     collections::HashMap,
@@ -41,33 +38,28 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::Notify;
 use tracing::Instrument as _;
 
-use self::{postgres::Peers, websub::Hub};
+use super::{postgres::Peers, websub::Hub};
 use crate::{
     config::Settings,
     db::{Db, DbError},
     domain::{Enclosure, Episode, Show, ShowId, Slug, Urls},
-    feed,
+    feed::{
+        self,
+        encode::{brotli, decorate, gzip, gzip_in_two},
+    },
+    http::conditional::{etag_listed, http_date},
+    service::FeedNotifier,
 };
 
 /// How long a cached feed is served without a rebuild when no notification says it changed:
 /// the bound on staleness should a notification ever be lost.
 pub const REVALIDATE_AFTER: Duration = Duration::from_secs(60);
 
-/// Brotli quality for feeds. Measured on a 10,000-episode feed (8.3 MB), in process: quality 3
-/// took 18-23 ms for 252 KB, quality 4 36-65 ms for 242 KB, 5 about 90 ms for 223 KB (gzip -6:
-/// 275 KB); the top qualities take seconds. Quality 3 takes about as long as gzip -6, which runs
-/// beside it on the other core (or, from `BROTLI_LATER_FROM`, before the feed is served).
-const BROTLI_QUALITY: i32 = 3;
-
 /// From this size the brotli encoding is made after the feed is served, on the blocking pool:
 /// in a 10,000-episode feed's build (8.3 MB), brotli took 20-30 ms on one core while the hash
 /// and gzip took about as long on the other, and the feed waited for both. Until it is ready a
 /// client that takes brotli is answered with gzip. Smaller feeds have it at once.
 const BROTLI_LATER_FROM: usize = 1 << 20;
-
-/// The stylesheet reference, relative to the feed (`/feeds/SLUG.xml`), so it stays on the
-/// feed's origin (browsers refuse a cross-origin stylesheet) behind any proxy path prefix.
-const STYLESHEET_PI: &str = r#"<?xml-stylesheet type="text/xsl" href="siaran.xsl"?>"#;
 
 /// A content coding of the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,14 +206,10 @@ impl CachedFeed {
     /// `If-None-Match` against this feed: the weak comparison (RFC 9110 §13.1.2), and any of
     /// the encodings' tags counts, since each stands for the same document.
     pub fn matches(&self, if_none_match: &str) -> bool {
-        if_none_match.split(',').map(str::trim).any(|tag| {
-            tag == "*" || {
-                let tag = tag.strip_prefix("W/").unwrap_or(tag).as_bytes();
-                [&self.identity.etag, &self.gzip.etag, &self.brotli_etag]
-                    .iter()
-                    .any(|etag| etag.as_bytes() == tag)
-            }
-        })
+        [&self.identity.etag, &self.gzip.etag, &self.brotli_etag]
+            .iter()
+            .filter_map(|etag| etag.to_str().ok())
+            .any(|etag| etag_listed(if_none_match, etag))
     }
 }
 
@@ -640,11 +628,8 @@ fn encode(
             // In the build's profile the hash took about a third of gzip's samples (SHA-NI
             // against zlib-rs level 6): 3/8 of the document goes with it.
             let at = identity.len() - identity.len() * 3 / 8;
-            let (head, tail) = identity.split_at(at);
-            let tail = s.spawn(|| (sha256(&identity), Deflated::new(tail, true)));
-            let head = Deflated::new(head, false);
-            let (tag, tail) = tail.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            return (tag, gzip_of(&[head, tail]), None);
+            let (gzip, tag) = gzip_in_two(&identity, at, || sha256(&identity));
+            return (tag, gzip, None);
         }
         let brotli = brotli_now.then(|| s.spawn(|| brotli(&identity)));
         let tag = sha256(&identity);
@@ -668,178 +653,6 @@ fn encode(
         expires_ms,
         stale_ms,
     }
-}
-
-fn http_date(t: DateTime<Utc>) -> HeaderValue {
-    HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::from(t)))
-        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
-}
-
-fn gzip(data: &[u8]) -> Bytes {
-    gzip_of(&[Deflated::new(data, true)])
-}
-
-/// A run of a document as raw deflate blocks, and its CRC-32: the runs of a document, made on
-/// several threads and joined in order, are one gzip member (as `pigz` makes them). Each run but
-/// the last ends with a sync flush (an empty stored block, which leaves the stream on a byte
-/// boundary and does not end it); each starts with an empty window, which cost 721 bytes of
-/// 308 KB on the 10,000-episode feed cut at 5/8 (zlib, measured whole against cut).
-struct Deflated {
-    blocks: Vec<u8>,
-    crc: flate2::Crc,
-}
-
-impl Deflated {
-    fn new(data: &[u8], last: bool) -> Deflated {
-        use flate2::{Compress, Compression, FlushCompress, Status};
-        let mut deflate = Compress::new(Compression::default(), false);
-        let flush = if last {
-            FlushCompress::Finish
-        } else {
-            FlushCompress::Sync
-        };
-        let mut blocks = Vec::with_capacity(data.len() / 4 + 64);
-        loop {
-            if blocks.len() == blocks.capacity() {
-                blocks.reserve(blocks.capacity().max(1 << 16));
-            }
-            let read = usize::try_from(deflate.total_in()).unwrap_or(usize::MAX);
-            let status = deflate
-                .compress_vec(&data[read.min(data.len())..], &mut blocks, flush)
-                .expect("deflating into a Vec cannot fail");
-            let all_read = deflate.total_in() == data.len() as u64;
-            // A flush is complete once it returns with room left in the output.
-            let done = match status {
-                Status::StreamEnd => true,
-                Status::Ok | Status::BufError => {
-                    !last && all_read && blocks.len() < blocks.capacity()
-                }
-            };
-            if done {
-                break;
-            }
-        }
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        Deflated { blocks, crc }
-    }
-}
-
-/// One gzip member (RFC 1952) of `runs`, in order; the last must be deflated as the last.
-fn gzip_of(runs: &[Deflated]) -> Bytes {
-    // No name, no time, deflate at the default level, unknown OS: as `GzEncoder` writes it.
-    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let len = runs.iter().map(|r| r.blocks.len()).sum::<usize>();
-    let mut out = Vec::with_capacity(HEADER.len() + len + 8);
-    out.extend_from_slice(&HEADER);
-    let mut crc = flate2::Crc::new();
-    for run in runs {
-        out.extend_from_slice(&run.blocks);
-        crc.combine(&run.crc);
-    }
-    out.extend_from_slice(&crc.sum().to_le_bytes());
-    // ISIZE is the length modulo 2^32.
-    out.extend_from_slice(&crc.amount().to_le_bytes());
-    Bytes::from(out)
-}
-
-fn brotli(data: &[u8]) -> Bytes {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: BROTLI_QUALITY,
-        size_hint: data.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(data.len() / 4);
-    brotli::BrotliCompress(&mut &data[..], &mut out, &params)
-        .expect("compressing into a Vec has no I/O to fail");
-    Bytes::from(out)
-}
-
-/// The feed as served: the stylesheet reference after the XML declaration and, with a hub, its
-/// `<atom:link rel="hub">` after the channel's self link. Only insertions: every element
-/// `feed::build` wrote stays as it was. Done in place: the document's first lines are replaced
-/// by their decorated form and the rest moves along within the same buffer, which for a
-/// 10,000-episode feed (8.3 MB) spares a second buffer of that size, its page faults and a copy.
-pub fn decorate(mut xml: String, hub: Option<&str>) -> String {
-    let (replaced, head) = decorated_head(&xml, hub);
-    xml.replace_range(..replaced, &head);
-    xml
-}
-
-/// How many bytes at the start of `xml` the decoration rewrites, and what they become.
-fn decorated_head(xml: &str, hub: Option<&str>) -> (usize, String) {
-    let mut out = String::with_capacity(512);
-    let rest = match xml
-        .strip_prefix("<?xml")
-        .and_then(|_| xml.find("?>"))
-        .map(|end| end + 2)
-    {
-        Some(end) => {
-            out.push_str(&xml[..end]);
-            out.push('\n');
-            out.push_str(STYLESHEET_PI);
-            &xml[end..]
-        }
-        None => {
-            out.push_str(STYLESHEET_PI);
-            out.push('\n');
-            xml
-        }
-    };
-    let consumed = xml.len() - rest.len();
-    match hub.and_then(|hub| hub_position(rest).map(|at| (hub, at))) {
-        Some((hub, (at, indent))) => {
-            out.push_str(&rest[..at]);
-            out.push('\n');
-            out.push_str(indent);
-            out.push_str(&format!(
-                r#"<atom:link href="{}" rel="hub"></atom:link>"#,
-                quick_xml::escape::escape(hub)
-            ));
-            (consumed + at, out)
-        }
-        None => (consumed, out),
-    }
-}
-
-/// Where the hub link goes (the end of the self link's line, else of the `<channel>` tag's) and
-/// the indentation of that line.
-fn hub_position(xml: &str) -> Option<(usize, &str)> {
-    let channel = xml.find("<channel>")?;
-    let after_channel = channel + "<channel>".len();
-    let line_end = |from: usize| xml[from..].find('\n').map_or(xml.len(), |n| from + n);
-    let indent_of = |start: usize| {
-        let line_start = xml[..start].rfind('\n').map_or(0, |n| n + 1);
-        let indent = &xml[line_start..start];
-        indent.chars().all(char::is_whitespace).then_some(indent)
-    };
-    let mut from = after_channel;
-    while let Some(n) = xml[from..].find("<atom:link") {
-        let start = from + n;
-        let tag_end = start + xml[start..].find('>')? + 1;
-        if xml[start..tag_end].contains(r#"rel="self""#) {
-            let end = if xml[..tag_end].ends_with("/>") {
-                tag_end
-            } else {
-                tag_end + xml[tag_end..].find("</atom:link>")? + "</atom:link>".len()
-            };
-            // On its own line (as `feed::build` writes it): the new one goes on the next.
-            return match indent_of(start) {
-                Some(indent)
-                    if line_end(end) == end || xml[end..line_end(end)].trim().is_empty() =>
-                {
-                    Some((line_end(end), indent))
-                }
-                _ => Some((end, "")),
-            };
-        }
-        from = tag_end;
-    }
-    let indent = xml[after_channel..]
-        .strip_prefix('\n')
-        .map(|next| &next[..next.len() - next.trim_start().len()])
-        .unwrap_or("");
-    Some((after_channel, indent))
 }
 
 /// Listens for the other instances' changes for as long as the cache lives, reconnecting when
@@ -933,103 +746,18 @@ async fn schedule(cache: Weak<Inner>, wake: Arc<Notify>) {
     }
 }
 
+#[async_trait::async_trait]
+impl FeedNotifier for FeedCache {
+    async fn changed(&self, show: ShowId) {
+        FeedCache::changed(self, show).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const XML: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\">\n  <channel>\n    <title>T</title>\n    <atom:link href=\"https://x/feeds/a.xml\" rel=\"self\" type=\"application/rss+xml\"></atom:link>\n    <podcast:guid>g</podcast:guid>\n  </channel>\n</rss>\n";
-
-    #[test]
-    fn decorate_inserts_the_stylesheet_and_the_hub_only() {
-        let out = decorate(XML.to_owned(), Some("https://hub.example/?a=1&b=2"));
-        assert_eq!(
-            out,
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
-             <?xml-stylesheet type=\"text/xsl\" href=\"siaran.xsl\"?>\n\
-             <rss version=\"2.0\">\n  <channel>\n    <title>T</title>\n    \
-             <atom:link href=\"https://x/feeds/a.xml\" rel=\"self\" type=\"application/rss+xml\"></atom:link>\n    \
-             <atom:link href=\"https://hub.example/?a=1&amp;b=2\" rel=\"hub\"></atom:link>\n    \
-             <podcast:guid>g</podcast:guid>\n  </channel>\n</rss>\n"
-        );
-        let plain = decorate(XML.to_owned(), None);
-        assert_eq!(
-            plain.replace(
-                "<?xml-stylesheet type=\"text/xsl\" href=\"siaran.xsl\"?>\n",
-                ""
-            ),
-            XML
-        );
-    }
-
-    #[test]
-    fn the_hub_goes_into_the_channel_without_a_self_link() {
-        let xml = "<rss><channel><title>T</title></channel></rss>";
-        let out = decorate(xml.to_owned(), Some("https://hub.example/"));
-        assert_eq!(
-            out,
-            "<?xml-stylesheet type=\"text/xsl\" href=\"siaran.xsl\"?>\n<rss><channel>\n\
-             <atom:link href=\"https://hub.example/\" rel=\"hub\"></atom:link><title>T</title></channel></rss>"
-        );
-        // A self-closing self link on a shared line: right after it.
-        let xml =
-            "<rss><channel><atom:link rel=\"self\" href=\"u\"/><title>T</title></channel></rss>";
-        let out = decorate(xml.to_owned(), Some("h"));
-        assert!(
-            out.contains("<atom:link rel=\"self\" href=\"u\"/>\n<atom:link href=\"h\" rel=\"hub\"></atom:link><title>"),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn gzip_in_runs_is_one_gzip_member_of_the_document() {
-        use std::io::Read as _;
-        let doc = XML.repeat(3000);
-        let bytes = doc.as_bytes();
-        for cuts in [
-            vec![],
-            vec![1],
-            vec![bytes.len() / 2],
-            vec![7, 70_000, bytes.len() - 1],
-        ] {
-            let mut runs = Vec::new();
-            let mut from = 0;
-            for &cut in &cuts {
-                runs.push(Deflated::new(&bytes[from..cut], false));
-                from = cut;
-            }
-            runs.push(Deflated::new(&bytes[from..], true));
-            let gz = gzip_of(&runs);
-            // Read as a single member: a decoder that stops after the first member still gets
-            // everything, and the trailer's CRC and length are checked.
-            let mut back = Vec::new();
-            flate2::read::GzDecoder::new(&gz[..])
-                .read_to_end(&mut back)
-                .unwrap();
-            assert!(back == bytes, "cuts {cuts:?}");
-            assert!(gz.len() < bytes.len() / 10, "cuts {cuts:?}: {}", gz.len());
-        }
-        // Whole, the same bytes as flate2's own encoder.
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        std::io::Write::write_all(&mut encoder, bytes).unwrap();
-        assert!(gzip(bytes) == encoder.finish().unwrap());
-    }
-
-    #[test]
-    fn compressed_variants_decode_to_the_document() {
-        use std::io::Read as _;
-        let doc = XML.repeat(200);
-        let gz = gzip(doc.as_bytes());
-        let mut back = String::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_string(&mut back)
-            .unwrap();
-        assert_eq!(back, doc);
-        let br = brotli(doc.as_bytes());
-        let mut back = Vec::new();
-        brotli::BrotliDecompress(&mut &br[..], &mut back).unwrap();
-        assert_eq!(back, doc.as_bytes());
-        assert!(gz.len() < doc.len() / 10 && br.len() < doc.len() / 10);
-    }
 
     #[tokio::test]
     async fn a_large_feed_gets_brotli_after_it_is_served() {

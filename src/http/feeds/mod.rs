@@ -1,10 +1,15 @@
-//! `GET`/`HEAD /feeds/{slug}.xml` (a show's feed, from `feed::cache`), `/feeds/opml.xml` (all
+//! `GET`/`HEAD /feeds/{slug}.xml` (a show's feed, from `cache`), `/feeds/opml.xml` (all
 //! shows) and `/feeds/siaran.xsl` (the stylesheet that makes a feed readable in a browser).
 //!
 //! A feed request is answered from memory: negotiating the encoding, comparing validators and
 //! cloning prepared headers and bodies. No database round trip, compression or body allocation
-//! happens here; when to rebuild is `feed::cache`'s business. Feed requests take the same way
+//! happens here; when to rebuild is `cache`'s business. Feed requests take the same way
 //! through the router and its layers (tracing, timeout, error localisation) as any other.
+
+pub mod cache;
+mod opml;
+mod postgres;
+mod websub;
 
 use std::sync::LazyLock;
 
@@ -16,14 +21,12 @@ use axum::{
     response::Response,
     routing::get,
 };
-use chrono::{DateTime, SubsecRound as _, Utc};
+use chrono::SubsecRound as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::{
-    app::AppState,
-    feed::cache::{self, CachedFeed, Encoding, FeedError},
-    http::error::AppError,
-};
+use self::cache::{CachedFeed, Encoding, FeedError};
+use super::conditional::{ETag, etag_listed, modified_since, none_match, not_modified};
+use crate::{app::AppState, http::error::AppError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,7 +61,7 @@ fn respond(feed: &CachedFeed, headers: &HeaderMap) -> Response {
     // `If-None-Match` decides alone when present (RFC 9110 §13.2.2).
     let unchanged = match headers.get(header::IF_NONE_MATCH) {
         Some(tags) => tags.to_str().is_ok_and(|tags| feed.matches(tags)),
-        None => not_modified_since(headers, feed.last_modified),
+        None => modified_since(headers, feed.last_modified),
     };
     let (status, prepared, body) = if unchanged {
         (
@@ -173,18 +176,6 @@ fn is_browser(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn not_modified_since(headers: &HeaderMap, last_modified: DateTime<Utc>) -> bool {
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-        .is_some_and(|since| {
-            // Whole seconds: HTTP dates carry no fraction.
-            let since = DateTime::<Utc>::from(since).timestamp();
-            last_modified.timestamp() <= since
-        })
-}
-
 /// Every show, for podcast apps to import; rendered per request (it is small and rarely asked
 /// for), with validators.
 #[tracing::instrument(skip_all)]
@@ -192,10 +183,10 @@ async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     let shows = state.db.list_shows().await?;
     let last_modified = shows.iter().map(|s| s.updated_at).max();
     let xml = cache::opml(&shows, &state.urls);
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
-    let unchanged = match headers.get(header::IF_NONE_MATCH) {
-        Some(tags) => tags.to_str().is_ok_and(|tags| etag_matches(tags, &etag)),
-        None => last_modified.is_some_and(|t| not_modified_since(&headers, t)),
+    let etag = ETag::strong(&hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
+    let unchanged = match last_modified {
+        Some(t) => not_modified(&headers, &etag, t),
+        None => none_match(&headers, &etag),
     };
     let mut res = if unchanged {
         let mut res = Response::new(Body::empty());
@@ -210,9 +201,7 @@ async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         res
     };
     let h = res.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, etag);
-    }
+    h.insert(header::ETAG, etag.header_value());
     if let Some(t) = last_modified {
         h.insert(
             header::LAST_MODIFIED,
@@ -227,7 +216,7 @@ async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
 }
 
 /// The stylesheet feeds reference (`feeds/siaran.xsl`, built into the binary).
-const STYLESHEET: &str = include_str!("../../feeds/siaran.xsl");
+const STYLESHEET: &str = include_str!("../../../feeds/siaran.xsl");
 
 static STYLESHEET_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| {
     let tag = hex::encode(&Sha256::digest(STYLESHEET.as_bytes())[..16]);
@@ -240,7 +229,7 @@ async fn stylesheet(headers: HeaderMap) -> Response {
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| etag_matches(tags, etag.to_str().unwrap_or_default()));
+        .is_some_and(|tags| etag_listed(tags, etag.to_str().unwrap_or_default()));
     let mut res = if unchanged {
         let mut res = Response::new(Body::empty());
         *res.status_mut() = StatusCode::NOT_MODIFIED;
@@ -260,14 +249,6 @@ async fn stylesheet(headers: HeaderMap) -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     res
-}
-
-/// The weak comparison of `If-None-Match` against one tag.
-fn etag_matches(if_none_match: &str, etag: &str) -> bool {
-    if_none_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 #[cfg(test)]
@@ -295,14 +276,5 @@ mod tests {
         assert_eq!(pick("x-gzip"), Encoding::Gzip);
         assert_eq!(pick("gzip;q=2, br;q=abc"), Encoding::Identity);
         assert_eq!(pick("deflate, zstd"), Encoding::Identity);
-    }
-
-    #[test]
-    fn etags_compare_weakly() {
-        assert!(etag_matches("\"a\"", "\"a\""));
-        assert!(etag_matches("W/\"a\"", "\"a\""));
-        assert!(etag_matches("\"b\", \"a\"", "\"a\""));
-        assert!(etag_matches("*", "\"a\""));
-        assert!(!etag_matches("\"b\"", "\"a\""));
     }
 }
