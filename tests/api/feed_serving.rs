@@ -1,4 +1,4 @@
-//! Serving feeds (`feed::cache`, `http::feeds`): encodings negotiated and compressed once, a
+//! Serving feeds (`http::feeds` and its cache): encodings negotiated and compressed once, a
 //! validator per encoding, 304s and HEAD; the stylesheet and the page a browser makes of a feed;
 //! the OPML of all shows; the cached feed dropped on publish, when a scheduled episode's time
 //! comes and across instances sharing one PostgreSQL database; WebSub pings, once per change.
