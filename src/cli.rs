@@ -248,7 +248,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: TokenCommand::Create { name, role, db },
         } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
             let db = open_db(&db).await?;
             let secret = service::tokens::create(&db, &name, role)
                 .await

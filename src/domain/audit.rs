@@ -1,5 +1,6 @@
-//! The audit trail's records (issue 6): every change to a show, an episode or a document is recorded with
-//! who made it (the token's id and name), when, and what changed, field by field. Published
+//! The audit trail's records (issue 6): every change to a show, an episode or a document is
+//! recorded with who made it (a token's id and name, or `import`/`demo` for what those commands
+//! set up), when, and what changed, field by field. Published
 //! records keep their history in public, so a journalist can see that a title was corrected and
 //! when.
 
@@ -51,7 +52,8 @@ pub struct AuditEntry {
     pub entity_id: String,
     /// `created`, `updated`, `published`, `withdrawn`, `restored`, `document-linked`,
     /// `document-unlinked`, `transcript-set`, `transcript-removed`, `chapters-set`,
-    /// `chapters-removed`, `rendition-added`, `rendition-removed`, `artwork-set`.
+    /// `chapters-removed`, `rendition-added`, `rendition-removed`, `artwork-set`, `file-set`,
+    /// `file-removed`.
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_id: Option<uuid::Uuid>,

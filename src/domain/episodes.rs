@@ -24,7 +24,7 @@ pub struct EpisodeDraft {
     pub guid: Option<(String, bool)>,
 }
 
-/// An `EpisodeDraft` whose fields keep the rules.
+/// An `EpisodeDraft`'s title and slug, checked.
 #[derive(Debug)]
 pub struct CheckedDraft {
     pub title: String,
@@ -32,28 +32,30 @@ pub struct CheckedDraft {
     /// The slug asked for, or `None` to take the first free one from `base_slug`.
     pub slug: Option<Slug>,
     pub base_slug: Slug,
-    pub meta: EpisodeMeta,
 }
 
 impl EpisodeDraft {
+    /// The title and the slug (the operation then checks that the slug is free, then `meta`).
     pub fn check(&self) -> Result<CheckedDraft, Rejection> {
         let title = parse_title(&self.title)?;
         let slug = self.slug.as_deref().map(parse_slug).transpose()?;
         let base_slug = slug
             .clone()
             .unwrap_or_else(|| Slug::from_title(&title, "episode"));
-        let meta = self
-            .meta
-            .clone()
-            .validated()
-            .map_err(|e| Rejection::from(&e))?;
         Ok(CheckedDraft {
             title,
             description: self.description.trim().to_owned(),
             slug,
             base_slug,
-            meta,
         })
+    }
+
+    /// The metadata, checked and its show notes sanitized.
+    pub fn checked_meta(&self) -> Result<EpisodeMeta, Rejection> {
+        self.meta
+            .clone()
+            .validated()
+            .map_err(|e| Rejection::from(&e))
     }
 }
 
@@ -72,9 +74,8 @@ pub struct EpisodePatch {
 }
 
 impl EpisodePatch {
-    /// `episode` with the patch's fields checked and in place (the media id aside: the caller
-    /// resolves it).
-    pub fn apply_to(self, mut episode: super::Episode) -> Result<super::Episode, Rejection> {
+    /// `episode` with the patch's title, description and slug checked and in place.
+    pub fn apply_text(&self, mut episode: super::Episode) -> Result<super::Episode, Rejection> {
         if let Some(title) = &self.title {
             episode.title = parse_title(title)?;
         }
@@ -84,6 +85,12 @@ impl EpisodePatch {
         if let Some(slug) = &self.slug {
             episode.slug = parse_slug(slug)?;
         }
+        Ok(episode)
+    }
+
+    /// `episode` with the patch's publication time and metadata checked and in place (after
+    /// `apply_text` and the media, which the operation resolves, in that order).
+    pub fn apply_rest(self, mut episode: super::Episode) -> Result<super::Episode, Rejection> {
         if let Some(publish_at) = self.publish_at {
             episode.publish_at = publish_at;
         }

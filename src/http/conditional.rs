@@ -1,7 +1,7 @@
 //! Validators and conditional requests (RFC 9110 §13): strong ETags, `Last-Modified`,
 //! `If-None-Match`, `If-Modified-Since` and `If-Range`. The one implementation of each rule:
-//! media, document files, transcripts, chapters, covers and feeds all answer 304 and honour
-//! `If-Range` through these functions.
+//! media, document files, transcripts, chapters and feeds answer 304 (and media and document
+//! files honour `If-Range`) through these functions.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Utc};

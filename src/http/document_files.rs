@@ -12,7 +12,6 @@ use axum::{
     response::Response,
     routing::{get, put},
 };
-use chrono::Utc;
 use futures_util::TryStreamExt as _;
 use serde::Deserialize;
 
@@ -21,11 +20,10 @@ use super::{
     auth::Editor,
     conditional::ETag,
     media::{Ranged, disposition, ranged},
-    or_not_found, parse_id,
 };
 use crate::{
     app::AppState,
-    domain::{Document, DocumentId, Urls},
+    domain::{Document, Urls},
     http::error::AppError,
     service::documents::{self, MAX_FILE_BYTES},
     storage::{ByteStream, ObjectKey},
@@ -77,7 +75,6 @@ async fn upload(
         document,
         query.filename.as_deref().unwrap_or_default(),
         stream,
-        Utc::now(),
     )
     .await?;
     Ok(Json(with_url(document, &state.urls)))
@@ -101,12 +98,7 @@ async fn serve(
     Path((id, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let id: DocumentId = parse_id("document", &id)?;
-    let document = state
-        .db
-        .document(id)
-        .await
-        .map_err(or_not_found("document"))?;
+    let document = crate::service::documents::load(&state.ctx, &id).await?;
     let file = document
         .file
         .filter(|f| f.file_name() == name)

@@ -10,13 +10,10 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, document_files::with_url, or_not_found, parse_id};
+use super::{Json, auth::Editor, document_files::with_url};
 use crate::{
     app::AppState,
-    domain::{
-        Document, DocumentId, DocumentPatch, EpisodeId, EpisodeStatus, NewDocument, Slug,
-        parse_kind,
-    },
+    domain::{Document, DocumentPatch, EpisodeId, EpisodeStatus, NewDocument, Slug, parse_kind},
     http::error::AppError,
     service::documents,
 };
@@ -104,12 +101,7 @@ async fn citations(
     editor: Option<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<CitationView>>, AppError> {
-    let id: DocumentId = parse_id("document", &id)?;
-    state
-        .db
-        .document(id)
-        .await
-        .map_err(or_not_found("document"))?;
+    let id = crate::service::documents::load(&state.ctx, &id).await?.id;
     let now = Utc::now();
     let views = state
         .db
@@ -136,11 +128,6 @@ async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Document>, AppError> {
-    let id: DocumentId = parse_id("document", &id)?;
-    let document = state
-        .db
-        .document(id)
-        .await
-        .map_err(or_not_found("document"))?;
+    let document = crate::service::documents::load(&state.ctx, &id).await?;
     Ok(Json(with_url(document, &state.urls)))
 }

@@ -11,11 +11,11 @@ use axum::{
 };
 use chrono::Utc;
 
-use super::{Json, auth::Editor, or_not_found, parse_id};
+use super::{Json, auth::Editor};
 use crate::{
     app::{App, AppState},
     domain::{
-        DocumentId, EpisodeStatus,
+        EpisodeStatus,
         audit::{AuditEntry, Entity},
     },
     http::error::AppError,
@@ -83,12 +83,7 @@ async fn document(
     editor: Option<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
-    let id: DocumentId = parse_id("document", &id)?;
-    let document = state
-        .db
-        .document(id)
-        .await
-        .map_err(or_not_found("document"))?;
+    let document = crate::service::documents::load(&state.ctx, &id).await?;
     trail(
         &state,
         Entity::Document,

@@ -369,7 +369,14 @@ async fn episode_page(
         )
         .await?
         .into_iter()
-        .filter(|e| e.at > published && e.action != "created" && e.action != "published")
+        // Changes people made (by a token); what a command set up (an import's transcript, the
+        // demo's documents) is not a correction, whatever its date.
+        .filter(|e| {
+            e.at > published
+                && e.token_id.is_some()
+                && e.action != "created"
+                && e.action != "published"
+        })
         .collect();
     let page = EpisodePage {
         show: &show,

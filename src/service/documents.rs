@@ -1,7 +1,7 @@
 //! Official documents (regulations, decrees, press releases) that briefings discuss, and their
 //! PDF files.
 
-use chrono::{DateTime, SubsecRound as _, Utc};
+use chrono::{SubsecRound as _, Utc};
 use tokio::io::AsyncReadExt as _;
 
 use super::{Ctx, Error, or_not_found};
@@ -13,7 +13,7 @@ use crate::{
     service::ingest::{clean_filename, spool_body},
     storage::{
         ByteStream, ObjectKey,
-        replace::{Source, delete_unowned, put_then_record},
+        replace::{Named, Source, delete_unowned, put_then_record},
     },
 };
 
@@ -76,9 +76,10 @@ pub async fn set_file(
     document: Document,
     filename: &str,
     body: ByteStream,
-    now: DateTime<Utc>,
 ) -> Result<Document, Error> {
     let spooled = spool_body(&ctx.spool, body, MAX_FILE_BYTES).await?;
+    // When the file arrived, not when its upload began.
+    let now = Utc::now();
     let mut magic = [0u8; 5];
     let mut reader = tokio::fs::File::open(spooled.file.path())
         .await
@@ -110,6 +111,7 @@ pub async fn set_file(
     let (document, replaced_sha) = put_then_record(
         ctx.store.as_ref(),
         &key,
+        Named::ByContent,
         "application/pdf",
         Source::File(spooled.file.path()),
         || async {

@@ -17,7 +17,7 @@ use crate::{
     },
     storage::{
         ObjectKey,
-        replace::{Source, delete_unowned, put_then_record},
+        replace::{Named, Source, delete_unowned, put_then_record},
     },
 };
 
@@ -150,6 +150,7 @@ async fn store_file(
     put_then_record(
         ctx.store.as_ref(),
         &key,
+        Named::ByContent,
         what.mime_type,
         Source::Bytes(bytes),
         || async {

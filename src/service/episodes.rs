@@ -77,6 +77,7 @@ pub async fn create(
     } else {
         free_slug(ctx, show, &base).await?
     };
+    let meta = draft.checked_meta()?;
     let id = draft.id;
     let kept_guid = draft.guid.is_some();
     let (guid, guid_is_permalink) = draft.guid.unwrap_or_else(|| (id.to_string(), false));
@@ -90,7 +91,7 @@ pub async fn create(
         description: checked.description,
         media_id: draft.media.id,
         publish_at: draft.publish_at,
-        meta: checked.meta,
+        meta,
         withdrawn: None,
         created_at: now,
         updated_at: now,
@@ -145,14 +146,11 @@ pub async fn update(
     old: Episode,
     patch: EpisodePatch,
 ) -> Result<Episode, Error> {
-    let media = match &patch.media_id {
-        Some(raw) => Some(known_media(ctx, raw).await?.id),
-        None => None,
-    };
-    let mut episode = patch.apply_to(old.clone())?;
-    if let Some(media) = media {
-        episode.media_id = media;
+    let mut episode = patch.apply_text(old.clone())?;
+    if let Some(raw) = &patch.media_id {
+        episode.media_id = known_media(ctx, raw).await?.id;
     }
+    let mut episode = patch.apply_rest(episode)?;
     episode.updated_at = Utc::now();
     ctx.db
         .update_episode(&episode, &old.slug)

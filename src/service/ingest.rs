@@ -24,7 +24,7 @@ use crate::{
     reconcile::Spool,
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
-        replace::{ReplaceError, Source, put_then_record},
+        replace::{Named, ReplaceError, Source, put_then_record},
     },
 };
 
@@ -138,6 +138,7 @@ async fn store_spooled(
     put_then_record(
         store,
         &key,
+        Named::Uniquely,
         &media.info.mime_type,
         Source::File(spooled.file.path()),
         || async { db.create_media(&media).await.map(|()| ((), None)) },

@@ -40,7 +40,7 @@ impl From<IngestError> for Error {
             IngestError::TooLarge { limit } => Error::TooLarge { limit },
             IngestError::Probe(p) => Error::Media(p),
             IngestError::Body(io) => Error::Interrupted(io),
-            IngestError::Spool(io) => Error::Internal(anyhow::Error::new(io)),
+            IngestError::Spool(io) => Error::Internal(anyhow::Error::new(io).context("spool file")),
             IngestError::Store(s) => s.into(),
             IngestError::Db(d) => d.into(),
         }

@@ -9,8 +9,8 @@
 //! lives with the domain types (`NewShow::parse`, `EpisodeDraft` in `episodes`); storing a file
 //! with the row that owns it is `storage::replace`.
 //!
-//! May use: `domain`, `db`, `storage`, `media`, `feed`. Must not use: `http`, `app`, `cli`,
-//! `import`, `demo`.
+//! May use: `domain`, `db`, `storage`, `media`, `feed`, `reconcile`. Must not use: `http`, `app`,
+//! `cli`, `import`, `demo`.
 
 pub mod documents;
 pub mod episode_files;
@@ -94,7 +94,7 @@ pub enum Error {
     #[error("larger than {limit} bytes")]
     TooLarge { limit: u64 },
     /// The body stream failed (a client that hung up mid-upload).
-    #[error("interrupted: {0}")]
+    #[error("upload interrupted: {0}")]
     Interrupted(std::io::Error),
     /// Not playable media.
     #[error(transparent)]

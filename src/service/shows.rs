@@ -14,7 +14,7 @@ use crate::{
     media::probe::image_header,
     storage::{
         ObjectKey,
-        replace::{Source, put_then_record},
+        replace::{Named, Source, put_then_record},
     },
 };
 
@@ -165,6 +165,7 @@ pub async fn set_cover(
     let show = put_then_record(
         ctx.store.as_ref(),
         &key,
+        Named::ByContent,
         mime_type,
         Source::Bytes(image),
         || async {

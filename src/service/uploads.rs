@@ -40,7 +40,10 @@ use crate::{
     db::{Db, DbError, Upload, UploadChunk},
     domain::{Media, MediaId},
     reconcile::Spool,
-    storage::{ByteStream, ObjectKey, ObjectStore, StoreError},
+    storage::{
+        ByteStream, ObjectKey, ObjectStore, StoreError,
+        replace::{Named, ReplaceError, Source, put_then_record},
+    },
 };
 
 /// A body that sends nothing for this long is taken as cut: what arrived is kept. Without it a
@@ -261,25 +264,37 @@ impl Uploads {
         received: &Received,
     ) -> Result<Upload, UploadError> {
         let key = ObjectKey::for_upload_chunk(upload.id, offset, claim);
-        self.store
-            .put_file(&key, "application/octet-stream", received.file.path())
-            .await?;
         let chunk = UploadChunk {
             start: offset,
             size: received.size,
-            key,
+            key: key.clone(),
         };
         let now = Utc::now();
         let expires_at = now + self.expiry;
-        let appended = self
-            .db
-            .append_upload_chunk(upload.id, claim, &chunk, expires_at, now)
-            .await;
-        if !matches!(appended, Ok(true)) {
-            delete_objects(self.store.as_ref(), std::slice::from_ref(&chunk)).await;
-            appended?;
-            return Err(UploadError::Superseded);
-        }
+        // A chunk whose row is not written (another request took the upload over) is taken back.
+        put_then_record(
+            self.store.as_ref(),
+            &key,
+            Named::Uniquely,
+            "application/octet-stream",
+            Source::File(received.file.path()),
+            || async {
+                match self
+                    .db
+                    .append_upload_chunk(upload.id, claim, &chunk, expires_at, now)
+                    .await
+                {
+                    Ok(true) => Ok(((), None)),
+                    Ok(false) => Err(UploadError::Superseded),
+                    Err(e) => Err(e.into()),
+                }
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            ReplaceError::Store(e) => e.into(),
+            ReplaceError::Record(e) => e,
+        })?;
         tracing::debug!(id = %upload.id, offset, size = received.size, "chunk stored");
         Ok(Upload {
             received: offset + received.size,

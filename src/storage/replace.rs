@@ -1,8 +1,10 @@
 //! The one way a file reaches the store together with the row that owns it, used for media,
 //! covers, transcripts, chapters and document PDFs alike:
 //!
-//! 1. the object is put (never overwriting: a content-named key that exists already holds these
-//!    very bytes, and some row owns it);
+//! 1. the object is put, never overwriting. A key named by the content (covers, transcripts,
+//!    chapters, document PDFs) that exists already holds these very bytes and some row owns it:
+//!    the write goes on without storing them again. A key named uniquely (media, upload chunks)
+//!    that exists already is an error;
 //! 2. the row is written by the caller's `record`, which answers the object it replaced;
 //! 3. if the row could not be written, the object this call created is deleted again;
 //! 4. once the row points at the new object, the replaced one is deleted.
@@ -17,6 +19,13 @@ use bytes::Bytes;
 use futures_util::stream;
 
 use super::{ByteStream, ObjectKey, ObjectStore, StoreError};
+
+/// How an object's key is named (see the module doc for what an existing key then means).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    ByContent,
+    Uniquely,
+}
 
 /// The bytes to store: small ones already in memory, or a spooled file on disk.
 #[derive(Debug)]
@@ -39,6 +48,7 @@ pub enum ReplaceError<E> {
 pub async fn put_then_record<T, E, F>(
     store: &dyn ObjectStore,
     key: &ObjectKey,
+    named: Named,
     content_type: &str,
     source: Source<'_>,
     record: impl FnOnce() -> F,
@@ -55,7 +65,7 @@ where
     };
     let created = match put {
         Ok(_) => true,
-        Err(StoreError::AlreadyExists(_)) => false,
+        Err(StoreError::AlreadyExists(_)) if named == Named::ByContent => false,
         Err(e) => return Err(e.into()),
     };
     let (value, replaced) = match record().await {

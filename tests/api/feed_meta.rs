@@ -346,6 +346,19 @@ async fn demo_feed_matches_its_golden_file() {
         app.history("/api/v1/shows/demo/history").await,
         [demo("created"), demo("artwork-set")]
     );
+    // What the demo set up after its (fixed, past) publication date is no correction: its page
+    // lists no changes.
+    let page = app
+        .http
+        .get(app.url("/shows/demo/pejabat-pemerintah-harus-punya-mindset-digital"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Dokumen yang dibahas"), "{page}");
+    assert!(!page.contains("Riwayat perubahan"), "{page}");
 
     // feedparser and gPodder's podcastparser read the episode, and feedparser the transcript,
     // the chapters and the speaker's role (podcastparser 0.6.11 knows the podcast namespace only

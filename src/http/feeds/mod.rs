@@ -25,7 +25,7 @@ use chrono::SubsecRound as _;
 use sha2::{Digest as _, Sha256};
 
 use self::cache::{CachedFeed, Encoding, FeedError};
-use super::conditional::{ETag, etag_listed, modified_since, none_match, not_modified};
+use super::conditional::{ETag, modified_since, none_match, not_modified};
 use crate::{app::AppState, http::error::AppError};
 
 pub fn router() -> Router<AppState> {
@@ -218,18 +218,13 @@ async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
 /// The stylesheet feeds reference (`feeds/siaran.xsl`, built into the binary).
 const STYLESHEET: &str = include_str!("../../../feeds/siaran.xsl");
 
-static STYLESHEET_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| {
-    let tag = hex::encode(&Sha256::digest(STYLESHEET.as_bytes())[..16]);
-    HeaderValue::from_str(&format!("\"{tag}\"")).expect("a quoted hex digest is a header value")
-});
+static STYLESHEET_ETAG: LazyLock<ETag> =
+    LazyLock::new(|| ETag::strong(&hex::encode(&Sha256::digest(STYLESHEET.as_bytes())[..16])));
 
 #[tracing::instrument(skip_all)]
 async fn stylesheet(headers: HeaderMap) -> Response {
     let etag = &*STYLESHEET_ETAG;
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| etag_listed(tags, etag.to_str().unwrap_or_default()));
+    let unchanged = none_match(&headers, etag);
     let mut res = if unchanged {
         let mut res = Response::new(Body::empty());
         *res.status_mut() = StatusCode::NOT_MODIFIED;
@@ -243,7 +238,7 @@ async fn stylesheet(headers: HeaderMap) -> Response {
         res
     };
     let h = res.headers_mut();
-    h.insert(header::ETAG, etag.clone());
+    h.insert(header::ETAG, etag.header_value());
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
