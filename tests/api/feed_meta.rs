@@ -348,15 +348,8 @@ async fn demo_feed_matches_its_golden_file() {
     );
     // What the demo set up after its (fixed, past) publication date is no correction: its page
     // lists no changes.
-    let page = app
-        .http
-        .get(app.url("/shows/demo/pejabat-pemerintah-harus-punya-mindset-digital"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let url = app.url("/shows/demo/pejabat-pemerintah-harus-punya-mindset-digital");
+    let page = app.get_with(&url, &[]).await.text().await.unwrap();
     assert!(page.contains("Dokumen yang dibahas"), "{page}");
     assert!(!page.contains("Riwayat perubahan"), "{page}");
 
