@@ -31,8 +31,6 @@ pub enum AppError {
     Unauthorized,
     #[error("the token's role may not do this")]
     Forbidden,
-    #[error("upload larger than {limit} bytes")]
-    PayloadTooLarge { limit: u64 },
     #[error("method not allowed")]
     MethodNotAllowed,
     /// 503: the request took longer than the API allows.
@@ -51,6 +49,11 @@ impl AppError {
 
     pub fn invalid(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
         AppError::Op(service::Error::invalid(code, id, en))
+    }
+
+    /// 413: more bytes than the address takes (`limit`).
+    pub fn too_large(limit: u64) -> Self {
+        AppError::Op(service::Error::TooLarge { limit })
     }
 
     pub fn bad_request(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
@@ -75,9 +78,7 @@ impl AppError {
             ) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::PayloadTooLarge { .. } | AppError::Op(Op::TooLarge { .. }) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            AppError::Op(Op::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Op(Op::Media(ProbeError::Unplayable(_))) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Op(Op::Media(ProbeError::Io(_)) | Op::Internal(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -93,7 +94,6 @@ impl AppError {
             AppError::BadRequest { code, .. } => (*code).to_owned(),
             AppError::Unauthorized => "unauthorized".into(),
             AppError::Forbidden => "forbidden".into(),
-            AppError::PayloadTooLarge { .. } => "payload-too-large".into(),
             AppError::Unavailable(_) => "unavailable".into(),
             AppError::MethodNotAllowed => "method-not-allowed".into(),
             AppError::Timeout => "timeout".into(),
@@ -112,9 +112,6 @@ impl AppError {
                 "Peran token ini tidak diizinkan melakukan tindakan ini",
                 "This token's role is not allowed to do this",
             ),
-            AppError::PayloadTooLarge { limit } => {
-                service::Error::TooLarge { limit: *limit }.message()
-            }
             AppError::MethodNotAllowed => Msg::new(
                 "Metode HTTP ini tidak didukung untuk alamat ini",
                 "This HTTP method is not supported at this address",

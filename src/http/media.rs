@@ -88,7 +88,7 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit) {
-        return Err(AppError::PayloadTooLarge { limit });
+        return Err(AppError::too_large(limit));
     }
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let filename = query.filename.as_deref().unwrap_or_default();

@@ -55,9 +55,7 @@ where
 
 fn json_rejection(rejection: &JsonRejection) -> AppError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::PayloadTooLarge {
-            limit: JSON_BODY_LIMIT,
-        };
+        return AppError::too_large(JSON_BODY_LIMIT);
     }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
@@ -92,9 +90,7 @@ pub fn small_body(
 ) -> Result<axum::body::Bytes, AppError> {
     body.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge {
-                limit: limit as u64,
-            }
+            AppError::too_large(limit as u64)
         } else {
             AppError::bad_request(
                 "unreadable-body",
@@ -149,10 +145,7 @@ pub async fn timeout(req: Request, next: axum::middleware::Next) -> Response {
 
 /// Maps a missing row to a 404 that names the resource.
 pub fn or_not_found(what: &'static str) -> impl FnOnce(crate::db::DbError) -> AppError {
-    move |e| match e {
-        crate::db::DbError::NotFound => AppError::not_found(what),
-        other => other.into(),
-    }
+    move |e| crate::service::or_not_found(what)(e).into()
 }
 
 /// A path id that does not parse is simply not found.

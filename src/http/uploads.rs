@@ -414,7 +414,7 @@ async fn create(
     };
     let limit = state.settings.max_upload_bytes;
     if length > limit {
-        return Err(AppError::PayloadTooLarge { limit }.into());
+        return Err(AppError::too_large(limit).into());
     }
     if length == 0 {
         return Err(AppError::from(ProbeError::Empty).into());
