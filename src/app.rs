@@ -31,9 +31,6 @@ use crate::{
 #[derive(Debug)]
 pub struct App {
     pub settings: Settings,
-    pub db: Arc<dyn Db>,
-    pub store: Arc<dyn ObjectStore>,
-    pub urls: Urls,
     /// Download counting; its writer task keeps all state in the database.
     pub analytics: Recorder,
     /// Feeds as served, rebuilt when the database says they changed (see `http::feeds::cache`).
@@ -42,8 +39,8 @@ pub struct App {
     pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// This process's spool folder, locked while it lives (see `reconcile`).
     pub spool: ProcessSpool,
-    /// What the operations (`service`) work with: the same database, store and URLs, and this
-    /// feed cache as their notifier.
+    /// The database, the tracked store, the URLs and the spool, as the operations (`service`) and
+    /// the handlers' reads use them, with this feed cache as the operations' notifier.
     pub ctx: Ctx,
 }
 
@@ -67,8 +64,8 @@ impl App {
     /// Resumable uploads' storage and state (see `service::uploads`).
     pub fn uploads(&self) -> Uploads {
         Uploads {
-            db: self.db.clone(),
-            store: self.store.clone(),
+            db: self.ctx.db.clone(),
+            store: self.ctx.store.clone(),
             spool: self.spool(),
             expiry: self.settings.upload_expiry,
         }
@@ -120,17 +117,14 @@ impl AppState {
             settings.max_concurrent_uploads.max(1),
         ));
         let ctx = Ctx {
-            db: db.clone(),
-            store: store.clone(),
+            db,
+            store,
             feeds: Arc::new(feeds.clone()),
-            urls: urls.clone(),
+            urls,
             spool: spool.spool.clone(),
         };
         let state = AppState(Arc::new(App {
             settings,
-            db,
-            store,
-            urls,
             analytics,
             feeds,
             upload_slots,
@@ -247,8 +241,8 @@ pub async fn serve(
     // Serving instances repair what crashed writes left (see `reconcile`); one-shot commands
     // (`import`) do not, so that their exit never cuts a pass short.
     Reconciler {
-        db: state.db.clone(),
-        store: state.store.clone(),
+        db: state.ctx.db.clone(),
+        store: state.ctx.store.clone(),
         spool_base: state.spool.base.clone(),
         lease: state.settings.write_lease,
     }

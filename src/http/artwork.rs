@@ -41,7 +41,7 @@ async fn upload(
     let body = super::small_body(body, COVER_MAX_BYTES)?;
     let show = service::shows::load(&state.ctx, &slug).await?;
     let show = service::shows::set_cover(&state.ctx, &admin.actor, show, body, Utc::now()).await?;
-    Ok(Json(ShowView::new(show, &state.urls)))
+    Ok(Json(ShowView::new(show, &state.ctx.urls)))
 }
 
 #[tracing::instrument(skip_all, fields(%show, %file))]
@@ -50,12 +50,18 @@ async fn serve(
     Path((show, file)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let id: ShowId = parse_id("show", &show)?;
-    let show = state.db.show(id).await.map_err(or_not_found("artwork"))?;
+    let show = state
+        .ctx
+        .db
+        .show(id)
+        .await
+        .map_err(or_not_found("artwork"))?;
     let artwork = show
         .artwork
         .filter(|a| a.file_name() == file)
         .ok_or(AppError::not_found("artwork"))?;
     let bytes = state
+        .ctx
         .store
         .get(&ObjectKey::from_stored(artwork.key.clone()), None)
         .await?;

@@ -75,7 +75,7 @@ async fn upload(
         stream,
     )
     .await?;
-    Ok(Json(with_url(document, &state.urls)))
+    Ok(Json(with_url(document, &state.ctx.urls)))
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
@@ -120,7 +120,7 @@ async fn serve(
         Body::empty()
     } else {
         let key = ObjectKey::from_stored(file.key.clone());
-        Body::from_stream(state.store.get(&key, range).await?)
+        Body::from_stream(state.ctx.store.get(&key, range).await?)
     };
     Ok(res.body(body).map_err(anyhow::Error::from)?)
 }

@@ -72,11 +72,12 @@ async fn list(
         .transpose()?;
     Ok(Json(
         state
+            .ctx
             .db
             .list_documents(kind)
             .await?
             .into_iter()
-            .map(|d| with_url(d, &state.urls))
+            .map(|d| with_url(d, &state.ctx.urls))
             .collect(),
     ))
 }
@@ -90,7 +91,7 @@ async fn update(
 ) -> Result<Json<Document>, AppError> {
     let old = documents::load(&state.ctx, &id).await?;
     let document = documents::update(&state.ctx, &editor.actor, old, patch).await?;
-    Ok(Json(with_url(document, &state.urls)))
+    Ok(Json(with_url(document, &state.ctx.urls)))
 }
 
 /// The published episodes that cite the document (with a token, drafts and scheduled ones too),
@@ -104,13 +105,14 @@ async fn citations(
     let id = crate::service::documents::load(&state.ctx, &id).await?.id;
     let now = Utc::now();
     let views = state
+        .ctx
         .db
         .document_citations(id)
         .await?
         .into_iter()
         .filter(|c| editor.is_some() || c.episode.status(now) == EpisodeStatus::Published)
         .map(|c| CitationView {
-            url: state.urls.episode_page(&c.show_slug, &c.episode.slug),
+            url: state.ctx.urls.episode_page(&c.show_slug, &c.episode.slug),
             link_id: c.link_id,
             episode_id: c.episode.id,
             show_slug: c.show_slug,
@@ -129,5 +131,5 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<Document>, AppError> {
     let document = crate::service::documents::load(&state.ctx, &id).await?;
-    Ok(Json(with_url(document, &state.urls)))
+    Ok(Json(with_url(document, &state.ctx.urls)))
 }

@@ -169,7 +169,7 @@ async fn put_transcript(
     let episode = load(&state.ctx, &id).await?;
     let language = parse_lang(&language)?;
     let file = files::set_transcript(&state.ctx, &editor.actor, &episode, language, body).await?;
-    let view = transcript_view(&file, &state.urls)
+    let view = transcript_view(&file, &state.ctx.urls)
         .ok_or_else(|| anyhow::anyhow!("a stored transcript has no format"))?;
     Ok((StatusCode::OK, Json(view)))
 }
@@ -234,7 +234,7 @@ async fn add_rendition(
     )
     .await?;
     let extras = extras_of(&state.ctx, &episode).await?;
-    let view = ExtrasView::new(episode.id, &extras, &state.urls)
+    let view = ExtrasView::new(episode.id, &extras, &state.ctx.urls)
         .renditions
         .into_iter()
         .find(|r| r.media_id == media_id)
@@ -256,7 +256,7 @@ async fn remove_rendition(
 /// A published episode, for the public addresses: drafts and scheduled ones do not exist yet.
 async fn published(app: &App, raw_id: &str, what: &'static str) -> Result<Episode, AppError> {
     let id: EpisodeId = parse_id(what, raw_id)?;
-    let episode = app.db.episode(id).await.map_err(or_not_found(what))?;
+    let episode = app.ctx.db.episode(id).await.map_err(or_not_found(what))?;
     if episode.status(Utc::now()) != EpisodeStatus::Published {
         return Err(AppError::not_found(what));
     }
@@ -301,6 +301,7 @@ async fn serve_chapters(
         return stream_file(&state, uploaded, chapters::MIME_TYPE, &headers).await;
     }
     let moments: Vec<Moment> = state
+        .ctx
         .db
         .episode_documents(episode.id)
         .await?
@@ -347,7 +348,7 @@ async fn stream_file(
             Body::empty,
         ));
     }
-    let bytes = app.store.get(&file.key, None).await?;
+    let bytes = app.ctx.store.get(&file.key, None).await?;
     Ok(respond(
         headers,
         &etag,

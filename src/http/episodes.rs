@@ -86,21 +86,21 @@ pub struct EpisodeView {
 async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<EpisodeView, AppError> {
     let show = match show {
         Some(s) => s,
-        None => app.db.show(episode.show_id).await?,
+        None => app.ctx.db.show(episode.show_id).await?,
     };
-    let media = app.db.media(episode.media_id).await?;
-    let documents = app.db.episode_documents(episode.id).await?;
+    let media = app.ctx.db.media(episode.media_id).await?;
+    let documents = app.ctx.db.episode_documents(episode.id).await?;
     let extras = service::episode_files::extras_of(&app.ctx, &episode).await?;
     Ok(EpisodeView {
-        extras: super::episode_files::ExtrasView::new(episode.id, &extras, &app.urls),
+        extras: super::episode_files::ExtrasView::new(episode.id, &extras, &app.ctx.urls),
         status: episode.status(Utc::now()),
-        enclosure_url: app.urls.media(media.id, &media.info.extension),
+        enclosure_url: app.ctx.urls.media(media.id, &media.info.extension),
         mime_type: media.info.mime_type,
         duration_ms: media.info.duration_ms,
         size_bytes: media.info.size_bytes,
         sha256: media.info.sha256,
-        url: app.urls.episode_page(&show.slug, &episode.slug),
-        feed_url: app.urls.feed(&show.slug),
+        url: app.ctx.urls.episode_page(&show.slug, &episode.slug),
+        feed_url: app.ctx.urls.feed(&show.slug),
         documents,
         id: episode.id,
         show_slug: show.slug,
@@ -169,7 +169,7 @@ async fn list(
     let show = service::shows::load(&state.ctx, &show_slug).await?;
     let now = Utc::now();
     let mut views = Vec::new();
-    for episode in state.db.show_episodes(show.id).await? {
+    for episode in state.ctx.db.show_episodes(show.id).await? {
         if editor.is_some() || episode.status(now) == EpisodeStatus::Published {
             views.push(view(&state, episode, Some(show.clone())).await?);
         }

@@ -14,7 +14,7 @@ pub fn router() -> Router<AppState> {
 
 #[tracing::instrument(skip_all)]
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let (db, store) = tokio::join!(state.db.ping(), state.store.check());
+    let (db, store) = tokio::join!(state.ctx.db.ping(), state.ctx.store.check());
     if let Err(e) = db {
         tracing::warn!(error = %e, "health: database does not answer");
         return Err(AppError::Unavailable("database".into()));

@@ -35,7 +35,7 @@ async fn trail(
     id: String,
     editor: Option<&Editor>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
-    let mut entries = app.db.audit_trail(entity, &id).await?;
+    let mut entries = app.ctx.db.audit_trail(entity, &id).await?;
     if editor.is_none() {
         for e in &mut entries {
             e.token_id = None;

@@ -97,7 +97,7 @@ async fn upload(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(MediaView::new(media, &state.urls)),
+        Json(MediaView::new(media, &state.ctx.urls)),
     ))
 }
 
@@ -107,8 +107,13 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<MediaView>, AppError> {
     let id: MediaId = parse_id("media", &id)?;
-    let media = state.db.media(id).await.map_err(or_not_found("media"))?;
-    Ok(Json(MediaView::new(media, &state.urls)))
+    let media = state
+        .ctx
+        .db
+        .media(id)
+        .await
+        .map_err(or_not_found("media"))?;
+    Ok(Json(MediaView::new(media, &state.ctx.urls)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,7 +135,12 @@ async fn deliver(
 ) -> Result<Response, AppError> {
     let (id, ext) = file.rsplit_once('.').ok_or(AppError::not_found("media"))?;
     let id: MediaId = parse_id("media", id)?;
-    let media = state.db.media(id).await.map_err(or_not_found("media"))?;
+    let media = state
+        .ctx
+        .db
+        .media(id)
+        .await
+        .map_err(or_not_found("media"))?;
     if media.info.extension != ext {
         return Err(AppError::not_found("media"));
     }
@@ -188,7 +198,7 @@ async fn deliver(
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
-        let stream = state.store.get(&media.storage_key, range).await?;
+        let stream = state.ctx.store.get(&media.storage_key, range).await?;
         match listener {
             // Counted when the response ends, with the bytes the client really took.
             Some(ip) => Body::from_stream(Counted {
@@ -364,6 +374,7 @@ async fn redirect_location(
     match &state.settings.delivery {
         Delivery::Proxy => Ok(None),
         Delivery::Redirect => Ok(state
+            .ctx
             .store
             .presign_get(
                 key,

@@ -183,10 +183,10 @@ fn episode_path(show: &Slug, episode: &Slug) -> String {
 /// The show a page names, or where it moved.
 async fn find_show(app: &App, raw: &str, rest: &str) -> Result<Show, PageError> {
     let slug = Slug::parse(raw).map_err(|_| PageError::NotFound)?;
-    match app.db.show_by_slug(&slug).await {
+    match app.ctx.db.show_by_slug(&slug).await {
         Ok(show) => Ok(show),
         Err(DbError::NotFound) => {
-            let show = app.db.show_by_old_slug(&slug).await?;
+            let show = app.ctx.db.show_by_old_slug(&slug).await?;
             Err(PageError::Moved(format!("{}{rest}", show_path(&show.slug))))
         }
         Err(e) => Err(e.into()),
@@ -203,10 +203,10 @@ async fn find_episode(
     let tail = format!("/{raw_episode}{rest}");
     let show = find_show(app, raw_show, &tail).await?;
     let slug = Slug::parse(raw_episode).map_err(|_| PageError::NotFound)?;
-    let episode = match app.db.episode_by_slug(show.id, &slug).await {
+    let episode = match app.ctx.db.episode_by_slug(show.id, &slug).await {
         Ok(e) => e,
         Err(DbError::NotFound) => {
-            let e = app.db.episode_by_old_slug(show.id, &slug).await?;
+            let e = app.ctx.db.episode_by_old_slug(show.id, &slug).await?;
             return Err(PageError::Moved(format!(
                 "{}{rest}",
                 episode_path(&show.slug, &e.slug)
@@ -231,8 +231,8 @@ async fn home(
 ) -> Response {
     let lang = language(&query, &headers);
     let result = async {
-        let shows = state.db.list_shows().await?;
-        let recent = state.db.recent_episodes(Utc::now(), 20).await?;
+        let shows = state.ctx.db.list_shows().await?;
+        let recent = state.ctx.db.recent_episodes(Utc::now(), 20).await?;
         let items: Vec<HomeItem<'_>> = recent
             .iter()
             .filter_map(|e| {
@@ -263,15 +263,15 @@ async fn show(
     let result = async {
         let show = find_show(&state, &slug, "").await?;
         let now = Utc::now();
-        let episodes = state.db.show_episodes(show.id).await?;
+        let episodes = state.ctx.db.show_episodes(show.id).await?;
         let page = ShowPage {
             show: &show,
             path: show_path(&show.slug),
-            feed_url: state.urls.feed(&show.slug),
+            feed_url: state.ctx.urls.feed(&show.slug),
             artwork_url: show
                 .artwork
                 .as_ref()
-                .map(|a| state.urls.artwork(show.id, a)),
+                .map(|a| state.ctx.urls.artwork(show.id, a)),
             episodes: episodes
                 .iter()
                 .filter(|e| e.status(now) == EpisodeStatus::Published)
@@ -301,7 +301,7 @@ fn cited(
         episode_number: episode.meta.episode,
         published: episode.publish_at.unwrap_or(episode.created_at),
         duration_ms,
-        url: app.urls.episode_page(&show.slug, &episode.slug),
+        url: app.ctx.urls.episode_page(&show.slug, &episode.slug),
         video,
         language: show.language.to_string(),
         at_ms: t
@@ -332,8 +332,8 @@ async fn episode_page(
     t: Option<f64>,
 ) -> Result<Markup, PageError> {
     let (show, episode) = find_episode(app, show_slug, episode_slug, "").await?;
-    let media = app.db.media(episode.media_id).await?;
-    let documents = app.db.episode_documents(episode.id).await?;
+    let media = app.ctx.db.media(episode.media_id).await?;
+    let documents = app.ctx.db.episode_documents(episode.id).await?;
     let extras = extras_of(&app.ctx, &episode)
         .await
         .map_err(AppError::from)?;
@@ -358,10 +358,11 @@ async fn episode_page(
         None => Vec::new(),
     };
     let video = media.info.video.is_some();
-    let url = app.urls.episode_page(&show.slug, &episode.slug);
+    let url = app.ctx.urls.episode_page(&show.slug, &episode.slug);
     // What changed once the briefing was public.
     let published = episode.publish_at.unwrap_or(episode.created_at);
     let history: Vec<_> = app
+        .ctx
         .db
         .audit_trail(
             crate::domain::audit::Entity::Episode,
@@ -385,11 +386,14 @@ async fn episode_page(
         path: episode_path(&show.slug, &episode.slug),
         url: url.clone(),
         show_url: show_path(&show.slug),
-        feed_url: app.urls.feed(&show.slug),
-        media_url: app.urls.media(media.id, &media.info.extension),
-        embed_url: app.urls.embed(&show.slug, &episode.slug),
-        oembed_url: app.urls.oembed(&url),
-        artwork_url: show.artwork.as_ref().map(|a| app.urls.artwork(show.id, a)),
+        feed_url: app.ctx.urls.feed(&show.slug),
+        media_url: app.ctx.urls.media(media.id, &media.info.extension),
+        embed_url: app.ctx.urls.embed(&show.slug, &episode.slug),
+        oembed_url: app.ctx.urls.oembed(&url),
+        artwork_url: show
+            .artwork
+            .as_ref()
+            .map(|a| app.ctx.urls.artwork(show.id, a)),
         documents: documents
             .iter()
             .map(|d| (format!("/documents/{}", d.document.id), d))
@@ -400,7 +404,8 @@ async fn episode_page(
             .filter_map(|f| {
                 let (format, language) = (f.transcript_format()?, f.language.as_ref()?);
                 Some((
-                    app.urls
+                    app.ctx
+                        .urls
                         .transcript(episode.id, language, format.extension()),
                     format!("{language} ({})", format.extension().to_uppercase()),
                 ))
@@ -409,7 +414,7 @@ async fn episode_page(
         renditions: extras
             .renditions
             .iter()
-            .map(|r| (app.urls.media(r.media.id, &r.media.info.extension), r))
+            .map(|r| (app.ctx.urls.media(r.media.id, &r.media.info.extension), r))
             .collect(),
         cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
         history,
@@ -422,7 +427,13 @@ async fn read_cues(
     app: &App,
     file: &crate::domain::EpisodeFile,
 ) -> anyhow::Result<Vec<transcript::Cue>> {
-    let chunks: Vec<bytes::Bytes> = app.store.get(&file.key, None).await?.try_collect().await?;
+    let chunks: Vec<bytes::Bytes> = app
+        .ctx
+        .store
+        .get(&file.key, None)
+        .await?
+        .try_collect()
+        .await?;
     let bytes = chunks.concat();
     Ok(transcript::parse(&bytes)
         .map_err(|m| anyhow::anyhow!(m.en))?
@@ -450,7 +461,7 @@ async fn cite_file(
         Ok(found) => found,
         Err(e) => return answer(lang, &path, Err(e)),
     };
-    let media = match state.db.media(episode.media_id).await {
+    let media = match state.ctx.db.media(episode.media_id).await {
         Ok(m) => m,
         Err(e) => return answer(lang, &path, Err(e.into())),
     };
@@ -491,9 +502,10 @@ async fn document(
     let path = format!("/documents/{id}");
     let result = async {
         let id: DocumentId = id.parse().map_err(|_| PageError::NotFound)?;
-        let document = super::document_files::with_url(state.db.document(id).await?, &state.urls);
+        let document =
+            super::document_files::with_url(state.ctx.db.document(id).await?, &state.ctx.urls);
         let now = Utc::now();
-        let citations = state.db.document_citations(id).await?;
+        let citations = state.ctx.db.document_citations(id).await?;
         let page = DocumentPage {
             document: &document,
             path: format!("/documents/{id}"),
@@ -520,12 +532,12 @@ async fn embed(
     let path = format!("/embed/{show_slug}/{episode_slug}");
     let result = async {
         let (show, episode) = find_episode(&state, &show_slug, &episode_slug, "").await?;
-        let media = state.db.media(episode.media_id).await?;
+        let media = state.ctx.db.media(episode.media_id).await?;
         Ok::<_, PageError>(templates::embed(
             &episode,
             &show,
-            &state.urls.media(media.id, &media.info.extension),
-            &state.urls.episode_page(&show.slug, &episode.slug),
+            &state.ctx.urls.media(media.id, &media.info.extension),
+            &state.ctx.urls.episode_page(&show.slug, &episode.slug),
             media.info.video.is_some(),
         ))
     }
@@ -558,7 +570,7 @@ async fn oembed(
         return Ok(StatusCode::NOT_IMPLEMENTED.into_response());
     }
     let not_ours = || AppError::not_found("episode");
-    let prefix = state.urls.base();
+    let prefix = state.ctx.urls.base();
     let path = query
         .url
         .split(['#', '?'])
@@ -572,14 +584,14 @@ async fn oembed(
         Err(PageError::Other(e)) => return Err(e),
         Err(_) => return Err(not_ours()),
     };
-    let media = state.db.media(episode.media_id).await?;
+    let media = state.ctx.db.media(episode.media_id).await?;
     let video = media.info.video.is_some();
     let width = query.maxwidth.unwrap_or(480).clamp(200, 480);
     let height = query
         .maxheight
         .unwrap_or(if video { 320 } else { 120 })
         .clamp(80, if video { 320 } else { 120 });
-    let src = state.urls.embed(&show.slug, &episode.slug);
+    let src = state.ctx.urls.embed(&show.slug, &episode.slug);
     let html = format!(
         "<iframe src=\"{}\" width=\"{width}\" height=\"{height}\" frameborder=\"0\" \
          loading=\"lazy\" title=\"{}\" allow=\"autoplay\"></iframe>",
@@ -593,14 +605,14 @@ async fn oembed(
         "provider_url": prefix,
         "title": episode.title,
         "author_name": show.author,
-        "author_url": state.urls.show_page(&show.slug),
+        "author_url": state.ctx.urls.show_page(&show.slug),
         "html": html,
         "width": width,
         "height": height,
         "cache_age": 3600,
     });
     if let Some(a) = &show.artwork {
-        body["thumbnail_url"] = state.urls.artwork(show.id, a).into();
+        body["thumbnail_url"] = state.ctx.urls.artwork(show.id, a).into();
         body["thumbnail_width"] = a.width.into();
         body["thumbnail_height"] = a.height.into();
     }

@@ -199,7 +199,7 @@ struct DocumentView {
 }
 
 fn answer_of(state: &AppState, terms: &[Term], r: SearchResults) -> Answer {
-    let base = state.urls.base();
+    let base = state.ctx.urls.base();
     Answer {
         terms: terms
             .iter()
@@ -213,7 +213,7 @@ fn answer_of(state: &AppState, terms: &[Term], r: SearchResults) -> Answer {
             .episodes
             .into_iter()
             .map(|hit| {
-                let url = state.urls.episode_page(&hit.show_slug, &hit.slug);
+                let url = state.ctx.urls.episode_page(&hit.show_slug, &hit.slug);
                 EpisodeView {
                     id: hit.episode_id,
                     moments: hit
@@ -266,7 +266,7 @@ fn answer_of(state: &AppState, terms: &[Term], r: SearchResults) -> Answer {
 async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     let p = params(raw.as_deref());
     let query = query_of(&p)?;
-    let results = state.db.search(&query, Utc::now()).await?;
+    let results = state.ctx.db.search(&query, Utc::now()).await?;
     let mut res = Json(answer_of(&state, &query.terms, results)).into_response();
     // Publication times decide what is public: a minute of caching at most.
     res.headers_mut().insert(
@@ -288,7 +288,7 @@ async fn html(
         Some("id") => UiLang::Id,
         _ => UiLang::from_headers(&headers),
     };
-    let shows = state.db.list_shows().await?;
+    let shows = state.ctx.db.list_shows().await?;
     let mut path = String::from("/cari");
     if !p.form.q.is_empty() {
         let q: String = url::form_urlencoded::Serializer::new(String::new())
@@ -301,7 +301,7 @@ async fn html(
     } else {
         match query_of(&p) {
             Ok(query) => {
-                let results = state.db.search(&query, Utc::now()).await?;
+                let results = state.ctx.db.search(&query, Utc::now()).await?;
                 (StatusCode::OK, query.terms, Some(results), None)
             }
             Err(e @ AppError::Op(crate::service::Error::Invalid { .. })) => {

@@ -69,13 +69,13 @@ async fn create(
     admin: Admin,
     Json(input): Json<NewShow>,
 ) -> Result<impl IntoResponse, AppError> {
-    let show = input.parse(&state.urls, Utc::now())?;
+    let show = input.parse(&state.ctx.urls, Utc::now())?;
     let show = service::shows::create(&state.ctx, &admin.actor, show, None).await?;
     let location = format!("/api/v1/shows/{}", show.slug);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(ShowView::new(show, &state.urls)),
+        Json(ShowView::new(show, &state.ctx.urls)),
     ))
 }
 
@@ -88,16 +88,16 @@ async fn update(
 ) -> Result<Json<ShowView>, AppError> {
     let old = service::shows::load(&state.ctx, &slug).await?;
     let show = service::shows::update(&state.ctx, &admin.actor, old, patch).await?;
-    Ok(Json(ShowView::new(show, &state.urls)))
+    Ok(Json(ShowView::new(show, &state.ctx.urls)))
 }
 
 #[tracing::instrument(skip_all)]
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<ShowView>>, AppError> {
-    let shows = state.db.list_shows().await?;
+    let shows = state.ctx.db.list_shows().await?;
     Ok(Json(
         shows
             .into_iter()
-            .map(|s| ShowView::new(s, &state.urls))
+            .map(|s| ShowView::new(s, &state.ctx.urls))
             .collect(),
     ))
 }
@@ -108,5 +108,5 @@ async fn show(
     Path(slug): Path<String>,
 ) -> Result<Json<ShowView>, AppError> {
     let show = service::shows::load(&state.ctx, &slug).await?;
-    Ok(Json(ShowView::new(show, &state.urls)))
+    Ok(Json(ShowView::new(show, &state.ctx.urls)))
 }

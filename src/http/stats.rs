@@ -82,6 +82,7 @@ async fn episode_stats(
 ) -> Result<Response, AppError> {
     let id: EpisodeId = parse_id("episode", &id)?;
     state
+        .ctx
         .db
         .episode(id)
         .await
@@ -123,7 +124,7 @@ async fn report(
             format!("A report covers at most {MAX_DAYS} days"),
         ));
     }
-    let stats = state.db.download_stats(scope, from, to).await?;
+    let stats = state.ctx.db.download_stats(scope, from, to).await?;
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(view(from, to, stats)).into_response()),
         Some("csv") => Ok(csv(from, to, &stats)?),

@@ -579,7 +579,7 @@ async fn status(
 ) -> Result<Json<UploadView>, TusError> {
     let upload = state.uploads().get(upload_id(&id)?).await?;
     let media: Option<Media> = match upload.media_id {
-        Some(m) => Some(state.db.media(m).await.map_err(AppError::from)?),
+        Some(m) => Some(state.ctx.db.media(m).await.map_err(AppError::from)?),
         None => None,
     };
     Ok(Json(UploadView {
@@ -590,7 +590,7 @@ async fn status(
         complete: upload.media_id.is_some(),
         expires_at: upload.media_id.is_none().then_some(upload.expires_at),
         media_id: upload.media_id.map(|m| m.to_string()),
-        media: media.map(|m| MediaView::new(m, &state.urls)),
+        media: media.map(|m| MediaView::new(m, &state.ctx.urls)),
     }))
 }
 

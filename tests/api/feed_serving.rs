@@ -337,6 +337,7 @@ async fn scheduled_episode_appears_on_time(backend: Backend) {
 
     let upcoming = app
         .state
+        .ctx
         .db
         .next_publications(None, Utc::now())
         .await
@@ -345,6 +346,7 @@ async fn scheduled_episode_appears_on_time(backend: Backend) {
     assert_eq!(upcoming, [(show_id, at)]);
     let only_this = app
         .state
+        .ctx
         .db
         .next_publications(Some(show_id), Utc::now())
         .await
@@ -365,6 +367,7 @@ async fn scheduled_episode_appears_on_time(backend: Backend) {
     }
     assert!(
         app.state
+            .ctx
             .db
             .next_publications(None, Utc::now())
             .await

@@ -105,8 +105,8 @@ impl TestApp {
         db.migrate().await.expect("migrate");
         store.check().await.expect("store answers");
         let state = AppState::from_parts(settings, Arc::new(db), store).expect("state");
-        let admin_token = create_token(state.db.as_ref(), Role::Admin).await;
-        let editor_token = create_token(state.db.as_ref(), Role::Editor).await;
+        let admin_token = create_token(state.ctx.db.as_ref(), Role::Admin).await;
+        let editor_token = create_token(state.ctx.db.as_ref(), Role::Editor).await;
         tokio::spawn(serve(listener, state.clone(), std::future::pending()));
         TestApp {
             base,

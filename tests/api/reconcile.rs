@@ -31,6 +31,7 @@ fn channel_body() -> (
 async fn keys(app: &TestApp) -> Vec<String> {
     let mut keys: Vec<String> = app
         .state
+        .ctx
         .store
         .list()
         .await
@@ -46,8 +47,8 @@ async fn live_writes_are_left_alone(backend: Backend) {
     let lease = Duration::from_secs(2);
     let app = TestApp::spawn_with(backend, |s| s.write_lease = lease).await;
     let reconciler = Reconciler {
-        db: app.state.db.clone(),
-        store: app.state.store.clone(),
+        db: app.state.ctx.db.clone(),
+        store: app.state.ctx.store.clone(),
         spool_base: app.spool_dir.clone(),
         lease,
     };
@@ -58,7 +59,7 @@ async fn live_writes_are_left_alone(backend: Backend) {
     // A write that takes longer than the lease, its note renewed all along.
     let key = ObjectKey::for_media(uuid::Uuid::now_v7(), "mp3");
     let (tx, body) = channel_body();
-    let store = app.state.store.clone();
+    let store = app.state.ctx.store.clone();
     let put = {
         let key = key.clone();
         tokio::spawn(async move { store.put(&key, "audio/mpeg", body).await })
@@ -92,6 +93,6 @@ async fn live_writes_are_left_alone(backend: Backend) {
         .unwrap();
     assert!(found.is_clean(), "{found:?}");
     assert_eq!(keys(&app).await, owned);
-    assert!(app.state.db.store_writes().await.unwrap().is_empty());
+    assert!(app.state.ctx.db.store_writes().await.unwrap().is_empty());
 }
 on_both_backends!(live_writes_are_left_alone);

@@ -848,7 +848,7 @@ async fn upload_state_in_the_database(backend: Backend) {
         storage::ObjectKey,
     };
     let app = TestApp::spawn(backend).await;
-    let db = app.state.db.clone();
+    let db = app.state.ctx.db.clone();
     let now = Utc
         .timestamp_millis_opt(Utc::now().timestamp_millis())
         .unwrap();

@@ -96,12 +96,12 @@ async fn moved(state: &AppState, slug: &str) -> Result<Response, AppError> {
     let Ok(slug) = crate::domain::Slug::parse(slug) else {
         return Err(gone);
     };
-    let show = match state.db.show_by_old_slug(&slug).await {
+    let show = match state.ctx.db.show_by_old_slug(&slug).await {
         Ok(show) => show,
         Err(crate::db::DbError::NotFound) => return Err(gone),
         Err(e) => return Err(e.into()),
     };
-    let location = HeaderValue::from_str(&state.urls.feed(&show.slug))
+    let location = HeaderValue::from_str(&state.ctx.urls.feed(&show.slug))
         .map_err(|e| AppError::from(anyhow::Error::from(e)))?;
     let mut res = Response::new(Body::empty());
     *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
@@ -180,9 +180,9 @@ fn is_browser(headers: &HeaderMap) -> bool {
 /// for), with validators.
 #[tracing::instrument(skip_all)]
 async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let shows = state.db.list_shows().await?;
+    let shows = state.ctx.db.list_shows().await?;
     let last_modified = shows.iter().map(|s| s.updated_at).max();
-    let xml = cache::opml(&shows, &state.urls);
+    let xml = cache::opml(&shows, &state.ctx.urls);
     let etag = ETag::strong(&hex::encode(&Sha256::digest(xml.as_bytes())[..16]));
     let unchanged = match last_modified {
         Some(t) => not_modified(&headers, &etag, t),
