@@ -6,9 +6,7 @@
 use axum::{
     Json,
     body::Body,
-    extract::Request,
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -236,10 +234,9 @@ impl UiLang {
     }
 }
 
-/// Middleware: rewrites error bodies in the language the request asked for.
-pub async fn localize(req: Request, next: Next) -> Response {
-    let lang = UiLang::from_headers(req.headers());
-    let mut res = next.run(req).await;
+/// An error response in `lang`, the language its request asked for (the layer that calls this
+/// is `http::middleware::LOCALIZE`); any other response as it is.
+pub fn localize(mut res: Response, lang: UiLang) -> Response {
     if lang == UiLang::En
         && let Some(text) = res.extensions_mut().remove::<ErrorText>()
     {

@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod health;
 pub mod history;
 pub mod media;
+pub mod middleware;
 pub mod pages;
 pub mod range;
 pub mod search;
@@ -101,28 +102,6 @@ pub fn small_body(
     })
 }
 
-/// Middleware: an error answered to a request that carries a body says `Connection: close`.
-/// Such an answer often comes before the body is read (413, 409, a bad checksum); the server
-/// then closes the connection, and a client that reused it for its next request (a tus client's
-/// `HEAD` after a refused `PATCH`) would see a broken pipe. RFC 9112, section 9.6.
-pub async fn close_on_refused_body(req: Request, next: axum::middleware::Next) -> Response {
-    let has_body = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() != b"0")
-        || req
-            .headers()
-            .contains_key(axum::http::header::TRANSFER_ENCODING);
-    let mut res = next.run(req).await;
-    if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
-        res.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
-    }
-    res
-}
-
 /// Fallback for unknown routes: the JSON error shape, never an empty 404.
 pub async fn not_found() -> AppError {
     AppError::not_found("page")
@@ -130,17 +109,6 @@ pub async fn not_found() -> AppError {
 
 pub async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed
-}
-
-/// How long a JSON or feed request may take. Media streams and uploads are not bound by it.
-pub const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Middleware: a request that outlives `API_TIMEOUT` answers 503 `timeout` in our error shape.
-pub async fn timeout(req: Request, next: axum::middleware::Next) -> Response {
-    match tokio::time::timeout(API_TIMEOUT, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => AppError::Timeout.into_response(),
-    }
 }
 
 /// Maps a missing row to a 404 that names the resource.

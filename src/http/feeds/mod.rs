@@ -28,11 +28,14 @@ use self::cache::{CachedFeed, Encoding, FeedError};
 use super::conditional::{ETag, modified_since, none_match, not_modified};
 use crate::{app::AppState, http::error::AppError};
 
+/// A show's feed: the route `app::build_router` gives a debug-level request span.
+pub const SHOW_FEED_ROUTE: &str = "/feeds/{file}";
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/feeds/opml.xml", get(opml))
         .route("/feeds/siaran.xsl", get(stylesheet))
-        .route("/feeds/{file}", get(show_feed))
+        .route(SHOW_FEED_ROUTE, get(show_feed))
 }
 
 /// The slug read from the path as it came (a slug has nothing to decode): the last segment, the
