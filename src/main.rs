@@ -4,6 +4,11 @@ use clap::Parser as _;
 use siaran::cli::{Cli, Command, run};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's allocator: a request's many small allocations (headers, the
+/// route's parameters, futures) cost less; see docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

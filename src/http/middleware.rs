@@ -124,9 +124,6 @@ pub struct Wrapped<S, T> {
 impl<S, T> Service<Request> for Wrapped<S, T>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
-    // What axum's routes give (their futures hold boxed ones): no pinning to project.
-    S::Future: Unpin,
-    T: Unpin,
 {
     type Response = Response;
     type Error = Infallible;
@@ -146,22 +143,27 @@ where
     }
 }
 
-pub struct Finishing<F, T> {
-    inner: F,
-    with: Option<T>,
-    after: fn(Response, T) -> Response,
+pin_project_lite::pin_project! {
+    /// The response future of a [`Wrapped`] service: the inner one's, finished by `after`.
+    pub struct Finishing<F, T> {
+        #[pin]
+        inner: F,
+        with: Option<T>,
+        after: fn(Response, T) -> Response,
+    }
 }
 
-impl<F: Future<Output = Answer> + Unpin, T: Unpin> Future for Finishing<F, T> {
+impl<F: Future<Output = Answer>, T> Future for Finishing<F, T> {
     type Output = Answer;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
-        let res = ready!(Pin::new(&mut self.inner).poll(cx))?;
-        let with = self
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        let this = self.project();
+        let res = ready!(this.inner.poll(cx))?;
+        let with = this
             .with
             .take()
             .expect("a finished response is not polled again");
-        Poll::Ready(Ok((self.after)(res, with)))
+        Poll::Ready(Ok((this.after)(res, with)))
     }
 }
 
