@@ -3,7 +3,7 @@
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::header,
     response::{IntoResponse, Response},
     routing::get,
@@ -11,7 +11,7 @@ use axum::{
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, or_not_found, parse_id};
+use super::{Json, auth::Editor, or_not_found, parse_id, query::Query};
 use crate::{
     analytics,
     app::AppState,

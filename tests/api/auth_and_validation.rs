@@ -232,3 +232,55 @@ async fn episode_slugs_are_unique_per_show(backend: Backend) {
     assert_eq!(body["code"], "episode-slug-taken");
 }
 on_both_backends!(episode_slugs_are_unique_per_show);
+
+/// `/oembed` is an API for programs: its refusals answer the JSON error shape.
+#[tokio::test]
+async fn oembed_errors_are_json() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let page = app.url("/shows/tidak-ada/episode");
+    for (query, status, code) in [
+        (vec![], 400, "invalid-query"),
+        (
+            vec![("url", page.as_str()), ("maxwidth", "lebar")],
+            400,
+            "invalid-query",
+        ),
+        (
+            vec![("url", page.as_str()), ("maxwidth", "-1")],
+            400,
+            "invalid-query",
+        ),
+        (
+            vec![("url", page.as_str()), ("format", "xml")],
+            501,
+            "unsupported-format",
+        ),
+        (vec![("url", page.as_str())], 404, "episode-not-found"),
+        (
+            vec![("url", "https://example.com/x")],
+            404,
+            "episode-not-found",
+        ),
+    ] {
+        let res = app
+            .http
+            .get(app.url("/oembed"))
+            .query(&query)
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{query:?}"
+        );
+        let (got_status, body) = status_and_body(res).await;
+        assert_eq!(
+            (got_status.as_u16(), body["code"].as_str()),
+            (status, Some(code)),
+            "{query:?}: {body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
