@@ -199,6 +199,30 @@ fn anyhow_chain(e: &AppError) -> String {
     }
 }
 
+/// A warning answered beside a record that was stored — `"warnings": [{"code", "message"}]` —
+/// in the language the request asked for: the write succeeded, but something may cost the
+/// office elsewhere (Apple Podcasts cuts descriptions after 4,000 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningView {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl WarningView {
+    pub fn all(warnings: Vec<crate::domain::bounds::Warning>, lang: UiLang) -> Vec<WarningView> {
+        warnings
+            .into_iter()
+            .map(|w| WarningView {
+                code: w.code,
+                message: match lang {
+                    UiLang::Id => w.msg.id,
+                    UiLang::En => w.msg.en,
+                },
+            })
+            .collect()
+    }
+}
+
 /// The language a person asked for: English when `Accept-Language` prefers it over Indonesian,
 /// Indonesian otherwise (it is the first language of Siaran's users).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

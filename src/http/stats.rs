@@ -140,13 +140,8 @@ fn parse_day(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppEr
     value
         .filter(|v| !v.is_empty())
         .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                AppError::bad_request(
-                    "invalid-date",
-                    format!("'{name}' harus tanggal YYYY-MM-DD, bukan '{v}'"),
-                    format!("'{name}' must be a YYYY-MM-DD date, not '{v}'"),
-                )
-            })
+            crate::domain::bounds::parse_date(name, v)
+                .map_err(|r| AppError::bad_request(r.code, r.msg.id, r.msg.en))
         })
         .transpose()
 }
