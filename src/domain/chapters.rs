@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Location;
+use super::{Location, bounds};
 use crate::domain::Msg;
 
 /// The type the namespace asks chapters to be served and announced with.
@@ -50,7 +50,8 @@ pub struct Chapter {
 }
 
 /// Reads an uploaded chapters file and checks it against the recording it belongs to:
-/// required fields present, times within `[0, duration]`, chapters in order, links absolute.
+/// required fields present, times within `[0, duration]` (two days when the probe could not
+/// tell the duration, 0), chapters in order, links absolute.
 pub fn parse(bytes: &[u8], duration_ms: u64) -> Result<Chapters, Msg> {
     let chapters: Chapters = serde_json::from_slice(bytes).map_err(|e| {
         Msg::new(
@@ -65,7 +66,7 @@ pub fn parse(bytes: &[u8], duration_ms: u64) -> Result<Chapters, Msg> {
         ));
     }
     // A little slack: durations are exact to the millisecond, hand-written times often are not.
-    let end = duration_ms as f64 / 1000.0 + 1.0;
+    let end = bounds::recording_end_ms(duration_ms) as f64 / 1000.0 + 1.0;
     let mut previous = 0.0_f64;
     for (i, c) in chapters.chapters.iter().enumerate() {
         let n = i + 1;

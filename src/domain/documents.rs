@@ -1,9 +1,9 @@
 //! A new or changed document as any caller describes it, and the rules it must keep.
 
-use chrono::{DateTime, NaiveDate, SubsecRound as _, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use serde::Deserialize;
 
-use super::{Document, DocumentId, DocumentKind, Rejection, double_option, parse_title};
+use super::{Document, DocumentId, DocumentKind, Rejection, bounds, double_option, parse_title};
 
 #[derive(Debug, Deserialize)]
 pub struct NewDocument {
@@ -55,6 +55,20 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
+/// An optional text field, trimmed (empty is none), at most `max` characters.
+fn bounded(
+    code: &'static str,
+    field: &str,
+    s: Option<String>,
+    max: usize,
+) -> Result<Option<String>, Rejection> {
+    let s = non_empty(s);
+    if let Some(v) = &s {
+        bounds::check_chars(code, field, v, max)?;
+    }
+    Ok(s)
+}
+
 /// A document kind as a request names it; absent is `Other`.
 pub fn parse_kind(raw: Option<String>) -> Result<DocumentKind, Rejection> {
     Ok(match non_empty(raw) {
@@ -77,18 +91,22 @@ impl NewDocument {
         let now = now.trunc_subsecs(3);
         let title = parse_title(&self.title)?;
         let kind = parse_kind(self.kind)?;
+        let number = bounded(
+            "invalid-number",
+            "number",
+            self.number,
+            bounds::MAX_NUMBER_CHARS,
+        )?;
+        let issuer = bounded(
+            "invalid-issuer",
+            "issuer",
+            self.issuer,
+            bounds::MAX_NAME_CHARS,
+        )?;
         let issued_on = non_empty(self.issued_on)
-            .map(|d| {
-                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
-                    Rejection::new(
-                        "invalid-date",
-                        format!("issued_on '{d}' harus bertanggal YYYY-MM-DD"),
-                        format!("issued_on '{d}' must be a YYYY-MM-DD date"),
-                    )
-                })
-            })
+            .map(|d| bounds::parse_date("issued_on", &d))
             .transpose()?;
-        let url = non_empty(self.url)
+        let url = bounded("invalid-url", "url", self.url, bounds::MAX_URL_CHARS)?
             .map(|u| match url::Url::parse(&u) {
                 Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed.to_string()),
                 _ => Err(Rejection::new(
@@ -101,9 +119,9 @@ impl NewDocument {
         Ok(Document {
             id: DocumentId::new(),
             title,
-            number: non_empty(self.number),
+            number,
             kind,
-            issuer: non_empty(self.issuer),
+            issuer,
             issued_on,
             url,
             file: None,

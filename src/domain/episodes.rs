@@ -5,7 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{EpisodeId, EpisodeMeta, Media, Rejection, Slug, Withdrawal, parse_slug, parse_title};
+use super::{
+    EpisodeId, EpisodeMeta, Media, Rejection, Slug, Withdrawal, bounds, parse_description,
+    parse_slug, parse_title,
+};
 
 /// A new episode. `EpisodeDraft::check` holds the rules.
 #[derive(Debug)]
@@ -24,37 +27,45 @@ pub struct EpisodeDraft {
     pub guid: Option<(String, bool)>,
 }
 
-/// An `EpisodeDraft`'s title and slug, checked.
+/// An `EpisodeDraft`'s title, description, publication time and slug, checked.
 #[derive(Debug)]
 pub struct CheckedDraft {
     pub title: String,
     pub description: String,
+    pub publish_at: Option<DateTime<Utc>>,
     /// The slug asked for, or `None` to take the first free one from `base_slug`.
     pub slug: Option<Slug>,
     pub base_slug: Slug,
 }
 
 impl EpisodeDraft {
-    /// The title and the slug (the operation then checks that the slug is free, then `meta`).
+    /// The title, description, publication time and slug (the operation then checks that the
+    /// slug is free, then `meta`).
     pub fn check(&self) -> Result<CheckedDraft, Rejection> {
         let title = parse_title(&self.title)?;
+        let description = parse_description(&self.description)?;
+        let publish_at = self
+            .publish_at
+            .map(|at| bounds::check_time("publish_at", at))
+            .transpose()?;
         let slug = self.slug.as_deref().map(parse_slug).transpose()?;
         let base_slug = slug
             .clone()
             .unwrap_or_else(|| Slug::from_title(&title, "episode"));
         Ok(CheckedDraft {
             title,
-            description: self.description.trim().to_owned(),
+            description,
+            publish_at,
             slug,
             base_slug,
         })
     }
 
-    /// The metadata, checked and its show notes sanitized.
+    /// The metadata, checked against the recording and its show notes sanitized.
     pub fn checked_meta(&self) -> Result<EpisodeMeta, Rejection> {
         self.meta
             .clone()
-            .validated()
+            .validated(self.media.info.duration_ms)
             .map_err(|e| Rejection::from(&e))
     }
 }
@@ -80,7 +91,7 @@ impl EpisodePatch {
             episode.title = parse_title(title)?;
         }
         if let Some(description) = &self.description {
-            description.trim().clone_into(&mut episode.description);
+            episode.description = parse_description(description)?;
         }
         if let Some(slug) = &self.slug {
             episode.slug = parse_slug(slug)?;
@@ -89,19 +100,35 @@ impl EpisodePatch {
     }
 
     /// `episode` with the patch's publication time and metadata checked and in place (after
-    /// `apply_text` and the media, which the operation resolves, in that order).
-    pub fn apply_rest(self, mut episode: super::Episode) -> Result<super::Episode, Rejection> {
+    /// `apply_text` and the media, which the operation resolves, in that order);
+    /// `duration_ms` is the length of the episode's recording, new or kept. A new recording
+    /// must still hold the soundbites kept.
+    pub fn apply_rest(
+        self,
+        mut episode: super::Episode,
+        duration_ms: u64,
+    ) -> Result<super::Episode, Rejection> {
         if let Some(publish_at) = self.publish_at {
-            episode.publish_at = publish_at;
+            episode.publish_at = publish_at
+                .map(|at| bounds::check_time("publish_at", at))
+                .transpose()?;
         }
         if let Some(meta) = self.meta {
-            episode.meta = meta.validated().map_err(|e| Rejection::from(&e))?;
+            episode.meta = meta
+                .validated(duration_ms)
+                .map_err(|e| Rejection::from(&e))?;
+        } else if self.media_id.is_some() {
+            episode
+                .meta
+                .check_soundbites(duration_ms)
+                .map_err(|e| Rejection::from(&e))?;
         }
         Ok(episode)
     }
 }
 
-/// A withdrawal's reason, which readers of the page will see: not empty.
+/// A withdrawal's reason, which readers of the page will see: not empty, at most
+/// `bounds::MAX_NOTE_CHARS`.
 pub fn parse_withdrawal(reason: &str, at: DateTime<Utc>) -> Result<Withdrawal, Rejection> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -111,10 +138,35 @@ pub fn parse_withdrawal(reason: &str, at: DateTime<Utc>) -> Result<Withdrawal, R
             "Give the reason for the withdrawal: readers of the page will see it",
         ));
     }
+    bounds::check_chars("invalid-reason", "reason", reason, bounds::MAX_NOTE_CHARS)?;
     Ok(Withdrawal {
         at,
         reason: reason.to_owned(),
     })
+}
+
+/// A note on a linked document ("Pasal 7 dibacakan"): empty is none; at most
+/// `bounds::MAX_NOTE_CHARS`.
+pub fn parse_link_note(note: Option<&str>) -> Result<Option<String>, Rejection> {
+    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    bounds::check_chars("invalid-note", "note", note, bounds::MAX_NOTE_CHARS)?;
+    Ok(Some(note.to_owned()))
+}
+
+/// A moment of a recording `duration_ms` long (`at_ms`, where a linked document is discussed):
+/// within it, or within two days when the probe could not tell its length.
+pub fn check_moment(at_ms: u64, duration_ms: u64) -> Result<u64, Rejection> {
+    let end = bounds::recording_end_ms(duration_ms);
+    if at_ms > end {
+        return Err(Rejection::new(
+            "invalid-moment",
+            format!("at_ms {at_ms} melewati akhir rekaman ({end} ms)"),
+            format!("at_ms {at_ms} is past the end of the recording ({end} ms)"),
+        ));
+    }
+    Ok(at_ms)
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).

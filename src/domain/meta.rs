@@ -4,6 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
+/// The most entries a list of metadata takes (persons, soundbites, `podcast:txt`): more is not
+/// a briefing's metadata.
+pub const MAX_LIST_ENTRIES: usize = 50;
+
 /// `itunes:type`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -173,6 +179,14 @@ fn error(field: &str, id: impl Into<String>, en: impl Into<String>) -> MetaError
 
 /// An absolute http(s) URL, as every URL in a feed must be.
 fn check_url(field: &str, value: &str) -> Result<(), MetaError> {
+    if value.len() > bounds::MAX_URL_CHARS {
+        let max = bounds::MAX_URL_CHARS;
+        return Err(error(
+            field,
+            format!("{field} paling banyak {max} karakter"),
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
         _ => Err(error(
@@ -194,9 +208,35 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<(), MetaError> {
     Ok(())
 }
 
+/// An optional short text: when given, at most `max` characters (may be empty).
+fn check_short(field: &str, value: Option<&str>, max: usize) -> Result<(), MetaError> {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        return Err(error(
+            field,
+            format!("{field} paling banyak {max} karakter"),
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_count(field: &str, count: usize) -> Result<(), MetaError> {
+    if count > MAX_LIST_ENTRIES {
+        return Err(error(
+            field,
+            format!("{field} paling banyak {MAX_LIST_ENTRIES} entri"),
+            format!("{field} takes at most {MAX_LIST_ENTRIES} entries"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_persons(field: &str, persons: &[Person]) -> Result<(), MetaError> {
+    check_count(field, persons.len())?;
     for p in persons {
         check_text(&format!("{field}.name"), &p.name, 128)?;
+        check_short(&format!("{field}.role"), p.role.as_deref(), 128)?;
+        check_short(&format!("{field}.group"), p.group.as_deref(), 128)?;
         if let Some(img) = &p.img {
             check_url(&format!("{field}.img"), img)?;
         }
@@ -209,6 +249,8 @@ fn check_persons(field: &str, persons: &[Person]) -> Result<(), MetaError> {
 
 fn check_location(field: &str, location: &Location) -> Result<(), MetaError> {
     check_text(&format!("{field}.name"), &location.name, 128)?;
+    check_short(&format!("{field}.geo"), location.geo.as_deref(), 128)?;
+    check_short(&format!("{field}.osm"), location.osm.as_deref(), 64)?;
     if let Some(geo) = &location.geo {
         let ok = geo
             .strip_prefix("geo:")
@@ -262,11 +304,14 @@ impl ShowMeta {
                 check_url("license.url", url)?;
             }
         }
+        check_count("txt", self.txt.len())?;
         for t in &self.txt {
             check_text("txt.value", &t.value, 4000)?;
+            check_short("txt.purpose", t.purpose.as_deref(), 128)?;
         }
         if let Some(u) = &self.update_frequency {
             check_text("update_frequency.text", &u.text, 128)?;
+            check_short("update_frequency.rrule", u.rrule.as_deref(), 512)?;
         }
         check_persons("persons", &self.persons)?;
         if let Some(l) = &self.location {
@@ -277,30 +322,71 @@ impl ShowMeta {
 }
 
 impl EpisodeMeta {
-    /// Checks the fields and sanitizes `content_html` (ammonia: links, lists and emphasis stay;
-    /// scripts, styles and event handlers go).
-    pub fn validated(mut self) -> Result<EpisodeMeta, MetaError> {
+    /// Checks the fields (soundbites against the recording, `duration_ms` long) and sanitizes
+    /// `content_html` (ammonia: links, lists and emphasis stay; scripts, styles and event
+    /// handlers go).
+    pub fn validated(mut self, duration_ms: u64) -> Result<EpisodeMeta, MetaError> {
         check_persons("persons", &self.persons)?;
         if let Some(l) = &self.location {
             check_location("location", l)?;
         }
-        for s in &self.soundbites {
-            if s.duration_ms == 0 {
-                return Err(error(
-                    "soundbites.duration_ms",
-                    "soundbites.duration_ms harus lebih dari 0",
-                    "soundbites.duration_ms must be more than 0",
-                ));
-            }
-            if let Some(t) = &s.title {
-                check_text("soundbites.title", t, 128)?;
-            }
+        self.check_soundbites(duration_ms)?;
+        if let Some(html) = &self.content_html
+            && html.len() > bounds::MAX_TEXT_BYTES
+        {
+            let kb = bounds::MAX_TEXT_BYTES / 1024;
+            return Err(error(
+                "content_html",
+                format!("content_html (catatan episode) paling banyak {kb} KB"),
+                format!("content_html (the show notes) must be at most {kb} KB"),
+            ));
         }
         self.content_html = self
             .content_html
             .map(|html| ammonia::clean(&html))
             .filter(|html| !html.trim().is_empty());
         Ok(self)
+    }
+}
+
+impl EpisodeMeta {
+    /// Every soundbite lies within the recording, `duration_ms` long (two days when the probe
+    /// could not tell): a moment past its end is for another recording.
+    pub fn check_soundbites(&self, duration_ms: u64) -> Result<(), MetaError> {
+        check_count("soundbites", self.soundbites.len())?;
+        let end = bounds::recording_end_ms(duration_ms);
+        for (i, s) in self.soundbites.iter().enumerate() {
+            let n = i + 1;
+            if s.duration_ms == 0 {
+                return Err(error(
+                    "soundbites.duration_ms",
+                    format!("soundbites ke-{n}: duration_ms harus lebih dari 0"),
+                    format!("soundbite {n}: duration_ms must be more than 0"),
+                ));
+            }
+            if s.start_ms
+                .checked_add(s.duration_ms)
+                .is_none_or(|e| e > end)
+            {
+                return Err(error(
+                    "soundbites.start_ms",
+                    format!(
+                        "soundbites ke-{n}: start_ms {} + duration_ms {} melewati akhir rekaman \
+                         ({end} ms)",
+                        s.start_ms, s.duration_ms
+                    ),
+                    format!(
+                        "soundbite {n}: start_ms {} + duration_ms {} is past the end of the \
+                         recording ({end} ms)",
+                        s.start_ms, s.duration_ms
+                    ),
+                ));
+            }
+            if let Some(t) = &s.title {
+                check_text("soundbites.title", t, 128)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -318,7 +404,7 @@ mod tests {
             ),
             ..EpisodeMeta::default()
         }
-        .validated()
+        .validated(60_000)
         .unwrap();
         let html = meta.content_html.unwrap();
         assert!(
@@ -329,6 +415,77 @@ mod tests {
             !html.contains("script") && !html.contains("onclick"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn soundbites_lie_within_the_recording() {
+        let bite = |start_ms, duration_ms| EpisodeMeta {
+            soundbites: vec![Soundbite {
+                start_ms,
+                duration_ms,
+                title: None,
+            }],
+            ..EpisodeMeta::default()
+        };
+        let minute = 60_000;
+        assert!(bite(30_000, 30_000).check_soundbites(minute).is_ok());
+        for (start, duration) in [
+            (30_000, 30_001),
+            (minute, 1),
+            (18_446_744_073_709_551_000, 1000),
+            (1, u64::MAX),
+        ] {
+            let e = bite(start, duration).validated(minute).unwrap_err();
+            assert_eq!(e.field, "soundbites.start_ms", "{start} + {duration}");
+        }
+        assert_eq!(
+            bite(0, 0).check_soundbites(minute).unwrap_err().field,
+            "soundbites.duration_ms"
+        );
+        // A recording of unknown length (0): bounded at two days.
+        assert!(bite(3_600_000, 30_000).check_soundbites(0).is_ok());
+        assert!(
+            bite(bounds::MAX_RECORDING_MS, 1)
+                .check_soundbites(0)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn long_texts_and_lists_are_refused() {
+        let notes = EpisodeMeta {
+            content_html: Some("a".repeat(bounds::MAX_TEXT_BYTES + 1)),
+            ..EpisodeMeta::default()
+        };
+        assert_eq!(notes.validated(0).unwrap_err().field, "content_html");
+        let person = Person {
+            name: "Gubernur".into(),
+            role: Some("r".repeat(129)),
+            group: None,
+            img: None,
+            href: None,
+        };
+        let persons = ShowMeta {
+            persons: vec![person.clone()],
+            ..ShowMeta::default()
+        };
+        assert_eq!(persons.validate().unwrap_err().field, "persons.role");
+        let many = EpisodeMeta {
+            persons: vec![
+                Person {
+                    role: None,
+                    ..person
+                };
+                MAX_LIST_ENTRIES + 1
+            ],
+            ..EpisodeMeta::default()
+        };
+        assert_eq!(many.validated(0).unwrap_err().field, "persons");
+        let long_url = ShowMeta {
+            new_feed_url: Some(format!("https://x.go.id/{}", "a".repeat(3000))),
+            ..ShowMeta::default()
+        };
+        assert_eq!(long_url.validate().unwrap_err().field, "new_feed_url");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! code passes around. Invalid values cannot be constructed.
 
 pub mod audit;
+pub mod bounds;
 pub mod category;
 pub mod chapters;
 pub mod citation;
@@ -16,7 +17,10 @@ mod slug;
 pub mod transcript;
 
 pub use documents::{DocumentPatch, NewDocument, parse_kind};
-pub use episodes::{CheckedDraft, EpisodeDraft, EpisodePatch, double_option, parse_withdrawal};
+pub use episodes::{
+    CheckedDraft, EpisodeDraft, EpisodePatch, check_moment, double_option, parse_link_note,
+    parse_withdrawal,
+};
 pub use ids::{DocumentId, EpisodeId, MediaId, ShowId};
 pub use meta::{
     EpisodeMeta, EpisodeType, Funding, License, Location, Medium, MetaError, Person, ShowMeta,
@@ -63,7 +67,8 @@ impl Rejection {
     }
 }
 
-/// A title with surrounding space removed; empty is refused.
+/// A title with surrounding space removed; empty or longer than `bounds::MAX_TITLE_CHARS` is
+/// refused.
 pub fn parse_title(raw: &str) -> Result<String, Rejection> {
     let title = raw.trim();
     if title.is_empty() {
@@ -73,7 +78,21 @@ pub fn parse_title(raw: &str) -> Result<String, Rejection> {
             "title must not be empty",
         ));
     }
+    bounds::check_chars("invalid-title", "title", title, bounds::MAX_TITLE_CHARS)?;
     Ok(title.to_owned())
+}
+
+/// A description (a show's, an episode's) with surrounding space removed, at most
+/// `bounds::MAX_TEXT_BYTES`.
+pub fn parse_description(raw: &str) -> Result<String, Rejection> {
+    let description = raw.trim();
+    bounds::check_bytes(
+        "invalid-description",
+        "description",
+        description,
+        bounds::MAX_TEXT_BYTES,
+    )?;
+    Ok(description.to_owned())
 }
 
 /// A slug given in a request; a malformed one is refused with the rule it broke.

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Lang, Rejection, Show, ShowId, ShowMeta, Urls, category::category_is_known, parse_slug,
-    parse_title,
+    Lang, Rejection, Show, ShowId, ShowMeta, Urls, bounds, category::category_is_known,
+    parse_description, parse_slug, parse_title,
 };
 
 /// The Podcasting 2.0 namespace for `podcast:guid` (UUIDv5).
@@ -91,6 +91,7 @@ impl NewShow {
             ));
         }
         let title = parse_title(&self.title)?;
+        let description = parse_description(&self.description)?;
         let language = Lang::parse(self.language.trim()).map_err(|en| {
             Rejection::new(
                 "invalid-language",
@@ -107,12 +108,13 @@ impl NewShow {
                 "author must not be empty (the office or official)",
             ));
         }
+        bounds::check_chars("invalid-author", "author", &author, bounds::MAX_NAME_CHARS)?;
         let email = self.email.trim().to_owned();
-        if !looks_like_email(&email) {
+        if !looks_like_email(&email) || email.len() > bounds::MAX_EMAIL_CHARS {
             return Err(Rejection::new(
                 "invalid-email",
-                "email harus alamat surel pemilik acara yang sah",
-                "email must be the show owner's valid address",
+                "email harus alamat surel pemilik acara yang sah (paling banyak 254 karakter)",
+                "email must be the show owner's valid address (at most 254 characters)",
             ));
         }
         let category = self.category.trim().to_owned();
@@ -138,7 +140,7 @@ impl NewShow {
             podcast_guid: Uuid::new_v5(&PODCAST_GUID_NAMESPACE, without_scheme.as_bytes()),
             slug,
             title,
-            description: self.description.trim().to_owned(),
+            description,
             language,
             author,
             email,

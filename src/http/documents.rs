@@ -2,7 +2,7 @@
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{StatusCode, header},
     response::IntoResponse,
     routing::get,
@@ -10,7 +10,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, document_files::with_url};
+use super::{Json, auth::Editor, document_files::with_url, query::Query};
 use crate::{
     app::AppState,
     domain::{Document, DocumentPatch, EpisodeId, EpisodeStatus, NewDocument, Slug, parse_kind},

@@ -3,7 +3,7 @@
 use axum::{
     Router,
     extract::{Path, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
     routing::{get, post},
 };
@@ -15,9 +15,9 @@ use crate::{
     app::{App, AppState},
     domain::{
         Episode, EpisodeDraft, EpisodeId, EpisodeMeta, EpisodePatch, EpisodeStatus, LinkedDocument,
-        MediaId, Show, Slug,
+        MediaId, Show, Slug, bounds::description_warnings,
     },
-    http::error::AppError,
+    http::error::{AppError, UiLang, WarningView},
     service::{self, episodes},
 };
 
@@ -81,6 +81,24 @@ pub struct EpisodeView {
     pub meta: EpisodeMeta,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Beside an episode just written: what its values may cost elsewhere (a description
+    /// longer than Apple shows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningView>,
+}
+
+/// The view of an episode just written, with its warnings in the request's language.
+async fn written(
+    app: &App,
+    episode: Episode,
+    show: Option<Show>,
+    headers: &HeaderMap,
+) -> Result<EpisodeView, AppError> {
+    let warnings = description_warnings(&episode.description);
+    Ok(EpisodeView {
+        warnings: WarningView::all(warnings, UiLang::from_headers(headers)),
+        ..view(app, episode, show).await?
+    })
 }
 
 async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<EpisodeView, AppError> {
@@ -114,6 +132,7 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
         meta: episode.meta,
         created_at: episode.created_at,
         updated_at: episode.updated_at,
+        warnings: Vec::new(),
     })
 }
 
@@ -122,6 +141,7 @@ async fn create(
     State(state): State<AppState>,
     editor: Editor,
     Path(show_slug): Path<String>,
+    headers: HeaderMap,
     Json(input): Json<NewEpisode>,
 ) -> Result<impl IntoResponse, AppError> {
     let show = service::shows::load(&state.ctx, &show_slug).await?;
@@ -139,7 +159,7 @@ async fn create(
     let episode =
         episodes::create(&state.ctx, &editor.actor, &show, draft, Utc::now(), None).await?;
     let location = format!("/api/v1/episodes/{}", episode.id);
-    let view = view(&state, episode, Some(show)).await?;
+    let view = written(&state, episode, Some(show), &headers).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -152,11 +172,12 @@ async fn update(
     State(state): State<AppState>,
     editor: Editor,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Json(patch): Json<EpisodePatch>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let old = episodes::load(&state.ctx, &id).await?;
     let episode = episodes::update(&state.ctx, &editor.actor, old, patch).await?;
-    Ok(Json(view(&state, episode, None).await?))
+    Ok(Json(written(&state, episode, None, &headers).await?))
 }
 
 /// A show's episodes: published ones for everyone, drafts and scheduled ones too with a token.

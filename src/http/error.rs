@@ -31,6 +31,9 @@ pub enum AppError {
     Forbidden,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 501: a variant of the resource this server does not offer (oEmbed's `format=xml`).
+    #[error("{code}: {}", .msg.en)]
+    NotImplemented { code: &'static str, msg: Msg },
     /// 503: the request took longer than the API allows.
     #[error("timed out")]
     Timeout,
@@ -82,6 +85,7 @@ impl AppError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             AppError::Unavailable(_) | AppError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -89,7 +93,9 @@ impl AppError {
     pub fn code(&self) -> String {
         match self {
             AppError::Op(op) => op.code(),
-            AppError::BadRequest { code, .. } => (*code).to_owned(),
+            AppError::BadRequest { code, .. } | AppError::NotImplemented { code, .. } => {
+                (*code).to_owned()
+            }
             AppError::Unauthorized => "unauthorized".into(),
             AppError::Forbidden => "forbidden".into(),
             AppError::Unavailable(_) => "unavailable".into(),
@@ -101,7 +107,7 @@ impl AppError {
     pub fn message(&self) -> Msg {
         match self {
             AppError::Op(op) => op.message(),
-            AppError::BadRequest { msg, .. } => msg.clone(),
+            AppError::BadRequest { msg, .. } | AppError::NotImplemented { msg, .. } => msg.clone(),
             AppError::Unauthorized => Msg::new(
                 "Token tidak ada atau tidak sah: kirim header 'Authorization: Bearer TOKEN'",
                 "Missing or invalid token: send an 'Authorization: Bearer TOKEN' header",
@@ -190,6 +196,30 @@ fn anyhow_chain(e: &AppError) -> String {
     match e {
         AppError::Op(service::Error::Internal(inner)) => format!("{inner:#}"),
         other => other.to_string(),
+    }
+}
+
+/// A warning answered beside a record that was stored — `"warnings": [{"code", "message"}]` —
+/// in the language the request asked for: the write succeeded, but something may cost the
+/// office elsewhere (Apple Podcasts cuts descriptions after 4,000 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningView {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl WarningView {
+    pub fn all(warnings: Vec<crate::domain::bounds::Warning>, lang: UiLang) -> Vec<WarningView> {
+        warnings
+            .into_iter()
+            .map(|w| WarningView {
+                code: w.code,
+                message: match lang {
+                    UiLang::Id => w.msg.id,
+                    UiLang::En => w.msg.en,
+                },
+            })
+            .collect()
     }
 }
 

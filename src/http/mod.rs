@@ -17,6 +17,7 @@ pub mod history;
 pub mod media;
 pub mod middleware;
 pub mod pages;
+pub mod query;
 pub mod range;
 pub mod search;
 pub mod shows;

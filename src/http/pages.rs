@@ -559,15 +559,22 @@ pub struct OembedQuery {
     pub maxheight: Option<u32>,
 }
 
-/// oEmbed 1.0 (`rich`): an `<iframe>` of the embeddable player for an episode page's URL.
+/// oEmbed 1.0 (`rich`): an `<iframe>` of the embeddable player for an episode page's URL. An
+/// API for programs: its errors answer the JSON error shape, as the API's do.
 #[tracing::instrument(skip_all)]
 async fn oembed(
     State(state): State<AppState>,
-    Query(query): Query<OembedQuery>,
+    super::query::Query(query): super::query::Query<OembedQuery>,
 ) -> Result<Response, AppError> {
-    if query.format.as_deref().is_some_and(|f| f != "json") {
-        // The spec's answer for a format the provider does not offer.
-        return Ok(StatusCode::NOT_IMPLEMENTED.into_response());
+    if let Some(format) = query.format.as_deref().filter(|f| *f != "json") {
+        // The spec's status for a format the provider does not offer.
+        return Err(AppError::NotImplemented {
+            code: "unsupported-format",
+            msg: crate::domain::Msg::new(
+                format!("oEmbed hanya tersedia dalam format json, bukan '{format}'"),
+                format!("oEmbed is only offered as json, not '{format}'"),
+            ),
+        });
     }
     let not_ours = || AppError::not_found("episode");
     let prefix = state.ctx.urls.base();

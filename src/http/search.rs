@@ -79,15 +79,7 @@ fn filters(p: &Params) -> Result<SearchQuery, AppError> {
     let date = |raw: &str, name: &str| -> Result<Option<NaiveDate>, AppError> {
         match raw.trim() {
             "" => Ok(None),
-            d => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| {
-                    AppError::invalid(
-                        "invalid-date",
-                        format!("{name} harus berupa tanggal YYYY-MM-DD: {d}"),
-                        format!("{name} must be a date YYYY-MM-DD: {d}"),
-                    )
-                }),
+            d => Ok(Some(crate::domain::bounds::parse_date(name, d)?)),
         }
     };
     let from = date(&p.form.from, "from")?;

@@ -3,7 +3,7 @@
 use axum::{
     Router,
     extract::{Path, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
     routing::get,
 };
@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::{Json, auth::Admin};
 use crate::{
     app::AppState,
-    domain::{NewShow, Show, ShowPatch, Urls},
-    http::error::AppError,
+    domain::{NewShow, Show, ShowPatch, Urls, bounds::description_warnings},
+    http::error::{AppError, UiLang, WarningView},
     service,
 };
 
@@ -33,6 +33,10 @@ pub struct ShowView {
     pub url: String,
     /// `null` until a cover is uploaded (`PUT /api/v1/shows/{slug}/artwork`).
     pub artwork: Option<ArtworkView>,
+    /// Beside a show just written: what its values may cost elsewhere (a description longer
+    /// than Apple shows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +63,16 @@ impl ShowView {
                 sha256: a.sha256.clone(),
             }),
             show,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The view of a show just written, with its warnings in the request's language.
+    fn written(show: Show, urls: &Urls, headers: &HeaderMap) -> Self {
+        let warnings = description_warnings(&show.description);
+        ShowView {
+            warnings: WarningView::all(warnings, UiLang::from_headers(headers)),
+            ..ShowView::new(show, urls)
         }
     }
 }
@@ -67,6 +81,7 @@ impl ShowView {
 async fn create(
     State(state): State<AppState>,
     admin: Admin,
+    headers: HeaderMap,
     Json(input): Json<NewShow>,
 ) -> Result<impl IntoResponse, AppError> {
     let show = input.parse(&state.ctx.urls, Utc::now())?;
@@ -75,7 +90,7 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(ShowView::new(show, &state.ctx.urls)),
+        Json(ShowView::written(show, &state.ctx.urls, &headers)),
     ))
 }
 
@@ -84,11 +99,12 @@ async fn update(
     State(state): State<AppState>,
     admin: Admin,
     Path(slug): Path<String>,
+    headers: HeaderMap,
     Json(patch): Json<ShowPatch>,
 ) -> Result<Json<ShowView>, AppError> {
     let old = service::shows::load(&state.ctx, &slug).await?;
     let show = service::shows::update(&state.ctx, &admin.actor, old, patch).await?;
-    Ok(Json(ShowView::new(show, &state.ctx.urls)))
+    Ok(Json(ShowView::written(show, &state.ctx.urls, &headers)))
 }
 
 #[tracing::instrument(skip_all)]

@@ -3,7 +3,7 @@
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::header,
     response::{IntoResponse, Response},
     routing::get,
@@ -11,7 +11,7 @@ use axum::{
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, or_not_found, parse_id};
+use super::{Json, auth::Editor, or_not_found, parse_id, query::Query};
 use crate::{
     analytics,
     app::AppState,
@@ -140,13 +140,8 @@ fn parse_day(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppEr
     value
         .filter(|v| !v.is_empty())
         .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                AppError::bad_request(
-                    "invalid-date",
-                    format!("'{name}' harus tanggal YYYY-MM-DD, bukan '{v}'"),
-                    format!("'{name}' must be a YYYY-MM-DD date, not '{v}'"),
-                )
-            })
+            crate::domain::bounds::parse_date(name, v)
+                .map_err(|r| AppError::bad_request(r.code, r.msg.id, r.msg.en))
         })
         .transpose()
 }

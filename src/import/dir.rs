@@ -73,7 +73,8 @@ pub fn read_manifest(path: &Path) -> anyhow::Result<HashMap<String, ManifestRow>
             && parse_date(date).is_none()
         {
             bail!(
-                "manifest {} line {line}: publish_at '{date}' is neither RFC 3339 nor YYYY-MM-DD",
+                "manifest {} line {line}: publish_at '{date}' is neither RFC 3339 nor YYYY-MM-DD \
+                 (years 1900 to 9999)",
                 path.display()
             );
         }
@@ -310,8 +311,10 @@ pub fn split_dated_name(stem: &str) -> (Option<NaiveDate>, String) {
             c[2].parse().unwrap_or(0),
             c[3].parse().unwrap_or(0),
         );
-        if date.is_some() {
-            return (date, tidy(c.get(4).map_or("", |m| m.as_str())));
+        if let Some(date) =
+            date.filter(|d| crate::domain::bounds::YEARS.contains(&chrono::Datelike::year(d)))
+        {
+            return (Some(date), tidy(c.get(4).map_or("", |m| m.as_str())));
         }
     }
     (None, tidy(stem))

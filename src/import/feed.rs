@@ -236,7 +236,7 @@ async fn import_item(
         Some((_, Some(date))) => date,
         Some((raw, None)) => {
             report.warnings.push(format!(
-                "{label}: pubDate '{raw}' unreadable, published now"
+                "{label}: pubDate '{raw}' unreadable or not in 1900-9999, published now"
             ));
             Utc::now()
         }
@@ -344,7 +344,7 @@ async fn import_item(
 }
 
 /// RFC 2822 as feeds write it (obsolete zone names too); some write RFC 3339, or a colon in
-/// the offset, or no seconds.
+/// the offset, or no seconds. A year outside 1900 to 9999 is as unreadable.
 fn parse_pub_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     DateTime::parse_from_rfc2822(s)
@@ -352,7 +352,7 @@ fn parse_pub_date(s: &str) -> Option<DateTime<Utc>> {
         .or_else(|_| DateTime::parse_from_str(s, "%a, %d %b %Y %H:%M:%S %:z"))
         .or_else(|_| DateTime::parse_from_str(s, "%a, %d %b %Y %H:%M %z"))
         .ok()
-        .map(|t| t.with_timezone(&Utc))
+        .and_then(|t| crate::domain::bounds::check_time("pubDate", t.with_timezone(&Utc)).ok())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -526,6 +526,9 @@ mod tests {
         assert_eq!(utc("2021-03-03T09:30:00+07:00"), want);
         assert_eq!(utc("Wed, 03 Mar 2021 09:30 +0700"), want);
         assert_eq!(utc("kemarin"), None);
+        // Read, but out of the years a feed writes: published now, with a warning.
+        assert_eq!(utc("-0001-01-01T00:00:00Z"), None);
+        assert_eq!(utc("Sat, 01 Jan 1000 00:00:00 +0000"), None);
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! chapters, from addresses a feed chose — so every one is treated as hostile (SSRF).
 //!
 //! - Only `http` and `https`.
-//! - The host is resolved and every address is classified: loopback, private (RFC 1918,
-//!   fc00::/7), link-local, CGNAT, unspecified, multicast, documentation and other non-public
-//!   addresses are refused (an IPv4 address inside IPv6 is judged as IPv4), unless the operator
-//!   passed `--allow-private`.
+//! - The host is resolved and every address is classified (`is_public`): loopback, private
+//!   (RFC 1918, fc00::/7), link-local, CGNAT, unspecified, multicast, broadcast, documentation,
+//!   benchmarking and other non-public addresses are refused, and so is all IPv6 outside
+//!   2000::/3; an IPv4 address inside IPv6 (mapped, NAT64, 6to4) is judged as IPv4. Unless the
+//!   operator passed `--allow-private`.
 //! - The connection goes to the checked addresses themselves: the connector's resolver is the
-//!   guarded one, so a second DNS answer (rebinding) cannot swap in a private address.
+//!   guarded one, so a second DNS answer (rebinding) cannot swap in a private address; and the
+//!   connector checks the address of every connection it made (`GuardedConnector`), literal IPs
+//!   included, which hyper does not resolve.
 //! - Redirects are followed by hand, at most `MAX_REDIRECTS`, each hop checked again.
 //! - Connect, response and idle timeouts; a size cap per body, checked against
 //!   `Content-Length` first and then while counting the bytes.
@@ -27,15 +30,16 @@ use axum::http::{Request, StatusCode, header};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt as _;
 use http_body_util::{BodyStream, Empty};
-use hyper::body::Incoming;
+use hyper::{Uri, body::Incoming};
 use hyper_rustls::HttpsConnector;
 use hyper_util::{
     client::legacy::{
         Client,
         connect::{HttpConnector, dns::Name},
     },
-    rt::TokioExecutor,
+    rt::{TokioExecutor, TokioIo},
 };
+use tokio::net::TcpStream;
 use url::Url;
 
 use crate::storage::ByteStream;
@@ -50,7 +54,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const USER_AGENT: &str = concat!("Siaran/", env!("CARGO_PKG_VERSION"), " (podcast import)");
 
 /// Whether an address is on the public internet. Everything else — this machine, the local
-/// network, the cloud's metadata service (169.254.169.254), a carrier's NAT — is refused.
+/// network, the cloud's metadata service (169.254.169.254), a carrier's NAT, and every IPv6
+/// form that carries one of those (mapped, translated, compatible, NAT64, 6to4) — is refused.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -58,6 +63,7 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// IANA's special-purpose IPv4 registry, less the few anycast services no feed is hosted on.
 fn is_public_v4(ip: Ipv4Addr) -> bool {
     let [a, b, c, _] = ip.octets();
     !(a == 0 // "this network", 0.0.0.0 among it
@@ -69,52 +75,48 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 192 && b == 168)
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
         || (a == 192 && b == 0 && c == 2) // documentation
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast (deprecated)
         || (a == 198 && (18..20).contains(&b)) // benchmarking
-        || (a == 198 && b == 51 && c == 100)
-        || (a == 203 && b == 0 && c == 113)
-        || a >= 224) // multicast, reserved, broadcast
+        || (a == 198 && b == 51 && c == 100) // documentation
+        || (a == 203 && b == 0 && c == 113) // documentation
+        || a >= 224) // multicast, reserved (240/4), broadcast
+}
+
+/// The IPv4 address in two 16-bit segments.
+fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {
+    let [a, b] = high.to_be_bytes();
+    let [c, d] = low.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let seg = ip.segments();
-    // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d): the IPv4
-    // address decides. `::` and `::1` fall in the second range and are refused there.
-    if seg[..5] == [0; 5] && (seg[5] == 0xffff || seg[5] == 0) {
-        let v4 = Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        );
-        return seg[5] == 0xffff && is_public_v4(v4);
+    // IPv4-mapped (::ffff:0:0/96), how a dual-stack socket names an IPv4 peer, and NAT64's
+    // well-known prefix (64:ff9b::/96, which only translates to public IPv4 addresses): the
+    // IPv4 address in the last 32 bits decides.
+    if seg[..6] == [0, 0, 0, 0, 0, 0xffff] || seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded_v4(seg[6], seg[7]));
     }
-    // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
-    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let v4 = Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        );
-        return is_public_v4(v4);
+    // Only 2000::/3 is global unicast. Everything else reaches no public host: `::` and `::1`,
+    // IPv4-compatible (::a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d) addresses, local-use
+    // NAT64 (64:ff9b:1::/48, a network's own translator), discard-only (100::/64), SRv6
+    // (5f00::/16), unique local (fc00::/7), link-local (fe80::/10), site-local (fec0::/10) and
+    // multicast (ff00::/8).
+    if seg[0] & 0xe000 != 0x2000 {
+        return false;
     }
-    // 6to4 (2002::/16) carries an IPv4 address in bits 16..48.
+    // 6to4 (2002::/16) is delivered to the IPv4 address in bits 16..48.
     if seg[0] == 0x2002 {
-        let v4 = Ipv4Addr::new(
-            (seg[1] >> 8) as u8,
-            seg[1] as u8,
-            (seg[2] >> 8) as u8,
-            seg[2] as u8,
-        );
-        return is_public_v4(v4);
+        return is_public_v4(embedded_v4(seg[1], seg[2]));
     }
-    !((seg[0] & 0xfe00) == 0xfc00 // unique local, fc00::/7
-        || (seg[0] & 0xffc0) == 0xfe80 // link-local
-        || (seg[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || (seg[0] & 0xff00) == 0xff00 // multicast
-        || (seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
-        || (seg[0] == 0x2001 && seg[1] == 0) // Teredo
-        || seg[0] == 0x0100 && seg[1..4] == [0, 0, 0]) // discard-only, 100::/64
+    match seg[0] {
+        // IETF protocol assignments (2001::/23): Teredo (2001::/32, which carries a NAT's
+        // address), benchmarking (2001:2::/48), ORCHID...; and documentation (2001:db8::/32).
+        0x2001 => seg[1] >= 0x0200 && seg[1] != 0x0db8,
+        // Documentation, 3fff::/20 (RFC 9637).
+        0x3fff => seg[1] >= 0x1000,
+        _ => true,
+    }
 }
 
 /// The resolver the connector uses: it answers only with addresses that may be reached.
@@ -165,18 +167,55 @@ async fn resolve_checked(
     match (allowed.is_empty(), addrs.first()) {
         (false, _) => Ok(allowed),
         (true, None) => Err(format!("{host} has no address")),
-        (true, Some(refused)) => Err(format!(
-            "refused to fetch from {host}: {} is a private, loopback or link-local address \
-             (pass --allow-private to allow it)",
-            refused.ip()
-        )),
+        (true, Some(first)) => Err(refused(host, first.ip())),
     }
+}
+
+/// The TCP connector, which checks the address it actually connected to: a literal IP in a URL
+/// never reaches the resolver (hyper connects to it directly), and whatever a future change to
+/// resolving lets through, no connection to a refused address is used.
+#[derive(Clone)]
+struct GuardedConnector {
+    http: HttpConnector<GuardedResolver>,
+    allow_private: bool,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower::Service<Uri> for GuardedConnector {
+    type Response = TokioIo<TcpStream>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let connecting = self.http.call(dst);
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let io = connecting.await?;
+            let peer = io.inner().peer_addr()?;
+            if !allow_private && !is_public(peer.ip()) {
+                return Err(refused(&peer.ip().to_string(), peer.ip()).into());
+            }
+            Ok(io)
+        })
+    }
+}
+
+fn refused(host: &str, ip: IpAddr) -> String {
+    format!(
+        "refused to fetch from {host}: {ip} is a private, loopback or link-local address \
+         (pass --allow-private to allow it)"
+    )
 }
 
 /// An HTTP(S) client that only reaches public addresses (unless told otherwise).
 #[derive(Clone)]
 pub struct Fetcher {
-    client: Client<HttpsConnector<HttpConnector<GuardedResolver>>, Empty<Bytes>>,
+    client: Client<HttpsConnector<GuardedConnector>, Empty<Bytes>>,
     allow_private: bool,
 }
 
@@ -203,7 +242,13 @@ impl Fetcher {
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let builder = crate::outbound::https_builder("fetches");
-        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
+        let connector = builder
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(GuardedConnector {
+                http,
+                allow_private,
+            });
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Fetcher {
             client,
@@ -330,61 +375,144 @@ impl Fetched {
 mod tests {
     use super::*;
 
-    fn public(s: &str) -> bool {
-        is_public(s.parse().unwrap())
-    }
-
-    #[test]
-    fn private_loopback_and_link_local_addresses_are_refused() {
-        for refused in [
-            "127.0.0.1",
-            "127.255.0.9",
-            "0.0.0.0",
-            "10.1.2.3",
-            "172.16.0.1",
-            "172.31.255.255",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "100.127.255.254",
-            "224.0.0.1",
-            "255.255.255.255",
-            "192.0.2.10",
-            "198.18.0.1",
-            "::",
-            "::1",
-            "fc00::1",
-            "fd12:3456::1",
-            "fe80::1",
-            "ff02::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "::ffff:169.254.169.254",
+    /// Every address form, and whether a feed may make Siaran fetch from it.
+    const ADDRESSES: &[(&str, bool, &str)] = &[
+        // IPv4
+        ("8.8.8.8", true, "public"),
+        ("1.1.1.1", true, "public"),
+        ("103.10.20.30", true, "public (Indonesia)"),
+        ("172.32.0.1", true, "just above 172.16/12"),
+        ("100.128.0.1", true, "just above CGNAT"),
+        ("169.255.0.1", true, "just above link-local"),
+        ("198.20.0.1", true, "just above benchmarking"),
+        ("223.255.255.254", true, "last before multicast"),
+        ("0.0.0.0", false, "unspecified"),
+        ("0.1.2.3", false, "this network, 0/8"),
+        ("127.0.0.1", false, "loopback"),
+        ("127.255.0.9", false, "loopback, 127/8"),
+        ("10.1.2.3", false, "private, 10/8"),
+        ("172.16.0.1", false, "private, 172.16/12"),
+        ("172.31.255.255", false, "private, 172.16/12"),
+        ("192.168.1.1", false, "private, 192.168/16"),
+        ("169.254.169.254", false, "link-local, cloud metadata"),
+        ("100.64.0.1", false, "CGNAT, 100.64/10"),
+        ("100.127.255.254", false, "CGNAT, 100.64/10"),
+        ("192.0.0.9", false, "IETF protocol assignments, 192.0.0/24"),
+        ("192.0.2.10", false, "documentation, TEST-NET-1"),
+        ("198.51.100.7", false, "documentation, TEST-NET-2"),
+        ("203.0.113.7", false, "documentation, TEST-NET-3"),
+        ("192.88.99.1", false, "6to4 relay anycast"),
+        ("198.18.0.1", false, "benchmarking, 198.18/15"),
+        ("198.19.255.255", false, "benchmarking, 198.18/15"),
+        ("224.0.0.1", false, "multicast"),
+        ("239.255.255.250", false, "multicast"),
+        ("240.0.0.1", false, "reserved, 240/4"),
+        ("255.255.255.255", false, "broadcast"),
+        // IPv6
+        ("2606:4700:4700::1111", true, "public"),
+        ("2001:4860:4860::8888", true, "public"),
+        ("2400:cb00::1", true, "public"),
+        ("::", false, "unspecified"),
+        ("::1", false, "loopback"),
+        ("fc00::1", false, "unique local, fc00::/7"),
+        ("fd12:3456::1", false, "unique local, fc00::/7"),
+        ("fe80::1", false, "link-local"),
+        ("febf::1", false, "link-local, fe80::/10"),
+        ("fec0::1", false, "site-local (deprecated)"),
+        ("ff02::1", false, "multicast"),
+        ("ff0e::1", false, "multicast, global scope"),
+        ("100::1", false, "discard-only, 100::/64"),
+        ("5f00::1", false, "SRv6 SIDs, 5f00::/16"),
+        ("2001:db8::1", false, "documentation, 2001:db8::/32"),
+        ("3fff::1", false, "documentation, 3fff::/20"),
+        (
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            false,
+            "Teredo, 2001::/32",
+        ),
+        ("2001:2::1", false, "benchmarking, 2001:2::/48"),
+        ("2001:20::1", false, "ORCHIDv2, 2001:20::/28"),
+        // IPv4 inside IPv6
+        ("::ffff:8.8.8.8", true, "IPv4-mapped, public"),
+        ("::ffff:127.0.0.1", false, "IPv4-mapped loopback"),
+        ("::ffff:10.0.0.1", false, "IPv4-mapped private"),
+        ("::ffff:169.254.169.254", false, "IPv4-mapped metadata"),
+        ("::ffff:7f00:1", false, "IPv4-mapped loopback, hex"),
+        (
+            "::ffff:0:127.0.0.1",
+            false,
+            "IPv4-translated loopback, ::ffff:0:0:0/96",
+        ),
+        ("::ffff:0:10.0.0.1", false, "IPv4-translated private"),
+        (
+            "::ffff:0:8.8.8.8",
+            false,
+            "IPv4-translated: not routed on the internet",
+        ),
+        (
             "::127.0.0.1",
-            "64:ff9b::a9fe:a9fe",
-            "2002:c0a8:0101::1",
-            "2001:db8::1",
-        ] {
-            assert!(!public(refused), "{refused} must be refused");
+            false,
+            "IPv4-compatible loopback (deprecated)",
+        ),
+        ("::10.0.0.1", false, "IPv4-compatible private"),
+        (
+            "::8.8.8.8",
+            false,
+            "IPv4-compatible: deprecated, not routed",
+        ),
+        ("64:ff9b::808:808", true, "NAT64 well-known prefix, public"),
+        ("64:ff9b::a9fe:a9fe", false, "NAT64 of the metadata address"),
+        ("64:ff9b::7f00:1", false, "NAT64 of loopback"),
+        ("64:ff9b::a00:1", false, "NAT64 of 10/8"),
+        ("64:ff9b::c0a8:101", false, "NAT64 of 192.168/16"),
+        ("64:ff9b:1::a00:1", false, "local-use NAT64, 64:ff9b:1::/48"),
+        (
+            "64:ff9b:1::808:808",
+            false,
+            "local-use NAT64, whatever it embeds",
+        ),
+        ("64:ff9b:1:ffff::1", false, "local-use NAT64"),
+        ("2002:808:808::1", true, "6to4 of a public address"),
+        ("2002:c0a8:0101::1", false, "6to4 of 192.168.1.1"),
+        ("2002:7f00:1::1", false, "6to4 of loopback"),
+        ("2002:a9fe:a9fe::1", false, "6to4 of the metadata address"),
+        ("2002:a00:1::1", false, "6to4 of 10/8"),
+    ];
+
+    #[test]
+    fn every_address_form_is_classified() {
+        for &(address, allowed, what) in ADDRESSES {
+            let ip: IpAddr = address.parse().unwrap();
+            assert_eq!(is_public(ip), allowed, "{address} ({what})");
         }
     }
 
-    #[test]
-    fn public_addresses_are_allowed() {
-        for allowed in [
-            "8.8.8.8",
-            "1.1.1.1",
-            "103.10.20.30",
-            "172.32.0.1",
-            "100.128.0.1",
-            "169.255.0.1",
-            "2606:4700:4700::1111",
-            "2001:4860:4860::8888",
-            "::ffff:8.8.8.8",
-            "64:ff9b::808:808",
-        ] {
-            assert!(public(allowed), "{allowed} must be allowed");
-        }
+    /// Whatever reaches the connector, its connection to a refused address is not used: a
+    /// literal IP goes to hyper's connector without any resolver.
+    #[tokio::test]
+    async fn the_connector_checks_the_address_it_connected_to() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let uri: Uri = format!("http://{}/", listener.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        let connector = |allow_private| {
+            let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private });
+            http.enforce_http(false);
+            GuardedConnector {
+                http,
+                allow_private,
+            }
+        };
+        let err = tower::Service::call(&mut connector(false), uri.clone())
+            .await
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("refused"), "{err}");
+        assert!(
+            tower::Service::call(&mut connector(true), uri)
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -396,6 +524,10 @@ mod tests {
             "http://localhost/feed.xml",
             "http://169.254.169.254/latest/meta-data/",
             "http://[::ffff:7f00:1]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://[64:ff9b:1::a00:1]/",
+            "http://2130706433/",
+            "http://0x7f.1/",
         ] {
             let err = fetcher.get(&url.parse().unwrap()).await.err().unwrap();
             assert!(err.to_string().contains("refused"), "{url}: {err}");

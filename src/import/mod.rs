@@ -129,18 +129,22 @@ pub fn noon_wib(date: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// `2023-06-07T10:00:00+08:00` (RFC 3339), `2023-06-07 10:00:00` (UTC), or `2023-06-07`.
+/// `2023-06-07T10:00:00+08:00` (RFC 3339), `2023-06-07 10:00:00` (UTC), or `2023-06-07`; in
+/// the years an episode may be dated (`domain::bounds::YEARS`), so that a date out of them
+/// falls back like an unreadable one rather than failing the episode.
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, format) {
-            return Some(t.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(noon_wib)
+    let parsed = DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
+                .into_iter()
+                .find_map(|format| chrono::NaiveDateTime::parse_from_str(s, format).ok())
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(noon_wib))?;
+    crate::domain::bounds::check_time("publish_at", parsed).ok()
 }
 
 /// Plain text from a feed's HTML description: tags dropped, paragraphs and breaks kept as line

@@ -2,16 +2,18 @@
 //! Files are small and read whole (the edges bound them); each is stored with its row through
 //! `storage::replace`.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use chrono::Utc;
+use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
 use super::{Ctx, Error, episodes::known_media, or_not_found};
 use crate::{
     db::DbError,
     domain::{
-        Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, Lang, MediaId,
+        Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, Lang, MediaId, Msg,
         audit::{Actor, AuditEntry, Entity},
+        bounds,
         chapters::{self, Chapters},
         transcript::{self, Cue},
     },
@@ -40,22 +42,7 @@ pub async fn set_transcript(
         msg,
     })?;
     let duration_ms = ctx.db.media(episode.media_id).await?.info.duration_ms;
-    // A cue may end a little after the recording (rounding); one that starts after it is for
-    // another recording.
-    if let Some(late) = parsed.cues.iter().find(|c| c.start_ms > duration_ms + 1000) {
-        let (at, end) = (late.start_ms as f64 / 1000.0, duration_ms as f64 / 1000.0);
-        return Err(Error::invalid(
-            "invalid-transcript",
-            format!(
-                "Transkrip berisi cue pada {at:.3} detik, setelah rekaman berakhir ({end:.3} \
-                 detik): apakah ini transkrip rekaman lain?"
-            ),
-            format!(
-                "The transcript has a cue at {at:.3} s, after the recording ends ({end:.3} s): \
-                 is it another recording's?"
-            ),
-        ));
-    }
+    check_cues_fit(&parsed.cues, duration_ms)?;
     let label = format!("transcript-{language}");
     let file = store_file(
         ctx,
@@ -79,6 +66,78 @@ pub async fn set_transcript(
     )
     .await;
     Ok(file)
+}
+
+/// A cue may end a little after the recording (rounding); one that starts after it is for
+/// another recording.
+fn check_cues_fit(cues: &[Cue], duration_ms: u64) -> Result<(), Error> {
+    let end_ms = bounds::recording_end_ms(duration_ms);
+    if let Some(late) = cues
+        .iter()
+        .find(|c| c.start_ms > end_ms.saturating_add(1000))
+    {
+        let (at, end) = (late.start_ms as f64 / 1000.0, end_ms as f64 / 1000.0);
+        return Err(Error::invalid(
+            "invalid-transcript",
+            format!(
+                "Transkrip berisi cue pada {at:.3} detik, setelah rekaman berakhir ({end:.3} \
+                 detik): apakah ini transkrip rekaman lain?"
+            ),
+            format!(
+                "The transcript has a cue at {at:.3} s, after the recording ends ({end:.3} s): \
+                 is it another recording's?"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the episode's uploaded chapters and transcripts fit a recording `duration_ms` long:
+/// a corrected recording may be shorter than the one they were checked against.
+pub async fn check_files_fit(ctx: &Ctx, episode: &Episode, duration_ms: u64) -> Result<(), Error> {
+    let in_new_recording = |code: &'static str, msg: Msg| Error::Invalid {
+        code,
+        msg: Msg::new(
+            format!(
+                "Rekaman baru tidak memuat berkas episode yang ada: {}",
+                msg.id
+            ),
+            format!(
+                "The new recording does not hold the episode's existing files: {}",
+                msg.en
+            ),
+        ),
+    };
+    for file in extras_of(ctx, episode).await?.files {
+        let bytes = read_whole(ctx, &file).await?;
+        match file.kind {
+            EpisodeFileKind::Chapters => {
+                chapters::parse(&bytes, duration_ms)
+                    .map_err(|msg| in_new_recording("invalid-chapters", msg))?;
+            }
+            EpisodeFileKind::Transcript => {
+                // Stored after `transcript::parse` accepted it: only the cues' times can fail.
+                let Ok(parsed) = transcript::parse(&bytes) else {
+                    continue;
+                };
+                check_cues_fit(&parsed.cues, duration_ms).map_err(|e| match e {
+                    Error::Invalid { code, msg } => in_new_recording(code, msg),
+                    other => other,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A small stored file (bounded when it was uploaded), read whole.
+async fn read_whole(ctx: &Ctx, file: &EpisodeFile) -> Result<Bytes, Error> {
+    let mut stream = ctx.store.get(&file.key, None).await?;
+    let mut out = BytesMut::new();
+    while let Some(piece) = stream.next().await {
+        out.extend_from_slice(&piece.map_err(anyhow::Error::from)?);
+    }
+    Ok(out.freeze())
 }
 
 /// Checks `body` as JSON chapters of `episode`'s recording and makes them the episode's
@@ -244,6 +303,9 @@ pub async fn add_rendition(
         ));
     }
     let title = title.map(str::trim).filter(|t| !t.is_empty());
+    if let Some(title) = title {
+        bounds::check_chars("invalid-title", "title", title, bounds::MAX_TITLE_CHARS)?;
+    }
     ctx.db
         .add_rendition(episode.id, media.id, title, Utc::now())
         .await

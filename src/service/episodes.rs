@@ -10,7 +10,7 @@ use crate::{
         Document, DocumentId, DocumentLink, Episode, EpisodeDraft, EpisodeId, EpisodePatch,
         EpisodeStatus, LinkedDocument, Media, MediaId, Show, Slug,
         audit::{self, Actor, AuditEntry, Entity},
-        parse_withdrawal,
+        check_moment, parse_link_note, parse_withdrawal,
     },
 };
 
@@ -90,7 +90,7 @@ pub async fn create(
         title: checked.title,
         description: checked.description,
         media_id: draft.media.id,
-        publish_at: draft.publish_at,
+        publish_at: checked.publish_at,
         meta,
         withdrawn: None,
         created_at: now,
@@ -138,7 +138,8 @@ fn slug_taken(slug: &Slug) -> Error {
     )
 }
 
-/// Changes the fields `patch` gives.
+/// Changes the fields `patch` gives. A new recording must hold what is placed in the old one:
+/// soundbites, the moments of linked documents, uploaded chapters and transcript cues.
 #[tracing::instrument(skip_all, fields(id = %old.id))]
 pub async fn update(
     ctx: &Ctx,
@@ -147,10 +148,21 @@ pub async fn update(
     patch: EpisodePatch,
 ) -> Result<Episode, Error> {
     let mut episode = patch.apply_text(old.clone())?;
-    if let Some(raw) = &patch.media_id {
-        episode.media_id = known_media(ctx, raw).await?.id;
+    let media = match &patch.media_id {
+        Some(raw) => known_media(ctx, raw).await?,
+        None => ctx.db.media(old.media_id).await?,
+    };
+    episode.media_id = media.id;
+    let duration_ms = media.info.duration_ms;
+    let mut episode = patch.apply_rest(episode, duration_ms)?;
+    if episode.media_id != old.media_id {
+        for linked in ctx.db.episode_documents(episode.id).await? {
+            if let Some(at) = linked.at_ms {
+                check_moment(at, duration_ms)?;
+            }
+        }
+        super::episode_files::check_files_fit(ctx, &episode, duration_ms).await?;
     }
-    let mut episode = patch.apply_rest(episode)?;
     episode.updated_at = Utc::now();
     ctx.db
         .update_episode(&episode, &old.slug)
@@ -249,27 +261,21 @@ pub async fn link_document(
             format!("document_id '{raw_document_id}' is unknown"),
         )
     };
+    let note = parse_link_note(note.as_deref())?;
     let document_id: DocumentId = raw_document_id.parse().map_err(|_| unknown_document())?;
     let document: Document = ctx.db.document(document_id).await.map_err(|e| match e {
         DbError::NotFound => unknown_document(),
         other => other.into(),
     })?;
     if let Some(at) = at_ms {
-        let duration = ctx.db.media(episode.media_id).await?.info.duration_ms;
-        if at > duration {
-            return Err(Error::invalid(
-                "invalid-moment",
-                format!("at_ms {at} melewati durasi rekaman ({duration} ms)"),
-                format!("at_ms {at} is past the end of the recording ({duration} ms)"),
-            ));
-        }
+        check_moment(at, ctx.db.media(episode.media_id).await?.info.duration_ms)?;
     }
     let link = DocumentLink {
         id: new_row_id(),
         episode_id: episode.id,
         document_id: document.id,
         at_ms,
-        note: note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        note,
         created_at: now,
     };
     ctx.db.link_document(&link).await?;

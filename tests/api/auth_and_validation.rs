@@ -232,3 +232,331 @@ async fn episode_slugs_are_unique_per_show(backend: Backend) {
     assert_eq!(body["code"], "episode-slug-taken");
 }
 on_both_backends!(episode_slugs_are_unique_per_show);
+
+/// The body of a request with one field replaced (`null`: left out).
+fn with(base: &Value, change: &Value) -> Value {
+    let mut body = base.clone();
+    for (k, v) in change.as_object().unwrap() {
+        if v.is_null() {
+            body.as_object_mut().unwrap().remove(k);
+        } else {
+            body[k] = v.clone();
+        }
+    }
+    body
+}
+
+/// Every bound a show or an episode keeps: over it, 422 with a code and an English message
+/// that name the field, and nothing stored.
+#[tokio::test]
+async fn values_past_their_bounds_are_refused_naming_the_field() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let editor = Some(app.editor_token.as_str());
+    let long_text = "a".repeat(100 * 1024 + 1);
+    let show =
+        json!({"slug": "batas", "title": "Batas", "author": "Diskominfo", "email": "ppid@x.go.id"});
+    for (change, code, field) in [
+        (json!({"title": "t".repeat(501)}), "invalid-title", "title"),
+        (
+            json!({"description": long_text}),
+            "invalid-description",
+            "description",
+        ),
+        (
+            json!({"author": "a".repeat(501)}),
+            "invalid-author",
+            "author",
+        ),
+        (
+            json!({"email": format!("{}@x.go.id", "a".repeat(250))}),
+            "invalid-email",
+            "email",
+        ),
+        (
+            json!({"meta": {"persons": [{"name": "A", "role": "r".repeat(200)}]}}),
+            "invalid-meta",
+            "persons.role",
+        ),
+    ] {
+        let res = app
+            .http
+            .post(app.url("/api/v1/shows"))
+            .bearer_auth(&app.admin_token)
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .json(&with(&show, &change))
+            .send()
+            .await
+            .unwrap();
+        let (status, got) = status_and_body(res).await;
+        assert_eq!((status.as_u16(), got["code"].as_str()), (422, Some(code)));
+        assert!(
+            got["message"].as_str().unwrap().contains(field),
+            "{field}: {got}"
+        );
+    }
+    // 500 characters (not bytes) is within the bound; a description longer than Apple shows
+    // is stored, with a warning in the asked language.
+    let res = app
+        .http
+        .post(app.url("/api/v1/shows"))
+        .bearer_auth(&app.admin_token)
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .json(&with(
+            &show,
+            &json!({"title": "é".repeat(500), "description": "d".repeat(4001)}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, created) = status_and_body(res).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created["warnings"][0]["code"],
+        "description-over-apple-limit"
+    );
+    assert!(
+        created["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Apple Podcasts shows only the first 4000"),
+        "{created}"
+    );
+    let res = app
+        .http
+        .patch(app.url("/api/v1/shows/batas"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"description": "Singkat"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, changed) = status_and_body(res).await;
+    assert_eq!(status, 200, "{changed}");
+    assert!(changed.get("warnings").is_none(), "{changed}");
+
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let duration = media["duration_ms"].as_u64().unwrap();
+    let episode = json!({"title": "Pasal 7", "media_id": media["id"]});
+    let path = "/api/v1/shows/batas/episodes";
+    for (change, code, field) in [
+        (json!({"title": "t".repeat(501)}), "invalid-title", "title"),
+        (
+            json!({"description": long_text}),
+            "invalid-description",
+            "description",
+        ),
+        (
+            json!({"publish_at": "-0001-01-01T00:00:00Z"}),
+            "invalid-date",
+            "publish_at",
+        ),
+        (
+            json!({"publish_at": "0000-12-31T23:00:00Z"}),
+            "invalid-date",
+            "publish_at",
+        ),
+        (
+            json!({"publish_at": "1899-12-31T23:59:59Z"}),
+            "invalid-date",
+            "publish_at",
+        ),
+        (
+            json!({"meta": {"soundbites": [{"start_ms": 18_446_744_073_709_551_000u64, "duration_ms": 30_000}]}}),
+            "invalid-meta",
+            "start_ms",
+        ),
+        (
+            json!({"meta": {"soundbites": [{"start_ms": duration - 1000, "duration_ms": 2000}]}}),
+            "invalid-meta",
+            "start_ms",
+        ),
+        (
+            json!({"meta": {"soundbites": [{"start_ms": 1000, "duration_ms": u64::MAX}]}}),
+            "invalid-meta",
+            "start_ms",
+        ),
+        (
+            json!({"meta": {"content_html": format!("<p>{long_text}</p>")}}),
+            "invalid-meta",
+            "content_html",
+        ),
+    ] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&app.editor_token)
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .json(&with(&episode, &change))
+            .send()
+            .await
+            .unwrap();
+        let (status, got) = status_and_body(res).await;
+        assert_eq!(
+            (status.as_u16(), got["code"].as_str()),
+            (422, Some(code)),
+            "{change}"
+        );
+        assert!(
+            got["message"].as_str().unwrap().contains(field),
+            "{field}: {got}"
+        );
+    }
+    assert_eq!(app.count_rows("episodes").await, 0);
+
+    // Within the bounds: stored, and a description longer than Apple shows gets a warning.
+    let (status, ok) = status_and_body(
+        app.post_json(
+            path,
+            editor,
+            &with(
+                &episode,
+                &json!({
+                    "description": "d".repeat(4001),
+                    "publish_at": "2026-01-05T02:00:00Z",
+                    "meta": {"soundbites": [{"start_ms": duration - 2000, "duration_ms": 2000}]}
+                }),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{ok}");
+    assert_eq!(ok["warnings"][0]["code"], "description-over-apple-limit");
+    assert!(
+        ok["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4000"),
+        "{ok}"
+    );
+    let id = ok["id"].as_str().unwrap();
+
+    // The same bounds on a change.
+    let episode_path = format!("/api/v1/episodes/{id}");
+    for (change, code) in [
+        (
+            json!({"publish_at": "-0001-01-01T00:00:00Z"}),
+            "invalid-date",
+        ),
+        (
+            json!({"publish_at": "+10000-01-01T00:00:00Z"}),
+            "invalid-date",
+        ),
+        (json!({"title": "t".repeat(501)}), "invalid-title"),
+        (json!({"description": long_text}), "invalid-description"),
+        (
+            json!({"meta": {"soundbites": [{"start_ms": duration, "duration_ms": 1}]}}),
+            "invalid-meta",
+        ),
+    ] {
+        let res = app
+            .http
+            .patch(app.url(&episode_path))
+            .bearer_auth(&app.editor_token)
+            .json(&change)
+            .send()
+            .await
+            .unwrap();
+        let (status, got) = status_and_body(res).await;
+        assert_eq!(
+            (status.as_u16(), got["code"].as_str()),
+            (422, Some(code)),
+            "{change}: {got}"
+        );
+    }
+    let res = app
+        .http
+        .patch(app.url(&episode_path))
+        .bearer_auth(&app.editor_token)
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .json(&json!({"description": "Singkat"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, changed) = status_and_body(res).await;
+    assert_eq!(status, 200, "{changed}");
+    assert!(changed.get("warnings").is_none(), "{changed}");
+    assert_eq!(changed["publish_at"], "2026-01-05T02:00:00Z");
+
+    // A withdrawal's reason is bounded too.
+    let res = app
+        .http
+        .put(app.url(&format!("{episode_path}/withdrawal")))
+        .bearer_auth(&app.editor_token)
+        .json(&json!({"reason": "r".repeat(2001)}))
+        .send()
+        .await
+        .unwrap();
+    let (status, got) = status_and_body(res).await;
+    assert_eq!(
+        (status.as_u16(), got["code"].as_str()),
+        (422, Some("invalid-reason"))
+    );
+
+    // Nothing out of bounds reached the feed.
+    let feed = app
+        .http
+        .get(app.url("/feeds/batas.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        feed.contains("<pubDate>Mon, 05 Jan 2026 02:00:00"),
+        "{feed}"
+    );
+    assert!(!feed.contains("-0001") && !feed.contains("18446744073709551"));
+}
+
+/// `/oembed` is an API for programs: its refusals answer the JSON error shape.
+#[tokio::test]
+async fn oembed_errors_are_json() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let page = app.url("/shows/tidak-ada/episode");
+    for (query, status, code) in [
+        (vec![], 400, "invalid-query"),
+        (
+            vec![("url", page.as_str()), ("maxwidth", "lebar")],
+            400,
+            "invalid-query",
+        ),
+        (
+            vec![("url", page.as_str()), ("maxwidth", "-1")],
+            400,
+            "invalid-query",
+        ),
+        (
+            vec![("url", page.as_str()), ("format", "xml")],
+            501,
+            "unsupported-format",
+        ),
+        (vec![("url", page.as_str())], 404, "episode-not-found"),
+        (
+            vec![("url", "https://example.com/x")],
+            404,
+            "episode-not-found",
+        ),
+    ] {
+        let res = app
+            .http
+            .get(app.url("/oembed"))
+            .query(&query)
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{query:?}"
+        );
+        let (got_status, body) = status_and_body(res).await;
+        assert_eq!(
+            (got_status.as_u16(), body["code"].as_str()),
+            (status, Some(code)),
+            "{query:?}: {body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}

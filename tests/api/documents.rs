@@ -256,3 +256,102 @@ async fn documents_both_ways(backend: Backend) {
     assert_eq!(with_token.as_array().unwrap().len(), 1);
 }
 on_both_backends!(documents_both_ways);
+
+/// A document's fields are bounded and its date lies in 1900 to 9999 (BibTeX, RIS and the pages
+/// write four-digit years); over a bound, 422 naming the field, on a new document and on a
+/// change alike.
+#[tokio::test]
+async fn document_fields_and_dates_are_bounded() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let editor = Some(app.editor_token.as_str());
+    let long_url = format!("https://jdih.example.go.id/{}", "a".repeat(2048));
+    let cases = [
+        (json!({"title": "t".repeat(501)}), "invalid-title", "title"),
+        (
+            json!({"number": "n".repeat(201)}),
+            "invalid-number",
+            "number",
+        ),
+        (
+            json!({"issuer": "i".repeat(501)}),
+            "invalid-issuer",
+            "issuer",
+        ),
+        (json!({"url": long_url}), "invalid-url", "url"),
+        (
+            json!({"issued_on": "-0001-01-01"}),
+            "invalid-date",
+            "issued_on",
+        ),
+        (
+            json!({"issued_on": "0000-01-01"}),
+            "invalid-date",
+            "issued_on",
+        ),
+        (
+            json!({"issued_on": "1899-12-31"}),
+            "invalid-date",
+            "issued_on",
+        ),
+        (
+            json!({"issued_on": "+10000-01-01"}),
+            "invalid-date",
+            "issued_on",
+        ),
+    ];
+    for (change, code, field) in &cases {
+        let mut body = json!({"title": "Keterbukaan Informasi Publik"});
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let res = app
+            .http
+            .post(app.url("/api/v1/documents"))
+            .bearer_auth(&app.editor_token)
+            .header(reqwest::header::ACCEPT_LANGUAGE, "en")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let got: Value = res.json().await.unwrap();
+        assert_eq!(
+            (status, got["code"].as_str()),
+            (422, Some(*code)),
+            "{change}"
+        );
+        assert!(got["message"].as_str().unwrap().contains(field), "{got}");
+    }
+    assert_eq!(app.count_rows("documents").await, 0);
+
+    let res = app
+        .post_json(
+            "/api/v1/documents",
+            editor,
+            &json!({"title": "t".repeat(500), "number": "n".repeat(200),
+                    "issued_on": "1900-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let doc: Value = res.json().await.unwrap();
+    let path = format!("/api/v1/documents/{}", doc["id"].as_str().unwrap());
+    for (change, code, _) in &cases {
+        let res = app
+            .http
+            .patch(app.url(&path))
+            .bearer_auth(&app.editor_token)
+            .json(change)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let got: Value = res.json().await.unwrap();
+        assert_eq!(
+            (status, got["code"].as_str()),
+            (422, Some(*code)),
+            "{change}"
+        );
+    }
+    let stored = app.get_json(&path).await;
+    assert_eq!(stored["issued_on"], "1900-01-01");
+}

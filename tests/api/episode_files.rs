@@ -574,3 +574,140 @@ async fn show_renamed(backend: Backend) {
     assert_eq!(res.status(), 409);
 }
 on_both_backends!(show_renamed);
+
+async fn patch(app: &TestApp, path: &str, body: &Value) -> (u16, Value) {
+    let res = app
+        .http
+        .patch(app.url(path))
+        .bearer_auth(&app.editor_token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+/// A corrected recording replaces the old one only if it holds what was placed in the old one:
+/// soundbites, the moments of linked documents, uploaded chapters, transcript cues.
+async fn a_new_recording_holds_what_is_placed_in_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let episode = published_episode(&app, "ganti", "briefing-demo.mp3").await;
+    let id = episode["id"].as_str().unwrap();
+    let path = format!("/api/v1/episodes/{id}");
+    let short = app.upload_ok("sample.wav").await; // 2 s
+    let to_short = json!({"media_id": short["id"]});
+
+    let soundbite = json!({"meta": {"soundbites": [{"start_ms": 60_000, "duration_ms": 20_000}]}});
+    assert_eq!(patch(&app, &path, &soundbite).await.0, 200);
+    let (status, got) = patch(&app, &path, &to_short).await;
+    assert_eq!((status, got["code"].as_str()), (422, Some("invalid-meta")));
+    assert_eq!(patch(&app, &path, &json!({"meta": {}})).await.0, 200);
+
+    let doc: Value = app
+        .post_json(
+            "/api/v1/documents",
+            Some(&app.editor_token),
+            &json!({"title": "Keterbukaan Informasi Publik"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link: Value = app
+        .post_json(
+            &format!("{path}/documents"),
+            Some(&app.editor_token),
+            &json!({"document_id": doc["id"], "at_ms": 15000}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (status, got) = patch(&app, &path, &to_short).await;
+    assert_eq!(
+        (status, got["code"].as_str()),
+        (422, Some("invalid-moment"))
+    );
+    let unlink = format!("{path}/documents/{}", link["link_id"].as_str().unwrap());
+    assert_eq!(delete(&app, &unlink).await.status(), 204);
+
+    let chapters = json!({"version": "1.2.0", "chapters": [{"startTime": 42.5}]}).to_string();
+    assert_eq!(
+        put(&app, &format!("{path}/chapters"), chapters)
+            .await
+            .status(),
+        200
+    );
+    let (status, got) = patch(&app, &path, &to_short).await;
+    assert_eq!(
+        (status, got["code"].as_str()),
+        (422, Some("invalid-chapters"))
+    );
+    assert_eq!(
+        delete(&app, &format!("{path}/chapters")).await.status(),
+        204
+    );
+
+    assert_eq!(
+        put(&app, &format!("{path}/transcripts/id"), VTT)
+            .await
+            .status(),
+        200
+    );
+    let (status, got) = patch(&app, &path, &to_short).await;
+    assert_eq!(
+        (status, got["code"].as_str()),
+        (422, Some("invalid-transcript")),
+        "{got}"
+    );
+    assert_eq!(
+        delete(&app, &format!("{path}/transcripts/id"))
+            .await
+            .status(),
+        204
+    );
+
+    // Nothing placed past its end: the short recording is taken, and bounds what comes next.
+    let (status, got) = patch(&app, &path, &to_short).await;
+    assert_eq!(
+        (status, got["media_id"].clone()),
+        (200, short["id"].clone())
+    );
+    let res = app
+        .post_json(
+            &format!("{path}/documents"),
+            Some(&app.editor_token),
+            &json!({"document_id": doc["id"], "at_ms": 2500}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let (status, _) = patch(
+        &app,
+        &path,
+        &json!({"meta": {"soundbites": [{"start_ms": 1000, "duration_ms": 1001}]}}),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    // A rendition's title and a link's note are bounded like every text.
+    let other = app.upload_ok("sample.flac").await;
+    let res = app
+        .post_json(
+            &format!("{path}/renditions"),
+            Some(&app.editor_token),
+            &json!({"media_id": other["id"], "title": "t".repeat(501)}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "invalid-title");
+    let res = app
+        .post_json(
+            &format!("{path}/documents"),
+            Some(&app.editor_token),
+            &json!({"document_id": doc["id"], "note": "n".repeat(2001)}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "invalid-note");
+}
+on_both_backends!(a_new_recording_holds_what_is_placed_in_it);
