@@ -68,6 +68,10 @@ impl App {
             store: self.ctx.store.clone(),
             spool: self.spool(),
             expiry: self.settings.upload_expiry,
+            limits: crate::service::uploads::Limits {
+                open: self.settings.max_open_uploads,
+                open_bytes: self.settings.max_open_upload_bytes,
+            },
         }
     }
 }

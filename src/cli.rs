@@ -94,6 +94,13 @@ pub struct ServeArgs {
     /// Hours a resumable upload waits for its next chunk before it is removed.
     #[arg(long, env = "SIARAN_UPLOAD_EXPIRY_HOURS", default_value_t = config::DEFAULT_UPLOAD_EXPIRY_HOURS)]
     pub upload_expiry_hours: u64,
+    /// Resumable uploads one token may have open (not finished, not expired); more answer 429.
+    #[arg(long, env = "SIARAN_MAX_OPEN_UPLOADS", default_value_t = config::DEFAULT_MAX_OPEN_UPLOADS)]
+    pub max_open_uploads: u64,
+    /// Bytes one token's open resumable uploads may declare together; more answer 429.
+    /// Default: 4 × SIARAN_MAX_UPLOAD_BYTES.
+    #[arg(long, env = "SIARAN_MAX_OPEN_UPLOAD_BYTES")]
+    pub max_open_upload_bytes: Option<u64>,
     /// Create the demo show (`/feeds/demo.xml`) from the sample briefing if it is missing.
     #[arg(long, env = "SIARAN_DEMO")]
     pub demo: bool,
@@ -141,6 +148,11 @@ impl ServeArgs {
             upload_expiry: std::time::Duration::from_secs(
                 self.upload_expiry_hours.clamp(1, 24 * 365) * 3600,
             ),
+            max_open_uploads: self.max_open_uploads.max(1),
+            max_open_upload_bytes: self.max_open_upload_bytes.unwrap_or(
+                self.max_upload_bytes
+                    .saturating_mul(config::DEFAULT_OPEN_UPLOAD_BYTES_PER_MAX_UPLOAD),
+            ),
             delivery: config::Delivery::parse(&self.delivery, self.cdn_url.as_deref())?,
             geoip_db: self.geoip_db.clone(),
             trust_forwarded: self.trust_forwarded,
@@ -162,6 +174,14 @@ impl ServeArgs {
             anyhow::bail!(
                 "SIARAN_DELIVERY=redirect needs an S3 store (SIARAN_STORAGE_URL=s3://...): \
                  a folder has no presigned URLs"
+            );
+        }
+        if settings.max_open_upload_bytes < settings.max_upload_bytes {
+            anyhow::bail!(
+                "SIARAN_MAX_OPEN_UPLOAD_BYTES ({}) is below SIARAN_MAX_UPLOAD_BYTES ({}): \
+                 a resumable upload of the largest size could never start",
+                settings.max_open_upload_bytes,
+                settings.max_upload_bytes
             );
         }
         Ok(settings)
@@ -345,5 +365,38 @@ fn print_stdout(line: &str) -> anyhow::Result<()> {
     match writeln!(out, "{line}").and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_settings(args: &[&str]) -> anyhow::Result<Settings> {
+        let cli = Cli::try_parse_from(["siaran", "serve"].iter().chain(args))?;
+        let Command::Serve(serve) = cli.command else {
+            unreachable!("parsed as serve")
+        };
+        serve.settings()
+    }
+
+    #[test]
+    fn open_upload_caps_default_to_twenty_and_four_largest_files() {
+        let s = serve_settings(&["--max-upload-bytes", "1000"]).unwrap();
+        assert_eq!((s.max_open_uploads, s.max_open_upload_bytes), (20, 4000));
+        let s = serve_settings(&[
+            "--max-upload-bytes=1000",
+            "--max-open-upload-bytes=1000",
+            "--max-open-uploads=3",
+        ])
+        .unwrap();
+        assert_eq!((s.max_open_uploads, s.max_open_upload_bytes), (3, 1000));
+        // The largest file could then never be uploaded resumably.
+        let err = serve_settings(&["--max-upload-bytes=1000", "--max-open-upload-bytes=999"])
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("SIARAN_MAX_OPEN_UPLOAD_BYTES"),
+            "{err}"
+        );
     }
 }

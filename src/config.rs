@@ -15,6 +15,12 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 8 << 30;
 /// Resumable uploads receiving at once on one instance; more answer 503 with `Retry-After`.
 pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 16;
+/// Resumable uploads one token may have open (neither finished nor expired) at once
+/// (`SIARAN_MAX_OPEN_UPLOADS`); more answer 429.
+pub const DEFAULT_MAX_OPEN_UPLOADS: u64 = 20;
+/// The bytes a token's open resumable uploads may declare together, by default, in units of
+/// `SIARAN_MAX_UPLOAD_BYTES` (`SIARAN_MAX_OPEN_UPLOAD_BYTES`): four of the largest files.
+pub const DEFAULT_OPEN_UPLOAD_BYTES_PER_MAX_UPLOAD: u64 = 4;
 /// How long a resumable upload waits for its next chunk before it is removed.
 pub const DEFAULT_UPLOAD_EXPIRY_HOURS: u64 = 24;
 /// The reconciler's period (`SIARAN_RECONCILE_EVERY_SECS`).
@@ -144,6 +150,10 @@ pub struct Settings {
     pub max_concurrent_uploads: usize,
     /// A resumable upload not continued for this long expires and its data is removed.
     pub upload_expiry: std::time::Duration,
+    /// Resumable uploads one token may have open at once.
+    pub max_open_uploads: u64,
+    /// The bytes one token's open resumable uploads may declare (`Upload-Length`) together.
+    pub max_open_upload_bytes: u64,
     pub delivery: Delivery,
     /// A MaxMind DB file (GeoLite2-Country or compatible) for downloads by country.
     pub geoip_db: Option<PathBuf>,
@@ -174,6 +184,9 @@ impl Settings {
             spool_dir: None,
             max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
             upload_expiry: std::time::Duration::from_secs(DEFAULT_UPLOAD_EXPIRY_HOURS * 3600),
+            max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
+            max_open_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES
+                * DEFAULT_OPEN_UPLOAD_BYTES_PER_MAX_UPLOAD,
             delivery: Delivery::Proxy,
             geoip_db: None,
             trust_forwarded: false,

@@ -33,7 +33,7 @@ pub use crate::domain::records::{
 pub use any::{AnyDb, new_row_id, redact};
 pub use repos::{
     AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeRepo, MediaRepo,
-    SearchRepo, ShowRepo, StoreWriteRepo, TokenRepo, Upload, UploadChunk, UploadRepo,
+    OpenUploads, SearchRepo, ShowRepo, StoreWriteRepo, TokenRepo, Upload, UploadChunk, UploadRepo,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on

@@ -206,6 +206,8 @@ pub struct Upload {
     pub filename: String,
     /// The client's `Upload-Metadata` header as sent, answered back on HEAD.
     pub metadata: String,
+    /// The token that created it: a token's open uploads are capped (`service::uploads`).
+    pub token_id: Option<uuid::Uuid>,
     /// A token naming the one request that may append next.
     pub claim: String,
     /// The media record the upload became, once complete.
@@ -220,6 +222,14 @@ pub struct UploadChunk {
     pub start: u64,
     pub size: u64,
     pub key: ObjectKey,
+}
+
+/// What one token has open: its uploads neither complete nor expired, and the bytes they
+/// declared (`Upload-Length`) together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenUploads {
+    pub count: u64,
+    pub bytes: u64,
 }
 
 /// Resumable (tus) uploads and their chunks, including the expired ones the reconciler removes.
@@ -264,6 +274,12 @@ pub trait UploadRepo: Send + Sync {
     /// Deletes the upload; returns whether it existed and the chunks it had, whose objects the
     /// caller deletes.
     async fn delete_upload(&self, id: uuid::Uuid) -> Result<(bool, Vec<UploadChunk>), DbError>;
+    /// What `token` has open at `now`: uploads it created that are neither complete nor expired.
+    async fn open_uploads(
+        &self,
+        token: uuid::Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<OpenUploads, DbError>;
     /// Uploads whose expiry is at or before `now`, oldest first, at most `limit`.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32)
     -> Result<Vec<Upload>, DbError>;

@@ -5,15 +5,15 @@
 
 use axum::{
     Router,
-    body::{Body, Bytes},
-    extract::{DefaultBodyLimit, Path, State, rejection::BytesRejection},
+    body::Body,
+    extract::{Path, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, put},
 };
 use chrono::Utc;
 
-use super::{Json, auth::Admin, or_not_found, parse_id, shows::ShowView};
+use super::{Json, SmallBody, auth::Admin, or_not_found, parse_id, shows::ShowView};
 use crate::{
     app::AppState,
     domain::ShowId,
@@ -24,10 +24,7 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/v1/shows/{slug}/artwork",
-            put(upload).layer(DefaultBodyLimit::max(COVER_MAX_BYTES)),
-        )
+        .route("/api/v1/shows/{slug}/artwork", put(upload))
         .route("/artwork/{show}/{file}", get(serve))
 }
 
@@ -36,9 +33,8 @@ async fn upload(
     State(state): State<AppState>,
     admin: Admin,
     Path(slug): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    SmallBody(body): SmallBody<COVER_MAX_BYTES>,
 ) -> Result<Json<ShowView>, AppError> {
-    let body = super::small_body(body, COVER_MAX_BYTES)?;
     let show = service::shows::load(&state.ctx, &slug).await?;
     let show = service::shows::set_cover(&state.ctx, &admin.actor, show, body, Utc::now()).await?;
     Ok(Json(ShowView::new(show, &state.ctx.urls)))

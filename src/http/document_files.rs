@@ -59,13 +59,7 @@ async fn upload(
     body: Body,
 ) -> Result<Json<Document>, AppError> {
     let document = documents::load(&state.ctx, &id).await?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_FILE_BYTES) {
-        return Err(AppError::too_large(MAX_FILE_BYTES));
-    }
+    super::refuse_declared_over(&headers, MAX_FILE_BYTES)?;
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let document = documents::set_file(
         &state.ctx,

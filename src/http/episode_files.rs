@@ -16,8 +16,8 @@
 
 use axum::{
     Router,
-    body::{Body, Bytes},
-    extract::{DefaultBodyLimit, Path, State, rejection::BytesRejection},
+    body::Body,
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{delete, get, post, put},
@@ -27,10 +27,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::{
-    Json,
+    Json, SmallBody,
     auth::Editor,
     conditional::{ETag, none_match},
-    or_not_found, parse_id, small_body,
+    or_not_found, parse_id,
 };
 use crate::{
     app::{App, AppState},
@@ -54,15 +54,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/episodes/{id}/transcripts/{language}",
-            put(put_transcript)
-                .delete(delete_transcript)
-                .layer(DefaultBodyLimit::max(MAX_TRANSCRIPT_BYTES)),
+            put(put_transcript).delete(delete_transcript),
         )
         .route(
             "/api/v1/episodes/{id}/chapters",
-            put(put_chapters)
-                .delete(delete_chapters)
-                .layer(DefaultBodyLimit::max(MAX_CHAPTERS_BYTES)),
+            put(put_chapters).delete(delete_chapters),
         )
         .route("/api/v1/episodes/{id}/renditions", post(add_rendition))
         .route(
@@ -163,9 +159,8 @@ async fn put_transcript(
     State(state): State<AppState>,
     editor: Editor,
     Path((id, language)): Path<(String, String)>,
-    body: Result<Bytes, BytesRejection>,
+    SmallBody(body): SmallBody<MAX_TRANSCRIPT_BYTES>,
 ) -> Result<impl IntoResponse, AppError> {
-    let body = small_body(body, MAX_TRANSCRIPT_BYTES)?;
     let episode = load(&state.ctx, &id).await?;
     let language = parse_lang(&language)?;
     let file = files::set_transcript(&state.ctx, &editor.actor, &episode, language, body).await?;
@@ -179,9 +174,8 @@ async fn put_chapters(
     State(state): State<AppState>,
     editor: Editor,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    SmallBody(body): SmallBody<MAX_CHAPTERS_BYTES>,
 ) -> Result<impl IntoResponse, AppError> {
-    let body = small_body(body, MAX_CHAPTERS_BYTES)?;
     let episode = load(&state.ctx, &id).await?;
     let parsed = files::set_chapters(&state.ctx, &editor.actor, &episode, body).await?;
     Ok((StatusCode::OK, Json(parsed)))

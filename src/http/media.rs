@@ -83,13 +83,7 @@ async fn upload(
     body: Body,
 ) -> Result<impl IntoResponse, AppError> {
     let limit = state.settings.max_upload_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(AppError::too_large(limit));
-    }
+    super::refuse_declared_over(&headers, limit)?;
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let filename = query.filename.as_deref().unwrap_or_default();
     let media = crate::service::media::upload(&state.ctx, filename, stream, limit).await?;

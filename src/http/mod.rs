@@ -26,17 +26,41 @@ pub mod templates;
 pub mod uploads;
 
 use axum::{
-    extract::{FromRequest, Request, rejection::JsonRejection},
+    body::Bytes,
+    extract::{DefaultBodyLimit, FromRequest, Request, rejection::JsonRejection},
+    http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
 
 use crate::http::error::AppError;
 
-/// axum's default limit for buffered (JSON) bodies; media uploads stream and are not bound by it.
-pub const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+/// The limit of a JSON body (axum's default); media uploads stream and are not bound by it.
+pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-/// `axum::Json`, but a body that is not valid JSON answers our error shape.
+/// The request's `Content-Length`, when it has a readable one.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// 413 at once for a body declared longer than `limit`. Reading it to find out would wait for
+/// bytes the client may never send (until the request timeout answered 503), where the refusal
+/// is already known from the head.
+pub fn refuse_declared_over(headers: &HeaderMap, limit: u64) -> Result<(), AppError> {
+    match declared_length(headers) {
+        Some(declared) if declared > limit => Err(AppError::too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+/// `axum::Json`, but a body that is not valid JSON answers our error shape, and a body over
+/// `JSON_BODY_LIMIT` answers 413 — before it is read, when its length is declared.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -47,7 +71,9 @@ where
 {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        refuse_declared_over(req.headers(), JSON_BODY_LIMIT as u64)?;
+        DefaultBodyLimit::max(JSON_BODY_LIMIT).apply(&mut req);
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(json_rejection(&rejection)),
@@ -57,7 +83,7 @@ where
 
 fn json_rejection(rejection: &JsonRejection) -> AppError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::too_large(JSON_BODY_LIMIT);
+        return AppError::too_large(JSON_BODY_LIMIT as u64);
     }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
@@ -84,23 +110,33 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// A small body read whole (a cover, a transcript, chapters): over the route's
-/// `DefaultBodyLimit` it answers 413 in our error shape, naming the limit.
-pub fn small_body(
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-    limit: usize,
-) -> Result<axum::body::Bytes, AppError> {
-    body.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::too_large(limit as u64)
-        } else {
-            AppError::bad_request(
+/// A small body read whole (a cover, a transcript, chapters), of at most `LIMIT` bytes: over
+/// it, 413 in our error shape naming the limit — before the body is read when its length is
+/// declared, as `Json` does.
+#[derive(Debug, Clone)]
+pub struct SmallBody<const LIMIT: usize>(pub Bytes);
+
+impl<S, const LIMIT: usize> FromRequest<S> for SmallBody<LIMIT>
+where
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        refuse_declared_over(req.headers(), LIMIT as u64)?;
+        DefaultBodyLimit::max(LIMIT).apply(&mut req);
+        match Bytes::from_request(req, state).await {
+            Ok(body) => Ok(SmallBody(body)),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::too_large(LIMIT as u64))
+            }
+            Err(rejection) => Err(AppError::bad_request(
                 "unreadable-body",
                 format!("Badan permintaan tidak terbaca: {}", rejection.body_text()),
                 format!("Cannot read the request body: {}", rejection.body_text()),
-            )
+            )),
         }
-    })
+    }
 }
 
 /// Fallback for unknown routes: the JSON error shape, never an empty 404.

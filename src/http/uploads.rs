@@ -168,6 +168,44 @@ impl From<UploadError> for TusError {
                 "Unggahan sudah kedaluwarsa; mulai unggahan baru",
                 "The upload has expired; start a new one",
             ),
+            UploadError::TooManyOpen { limit } => fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-open-uploads",
+                &format!(
+                    "Token ini sudah membuka {limit} unggahan yang belum selesai; selesaikan \
+                     atau hapus (DELETE) salah satunya dulu"
+                ),
+                &format!(
+                    "This token already has {limit} unfinished uploads open; finish or delete \
+                     (DELETE) one of them first"
+                ),
+            ),
+            UploadError::TooManyOpenBytes { limit } => fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-open-upload-bytes",
+                &format!(
+                    "Unggahan yang belum selesai dari token ini bersama unggahan ini akan \
+                     melebihi {limit} byte; selesaikan atau hapus (DELETE) salah satunya dulu"
+                ),
+                &format!(
+                    "This token's unfinished uploads and this one would declare more than \
+                     {limit} bytes; finish or delete (DELETE) one of them first"
+                ),
+            ),
+            UploadError::MetadataTooLarge { limit } => fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload-metadata-too-large",
+                &format!("Upload-Metadata lebih dari {limit} byte"),
+                &format!("Upload-Metadata is longer than {limit} bytes"),
+            ),
+            UploadError::FilenameTooLong { limit } => fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload-filename-too-long",
+                &format!("Nama berkas (filename di Upload-Metadata) lebih dari {limit} byte"),
+                &format!(
+                    "The file name (filename in Upload-Metadata) is longer than {limit} bytes"
+                ),
+            ),
             UploadError::OffsetMismatch { current } => {
                 let mut err = fail(
                     StatusCode::CONFLICT,
@@ -392,7 +430,7 @@ async fn options(State(state): State<AppState>) -> Response {
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, TusError> {
@@ -434,7 +472,9 @@ async fn create(
     };
     let permit = if with_body { Some(slot(&state)?) } else { None };
     let uploads = state.uploads();
-    let mut upload = uploads.create(length, &filename, metadata).await?;
+    let mut upload = uploads
+        .create(&editor.actor, length, &filename, metadata)
+        .await?;
     if let Some(chunk) = chunk {
         match uploads.append(upload.id, chunk, permit).await {
             Ok(Appended { upload: u, .. }) => upload = u,

@@ -20,6 +20,11 @@
 //! then is the upload marked complete, so `Upload-Offset == Upload-Length` means a media record
 //! exists. A refused file (not playable media) removes the upload whole: no row, no object.
 //!
+//! What one token may hold is bounded: at most `Limits::open` uploads open (neither complete nor
+//! expired) and `Limits::open_bytes` declared by them together, and no upload keeps more than
+//! `MAX_METADATA_BYTES` of `Upload-Metadata` or a file name over `MAX_FILENAME_BYTES`. Without
+//! this one token could declare terabytes in seconds and fill the database with file names.
+//!
 //! Who may append is decided in the database: each PATCH takes the upload's claim, and only the
 //! holder of the claim at the right offset can move the offset. A request stalled behind a dead
 //! connection therefore loses to the client's next attempt, and its chunk is deleted.
@@ -37,8 +42,8 @@ use uuid::Uuid;
 
 use super::ingest::{IngestError, ingest};
 use crate::{
-    db::{Db, DbError, Upload, UploadChunk},
-    domain::{Media, MediaId},
+    db::{Db, DbError, OpenUploads, Upload, UploadChunk},
+    domain::{Media, MediaId, audit::Actor},
     reconcile::Spool,
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
@@ -50,6 +55,37 @@ use crate::{
 /// connection that died silently would hold its request (and its concurrency slot) for ever.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The most `Upload-Metadata` kept with an upload: tus clients send a file name and a type or
+/// two; more is no metadata a person wrote.
+pub const MAX_METADATA_BYTES: usize = 4 * 1024;
+/// The longest file name kept (in bytes of UTF-8), as common filesystems allow.
+pub const MAX_FILENAME_BYTES: usize = 255;
+
+/// What one token may have open at once (`SIARAN_MAX_OPEN_UPLOADS`,
+/// `SIARAN_MAX_OPEN_UPLOAD_BYTES`). Complete and expired uploads do not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Uploads.
+    pub open: u64,
+    /// Bytes declared (`Upload-Length`) by those uploads together.
+    pub open_bytes: u64,
+}
+
+impl Limits {
+    /// Refuses when `open` (what a token holds, the upload being created included) is over a cap.
+    fn check(self, open: OpenUploads) -> Result<(), UploadError> {
+        if open.count > self.open {
+            return Err(UploadError::TooManyOpen { limit: self.open });
+        }
+        if open.bytes > self.open_bytes {
+            return Err(UploadError::TooManyOpenBytes {
+                limit: self.open_bytes,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// What uploads need from the application.
 #[derive(Debug, Clone)]
 pub struct Uploads {
@@ -58,6 +94,7 @@ pub struct Uploads {
     pub spool: Spool,
     /// How long an upload waits for its next chunk.
     pub expiry: Duration,
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +103,16 @@ pub enum UploadError {
     NotFound,
     #[error("upload expired")]
     Expired,
+    /// The token has `limit` uploads open already.
+    #[error("the token has {limit} uploads open already")]
+    TooManyOpen { limit: u64 },
+    /// The token's open uploads and this one would declare more than `limit` bytes.
+    #[error("the token's open uploads would declare more than {limit} bytes")]
+    TooManyOpenBytes { limit: u64 },
+    #[error("Upload-Metadata is longer than {limit} bytes")]
+    MetadataTooLarge { limit: usize },
+    #[error("the file name is longer than {limit} bytes")]
+    FilenameTooLong { limit: usize },
     /// The request's `Upload-Offset` is not where the upload is (`current`).
     #[error("offset mismatch: the upload is at {current}")]
     OffsetMismatch { current: u64 },
@@ -118,26 +165,57 @@ pub struct Appended {
 }
 
 impl Uploads {
-    /// Creates an upload of `length` bytes; `metadata` is the client's header as sent.
+    /// Creates an upload of `length` bytes for `by`; `metadata` is the client's header as sent.
+    /// Refused, with nothing stored, when the file name or the metadata is too long or when
+    /// `by`'s token would hold more than its `Limits`.
     pub async fn create(
         &self,
+        by: &Actor,
         length: u64,
         filename: &str,
         metadata: &str,
     ) -> Result<Upload, UploadError> {
+        if filename.len() > MAX_FILENAME_BYTES {
+            return Err(UploadError::FilenameTooLong {
+                limit: MAX_FILENAME_BYTES,
+            });
+        }
+        if metadata.len() > MAX_METADATA_BYTES {
+            return Err(UploadError::MetadataTooLarge {
+                limit: MAX_METADATA_BYTES,
+            });
+        }
         let now = Utc::now();
+        if let Some(token) = by.token_id {
+            let open = self.db.open_uploads(token, now).await?;
+            self.limits.check(OpenUploads {
+                count: open.count + 1,
+                bytes: open.bytes.saturating_add(length),
+            })?;
+        }
         let upload = Upload {
             id: Uuid::new_v4(),
             length,
             received: 0,
             filename: filename.to_owned(),
             metadata: metadata.to_owned(),
+            token_id: by.token_id,
             claim: String::new(),
             media_id: None,
             created_at: now,
             expires_at: now + self.expiry,
         };
         self.db.create_upload(&upload).await?;
+        if let Some(token) = by.token_id {
+            // Creations at the same time each passed the check before the others' rows were
+            // written. Counted again with its own row in, the later of any two sees both and
+            // gives way (at worst both do), so no number of them at once gets past a cap.
+            let open = self.db.open_uploads(token, now).await?;
+            if let Err(refused) = self.limits.check(open) {
+                self.db.delete_upload(upload.id).await?;
+                return Err(refused);
+            }
+        }
         tracing::info!(id = %upload.id, length, "upload created");
         Ok(upload)
     }

@@ -192,6 +192,77 @@ async fn wrong_methods_and_oversized_json_get_json_errors() {
     assert_eq!(body["code"], "payload-too-large");
 }
 
+/// A body declared larger than its route takes is refused with 413 as soon as the request's
+/// head arrives, as one actually sent is: the body is never waited for (it used to be, until the
+/// request timeout answered 503 thirty seconds later). JSON routes and the routes of a small raw
+/// body (a cover, a transcript, chapters) alike.
+#[tokio::test]
+async fn bodies_declared_too_large_are_refused_before_they_are_sent() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let episode = uuid::Uuid::new_v4();
+    for (method, path, token, content_type) in [
+        (
+            "POST",
+            "/api/v1/documents".to_owned(),
+            &app.editor_token,
+            "application/json",
+        ),
+        (
+            "POST",
+            "/api/v1/shows".to_owned(),
+            &app.admin_token,
+            "application/json",
+        ),
+        (
+            "PUT",
+            "/api/v1/shows/kaltim/artwork".to_owned(),
+            &app.admin_token,
+            "image/png",
+        ),
+        (
+            "PUT",
+            format!("/api/v1/episodes/{episode}/transcripts/id"),
+            &app.editor_token,
+            "text/vtt",
+        ),
+        (
+            "PUT",
+            format!("/api/v1/episodes/{episode}/chapters"),
+            &app.editor_token,
+            "application/json",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: 10000000000\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        // The refusal closes the connection: read to its end.
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            conn.read_to_end(&mut answer),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no answer within 2 s"))
+        .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{method} {path}: {answer}"
+        );
+        let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+        let body: Value = serde_json::from_str(body).expect("a JSON error body");
+        assert_eq!(body["code"], "payload-too-large", "{method} {path}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+}
+
 async fn episode_slugs_are_unique_per_show(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_show("slug").await;

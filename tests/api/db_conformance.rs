@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
-        AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, Role,
-        StatsScope, new_row_id, prelude::*,
+        AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, OpenUploads,
+        Role, StatsScope, Upload, new_row_id, prelude::*,
     },
     domain::{DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},
@@ -245,6 +245,79 @@ async fn story(db: &dyn Db) {
     assert!(db.episode_documents(new.id).await.unwrap().is_empty());
 
     analytics_story(db, old.media_id, old.id, old.show_id).await;
+    open_uploads_story(db, t0).await;
+}
+
+/// What a token has open: its uploads neither complete nor expired, counted and summed.
+async fn open_uploads_story(db: &dyn Db, t0: DateTime<Utc>) {
+    let (token, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let hour = Duration::hours(1);
+    let upload = |token_id, length, expires_at| Upload {
+        id: uuid::Uuid::new_v4(),
+        length,
+        received: 0,
+        filename: "Rapat.mp3".into(),
+        metadata: String::new(),
+        token_id,
+        claim: String::new(),
+        media_id: None,
+        created_at: t0,
+        expires_at,
+    };
+    assert_eq!(
+        db.open_uploads(token, t0).await.unwrap(),
+        OpenUploads::default()
+    );
+    let big = upload(Some(token), 8 << 30, t0 + hour);
+    let done = upload(Some(token), 1000, t0 + hour);
+    let soon = upload(Some(token), 300, t0 + hour / 2);
+    for u in [
+        &big,
+        &done,
+        &soon,
+        &upload(Some(other), 5, t0 + hour),
+        &upload(None, 7, t0 + hour),
+    ] {
+        db.create_upload(u).await.unwrap();
+    }
+    assert_eq!(db.upload(big.id).await.unwrap().token_id, Some(token));
+    assert_eq!(
+        db.open_uploads(token, t0).await.unwrap(),
+        OpenUploads {
+            count: 3,
+            bytes: (8 << 30) + 1300
+        }
+    );
+    assert!(db.claim_upload(done.id, 0, "c", t0).await.unwrap());
+    assert!(
+        db.complete_upload(done.id, "c", 0, MediaId::new(), t0 + hour)
+            .await
+            .unwrap()
+    );
+    // Complete, or expired at the time asked about: not open.
+    assert_eq!(
+        db.open_uploads(token, t0).await.unwrap(),
+        OpenUploads {
+            count: 2,
+            bytes: (8 << 30) + 300
+        }
+    );
+    assert_eq!(
+        db.open_uploads(token, t0 + hour / 2).await.unwrap(),
+        OpenUploads {
+            count: 1,
+            bytes: 8 << 30
+        }
+    );
+    assert_eq!(
+        db.open_uploads(other, t0).await.unwrap(),
+        OpenUploads { count: 1, bytes: 5 }
+    );
+    db.delete_upload(big.id).await.unwrap();
+    assert_eq!(
+        db.open_uploads(token, t0 + hour / 2).await.unwrap(),
+        OpenUploads::default()
+    );
 }
 
 /// Salts, listener rows with compare-and-set, downloads and their report.

@@ -859,6 +859,7 @@ async fn upload_state_in_the_database(backend: Backend) {
         received: 0,
         filename: "Rapat.mp3".into(),
         metadata: format!("filename {}", b64(b"Rapat.mp3")),
+        token_id: Some(uuid::Uuid::new_v4()),
         claim: String::new(),
         media_id: None,
         created_at: now,
@@ -939,3 +940,170 @@ async fn upload_state_in_the_database(backend: Backend) {
     assert!(matches!(db.upload(id).await, Err(DbError::NotFound)));
 }
 on_both_backends!(upload_state_in_the_database);
+
+impl TestApp {
+    /// `POST /api/v1/uploads/` as `token`, with `metadata` as the raw `Upload-Metadata`.
+    async fn tus_create_with(&self, token: &str, length: u64, metadata: &str) -> Response {
+        self.http
+            .post(self.url("/api/v1/uploads/"))
+            .bearer_auth(token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", length.to_string())
+            .header("Upload-Metadata", metadata)
+            .send()
+            .await
+            .expect("create upload")
+    }
+
+    async fn tus_delete(&self, url: &str) {
+        let res = self
+            .http
+            .delete(url)
+            .bearer_auth(&self.editor_token)
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204, "DELETE {url}");
+    }
+}
+
+/// A token keeps at most `SIARAN_MAX_OPEN_UPLOADS` uploads open (20 by default): the 21st
+/// creation answers 429 `too-many-open-uploads` and stores nothing, with or without a first
+/// chunk; another token has its own 20; finishing or deleting one makes room for one more.
+async fn open_uploads_are_capped_per_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let bytes = sample_bytes(SAMPLE);
+    let len = bytes.len() as u64;
+    let finishing = app.tus_new(len, SAMPLE).await;
+    let mut open = Vec::new();
+    for _ in 1..20 {
+        open.push(app.tus_new(1000, "rapat.mp3").await);
+    }
+
+    let res = app.tus_create(1000, "rapat.mp3").await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["tus-resumable"], "1.0.0");
+    assert_eq!(error_code(res).await, "too-many-open-uploads");
+    let res = app
+        .http
+        .post(app.url("/api/v1/uploads/"))
+        .bearer_auth(&app.editor_token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", len.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert_eq!(error_code(res).await, "too-many-open-uploads");
+    assert_eq!(app.count_rows("uploads").await, 20);
+    assert_eq!(app.count_rows("media").await, 0);
+    assert_eq!(app.upload_leftovers().await, Vec::<String>::new());
+
+    // Another token is not held back by this one's uploads.
+    let res = app
+        .tus_create_with(&app.admin_token, 1000, "filename YS5tcDM=")
+        .await;
+    assert_eq!(res.status(), 201);
+
+    // A deleted upload no longer counts.
+    app.tus_delete(&open.pop().unwrap()).await;
+    open.push(app.tus_new(1000, "rapat.mp3").await);
+    assert_eq!(app.tus_create(1000, "rapat.mp3").await.status(), 429);
+
+    // Nor does a finished one.
+    let res = app.tus_patch(&finishing, 0, bytes, None).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(offset_of(&res), len);
+    open.push(app.tus_new(1000, "rapat.mp3").await);
+    let res = app.tus_create(1000, "rapat.mp3").await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(error_code(res).await, "too-many-open-uploads");
+}
+on_both_backends!(open_uploads_are_capped_per_token);
+
+/// Creations sent all at once cannot pass the cap between one's count and its row: of 30 at
+/// once against a cap of 5, at most 5 are created, and every other one is a 429 that left no row.
+async fn simultaneous_creations_stay_within_the_cap(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| s.max_open_uploads = 5).await;
+    let answers =
+        futures_util::future::join_all((0..30).map(|_| app.tus_create(1000, "a.mp3"))).await;
+    let created = answers.iter().filter(|r| r.status() == 201).count();
+    assert!(
+        answers
+            .iter()
+            .all(|r| r.status() == 201 || r.status() == 429),
+        "{:?}",
+        answers.iter().map(Response::status).collect::<Vec<_>>()
+    );
+    assert!(created <= 5, "{created} created");
+    assert_eq!(app.count_rows("uploads").await, created as i64);
+}
+on_both_backends!(simultaneous_creations_stay_within_the_cap);
+
+/// The bytes a token's open uploads declare are capped (`SIARAN_MAX_OPEN_UPLOAD_BYTES`): a
+/// creation that would pass the cap answers 429 `too-many-open-upload-bytes` and stores
+/// nothing; a deleted upload's bytes no longer count.
+async fn declared_bytes_of_open_uploads_are_capped(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.max_upload_bytes = 1000;
+        s.max_open_upload_bytes = 2500;
+    })
+    .await;
+    let first = app.tus_new(1000, "a.mp3").await;
+    app.tus_new(1000, "b.mp3").await;
+    let res = app.tus_create(1000, "c.mp3").await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(error_code(res).await, "too-many-open-upload-bytes");
+    app.tus_new(500, "c.mp3").await;
+    let res = app.tus_create(1, "d.mp3").await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(error_code(res).await, "too-many-open-upload-bytes");
+    assert_eq!(app.count_rows("uploads").await, 3);
+
+    app.tus_delete(&first).await;
+    app.tus_new(1000, "d.mp3").await;
+    assert_eq!(app.count_rows("uploads").await, 3);
+}
+on_both_backends!(declared_bytes_of_open_uploads_are_capped);
+
+/// `Upload-Metadata` is at most 4 KiB and its `filename` at most 255 bytes: more answers 413
+/// naming which, and nothing is stored (60 KB file names once grew the database by 400 MB).
+async fn upload_metadata_is_bounded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let name = |n: usize| format!("{}.mp3", "a".repeat(n - 4));
+    let res = app
+        .tus_create_with(
+            &app.editor_token,
+            1000,
+            &format!("filename {}", b64(name(255).as_bytes())),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    for too_long in [name(256), "é".repeat(128), name(60_000)] {
+        let res = app
+            .tus_create_with(
+                &app.editor_token,
+                1000,
+                &format!("filename {}", b64(too_long.as_bytes())),
+            )
+            .await;
+        assert_eq!(res.status(), 413, "{} bytes", too_long.len());
+        assert_eq!(error_code(res).await, "upload-filename-too-long");
+    }
+
+    // "filename YS5tcDM=,n " is 20 characters; 4076 more make 4096.
+    let at_most = format!("filename YS5tcDM=,n {}", b64(&[7u8; 3057]));
+    assert_eq!(at_most.len(), 4096);
+    let res = app.tus_create_with(&app.editor_token, 1000, &at_most).await;
+    assert_eq!(res.status(), 201);
+    let over = format!("filename YS5tcDM=,n {}", b64(&[7u8; 3058]));
+    let res = app.tus_create_with(&app.editor_token, 1000, &over).await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(error_code(res).await, "upload-metadata-too-large");
+
+    assert_eq!(app.count_rows("uploads").await, 2);
+}
+on_both_backends!(upload_metadata_is_bounded);

@@ -263,9 +263,9 @@ pub(super) fn to_i64(v: u64) -> Result<i64, DbError> {
 }
 
 pub(super) const UPLOAD_COLUMNS: &str =
-    "id, length, received, filename, metadata, claim, media_id, created_at, expires_at";
+    "id, length, received, filename, metadata, token_id, claim, media_id, created_at, expires_at";
 
-fn uint(row: &AnyRow, col: &str) -> Result<u64, DbError> {
+pub(super) fn uint(row: &AnyRow, col: &str) -> Result<u64, DbError> {
     let v: i64 = row.try_get(col)?;
     u64::try_from(v).map_err(|_| DbError::Other(anyhow::anyhow!("negative {col} in database")))
 }
@@ -277,12 +277,14 @@ fn uuid(what: &str, s: &str) -> Result<uuid::Uuid, DbError> {
 /// The upload of a row with `UPLOAD_COLUMNS`.
 pub(super) fn upload_from(row: &AnyRow) -> Result<Upload, DbError> {
     let media_id: Option<String> = row.try_get("media_id")?;
+    let token_id: Option<String> = row.try_get("token_id")?;
     Ok(Upload {
         id: uuid("upload id", &row.try_get::<String, _>("id")?)?,
         length: uint(row, "length")?,
         received: uint(row, "received")?,
         filename: row.try_get("filename")?,
         metadata: row.try_get("metadata")?,
+        token_id: token_id.map(|t| uuid("token id", &t)).transpose()?,
         claim: row.try_get("claim")?,
         media_id: media_id
             .map(|m| uuid("media id", &m).map(crate::domain::MediaId))

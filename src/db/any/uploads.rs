@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::{
     AnyDb,
-    rows::{UPLOAD_COLUMNS, chunk_from, ms, to_i64, upload_from},
+    rows::{UPLOAD_COLUMNS, chunk_from, ms, to_i64, uint, upload_from},
 };
-use crate::db::{DbError, Upload, UploadChunk, UploadRepo};
+use crate::db::{DbError, OpenUploads, Upload, UploadChunk, UploadRepo};
 use crate::domain::MediaId;
 
 #[async_trait::async_trait]
@@ -20,14 +20,15 @@ impl UploadRepo for AnyDb {
     #[tracing::instrument(skip_all, fields(id = %upload.id))]
     async fn create_upload(&self, upload: &Upload) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO uploads (id, length, received, filename, metadata, claim, media_id, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO uploads (id, length, received, filename, metadata, token_id, claim, \
+             media_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(upload.id.to_string())
         .bind(to_i64(upload.length)?)
         .bind(to_i64(upload.received)?)
         .bind(&upload.filename)
         .bind(&upload.metadata)
+        .bind(upload.token_id.map(|t| t.to_string()))
         .bind(&upload.claim)
         .bind(upload.media_id.map(|m| m.to_string()))
         .bind(ms(upload.created_at))
@@ -178,6 +179,23 @@ impl UploadRepo for AnyDb {
         .collect::<Result<Vec<_>, _>>()?;
         tx.commit().await?;
         Ok((gone.rows_affected() == 1, chunks))
+    }
+
+    #[tracing::instrument(skip_all, fields(%token))]
+    async fn open_uploads(&self, token: Uuid, now: DateTime<Utc>) -> Result<OpenUploads, DbError> {
+        // SUM of a BIGINT is a NUMERIC on PostgreSQL, which the Any driver cannot read.
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(length), 0) AS BIGINT) AS bytes \
+             FROM uploads WHERE token_id = $1 AND media_id IS NULL AND expires_at > $2",
+        )
+        .bind(token.to_string())
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(OpenUploads {
+            count: uint(&row, "n")?,
+            bytes: uint(&row, "bytes")?,
+        })
     }
 
     #[tracing::instrument(skip_all)]
