@@ -8,8 +8,10 @@
 //! headers are known to lie: MP3 and ADTS are counted frame by frame, Matroska and WebM are
 //! scanned packet by packet, MP4 sample tables are checked against the file's length, and the
 //! other audio containers are trusted on their header only once their last second is found where
-//! the header says. `image` reads cover-art sizes.
+//! the header says. `image` reads cover-art sizes. `contain` answers a panic in any of it (a
+//! parser's bug on hostile bytes) as unplayable media.
 
+mod contain;
 mod image;
 mod mp4;
 #[cfg(test)]
@@ -102,8 +104,19 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
 }
 
 /// Probes `size_bytes` of media readable from `file` (a `File`, or a `Cursor` over bytes already
-/// in memory, as the fuzz target does). Reads are bounded; the source is never read whole.
+/// in memory). Reads are bounded; the source is never read whole. A panic in a parser is
+/// answered as unplayable media.
 pub fn probe_source<S: MediaSource + 'static>(
+    file: S,
+    size_bytes: u64,
+) -> Result<MediaInfo, ProbeError> {
+    contain::contained(move || probe_source_uncontained(file, size_bytes))
+}
+
+/// `probe_source` without its net for panics: for the fuzz target and the regression test, to
+/// which a panic is a bug to report, not an answer.
+#[doc(hidden)]
+pub fn probe_source_uncontained<S: MediaSource + 'static>(
     mut file: S,
     size_bytes: u64,
 ) -> Result<MediaInfo, ProbeError> {
