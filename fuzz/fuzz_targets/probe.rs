@@ -19,7 +19,8 @@ fuzz_target!(
     },
     |data: &[u8]| {
         let len = data.len() as u64;
-        let _ = siaran::media::probe_source(Cursor::new(data.to_vec()), len);
+        // Uncontained: `probe_source` would answer a panic as unplayable media, hiding the bug.
+        let _ = siaran::media::probe::probe_source_uncontained(Cursor::new(data.to_vec()), len);
     }
 );
 

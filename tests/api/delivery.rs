@@ -193,6 +193,58 @@ async fn byte_ranges_and_validators(backend: Backend) {
 }
 on_both_backends!(byte_ranges_and_validators);
 
+/// A media id has one spelling in every URL (lower-case, hyphenated): the others a UUID parser
+/// would take are not found, so one recording is never cached or counted under two addresses.
+#[tokio::test]
+async fn media_ids_are_served_under_one_spelling_only() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let id = media["id"].as_str().unwrap().to_owned();
+    let uuid = uuid::Uuid::parse_str(&id).unwrap();
+    assert_eq!(
+        uuid.hyphenated().to_string(),
+        id,
+        "ids are answered canonical"
+    );
+    let url = |id: &str| {
+        (
+            app.url(&format!("/media/{id}.mp3")),
+            app.url(&format!("/api/v1/media/{id}")),
+        )
+    };
+
+    let (file, api) = url(&id);
+    assert_eq!(
+        app.http.get(&file).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.http.head(&file).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.http.get(&api).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    for spelling in [
+        id.to_uppercase(),
+        uuid.simple().to_string(),
+        uuid.braced().to_string(),
+        uuid.urn().to_string(),
+    ] {
+        let (file, api) = url(&spelling);
+        let res = app.http.head(&file).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "HEAD {file}");
+        for url in [&file, &api] {
+            let res = app.http.get(url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "GET {url}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "media-not-found", "GET {url}");
+        }
+    }
+}
+
 /// ffprobe and ffmpeg, real media clients, read and seek over HTTP: the MP4 has its `moov` box at
 /// the end, so ffprobe must jump there with a range request; ffmpeg seeks 150 s into the MP3.
 async fn ffmpeg_reads_and_seeks_over_http(backend: Backend) {

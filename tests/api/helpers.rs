@@ -327,6 +327,27 @@ pub fn sample_bytes(name: &str) -> Vec<u8> {
     std::fs::read(sample_path(name)).expect("sample media")
 }
 
+/// A WAV file whose format chunk declares 32,768 channels of 16 bits and a block size of 0,
+/// then 64 bytes of data: symphonia 0.6 overflowed computing its block size
+/// (docs/upstream/symphonia-riff-overflow.md; also `fuzz/regressions/crash-a085…`).
+pub fn wav_with_32768_channels() -> Vec<u8> {
+    let mut file = b"RIFF".to_vec();
+    file.extend(92u32.to_le_bytes());
+    file.extend(b"WAVEfmt ");
+    file.extend(16u32.to_le_bytes());
+    // PCM, channels, sample rate, bytes per second, block size, bits per sample.
+    file.extend(1u16.to_le_bytes());
+    file.extend(32_768u16.to_le_bytes());
+    file.extend(8_000u32.to_le_bytes());
+    file.extend(0u32.to_le_bytes());
+    file.extend(0u16.to_le_bytes());
+    file.extend(16u16.to_le_bytes());
+    file.extend(b"data");
+    file.extend(64u32.to_le_bytes());
+    file.resize(file.len() + 64, 0);
+    file
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))

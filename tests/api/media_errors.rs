@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::{
-    helpers::{Backend, TestApp, files_under, sample_bytes},
+    helpers::{Backend, TestApp, files_under, sample_bytes, wav_with_32768_channels},
     on_both_backends,
 };
 
@@ -66,6 +66,13 @@ async fn rejects_bad_media_and_leaves_nothing(backend: Backend) {
             422,
             "unplayable-media",
         ),
+        // Once a panic in symphonia (answered 422, with a backtrace in the log).
+        (
+            "channels.wav",
+            wav_with_32768_channels(),
+            422,
+            "unplayable-media",
+        ),
     ];
     for (name, bytes, status, code) in cases {
         let res = app.upload(name, bytes).await;
@@ -81,6 +88,16 @@ async fn rejects_bad_media_and_leaves_nothing(backend: Backend) {
     assert_eq!(app.stored_objects().await, Vec::<String>::new());
     assert_eq!(app.count_rows("media").await, 0);
     assert_eq!(files_under(&app.spool_dir), Vec::<String>::new());
+
+    // The probe names the impossible field itself; symphonia never reaches it.
+    let res = app.upload("channels.wav", wav_with_32768_channels()).await;
+    let body: Value = res.json().await.expect("JSON error body");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the format chunk declares 32768 channels")),
+        "{body}"
+    );
 
     // A good upload afterwards stores exactly one object and one row.
     app.upload_ok("sample.opus").await;

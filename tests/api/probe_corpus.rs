@@ -7,6 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::helpers::wav_with_32768_channels;
+
 /// A probe must be within this of the decoded length (issue 3).
 const TOLERANCE_MS: i64 = 100;
 
@@ -747,6 +749,12 @@ fn what_is_not_media_exits_2_with_one_line_naming_the_problem() {
             "truncated: moov box missing",
         ),
         ("header-only.webm", webm_bytes[..400].to_vec(), "WebM"),
+        // symphonia overflowed on it, and the panic left a backtrace and the wrong exit code.
+        (
+            "channels.wav",
+            wav_with_32768_channels(),
+            "damaged WAV file: the format chunk declares 32768 channels",
+        ),
     ];
     for (name, bytes, message) in cases {
         let path = d.join(name);

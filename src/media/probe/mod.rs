@@ -1,14 +1,17 @@
 //! Reading a media file on disk into `MediaInfo`: container, streams, duration, tags and artwork.
 //!
 //! Owns `probe_file` and `sha256_file`. `sniff` decides the container from the bytes before any
-//! demuxer runs and reads the few facts the demuxers do not expose. MP4, M4A and MOV are read from
-//! their `moov` box alone by `mp4` (Mozilla's mp4parse); everything else goes through symphonia
-//! over a bounded `MediaSourceStream` (the file is never read whole into memory). Durations are
-//! measured where headers are known to lie: MP3 and ADTS are counted frame by frame, Matroska and
-//! WebM are scanned packet by packet, MP4 sample tables are checked against the file's length,
-//! and the other audio containers are trusted on their header only once their last second is
-//! found where the header says. `image` reads cover-art sizes.
+//! demuxer runs and reads the few facts the demuxers do not expose; `wav` checks a WAV file's
+//! format chunks before symphonia trusts them. MP4, M4A and MOV are read from their `moov` box
+//! alone by `mp4` (Mozilla's mp4parse); everything else goes through symphonia over a bounded
+//! `MediaSourceStream` (the file is never read whole into memory). Durations are measured where
+//! headers are known to lie: MP3 and ADTS are counted frame by frame, Matroska and WebM are
+//! scanned packet by packet, MP4 sample tables are checked against the file's length, and the
+//! other audio containers are trusted on their header only once their last second is found where
+//! the header says. `image` reads cover-art sizes. `contain` answers a panic in any of it (a
+//! parser's bug on hostile bytes) as unplayable media.
 
+mod contain;
 mod image;
 mod mp4;
 #[cfg(test)]
@@ -16,18 +19,20 @@ mod regressions;
 mod sniff;
 #[cfg(test)]
 mod tests;
+mod wav;
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, SeekFrom};
 use std::path::Path;
+use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::codecs::audio::{AudioCodecId, well_known as audio_codecs};
 use symphonia::core::codecs::video::{VideoCodecId, well_known as video_codecs};
 use symphonia::core::errors::Error as DemuxError;
-use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::probe::{Hint, Probe};
 use symphonia::core::formats::well_known as formats;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, Track, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
@@ -99,8 +104,19 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, ProbeError> {
 }
 
 /// Probes `size_bytes` of media readable from `file` (a `File`, or a `Cursor` over bytes already
-/// in memory, as the fuzz target does). Reads are bounded; the source is never read whole.
+/// in memory). Reads are bounded; the source is never read whole. A panic in a parser is
+/// answered as unplayable media.
 pub fn probe_source<S: MediaSource + 'static>(
+    file: S,
+    size_bytes: u64,
+) -> Result<MediaInfo, ProbeError> {
+    contain::contained(move || probe_source_uncontained(file, size_bytes))
+}
+
+/// `probe_source` without its net for panics: for the fuzz target and the regression test, to
+/// which a panic is a bug to report, not an answer.
+#[doc(hidden)]
+pub fn probe_source_uncontained<S: MediaSource + 'static>(
     mut file: S,
     size_bytes: u64,
 ) -> Result<MediaInfo, ProbeError> {
@@ -108,6 +124,9 @@ pub fn probe_source<S: MediaSource + 'static>(
         return Err(ProbeError::Empty);
     }
     let sniffed = sniff::sniff(&mut file, size_bytes)?;
+    if sniffed.kind == Kind::Wav {
+        wav::check_format(&mut file, size_bytes)?;
+    }
 
     let mut warnings = Vec::new();
     if let Kind::IsoMp4 { .. } = sniffed.kind {
@@ -153,7 +172,7 @@ pub fn probe_source<S: MediaSource + 'static>(
         Box::new(file)
     };
     let source = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
-    let mut reader = symphonia::default::get_probe()
+    let mut reader = demuxers(sniffed.kind)
         .probe(
             &Hint::new(),
             source,
@@ -346,6 +365,47 @@ impl<S: MediaSource> MediaSource for LiveStream<S> {
 
     fn byte_len(&self) -> Option<u64> {
         None
+    }
+}
+
+/// symphonia's probe limited to the demuxers of the container the sniff decided, and the ID3 tags
+/// around it. symphonia's default probe opens whichever format marker it meets first, however
+/// deep in the file: an MP3 carrying a WAV header in its data was opened as that WAV, past the
+/// checks made on the container the file starts with (fuzzer input `fuzz/regressions/crash-9383…`).
+fn demuxers(kind: Kind) -> &'static Probe {
+    use symphonia::default::{formats as demux, meta};
+    fn with_tags(register: fn(&mut Probe)) -> Probe {
+        let mut probe = Probe::new();
+        probe.register_metadata::<meta::Id3v1Reader<'_>>();
+        probe.register_metadata::<meta::Id3v2Reader<'_>>();
+        register(&mut probe);
+        probe
+    }
+    // The sniff tells MPEG audio from ADTS by their first frames; after an ID3 tag with no frame
+    // in sight it says MPEG, and symphonia looks further for either.
+    static ELEMENTARY: LazyLock<Probe> = LazyLock::new(|| {
+        with_tags(|p| {
+            p.register_format::<demux::MpaReader<'_>>();
+            p.register_format::<demux::AdtsReader<'_>>();
+        })
+    });
+    static FLAC: LazyLock<Probe> =
+        LazyLock::new(|| with_tags(|p| p.register_format::<demux::FlacReader<'_>>()));
+    static OGG: LazyLock<Probe> =
+        LazyLock::new(|| with_tags(|p| p.register_format::<demux::OggReader<'_>>()));
+    static WAV: LazyLock<Probe> =
+        LazyLock::new(|| with_tags(|p| p.register_format::<demux::WavReader<'_>>()));
+    static ISO_MP4: LazyLock<Probe> =
+        LazyLock::new(|| with_tags(|p| p.register_format::<demux::IsoMp4Reader<'_>>()));
+    static MATROSKA: LazyLock<Probe> =
+        LazyLock::new(|| with_tags(|p| p.register_format::<demux::MkvReader<'_>>()));
+    match kind {
+        Kind::Mpeg | Kind::Adts => &ELEMENTARY,
+        Kind::Flac => &FLAC,
+        Kind::Ogg => &OGG,
+        Kind::Wav => &WAV,
+        Kind::IsoMp4 { .. } => &ISO_MP4,
+        Kind::Matroska { .. } => &MATROSKA,
     }
 }
 
