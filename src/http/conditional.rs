@@ -44,10 +44,16 @@ fn secs(t: DateTime<Utc>) -> i64 {
 /// Whether an `If-None-Match` value names `etag` (quoted), by the weak comparison: `W/"x"`
 /// matches `"x"`, and `*` matches any.
 pub fn etag_listed(if_none_match: &str, etag: &str) -> bool {
-    if_none_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+    listed_etags(if_none_match).any(|tag| tag == "*" || tag == etag)
+}
+
+/// The entity tags an `If-None-Match` value lists, quoted, without their weakness mark (`W/`),
+/// for the weak comparison (RFC 9110 §13.1.2); `*` as itself.
+pub fn listed_etags(if_none_match: &str) -> impl Iterator<Item = &str> {
+    if_none_match.split(',').map(|tag| {
+        let tag = tag.trim_matches([' ', '\t']);
+        tag.strip_prefix("W/").unwrap_or(tag)
+    })
 }
 
 /// True when a GET/HEAD may answer 304 by its `If-None-Match` alone (for what has no date).

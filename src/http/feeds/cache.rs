@@ -47,7 +47,7 @@ use crate::{
         self,
         encode::{brotli, decorate, gzip, gzip_in_two},
     },
-    http::conditional::{etag_listed, http_date},
+    http::conditional::{http_date, listed_etags},
     service::FeedNotifier,
 };
 
@@ -206,10 +206,9 @@ impl CachedFeed {
     /// `If-None-Match` against this feed: the weak comparison (RFC 9110 §13.1.2), and any of
     /// the encodings' tags counts, since each stands for the same document.
     pub fn matches(&self, if_none_match: &str) -> bool {
-        [&self.identity.etag, &self.gzip.etag, &self.brotli_etag]
-            .iter()
-            .filter_map(|etag| etag.to_str().ok())
-            .any(|etag| etag_listed(if_none_match, etag))
+        let ours = [&self.identity.etag, &self.gzip.etag, &self.brotli_etag];
+        listed_etags(if_none_match)
+            .any(|tag| tag == "*" || ours.iter().any(|etag| etag.as_bytes() == tag.as_bytes()))
     }
 }
 
