@@ -213,7 +213,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::artwork::router())
         .merge(http::pages::router())
         .merge(http::history::router())
-        .merge(http::search::router());
+        .merge(http::search::router())
+        .merge(http::assets::router());
     let untimed = Router::new()
         .merge(http::media::router())
         .merge(http::uploads::router())

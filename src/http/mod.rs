@@ -3,6 +3,7 @@
 //! storage details.
 
 pub mod artwork;
+pub mod assets;
 pub mod auth;
 pub mod conditional;
 pub(crate) mod connections;
