@@ -21,6 +21,7 @@ pub mod pages;
 pub mod query;
 pub mod range;
 pub mod search;
+pub mod security;
 pub mod shows;
 pub mod stats;
 pub mod templates;

@@ -57,41 +57,50 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
         Err(FeedError::Db(e)) => return Err(e.into()),
         Err(FeedError::Other(e)) => return Err(AppError::from(e)),
     };
-    Ok(respond(&feed, request.headers()))
+    Ok(respond(&feed, request.headers(), &state.policies.feed_view))
 }
 
 /// The answer to a feed request: negotiating the encoding, comparing validators and cloning
-/// prepared headers and body handles; nothing computed or allocated beyond that.
-fn respond(feed: &CachedFeed, headers: &HeaderMap) -> Response {
+/// prepared headers and body handles; nothing computed or allocated beyond that. A browser's
+/// 200, which it shows as a page through the stylesheet, also gets `view_policy` (a 304 leaves
+/// the stored one in place).
+fn respond(feed: &CachedFeed, headers: &HeaderMap, view_policy: &HeaderValue) -> Response {
     let variant = feed.variant(negotiate(headers.get(header::ACCEPT_ENCODING)));
     // `If-None-Match` decides alone when present (RFC 9110 §13.2.2).
     let unchanged = match headers.get(header::IF_NONE_MATCH) {
         Some(tags) => tags.to_str().is_ok_and(|tags| feed.matches(tags)),
         None => modified_since(headers, feed.last_modified),
     };
-    let (status, prepared, body) = if unchanged {
+    let (status, prepared, body, page) = if unchanged {
         (
             StatusCode::NOT_MODIFIED,
             &variant.not_modified,
             Body::empty(),
+            false,
         )
     } else if is_browser(headers) {
         (
             StatusCode::OK,
             &variant.ok_browser,
             Body::from(variant.body.clone()),
+            true,
         )
     } else {
         (
             StatusCode::OK,
             &variant.ok,
             Body::from(variant.body.clone()),
+            false,
         )
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;
     // Content-Length is among them, so HEAD reports the length GET sends.
     *res.headers_mut() = prepared.clone();
+    if page {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, view_policy.clone());
+    }
     res
 }
 
