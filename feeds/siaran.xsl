@@ -2,7 +2,8 @@
 <!--
   Siaran's feed stylesheet: a person who opens a podcast feed in a browser sees a readable page
   (in Indonesian, with the essentials in English) instead of raw XML. Feeds reference it with
-  <?xml-stylesheet type="text/xsl" href="siaran.xsl"?>; Siaran serves it at /feeds/siaran.xsl.
+  <?xml-stylesheet type="text/xsl" href="siaran.xsl"?>; Siaran serves it at /feeds/siaran.xsl,
+  and its styles, feeds/siaran.css, next to it (the feed's page allows no inline style or script).
 
   XSLT 1.0, the version browsers run. Podcast apps ignore the reference.
   HTML5 elements without an end tag (source, track, wbr) are avoided: XSLT 1.0's HTML output
@@ -45,30 +46,7 @@
         <meta name="robots" content="noindex"/>
         <meta name="color-scheme" content="light dark"/>
         <title><xsl:value-of select="$channel/title"/> · Umpan podcast</title>
-        <style>
-          :root { --accent: #0b5cad; --muted: #5b6472; --line: #d8dde4; --card: #f5f7fa; }
-          @media (prefers-color-scheme: dark) { :root { --accent: #7db4ff; --muted: #a3adba; --line: #3a414b; --card: #1d2228; } }
-          * { box-sizing: border-box; }
-          body { margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; }
-          main { max-width: 52rem; margin: 0 auto; padding: 1.25rem; }
-          .about { border: 2px solid var(--accent); border-radius: .75rem; padding: 1rem 1.25rem; margin-bottom: 1.75rem; }
-          .about p { margin: 0 0 .5rem; }
-          .about .en { color: var(--muted); font-size: .95rem; }
-          .about input { width: 100%; padding: .55rem .7rem; font: inherit; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9rem; border: 1px solid var(--line); border-radius: .4rem; background: var(--card); color: inherit; }
-          .show { display: flex; gap: 1.25rem; align-items: flex-start; margin-bottom: 1.5rem; }
-          .show img { width: 9rem; height: 9rem; border-radius: .6rem; object-fit: cover; flex: none; }
-          .show h1 { margin: 0 0 .25rem; font-size: 1.7rem; line-height: 1.25; }
-          .author { margin: 0 0 .5rem; color: var(--muted); }
-          .description { white-space: pre-line; margin: 0; }
-          h2 { font-size: 1.2rem; border-bottom: 1px solid var(--line); padding-bottom: .4rem; }
-          article { padding: 1rem 0 1.25rem; border-bottom: 1px solid var(--line); }
-          article h3 { margin: 0 0 .2rem; font-size: 1.1rem; }
-          .meta { margin: 0 0 .6rem; color: var(--muted); font-size: .92rem; }
-          audio, video { width: 100%; margin: .2rem 0 .5rem; }
-          video { max-height: 24rem; background: #000; }
-          footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
-          @media (max-width: 32rem) { .show { flex-direction: column; } }
-        </style>
+        <link rel="stylesheet" href="siaran.css"/>
       </head>
       <body>
         <main>

@@ -35,6 +35,9 @@ pub struct App {
     pub analytics: Recorder,
     /// Feeds as served, rebuilt when the database says they changed (see `http::feeds::cache`).
     pub feeds: FeedCache,
+    /// The `Content-Security-Policy` of pages, of the embeddable player and of a feed in a
+    /// browser (they name the media's origin, which the settings give).
+    pub policies: http::security::Policies,
     /// Resumable uploads receiving at once on this instance (`SIARAN_MAX_CONCURRENT_UPLOADS`).
     pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// This process's spool folder, locked while it lives (see `reconcile`).
@@ -117,6 +120,7 @@ impl AppState {
         };
         let analytics = Recorder::start(db.clone(), geoip);
         let feeds = FeedCache::start(&settings, db.clone(), urls.clone())?;
+        let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
             settings.max_concurrent_uploads.max(1),
         ));
@@ -131,6 +135,7 @@ impl AppState {
             settings,
             analytics,
             feeds,
+            policies,
             upload_slots,
             spool,
             ctx,
@@ -213,7 +218,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::artwork::router())
         .merge(http::pages::router())
         .merge(http::history::router())
-        .merge(http::search::router());
+        .merge(http::search::router())
+        .merge(http::assets::router());
     let untimed = Router::new()
         .merge(http::media::router())
         .merge(http::uploads::router())
@@ -224,11 +230,12 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `router` with the layers every request passes (its trace span, `Connection: close` after a
-/// refused body, error bodies in the asked-for language), innermost the timeout when given, and
-/// `405` for a known path asked with another method. In one `layer` call: each call wraps every
-/// route in one more boxed service, cloned for each request (a call per layer cost a feed's 304
-/// 9% more instructions, and the timeout's own call 4% more).
+/// `router` with the layers every request passes (its trace span, the security headers every
+/// response carries, `Connection: close` after a refused body, error bodies in the asked-for
+/// language), innermost the timeout when given, and `405` for a known path asked with another
+/// method. In one `layer` call: each call wraps every route in one more boxed service, cloned for
+/// each request (a call per layer cost a feed's 304 9% more instructions, and the timeout's own
+/// call 4% more).
 fn layered(
     router: Router<AppState>,
     timeout: Option<http::middleware::Timeout>,
@@ -238,6 +245,9 @@ fn layered(
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                // Outside the others, so that what they answer (a timeout's 503) has them too.
+                .layer(http::security::nosniff())
+                .layer(http::security::referrer_policy())
                 .layer(http::middleware::CLOSE_ON_REFUSED_BODY)
                 .layer(http::middleware::LOCALIZE)
                 .option_layer(timeout),

@@ -3,6 +3,7 @@
 //! storage details.
 
 pub mod artwork;
+pub mod assets;
 pub mod auth;
 pub mod conditional;
 pub(crate) mod connections;
@@ -20,6 +21,7 @@ pub mod pages;
 pub mod query;
 pub mod range;
 pub mod search;
+pub mod security;
 pub mod shows;
 pub mod stats;
 pub mod templates;

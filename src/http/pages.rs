@@ -30,7 +30,10 @@ use crate::{
         citation::{self, Cited},
         transcript,
     },
-    http::error::{AppError, UiLang},
+    http::{
+        error::{AppError, UiLang},
+        security::PagePolicy,
+    },
     service::episode_files::extras_of,
 };
 
@@ -91,10 +94,16 @@ impl From<DbError> for PageError {
     }
 }
 
-/// A page's answer: the HTML in the asked language, or an error page in that language.
-fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Response {
+/// A page's answer: the HTML in the asked language, or an error page in that language, under
+/// `policy`.
+fn answer(
+    policy: &PagePolicy,
+    lang: UiLang,
+    path: &str,
+    result: Result<Markup, PageError>,
+) -> Response {
     match result {
-        Ok(markup) => html_response(StatusCode::OK, lang, markup),
+        Ok(markup) => html_response(policy, StatusCode::OK, lang, markup),
         Err(PageError::Moved(to)) => {
             let mut res = Response::new(Body::empty());
             *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
@@ -115,6 +124,7 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
                 ),
             };
             html_response(
+                policy,
                 StatusCode::NOT_FOUND,
                 lang,
                 templates::error(lang, path, heading, detail),
@@ -139,6 +149,7 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
                 ),
             };
             html_response(
+                policy,
                 StatusCode::GONE,
                 lang,
                 templates::error(lang, path, &heading, &detail),
@@ -148,10 +159,17 @@ fn answer(lang: UiLang, path: &str, result: Result<Markup, PageError>) -> Respon
     }
 }
 
-pub(super) fn html_response(status: StatusCode, lang: UiLang, markup: Markup) -> Response {
+/// A page: every HTML answer is made here, with its security policy (`security`).
+pub(super) fn html_response(
+    policy: &PagePolicy,
+    status: StatusCode,
+    lang: UiLang,
+    markup: Markup,
+) -> Response {
     let mut res = Response::new(Body::from(markup.into_string()));
     *res.status_mut() = status;
     let h = res.headers_mut();
+    policy.apply(h);
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -248,7 +266,7 @@ async fn home(
         Ok::<_, PageError>(templates::home(lang, &items, &listed))
     }
     .await;
-    answer(lang, "/", result)
+    answer(&state.policies.page, lang, "/", result)
 }
 
 #[tracing::instrument(skip_all, fields(%slug))]
@@ -281,7 +299,7 @@ async fn show(
         Ok::<_, PageError>(templates::show(lang, &page))
     }
     .await;
-    answer(lang, &path, result)
+    answer(&state.policies.page, lang, &path, result)
 }
 
 /// The citation of an episode (at a moment when `t` is given), with today as the access date.
@@ -321,7 +339,7 @@ async fn episode(
     let lang = language(&query, &headers);
     let path = format!("/shows/{show_slug}/{episode_slug}");
     let result = episode_page(&state, &show_slug, &episode_slug, lang, query.t).await;
-    answer(lang, &path, result)
+    answer(&state.policies.page, lang, &path, result)
 }
 
 async fn episode_page(
@@ -453,17 +471,17 @@ async fn cite_file(
         "cite.bib" => ("application/x-bibtex; charset=utf-8", "bib"),
         "cite.ris" => ("application/x-research-info-systems; charset=utf-8", "ris"),
         "cite.json" => ("application/vnd.citationstyles.csl+json", "json"),
-        _ => return answer(lang, &path, Err(PageError::NotFound)),
+        _ => return answer(&state.policies.page, lang, &path, Err(PageError::NotFound)),
     };
     let rest = format!("/{file}");
     let found = find_episode(&state, &show_slug, &episode_slug, &rest).await;
     let (show, episode) = match found {
         Ok(found) => found,
-        Err(e) => return answer(lang, &path, Err(e)),
+        Err(e) => return answer(&state.policies.page, lang, &path, Err(e)),
     };
     let media = match state.ctx.db.media(episode.media_id).await {
         Ok(m) => m,
-        Err(e) => return answer(lang, &path, Err(e.into())),
+        Err(e) => return answer(&state.policies.page, lang, &path, Err(e.into())),
     };
     let c = cited(
         &state,
@@ -518,7 +536,7 @@ async fn document(
         Ok::<_, PageError>(templates::document(lang, &page))
     }
     .await;
-    answer(lang, &path, result)
+    answer(&state.policies.page, lang, &path, result)
 }
 
 #[tracing::instrument(skip_all, fields(%show_slug, %episode_slug))]
@@ -542,8 +560,9 @@ async fn embed(
         ))
     }
     .await;
-    // Other sites frame this page; the others must not be framed.
-    let mut res = answer(lang, &path, result);
+    // Other sites frame this page: its policy lets them (the other pages refuse framing). The
+    // player is the same in every language, hence no `Vary`.
+    let mut res = answer(&state.policies.embed, lang, &path, result);
     res.headers_mut().remove(header::VARY);
     res
 }

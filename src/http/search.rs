@@ -323,7 +323,12 @@ async fn html(
             error,
         },
     );
-    Ok(super::pages::html_response(status, lang, markup))
+    Ok(super::pages::html_response(
+        &state.policies.page,
+        status,
+        lang,
+        markup,
+    ))
 }
 
 /// `/search` is `/cari` in English: one address for the page, the other leads to it.

@@ -1,7 +1,10 @@
 //! One browser test (issue 6): headless Chromium opens an episode page, plays the briefing,
 //! clicks a document's moment and the player's `currentTime` jumps there; the permanent link
-//! of a moment (`#t=`) starts the player at it. The screenshot is kept in
-//! `target/tmp/episode-page.png`.
+//! of a moment (`#t=`) starts the player at it; so does the embeddable player's. All of it under
+//! the pages' `Content-Security-Policy` (issue 22, point 4): the script and styles are files, and
+//! the browser logs no violation, on the pages nor on the feed it shows through its stylesheet;
+//! another site may frame the embeddable player but not a page.
+//! The screenshot is kept in `target/tmp/episode-page.png`.
 
 use serde_json::{Value, json};
 
@@ -43,13 +46,23 @@ async fn the_player_seeks_to_a_documents_moment() {
     let shot = concat!(env!("CARGO_TARGET_TMPDIR"), "/episode-page.png");
     let _ = std::fs::remove_file(shot);
     let page = episode["url"].as_str().unwrap().to_owned();
+    let embed = page.replacen("/shows/", "/embed/", 1);
+    let feed = app.url("/feeds/ppid.xml");
+    let args = [
+        page,
+        shot.to_owned(),
+        port.to_string(),
+        "42".to_owned(),
+        embed.clone(),
+        feed,
+    ];
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/parsers/browser.js"
             ))
-            .args([&page, shot, &port.to_string(), "42"])
+            .args(&args)
             .output()
             .expect("node runs (scripts/test installs chromium and the CDP client)")
     })
@@ -81,5 +94,41 @@ async fn the_player_seeks_to_a_documents_moment() {
     assert!(
         std::fs::metadata(shot).unwrap().len() > 10_000,
         "screenshot saved"
+    );
+    // The pages' style file applied, the embed's rules too, and the embed seeks to a moment.
+    assert_eq!(seen["pageStyled"], "736px", "{seen}");
+    assert_eq!(seen["embedStyled"], "0px", "{seen}");
+    let embed_from = seen["embedFrom"].as_f64().unwrap();
+    assert!(
+        (42.0..45.0).contains(&embed_from),
+        "the embed starts at the moment: {seen}"
+    );
+    // Framed by another site: the embed loads with its player, the page is refused (Chromium
+    // shows its error page in the frame, and logs the one violation).
+    assert_eq!(
+        seen["frames"],
+        json!([{"url": embed, "player": true},
+               {"url": "chrome-error://chromewebdata/", "player": false}]),
+        "{seen}"
+    );
+    let refused = seen["framingRefused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{seen}");
+    assert!(
+        refused[0].as_str().unwrap().contains(
+            "violates the following Content Security Policy directive: \"frame-ancestors 'none'\""
+        ),
+        "{seen}"
+    );
+    // The feed as a page: the stylesheet ran and its styles applied (Chromium without XSLT
+    // reports nothing to check).
+    if !seen["feed"].is_null() {
+        assert_eq!(seen["feed"]["h1"], "Siaran Pers ppid", "{seen}");
+        assert_eq!(seen["feed"]["players"], 1, "{seen}");
+        assert_eq!(seen["feed"]["styled"], "832px", "{seen}");
+    }
+    assert_eq!(
+        seen["csp"],
+        json!([]),
+        "no Content Security Policy violation"
     );
 }

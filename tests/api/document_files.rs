@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// A small, valid PDF (one empty page), `n` making each one different.
-fn pdf(n: u32) -> Vec<u8> {
+pub fn pdf(n: u32) -> Vec<u8> {
     format!(
         "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
          2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n\

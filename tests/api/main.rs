@@ -27,6 +27,7 @@ mod pages;
 mod probe_corpus;
 mod reconcile;
 mod search;
+mod security_headers;
 mod startup;
 mod storage;
 mod uploads;

@@ -1,15 +1,19 @@
 // Drives headless Chromium (Debian's `chromium`) over the DevTools protocol
 // (chrome-remote-interface, npm): opens an episode page, plays the briefing, clicks the first
 // document moment and reports where the player went; then opens the page's permanent link of a
-// moment (#t=SECONDS) and reports where the player starts. Saves a screenshot.
-// Usage: node browser.js PAGE_URL SCREENSHOT.png PORT MOMENT_SECONDS
+// moment (#t=SECONDS) and reports where the player starts. Then the embeddable player at a
+// moment, and the show's feed as a browser shows it (through the feed's XSL stylesheet). Reports
+// whether each page's style file applied, and every Content Security Policy message the browser
+// logged (pages allow no inline script or style). Saves a screenshot.
+// Usage: node browser.js PAGE_URL SCREENSHOT.png PORT MOMENT_SECONDS EMBED_URL FEED_URL
 const CDP = require("chrome-remote-interface");
 const { spawn } = require("child_process");
 const fs = require("fs");
+const http = require("http");
 const os = require("os");
 const path = require("path");
 
-const [pageUrl, shot, port, moment] = process.argv.slice(2);
+const [pageUrl, shot, port, moment, embedUrl, feedUrl] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let chrome;
 const killGroup = () => {
@@ -28,6 +32,9 @@ async function main() {
     [
       "--headless", "--no-sandbox", "--disable-gpu", "--mute-audio", "--no-first-run",
       "--autoplay-policy=no-user-gesture-required", `--remote-debugging-port=${port}`,
+      // Chromium's notice that XSLT is deprecated is an element with inline style and an inline
+      // event handler, which the feed page's policy refuses (logged as violations of ours).
+      "--disable-features=GenerateXSLTWarningBanner",
       `--user-data-dir=${profile}`, "--window-size=900,1400", "about:blank",
     ],
     // Its own process group, so that its helpers (zygote, renderers, crash handler) are
@@ -45,8 +52,21 @@ async function main() {
       }
     }
     if (!client) throw new Error("Chromium's DevTools port did not open");
-    const { Page, Runtime } = client;
+    const { Page, Runtime, Log } = client;
     await Page.enable();
+    await Runtime.enable();
+    await Log.enable();
+    // Violations are logged as console messages, whatever refused them (a script, a style, a
+    // stylesheet, a media load).
+    const csp = [];
+    const noteCsp = (text, url) => {
+      if (/Content[ -]Security[ -]Policy/i.test(text)) csp.push(`${url || ""}: ${text}`);
+    };
+    Log.entryAdded(({ entry }) => noteCsp(entry.text, entry.url));
+    Runtime.consoleAPICalled(({ args, type }) =>
+      noteCsp(args.map((a) => a.value ?? a.description ?? "").join(" "), type));
+    Runtime.exceptionThrown(({ exceptionDetails }) =>
+      noteCsp(JSON.stringify(exceptionDetails), "exception"));
     const evaluate = async (expression) => {
       const { result, exceptionDetails } = await Runtime.evaluate({
         expression, awaitPromise: true, returnByValue: true,
@@ -87,7 +107,58 @@ async function main() {
     // A new document (a query), not a same-page jump, which would fire no load event.
     await open(`${pageUrl}?lang=id#t=${moment}`);
     const fromLink = await waitFor(Number(moment));
-    console.log(JSON.stringify({ playedTo, clicked: Number(clicked), afterClick, paused, hash, fromLink }));
+    // The style file applied (46rem wide pages).
+    const pageStyled = await evaluate("getComputedStyle(document.body).maxWidth");
+
+    // The embeddable player, at a moment, with its own styles.
+    await open(`${embedUrl}#t=${moment}`);
+    const embedFrom = await waitFor(Number(moment));
+    const embedStyled = await evaluate("getComputedStyle(document.body).marginTop");
+
+    // Another site (another port, so another origin) frames the embed and a page: the embed
+    // loads there, the page is refused. Its refusal is the one violation expected here,
+    // reported apart.
+    const before = csp.length;
+    const site = http.createServer((req, res) => {
+      res.setHeader("Content-Type", "text/html; charset=utf-8");
+      res.end(`<!DOCTYPE html><iframe src="${embedUrl}"></iframe><iframe src="${pageUrl}"></iframe>`);
+    });
+    await new Promise((ok) => site.listen(0, "127.0.0.1", ok));
+    const framed = Page.loadEventFired();
+    await Page.navigate({ url: `http://127.0.0.1:${site.address().port}/` });
+    await framed;
+    await sleep(500);
+    site.close();
+    // Does each frame hold a player? Asked in a world of our own inside it (it is another
+    // origin than the framing page).
+    const frames = [];
+    const { frameTree } = await Page.getFrameTree();
+    for (const { frame } of frameTree.childFrames || []) {
+      const { executionContextId } = await Page.createIsolatedWorld({ frameId: frame.id });
+      const { result } = await Runtime.evaluate({
+        expression: "!!document.getElementById('player')", contextId: executionContextId,
+        returnByValue: true,
+      });
+      // A refused frame shows Chromium's error page instead.
+      frames.push({ url: frame.url, player: result.value });
+    }
+    const framingRefused = csp.splice(before);
+
+    // The feed, through its stylesheet (when this Chromium still runs XSLT).
+    let feed = null;
+    if (await evaluate("typeof XSLTProcessor !== 'undefined'")) {
+      const loaded = Page.loadEventFired();
+      await Page.navigate({ url: feedUrl });
+      await loaded;
+      feed = await evaluate(`(() => {
+        const h1 = document.querySelector('h1'), main = document.querySelector('main');
+        return { h1: h1 && h1.textContent, players: document.querySelectorAll('audio, video').length,
+                 styled: main ? getComputedStyle(main).maxWidth : null };
+      })()`);
+    }
+    await sleep(300); // for the last page's messages
+    console.log(JSON.stringify({ playedTo, clicked: Number(clicked), afterClick, paused, hash,
+      fromLink, pageStyled, embedFrom, embedStyled, frames, framingRefused, feed, csp }));
   } finally {
     if (client) await client.close();
     const exited = new Promise((r) => chrome.once("exit", r));

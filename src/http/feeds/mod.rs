@@ -1,5 +1,6 @@
 //! `GET`/`HEAD /feeds/{slug}.xml` (a show's feed, from `cache`), `/feeds/opml.xml` (all
-//! shows) and `/feeds/siaran.xsl` (the stylesheet that makes a feed readable in a browser).
+//! shows) and `/feeds/siaran.xsl` with `/feeds/siaran.css` (the stylesheet that makes a feed
+//! readable in a browser, and that page's styles).
 //!
 //! A feed request is answered from memory: negotiating the encoding, comparing validators and
 //! cloning prepared headers and bodies. No database round trip, compression or body allocation
@@ -10,8 +11,6 @@ pub mod cache;
 mod opml;
 mod postgres;
 mod websub;
-
-use std::sync::LazyLock;
 
 use axum::{
     Router,
@@ -25,7 +24,10 @@ use chrono::SubsecRound as _;
 use sha2::{Digest as _, Sha256};
 
 use self::cache::{CachedFeed, Encoding, FeedError};
-use super::conditional::{ETag, modified_since, none_match, not_modified};
+use super::{
+    assets,
+    conditional::{ETag, modified_since, none_match, not_modified},
+};
 use crate::{app::AppState, http::error::AppError};
 
 /// A show's feed: the route `app::build_router` gives a debug-level request span.
@@ -35,6 +37,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/feeds/opml.xml", get(opml))
         .route("/feeds/siaran.xsl", get(stylesheet))
+        .route("/feeds/siaran.css", get(stylesheet_css))
         .route(SHOW_FEED_ROUTE, get(show_feed))
 }
 
@@ -54,41 +57,50 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
         Err(FeedError::Db(e)) => return Err(e.into()),
         Err(FeedError::Other(e)) => return Err(AppError::from(e)),
     };
-    Ok(respond(&feed, request.headers()))
+    Ok(respond(&feed, request.headers(), &state.policies.feed_view))
 }
 
 /// The answer to a feed request: negotiating the encoding, comparing validators and cloning
-/// prepared headers and body handles; nothing computed or allocated beyond that.
-fn respond(feed: &CachedFeed, headers: &HeaderMap) -> Response {
+/// prepared headers and body handles; nothing computed or allocated beyond that. A browser's
+/// 200, which it shows as a page through the stylesheet, also gets `view_policy` (a 304 leaves
+/// the stored one in place).
+fn respond(feed: &CachedFeed, headers: &HeaderMap, view_policy: &HeaderValue) -> Response {
     let variant = feed.variant(negotiate(headers.get(header::ACCEPT_ENCODING)));
     // `If-None-Match` decides alone when present (RFC 9110 §13.2.2).
     let unchanged = match headers.get(header::IF_NONE_MATCH) {
         Some(tags) => tags.to_str().is_ok_and(|tags| feed.matches(tags)),
         None => modified_since(headers, feed.last_modified),
     };
-    let (status, prepared, body) = if unchanged {
+    let (status, prepared, body, page) = if unchanged {
         (
             StatusCode::NOT_MODIFIED,
             &variant.not_modified,
             Body::empty(),
+            false,
         )
     } else if is_browser(headers) {
         (
             StatusCode::OK,
             &variant.ok_browser,
             Body::from(variant.body.clone()),
+            true,
         )
     } else {
         (
             StatusCode::OK,
             &variant.ok,
             Body::from(variant.body.clone()),
+            false,
         )
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;
     // Content-Length is among them, so HEAD reports the length GET sends.
     *res.headers_mut() = prepared.clone();
+    if page {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, view_policy.clone());
+    }
     res
 }
 
@@ -218,36 +230,19 @@ async fn opml(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     Ok(res)
 }
 
-/// The stylesheet feeds reference (`feeds/siaran.xsl`, built into the binary).
-const STYLESHEET: &str = include_str!("../../../feeds/siaran.xsl");
-
-static STYLESHEET_ETAG: LazyLock<ETag> =
-    LazyLock::new(|| ETag::strong(&hex::encode(&Sha256::digest(STYLESHEET.as_bytes())[..16])));
-
+/// The stylesheet feeds reference, and the styles of the page it makes (`feeds/`, built into
+/// the binary): at fixed names, which the feeds and the XSL link by, so cached for an hour only.
 #[tracing::instrument(skip_all)]
 async fn stylesheet(headers: HeaderMap) -> Response {
-    let etag = &*STYLESHEET_ETAG;
-    let unchanged = none_match(&headers, etag);
-    let mut res = if unchanged {
-        let mut res = Response::new(Body::empty());
-        *res.status_mut() = StatusCode::NOT_MODIFIED;
-        res
-    } else {
-        let mut res = Response::new(Body::from(STYLESHEET));
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/xsl; charset=utf-8"),
-        );
-        res
-    };
-    let h = res.headers_mut();
-    h.insert(header::ETAG, etag.header_value());
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    res
+    assets::FEED_XSL.answer(&headers, STYLESHEET_CACHE)
 }
+
+#[tracing::instrument(skip_all)]
+async fn stylesheet_css(headers: HeaderMap) -> Response {
+    assets::FEED_CSS.answer(&headers, STYLESHEET_CACHE)
+}
+
+const STYLESHEET_CACHE: &str = "public, max-age=3600";
 
 #[cfg(test)]
 mod tests {

@@ -3,19 +3,20 @@
 //! document, the embeddable player, and error pages. Indonesian first, English on request.
 //!
 //! Pure functions from the records to HTML: the handlers in `http::pages` and `http::search`
-//! load the records. Every page's markup lives in this folder.
+//! load the records. Every page's markup lives in this folder; its styles and script are files
+//! (`static/`, served by `http::assets`), as pages allow no inline style or script.
 
 pub mod search;
 
 use chrono::{DateTime, Utc};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use crate::{
     db::{Citation, Document, DocumentKind, LinkedDocument},
     domain::audit::AuditEntry,
     domain::citation::{self, CiteLang, Cited, clock, length, long_date},
     domain::{Episode, EpisodeMeta, Media, Rendition, Show, transcript::Cue},
-    http::error::UiLang,
+    http::{assets, error::UiLang},
 };
 
 /// A word or sentence in the page's language.
@@ -50,27 +51,6 @@ fn size(lang: UiLang, bytes: u64) -> String {
         UiLang::En => mb,
     }
 }
-
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:0 auto;\
-padding:0 1rem 3rem;color:#1b1b1b}a{color:#0b5394}header{display:flex;justify-content:\
-space-between;align-items:baseline;border-bottom:1px solid #ddd;margin-bottom:1rem}\
-header a.home{font-weight:700;text-decoration:none;font-size:1.2rem}audio,video{width:100%}\
-.meta{color:#555}ol.cues{list-style:none;padding:0}ol.cues li{margin:.2rem 0}\
-a.t{font-variant-numeric:tabular-nums;margin-right:.5rem}code{word-break:break-all;\
-font-size:.8rem}blockquote{margin:.5rem 0;padding:.5rem 1rem;background:#f4f6f8;\
-border-left:3px solid #0b5394}li{margin:.3rem 0}img.cover{max-width:12rem;float:right;\
-margin:0 0 1rem 1rem}form.search input{width:14rem}mark{background:#fff3b0}";
-
-/// Seeks the page's player when a moment link (`data-t`) is followed, and on load when the
-/// address ends in `#t=SECONDS` (the permanent link of a moment).
-const SEEK_JS: &str = "(function(){var p=document.getElementById('player');if(!p)return;\
-function at(t){t=+t;if(!(t>=0))return;if(p.readyState>0){p.currentTime=t}else{p.addEventListener(\
-'loadedmetadata',function(){p.currentTime=t},{once:true});p.load()}}\
-document.addEventListener('click',function(e){var a=e.target.closest('a[data-t]');if(!a)return;\
-e.preventDefault();at(a.dataset.t);history.replaceState(null,'','#t='+a.dataset.t);\
-var r=p.play();if(r)r.catch(function(){})});\
-function fromHash(){var m=location.hash.match(/t=([0-9.]+)/);if(m)at(m[1])}\
-fromHash();window.addEventListener('hashchange',fromHash)})();";
 
 /// What the `<head>` says beyond the title: description, OpenGraph, feed and oEmbed links.
 #[derive(Debug, Default)]
@@ -110,7 +90,8 @@ pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup)
                         meta property=(property) content=(content);
                     }
                 }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(assets::STYLE.path());
+                script src=(assets::PLAYER.path()) defer {}
             }
             body {
                 header {
@@ -130,7 +111,6 @@ pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup)
                         "Archive of official briefings, as the public-information law requires (UU 14/2008, art. 7)."))
                     }
                 }
-                script { (PreEscaped(SEEK_JS)) }
             }
         }
     }
@@ -546,16 +526,16 @@ pub fn embed(e: &Episode, show: &Show, media_url: &str, page_url: &str, video: b
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (e.title) }
-                style { "body{margin:0;font:14px system-ui,sans-serif}audio,video{width:100%}p{margin:.3rem .5rem}" }
+                link rel="stylesheet" href=(assets::STYLE.path());
+                script src=(assets::PLAYER.path()) defer {}
             }
-            body {
+            body.embed {
                 p { a href=(page_url) target="_blank" rel="noopener" { (e.title) } " · " (show.title) }
                 @if video {
                     video #player controls preload="metadata" src=(media_url) {}
                 } @else {
                     audio #player controls preload="metadata" src=(media_url) {}
                 }
-                script { (PreEscaped(SEEK_JS)) }
             }
         }
     }
