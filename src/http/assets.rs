@@ -84,7 +84,7 @@ pub static STYLE: LazyLock<Asset> = LazyLock::new(|| {
         "siaran",
         "css",
         "text/css; charset=utf-8",
-        include_str!("../../static/siaran.css"),
+        include_str!("templates/siaran.css"),
     )
 });
 
@@ -94,7 +94,7 @@ pub static PLAYER: LazyLock<Asset> = LazyLock::new(|| {
         "player",
         "js",
         "text/javascript; charset=utf-8",
-        include_str!("../../static/player.js"),
+        include_str!("templates/player.js"),
     )
 });
 

@@ -4,7 +4,7 @@
 //!
 //! Pure functions from the records to HTML: the handlers in `http::pages` and `http::search`
 //! load the records. Every page's markup lives in this folder; its styles and script are files
-//! (`static/`, served by `http::assets`), as pages allow no inline style or script.
+//! (`siaran.css` and `player.js` beside this module, served by `http::assets`), as pages allow no inline style or script.
 
 pub mod search;
 
