@@ -186,13 +186,6 @@ impl Uploads {
             });
         }
         let now = Utc::now();
-        if let Some(token) = by.token_id {
-            let open = self.db.open_uploads(token, now).await?;
-            self.limits.check(OpenUploads {
-                count: open.count + 1,
-                bytes: open.bytes.saturating_add(length),
-            })?;
-        }
         let upload = Upload {
             id: Uuid::new_v4(),
             length,
@@ -207,9 +200,9 @@ impl Uploads {
         };
         self.db.create_upload(&upload).await?;
         if let Some(token) = by.token_id {
-            // Creations at the same time each passed the check before the others' rows were
-            // written. Counted again with its own row in, the later of any two sees both and
-            // gives way (at worst both do), so no number of them at once gets past a cap.
+            // Counted with its own row in, not before: of creations at the same time, the later
+            // of any two sees both and gives way (at worst both do), so no number of them at
+            // once gets past a cap, and a refused one leaves nothing.
             let open = self.db.open_uploads(token, now).await?;
             if let Err(refused) = self.limits.check(open) {
                 self.db.delete_upload(upload.id).await?;
