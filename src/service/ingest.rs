@@ -152,19 +152,19 @@ async fn store_spooled(
     Ok(media)
 }
 
-/// Probes on the blocking pool, keeping the caller's tracing span. A panic inside the probe
-/// (a parser bug on hostile input) is reported as unplayable media, not as a server error.
+/// Probes on the blocking pool, keeping the caller's tracing span. The probe answers a panic
+/// inside itself as unplayable media (`media::probe::contain`); the task can then only fail to
+/// join when the runtime stops under it, which is answered the same way.
 pub async fn probe_blocking(path: PathBuf) -> Result<MediaInfo, ProbeError> {
     let span = tracing::Span::current();
-    match tokio::task::spawn_blocking(move || span.in_scope(|| probe_file(&path))).await {
-        Ok(result) => result,
-        Err(e) => {
-            tracing::error!(error = %e, "media probe panicked");
+    tokio::task::spawn_blocking(move || span.in_scope(|| probe_file(&path)))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "media probe did not finish");
             Err(ProbeError::Unplayable(
                 "the file could not be read as media".into(),
             ))
-        }
-    }
+        })
 }
 
 /// Reduces an uploader's file name to its last path component without control characters,
