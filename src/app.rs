@@ -245,11 +245,8 @@ fn layered(
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                // Outside the others, so that what they answer (a timeout's 503) has them too.
-                .layer(http::security::nosniff())
-                .layer(http::security::referrer_policy())
-                .layer(http::middleware::CLOSE_ON_REFUSED_BODY)
-                .layer(http::middleware::LOCALIZE)
+                // Outside the timeout, so that its 503 is finished too.
+                .layer(http::middleware::FINISH)
                 .option_layer(timeout),
         )
 }
@@ -266,7 +263,8 @@ fn request_span(req: &Request) -> tracing::Span {
         .get::<MatchedPath>()
         .map_or_else(|| req.uri().path(), MatchedPath::as_str);
     if route == http::feeds::SHOW_FEED_ROUTE {
-        tracing::debug_span!("request", method = %req.method(), route)
+        let path = req.uri().path();
+        tracing::debug_span!("request", method = %req.method(), route, path)
     } else {
         tracing::info_span!("request", method = %req.method(), route)
     }

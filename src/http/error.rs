@@ -265,7 +265,7 @@ impl UiLang {
 }
 
 /// An error response in `lang`, the language its request asked for (the layer that calls this
-/// is `http::middleware::LOCALIZE`); any other response as it is.
+/// is `http::middleware::FINISH`); any other response as it is.
 pub fn localize(mut res: Response, lang: UiLang) -> Response {
     if lang == UiLang::En
         && let Some(text) = res.extensions_mut().remove::<ErrorText>()

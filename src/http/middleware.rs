@@ -1,11 +1,11 @@
 //! The middleware `app::build_router` puts around routes, as plain tower layers: the request
-//! timeout ([`Timeout`]), `Connection: close` after a refused body ([`CLOSE_ON_REFUSED_BODY`])
-//! and error bodies in the asked-for language ([`LOCALIZE`], whose rule is `error::localize`).
+//! timeout ([`Timeout`]) and what finishes every response ([`FINISH`]: error bodies in the
+//! asked-for language, `Connection: close` after a refused body, the security headers).
 //!
 //! Why not `axum::middleware::from_fn`: for every request and every such layer it clones and
-//! boxes the rest of the stack and boxes its own future; as `from_fn`, these three were 28% of
-//! the instructions of a feed's 304 answered from memory. [`Around`] is the one shape two of
-//! them share: read something from the request, finish the response with it.
+//! boxes the rest of the stack and boxes its own future; as `from_fn`, three of these were 28%
+//! of the instructions of a feed's 304 answered from memory. [`Around`] is [`FINISH`]'s shape:
+//! read something from the request, finish the response with it.
 
 use std::{
     convert::Infallible,
@@ -22,7 +22,10 @@ use axum::{
 use futures_util::future::{FutureExt as _, Map};
 use tower::{Layer, Service};
 
-use crate::http::error::{self, AppError, UiLang};
+use crate::http::{
+    error::{self, AppError, UiLang},
+    security,
+};
 
 /// How long a JSON or feed request may take. Media streams and uploads are not bound by it.
 pub const API_TIMEOUT: Duration = Duration::from_secs(30);
@@ -61,32 +64,48 @@ impl<S: Service<Request, Response = Response, Error = Infallible>> Service<Reque
     }
 }
 
-/// An error answered to a request that carries a body says `Connection: close`. Such an answer
-/// often comes before the body is read (413, 409, a bad checksum); the server then closes the
-/// connection, and a client that reused it for its next request (a tus client's `HEAD` after a
-/// refused `PATCH`) would see a broken pipe. RFC 9112, section 9.6.
-pub const CLOSE_ON_REFUSED_BODY: Around<bool> = Around {
-    before: |req| {
-        let headers = req.headers();
-        headers
-            .get(header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0")
-            || headers.contains_key(header::TRANSFER_ENCODING)
+/// What every response gets on its way out, in one layer (each layer nests the futures of those
+/// inside it: four of them were a tenth of a feed's 304): error bodies in the asked-for
+/// language (`error::localize`), `Connection: close` after a refused body
+/// ([`close_after_refused_body`]) and the security headers (`security::every_response`).
+pub const FINISH: Around<Asked> = Around {
+    before: |req| Asked {
+        lang: UiLang::from_headers(req.headers()),
+        has_body: has_body(req),
     },
-    after: |mut res, has_body| {
-        if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
-            res.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
+    after: |res, asked| {
+        let mut res = error::localize(res, asked.lang);
+        close_after_refused_body(&mut res, asked.has_body);
+        security::every_response(res.headers_mut());
         res
     },
 };
 
-/// Error bodies in the language the request asked for (`error::localize`).
-pub const LOCALIZE: Around<UiLang> = Around {
-    before: |req| UiLang::from_headers(req.headers()),
-    after: error::localize,
-};
+/// What [`FINISH`] reads from the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked {
+    lang: UiLang,
+    has_body: bool,
+}
+
+fn has_body(req: &Request) -> bool {
+    let headers = req.headers();
+    headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || headers.contains_key(header::TRANSFER_ENCODING)
+}
+
+/// An error answered to a request that carries a body says `Connection: close`. Such an answer
+/// often comes before the body is read (413, 409, a bad checksum); the server then closes the
+/// connection, and a client that reused it for its next request (a tus client's `HEAD` after a
+/// refused `PATCH`) would see a broken pipe. RFC 9112, section 9.6.
+fn close_after_refused_body(res: &mut Response, has_body: bool) {
+    if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+}
 
 /// A layer that reads a `T` from each request (`before`) and finishes its response with it
 /// (`after`).

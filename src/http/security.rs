@@ -1,6 +1,6 @@
 //! Security headers. Every response, whatever answered it (a handler, an error, the 404
 //! fallback, a 304), says `X-Content-Type-Options: nosniff` and `Referrer-Policy:
-//! strict-origin-when-cross-origin`: two header layers in `app::layered`'s one stack. What a
+//! strict-origin-when-cross-origin` ([`every_response`]). What a
 //! browser renders as a document also carries a `Content-Security-Policy`, set where it is
 //! rendered ([`Policies`]): the pages (`pages::html_response`) and a feed opened in a browser
 //! (the stylesheet's view). No inline script or style anywhere (the player's script and the
@@ -11,28 +11,35 @@
 //! exact types with `nosniff` keep a browser from reading them as anything else.
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use tower_http::set_header::SetResponseHeaderLayer;
 use url::Url;
 
 use crate::config::Delivery;
 
-/// `nosniff` on every response: a type is taken as given, never guessed from the bytes (an
-/// uploaded transcript or PDF is never run as a script or a page). It overrides: no answer of
-/// Siaran's may ask for sniffing.
-pub fn nosniff() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::overriding(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    )
-}
-
-/// The browsers' default, said explicitly: another site learns the origin a listener came
-/// from, never a page's path or query (a search). A handler may set a stricter one.
-pub fn referrer_policy() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    )
+/// Sets the two headers every response carries, whatever answered it (`middleware::FINISH`
+/// calls it on the way out):
+/// - `X-Content-Type-Options: nosniff`: a type is taken as given, never guessed from the bytes
+///   (an uploaded transcript or PDF is never run as a script or a page). No answer of
+///   Siaran's asks for sniffing.
+/// - `Referrer-Policy: strict-origin-when-cross-origin`, the browsers' default said explicitly:
+///   another site learns the origin a listener came from, never a page's path or query (a
+///   search). A handler may set a stricter one.
+///
+/// Headers prepared once and cloned for each answer (a feed's) are given them in advance, so
+/// that here they are found in place and the cloned map needs no room for more.
+pub fn every_response(headers: &mut HeaderMap) {
+    // Only `nosniff` is ever written, so one in place is this one.
+    if !headers.contains_key(header::X_CONTENT_TYPE_OPTIONS) {
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    }
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+    }
 }
 
 /// A page's policy: its `Content-Security-Policy`, and whether it refuses to be framed.

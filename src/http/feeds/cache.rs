@@ -47,7 +47,10 @@ use crate::{
         self,
         encode::{brotli, decorate, gzip, gzip_in_two},
     },
-    http::conditional::{http_date, listed_etags},
+    http::{
+        conditional::{http_date, listed_etags},
+        security,
+    },
     service::FeedNotifier,
 };
 
@@ -108,7 +111,7 @@ pub struct Variant {
 impl Variant {
     fn new(body: Bytes, tag: &str, encoding: Encoding, last_modified: &HeaderValue) -> Variant {
         let etag = etag_of(tag, encoding);
-        let mut not_modified = HeaderMap::with_capacity(4);
+        let mut not_modified = HeaderMap::with_capacity(7);
         not_modified.insert(header::ETAG, etag.clone());
         not_modified.insert(header::LAST_MODIFIED, last_modified.clone());
         not_modified.insert(
@@ -116,9 +119,13 @@ impl Variant {
             HeaderValue::from_static(CACHE_CONTROL),
         );
         not_modified.insert(header::VARY, HeaderValue::from_static(VARY));
+        security::every_response(&mut not_modified);
         let mut ok = not_modified.clone();
         ok.reserve(3);
         ok.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        // The router adds `Content-Length: 0` to an empty body that has none (hyper leaves it
+        // out of a 304); said here, a 304's header map is answered as cloned.
+        not_modified.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         if let Some(coding) = encoding.header() {
             ok.insert(header::CONTENT_ENCODING, coding);
         }
@@ -207,6 +214,13 @@ impl CachedFeed {
     /// the encodings' tags counts, since each stands for the same document.
     pub fn matches(&self, if_none_match: &str) -> bool {
         let ours = [&self.identity.etag, &self.gzip.etag, &self.brotli_etag];
+        // What a podcast app almost always sends: one of the tags, exactly as it was given.
+        if ours
+            .iter()
+            .any(|etag| etag.as_bytes() == if_none_match.as_bytes())
+        {
+            return true;
+        }
         listed_etags(if_none_match)
             .any(|tag| tag == "*" || ours.iter().any(|etag| etag.as_bytes() == tag.as_bytes()))
     }
@@ -422,7 +436,9 @@ impl Inner {
             return Ok(feed);
         }
         let slug = Slug::parse(slug).map_err(|_| FeedError::NotFound)?;
-        self.load(&slug).await
+        // Boxed: the build's future is large, and a request for a feed in memory (nearly all
+        // of them) should not carry, or copy, room for it.
+        Box::pin(self.load(&slug)).await
     }
 
     fn cached(self: &Arc<Self>, slug: &str) -> Option<Arc<CachedFeed>> {

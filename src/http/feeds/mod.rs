@@ -41,19 +41,20 @@ pub fn router() -> Router<AppState> {
         .route(SHOW_FEED_ROUTE, get(show_feed))
 }
 
-/// The slug read from the path as it came (a slug has nothing to decode): the last segment, the
-/// one the route matched as `{file}`. The request's headers are borrowed, not copied (the `Path`
-/// and `HeaderMap` extractors allocate).
-#[tracing::instrument(level = "debug", skip_all, fields(path = %request.uri().path()))]
+/// The slug read from the path as it came (a slug has nothing to decode): what the route matched
+/// as `{file}`. The request's headers are borrowed, not copied (the `Path` and `HeaderMap`
+/// extractors allocate). The request's span (`app::request_span`) names the path.
 async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
-    let path = request.uri().path();
-    let file = path.rsplit_once('/').map_or(path, |(_, file)| file);
-    let slug = file
-        .strip_suffix(".xml")
+    let slug = request
+        .uri()
+        .path()
+        .strip_prefix("/feeds/")
+        .and_then(|file| file.strip_suffix(".xml"))
         .ok_or(AppError::not_found("show"))?;
     let feed = match state.feeds.get(slug).await {
         Ok(feed) => feed,
-        Err(FeedError::NotFound) => return moved(&state, slug).await,
+        // Boxed, as the cache's build is: the common answer carries no room for the rare one.
+        Err(FeedError::NotFound) => return Box::pin(moved(&state, slug)).await,
         Err(FeedError::Db(e)) => return Err(e.into()),
         Err(FeedError::Other(e)) => return Err(AppError::from(e)),
     };
