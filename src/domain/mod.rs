@@ -10,6 +10,7 @@ mod documents;
 mod episodes;
 mod ids;
 mod meta;
+pub mod quality;
 pub mod records;
 pub mod search;
 mod shows;
@@ -34,7 +35,7 @@ pub use shows::{NewShow, ShowPatch};
 pub use slug::{Lang, Slug, SlugError};
 
 /// A message in both languages Siaran speaks: Indonesian first, English second.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Msg {
     pub id: String,
     pub en: String,
