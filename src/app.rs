@@ -21,6 +21,7 @@ use crate::{
     reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
     service::Ctx,
+    service::jobs::{JobQueue, Worker},
     service::uploads::Uploads,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
@@ -70,6 +71,7 @@ impl App {
             db: self.ctx.db.clone(),
             store: self.ctx.store.clone(),
             spool: self.spool(),
+            jobs: self.ctx.jobs.clone(),
             expiry: self.settings.upload_expiry,
             limits: crate::service::uploads::Limits {
                 open: self.settings.max_open_uploads,
@@ -130,6 +132,7 @@ impl AppState {
             feeds: Arc::new(feeds.clone()),
             urls,
             spool: spool.spool.clone(),
+            jobs: JobQueue::default(),
         };
         let state = AppState(Arc::new(App {
             settings,
@@ -172,6 +175,7 @@ impl CommandContext {
                 feeds: Arc::new(feeds),
                 urls,
                 spool: spool.spool.clone(),
+                jobs: JobQueue::default(),
             },
             _spool: spool,
         })
@@ -288,6 +292,18 @@ pub async fn serve(
         lease: state.settings.write_lease,
     }
     .start(state.settings.reconcile_every);
+    // And run background jobs (a media file's analysis), which one-shot commands only queue. On
+    // shutdown the worker stops first, giving its running job back to the queue.
+    let worker = Worker {
+        ctx: state.ctx.clone(),
+        quality: crate::service::quality::config(&state.settings.quality),
+        timing: state.settings.jobs,
+    }
+    .start();
+    let shutdown = async move {
+        shutdown.await;
+        worker.stop().await;
+    };
     let header_read_timeout = state.settings.header_read_timeout;
     crate::http::connections::serve(listener, build_router(state), header_read_timeout, shutdown)
         .await;

@@ -3,7 +3,8 @@
 //! Order matters for "nothing half-stored": the body is spooled to a temporary file while it is
 //! hashed and counted (the bytes cross memory once, in bounded chunks), the spool is probed, and
 //! only playable media reach the object store; the database row comes last, and if writing it
-//! fails the object is deleted again. The spool file is removed in every case.
+//! fails the object is deleted again. The spool file is removed in every case. A stored media
+//! file's sound-quality analysis is queued here, for every way media arrives (issue 24).
 
 use std::{
     path::{Path, PathBuf},
@@ -18,10 +19,11 @@ use tokio_util::io::ReaderStream;
 use tracing::Instrument as _;
 
 use crate::{
-    db::{Db, DbError},
+    db::{Db, DbError, JobKind},
     domain::{Media, MediaId},
     media::{MediaInfo, ProbeError, probe_file},
     reconcile::Spool,
+    service::jobs::JobQueue,
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
         replace::{Named, ReplaceError, Source, put_then_record},
@@ -55,6 +57,7 @@ pub async fn ingest(
     db: Arc<dyn Db>,
     store: Arc<dyn ObjectStore>,
     spool: &Spool,
+    jobs: &JobQueue,
     id: MediaId,
     filename: &str,
     body: ByteStream,
@@ -62,10 +65,13 @@ pub async fn ingest(
 ) -> Result<Media, IngestError> {
     let spooled = spool_body(spool, body, max_bytes).await?;
     let filename = filename.to_owned();
+    let jobs = jobs.clone();
     let span = tracing::Span::current();
     tokio::spawn(
-        async move { store_spooled(db.as_ref(), store.as_ref(), spooled, id, &filename).await }
-            .instrument(span),
+        async move {
+            store_spooled(db.as_ref(), store.as_ref(), &jobs, spooled, id, &filename).await
+        }
+        .instrument(span),
     )
     .await
     .map_err(|e| IngestError::Spool(std::io::Error::other(e)))?
@@ -116,6 +122,7 @@ pub(crate) async fn spool_body(
 async fn store_spooled(
     db: &dyn Db,
     store: &dyn ObjectStore,
+    jobs: &JobQueue,
     spooled: Spooled,
     id: MediaId,
     filename: &str,
@@ -149,6 +156,11 @@ async fn store_spooled(
         ReplaceError::Record(e) => IngestError::Db(e),
     })?;
     tracing::info!(id = %media.id, mime = %media.info.mime_type, size = spooled.size, "media stored");
+    // Its analysis is queued once it is stored; a failure to queue it fails nothing (an
+    // instance starting to serve queues what has no job).
+    if let Err(e) = jobs.enqueue(db, JobKind::Quality, media.id).await {
+        tracing::warn!(id = %media.id, error = %e, "the media's analysis was not queued");
+    }
     Ok(media)
 }
 
@@ -191,6 +203,7 @@ pub async fn ingest_path(
     db: Arc<dyn Db>,
     store: Arc<dyn ObjectStore>,
     spool: &Spool,
+    jobs: &JobQueue,
     id: MediaId,
     path: &Path,
 ) -> Result<Media, IngestError> {
@@ -205,6 +218,7 @@ pub async fn ingest_path(
         db,
         store,
         spool,
+        jobs,
         id,
         &name,
         Box::pin(ReaderStream::new(file)),

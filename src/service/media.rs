@@ -1,5 +1,5 @@
 //! Media files: an upload (or a local file, for the demo and imports) becomes a stored, probed
-//! media record through `service::ingest`, or nothing at all.
+//! media record through `service::ingest`, or nothing at all; its analysis is then queued.
 
 use std::path::Path;
 
@@ -21,6 +21,7 @@ pub async fn upload(
         ctx.db.clone(),
         ctx.store.clone(),
         &ctx.spool,
+        &ctx.jobs,
         MediaId::new(),
         filename,
         body,
@@ -31,7 +32,15 @@ pub async fn upload(
 
 /// Ingests a local file as media `id`.
 pub async fn ingest_path(ctx: &Ctx, id: MediaId, path: &Path) -> Result<Media, Error> {
-    Ok(ingest::ingest_path(ctx.db.clone(), ctx.store.clone(), &ctx.spool, id, path).await?)
+    Ok(ingest::ingest_path(
+        ctx.db.clone(),
+        ctx.store.clone(),
+        &ctx.spool,
+        &ctx.jobs,
+        id,
+        path,
+    )
+    .await?)
 }
 
 impl From<IngestError> for Error {

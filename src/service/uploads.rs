@@ -40,7 +40,10 @@ use tokio::io::{AsyncWriteExt as _, BufWriter};
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use super::ingest::{IngestError, ingest};
+use super::{
+    ingest::{IngestError, ingest},
+    jobs::JobQueue,
+};
 use crate::{
     db::{Db, DbError, OpenUploads, Upload, UploadChunk},
     domain::{Media, MediaId, audit::Actor},
@@ -92,6 +95,8 @@ pub struct Uploads {
     pub db: Arc<dyn Db>,
     pub store: Arc<dyn ObjectStore>,
     pub spool: Spool,
+    /// Where a finished upload's analysis is queued.
+    pub jobs: JobQueue,
     /// How long an upload waits for its next chunk.
     pub expiry: Duration,
     pub limits: Limits,
@@ -406,6 +411,7 @@ impl Uploads {
             self.db.clone(),
             self.store.clone(),
             &self.spool,
+            &self.jobs,
             media_id,
             &upload.filename,
             body,
