@@ -457,6 +457,12 @@ impl Urls {
         self.join(format_args!("/documents/{document}/{file_name}"))
     }
 
+    /// A media file's waveform (`waveform.json`, `waveform.dat`, `waveform-overview.json`):
+    /// the same URL for as long as the media exists.
+    pub fn waveform(&self, media: MediaId, file_name: &str) -> String {
+        self.join(format_args!("/media/{media}/{file_name}"))
+    }
+
     /// The enclosure URL: ends in the file's extension, ASCII only.
     pub fn media(&self, id: MediaId, extension: &str) -> String {
         self.join(format_args!("/media/{id}.{extension}"))
