@@ -5,7 +5,7 @@
 //! may run it, once: a worker claims a job with a lease, renews the lease while it works, and
 //! another instance takes the job over when a lease runs out (its worker died). A failed
 //! attempt is retried after a pause, at most `quality::MAX_ATTEMPTS` attempts in all, then the
-//! job is failed with its reason. An instance that stops gives its running job back without
+//! job is failed with its reason; a failure of the file's own (no audio) fails it at once. An instance that stops gives its running job back without
 //! counting the attempt. One job at a time per instance: an analysis keeps a core busy.
 //!
 //! One-shot commands (`siaran import`, `import-feed`) queue jobs through the same `JobQueue`
@@ -151,7 +151,7 @@ impl Worker {
                 return;
             }
         };
-        let error = match outcome {
+        let (error, retry) = match outcome {
             Ok(_) => {
                 tracing::info!(kind = kind.as_str(), %media, attempt = job.attempts, "job done");
                 return;
@@ -160,10 +160,10 @@ impl Worker {
                 tracing::warn!(%media, "the job was taken over by another worker: result dropped");
                 return;
             }
-            Err(quality::Failure::Attempt(error)) => error,
+            Err(quality::Failure::Attempt { error, retry }) => (error, retry),
         };
         let now = Utc::now();
-        let retry_at = (job.attempts < quality::MAX_ATTEMPTS)
+        let retry_at = (retry && job.attempts < quality::MAX_ATTEMPTS)
             .then(|| now + self.timing.retry_after * job.attempts);
         match retry_at {
             Some(at) => tracing::warn!(%media, attempt = job.attempts, code = %error.code,

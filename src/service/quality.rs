@@ -126,6 +126,18 @@ pub fn error_message(error: &JobError) -> Msg {
             "Audio rekaman tidak dapat didekode",
             "The recording's audio could not be decoded",
         ),
+        "unsupported-audio" => (
+            "Jenis audio ini belum dapat dianalisis",
+            "The analysis cannot decode this kind of audio",
+        ),
+        "unreadable-media" => (
+            "Berkas tidak dapat dibaca sebagai media",
+            "The file cannot be read as media",
+        ),
+        "io" => (
+            "Berkas tidak dapat dibaca saat dianalisis",
+            "The file could not be read during the analysis",
+        ),
         "media-unreadable" => (
             "Berkas media tidak dapat diambil dari penyimpanan",
             "The media file could not be fetched from storage",
@@ -163,18 +175,34 @@ pub fn error_message(error: &JobError) -> Msg {
 /// How an attempt ended without a result.
 #[derive(Debug)]
 pub enum Failure {
-    /// The attempt failed: retried, or failed for good after the last attempt.
-    Attempt(JobError),
+    /// The attempt failed; `retry` when another may succeed (reading or storing failed),
+    /// not when the file is at fault (no audio, a codec the analysis cannot decode).
+    Attempt { error: JobError, retry: bool },
     /// Another worker holds the job now (this one's lease ran out): nothing to record.
     LeaseLost,
 }
 
 impl Failure {
-    fn attempt(code: &str, detail: impl std::fmt::Display) -> Self {
-        Failure::Attempt(JobError {
-            code: code.to_owned(),
-            detail: detail.to_string(),
-        })
+    /// A failure another attempt may not meet.
+    fn transient(code: &str, detail: impl std::fmt::Display) -> Self {
+        Failure::Attempt {
+            error: JobError {
+                code: code.to_owned(),
+                detail: detail.to_string(),
+            },
+            retry: true,
+        }
+    }
+
+    /// A failure of the file's own, which every attempt would meet.
+    fn permanent(code: &str, detail: impl std::fmt::Display) -> Self {
+        match Failure::transient(code, detail) {
+            Failure::Attempt { error, .. } => Failure::Attempt {
+                error,
+                retry: false,
+            },
+            lost => lost,
+        }
     }
 }
 
@@ -191,17 +219,17 @@ pub async fn analyse(
         .db
         .media(job.media_id)
         .await
-        .map_err(|e| Failure::attempt("media-unreadable", e))?;
+        .map_err(|e| Failure::transient("media-unreadable", e))?;
     let body = ctx
         .store
         .get(&media.storage_key, None)
         .await
-        .map_err(|e| Failure::attempt("media-unreadable", e))?;
+        .map_err(|e| Failure::transient("media-unreadable", e))?;
     let spooled = spool_body(&ctx.spool, body, u64::MAX)
         .await
-        .map_err(|e| Failure::attempt("media-unreadable", e))?;
+        .map_err(|e| Failure::transient("media-unreadable", e))?;
     if spooled.sha256 != media.info.sha256 {
-        return Err(Failure::attempt(
+        return Err(Failure::transient(
             "stored-file-changed",
             format!(
                 "SHA-256 {} where {} was stored",
@@ -249,40 +277,27 @@ async fn analyse_blocking(
     });
     // A decoder that never ends keeps its blocking thread until it does; the job goes on.
     match tokio::time::timeout(timeout, task).await {
-        Err(_) => Err(Failure::attempt(
+        // As long again next time: the file's.
+        Err(_) => Err(Failure::permanent(
             "timeout",
             format!("no result after {} s", timeout.as_secs()),
         )),
-        Ok(Err(join)) => Err(Failure::attempt("analysis-crashed", join)),
-        Ok(Ok(Err(e))) => Err(Failure::attempt(e.code(), &e)),
+        // The analysis contains its own panics: a failed join is the runtime stopping under it.
+        Ok(Err(join)) => Err(Failure::transient("analysis-crashed", join)),
+        Ok(Ok(Err(e))) if e.is_transient() => Err(Failure::transient(e.code(), &e)),
+        Ok(Ok(Err(e))) => Err(Failure::permanent(e.code(), &e)),
         Ok(Ok(Ok(analysed))) => Ok(analysed),
     }
 }
 
-/// The waveform at no more than `pixels` min/max pairs: neighbouring pairs merged (the lowest
-/// minimum, the highest maximum), `samples_per_pixel` multiplied to match.
+/// The waveform at no more than `pixels` min/max pairs (`Waveform::resample`, neighbouring
+/// pairs merged).
 pub fn overview(w: &Waveform, pixels: usize) -> Waveform {
-    let pairs = w.data.len() / 2;
-    let factor = pairs.div_ceil(pixels.max(1)).max(1);
+    let factor = w.len().div_ceil(pixels.max(1)).max(1);
     if factor == 1 {
         return w.clone();
     }
-    let data = w
-        .data
-        .chunks(2 * factor)
-        .flat_map(|c| {
-            let min = c.iter().step_by(2).copied().min().unwrap_or(0);
-            let max = c.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
-            [min, max]
-        })
-        .collect();
-    Waveform {
-        sample_rate: w.sample_rate,
-        samples_per_pixel: w
-            .samples_per_pixel
-            .saturating_mul(u32::try_from(factor).unwrap_or(u32::MAX)),
-        data,
-    }
+    w.resample(u32::try_from(factor).unwrap_or(u32::MAX))
 }
 
 /// A waveform file ready to store.
@@ -342,7 +357,7 @@ async fn store_and_record(
                 match ctx.db.record_quality(lease, &record, now).await {
                     Ok(true) => Ok(()),
                     Ok(false) => Err(Failure::LeaseLost),
-                    Err(e) => Err(Failure::attempt("internal", e)),
+                    Err(e) => Err(Failure::transient("internal", e)),
                 }
             })
         })
@@ -369,7 +384,7 @@ where
     )
     .await
     .map_err(|e| match e {
-        ReplaceError::Store(e) => Failure::attempt("waveform-not-stored", e),
+        ReplaceError::Store(e) => Failure::transient("waveform-not-stored", e),
         ReplaceError::Record(failure) => failure,
     })
 }
