@@ -293,16 +293,21 @@ pub async fn serve(
     }
     .start(state.settings.reconcile_every);
     // And run background jobs (a media file's analysis), which one-shot commands only queue. On
-    // shutdown the worker stops first, giving its running job back to the queue.
-    let worker = Worker {
-        ctx: state.ctx.clone(),
-        quality: crate::service::quality::config(&state.settings.quality),
-        timing: state.settings.jobs,
-    }
-    .start();
+    // shutdown the workers stop first, each giving its running job back to the queue.
+    let quality = crate::service::quality::config(&state.settings.quality);
+    let workers: Vec<_> = (0..state.settings.jobs.workers)
+        .map(|_| {
+            Worker {
+                ctx: state.ctx.clone(),
+                quality: quality.clone(),
+                timing: state.settings.jobs,
+            }
+            .start()
+        })
+        .collect();
     let shutdown = async move {
         shutdown.await;
-        worker.stop().await;
+        futures_util::future::join_all(workers.into_iter().map(|w| w.stop())).await;
     };
     let header_read_timeout = state.settings.header_read_timeout;
     crate::http::connections::serve(listener, build_router(state), header_read_timeout, shutdown)

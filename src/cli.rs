@@ -133,6 +133,10 @@ pub struct ServeArgs {
     /// previous response: slower or idle connections are closed.
     #[arg(long, env = "SIARAN_HEADER_READ_TIMEOUT_SECS", default_value_t = config::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub header_read_timeout_secs: u64,
+    /// Background jobs (a recording's sound-quality analysis) this instance runs at once; 0
+    /// runs none, leaving them to other instances.
+    #[arg(long, env = "SIARAN_JOB_WORKERS", default_value_t = config::DEFAULT_JOB_WORKERS)]
+    pub job_workers: usize,
     #[command(flatten)]
     pub quality: QualityArgs,
 }
@@ -222,7 +226,10 @@ impl ServeArgs {
                 self.header_read_timeout_secs.max(1),
             ),
             quality: self.quality.thresholds()?,
-            jobs: config::JobTiming::default(),
+            jobs: config::JobSettings {
+                workers: self.job_workers,
+                ..config::JobSettings::default()
+            },
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))
@@ -462,6 +469,14 @@ mod tests {
         assert_eq!(s.quality.target_lufs, Some(-18.0));
         assert_eq!(s.quality.clipping_min_run, Some(2));
         assert_eq!(s.quality.true_peak_ceiling_dbtp, None);
+        assert_eq!(
+            s.jobs.workers, 1,
+            "an instance runs jobs unless told not to"
+        );
+        assert_eq!(
+            serve_settings(&["--job-workers=0"]).unwrap().jobs.workers,
+            0
+        );
         let err = serve_settings(&["--true-peak-ceiling", "2"]).unwrap_err();
         assert!(
             err.to_string().contains("SIARAN_TRUE_PEAK_CEILING"),

@@ -37,6 +37,8 @@ pub const DEFAULT_WRITE_LEASE_SECS: u64 = 120;
 /// Siaran closes one fails.
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 
+/// Background jobs (a recording's analysis) one instance runs at once (`SIARAN_JOB_WORKERS`).
+pub const DEFAULT_JOB_WORKERS: usize = 1;
 /// How often an idle instance looks for a background job (a job queued on the instance itself
 /// wakes it at once).
 pub const DEFAULT_JOB_POLL_SECS: u64 = 5;
@@ -218,9 +220,12 @@ impl QualityThresholds {
     }
 }
 
-/// The background job queue's timing (see `service::jobs`).
+/// The background job queue as an instance runs it (see `service::jobs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobTiming {
+pub struct JobSettings {
+    /// Jobs this instance runs at once (`SIARAN_JOB_WORKERS`); 0 runs none (other instances
+    /// do). An analysis keeps a core busy.
+    pub workers: usize,
     /// How often an idle instance looks for a job.
     pub poll: std::time::Duration,
     /// How long a claim holds without renewal.
@@ -231,10 +236,11 @@ pub struct JobTiming {
     pub attempt_timeout: std::time::Duration,
 }
 
-impl Default for JobTiming {
+impl Default for JobSettings {
     fn default() -> Self {
         use std::time::Duration;
-        JobTiming {
+        JobSettings {
+            workers: DEFAULT_JOB_WORKERS,
             poll: Duration::from_secs(DEFAULT_JOB_POLL_SECS),
             lease: Duration::from_secs(DEFAULT_JOB_LEASE_SECS),
             retry_after: Duration::from_secs(DEFAULT_JOB_RETRY_SECS),
@@ -279,8 +285,8 @@ pub struct Settings {
     pub header_read_timeout: std::time::Duration,
     /// What the sound-quality analysis judges recordings by.
     pub quality: QualityThresholds,
-    /// The background job queue's timing.
-    pub jobs: JobTiming,
+    /// The background job queue: how many this instance runs, and its timing.
+    pub jobs: JobSettings,
 }
 
 impl Settings {
@@ -306,7 +312,7 @@ impl Settings {
             write_lease: std::time::Duration::from_secs(DEFAULT_WRITE_LEASE_SECS),
             header_read_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
             quality: QualityThresholds::default(),
-            jobs: JobTiming::default(),
+            jobs: JobSettings::default(),
         })
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::{Notify, watch};
 
 use super::{Ctx, quality};
 use crate::{
-    config::JobTiming,
+    config::JobSettings,
     db::{Db, DbError, Job, JobKind},
     domain::{MediaId, quality::QualityConfig},
 };
@@ -45,7 +45,7 @@ impl JobQueue {
 pub struct Worker {
     pub ctx: Ctx,
     pub quality: QualityConfig,
-    pub timing: JobTiming,
+    pub timing: JobSettings,
 }
 
 /// A started worker.

@@ -16,7 +16,8 @@ use crate::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_player_seeks_to_a_documents_moment() {
-    let app = TestApp::spawn(Backend::SqliteFs).await;
+    // With a job worker: the page draws the recording's waveform once it is analysed.
+    let app = TestApp::spawn_with(Backend::SqliteFs, |s| s.jobs.workers = 1).await;
     let episode = published_episode(&app, "ppid", "briefing-demo.mp3").await;
     let id = episode["id"].as_str().unwrap();
     let doc: Value = app

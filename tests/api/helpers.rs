@@ -100,6 +100,10 @@ impl TestApp {
         let mut settings = Settings::new(&db_url, "file://unused").expect("settings");
         settings.public_url = base.parse().expect("public url");
         settings.spool_dir = Some(spool_dir.clone());
+        // Background jobs (a recording's analysis) run only where a test asks for them
+        // (tests/api/quality.rs): elsewhere they would race the test's own checks of the store
+        // and the spool folder. They are still queued.
+        settings.jobs.workers = 0;
         configure(&mut settings);
         let db = AnyDb::connect(&db_url).await.expect("connect db");
         db.migrate().await.expect("migrate");

@@ -3,7 +3,8 @@
 //! dies, retried and then failed with its reason; the media record shows where it stands, and
 //! the waveform is served in audiowaveform's formats with immutable caching.
 //!
-//! A test server's worker is made idle (`idle`: it polls once an hour, and media stored through
+//! Test servers run no job worker unless a test asks (`helpers::TestApp`). A test server's
+//! worker is made idle (`idle`: it polls once an hour, and media stored through
 //! `quiet_ctx` do not wake it) where a test must set a job up before any worker sees it; a peer
 //! on the same database and store then runs the jobs.
 
@@ -25,11 +26,13 @@ use crate::{
 
 /// A worker that looks for jobs once an hour: it runs nothing a test does not wake it for.
 fn idle(s: &mut Settings) {
+    s.jobs.workers = 1;
     s.jobs.poll = Duration::from_secs(3600);
 }
 
 /// A worker that finds jobs and retries failed ones at once.
 fn eager(s: &mut Settings) {
+    s.jobs.workers = 1;
     s.jobs.poll = Duration::from_millis(100);
     s.jobs.retry_after = Duration::from_millis(50);
     s.jobs.lease = Duration::from_secs(2);
