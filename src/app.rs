@@ -68,10 +68,7 @@ impl App {
     /// Resumable uploads' storage and state (see `service::uploads`).
     pub fn uploads(&self) -> Uploads {
         Uploads {
-            db: self.ctx.db.clone(),
-            store: self.ctx.store.clone(),
-            spool: self.spool(),
-            jobs: self.ctx.jobs.clone(),
+            ctx: self.ctx.clone(),
             expiry: self.settings.upload_expiry,
             limits: crate::service::uploads::Limits {
                 open: self.settings.max_open_uploads,

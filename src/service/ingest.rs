@@ -6,10 +6,7 @@
 //! fails the object is deleted again. The spool file is removed in every case. A stored media
 //! file's sound-quality analysis is queued here, for every way media arrives (issue 24).
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use futures_util::StreamExt as _;
@@ -23,7 +20,7 @@ use crate::{
     domain::{Media, MediaId},
     media::{MediaInfo, ProbeError, probe_file},
     reconcile::Spool,
-    service::jobs::JobQueue,
+    service::{Ctx, jobs::JobQueue},
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
         replace::{Named, ReplaceError, Source, put_then_record},
@@ -54,22 +51,27 @@ pub enum IngestError {
 /// leave an object without its row.
 #[tracing::instrument(skip_all, fields(filename))]
 pub async fn ingest(
-    db: Arc<dyn Db>,
-    store: Arc<dyn ObjectStore>,
-    spool: &Spool,
-    jobs: &JobQueue,
+    ctx: &Ctx,
     id: MediaId,
     filename: &str,
     body: ByteStream,
     max_bytes: u64,
 ) -> Result<Media, IngestError> {
-    let spooled = spool_body(spool, body, max_bytes).await?;
+    let spooled = spool_body(&ctx.spool, body, max_bytes).await?;
     let filename = filename.to_owned();
-    let jobs = jobs.clone();
+    let ctx = ctx.clone();
     let span = tracing::Span::current();
     tokio::spawn(
         async move {
-            store_spooled(db.as_ref(), store.as_ref(), &jobs, spooled, id, &filename).await
+            store_spooled(
+                ctx.db.as_ref(),
+                ctx.store.as_ref(),
+                &ctx.jobs,
+                spooled,
+                id,
+                &filename,
+            )
+            .await
         }
         .instrument(span),
     )
@@ -199,14 +201,7 @@ pub fn clean_filename(name: &str, extension: &str) -> String {
 }
 
 /// Streams a local file through the same pipeline (the demo show and bulk import use this).
-pub async fn ingest_path(
-    db: Arc<dyn Db>,
-    store: Arc<dyn ObjectStore>,
-    spool: &Spool,
-    jobs: &JobQueue,
-    id: MediaId,
-    path: &Path,
-) -> Result<Media, IngestError> {
+pub async fn ingest_path(ctx: &Ctx, id: MediaId, path: &Path) -> Result<Media, IngestError> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(IngestError::Body)?;
@@ -214,17 +209,7 @@ pub async fn ingest_path(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    ingest(
-        db,
-        store,
-        spool,
-        jobs,
-        id,
-        &name,
-        Box::pin(ReaderStream::new(file)),
-        u64::MAX,
-    )
-    .await
+    ingest(ctx, id, &name, Box::pin(ReaderStream::new(file)), u64::MAX).await
 }
 
 #[cfg(test)]

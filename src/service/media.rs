@@ -17,30 +17,12 @@ pub async fn upload(
     body: ByteStream,
     max_bytes: u64,
 ) -> Result<Media, Error> {
-    Ok(ingest::ingest(
-        ctx.db.clone(),
-        ctx.store.clone(),
-        &ctx.spool,
-        &ctx.jobs,
-        MediaId::new(),
-        filename,
-        body,
-        max_bytes,
-    )
-    .await?)
+    Ok(ingest::ingest(ctx, MediaId::new(), filename, body, max_bytes).await?)
 }
 
 /// Ingests a local file as media `id`.
 pub async fn ingest_path(ctx: &Ctx, id: MediaId, path: &Path) -> Result<Media, Error> {
-    Ok(ingest::ingest_path(
-        ctx.db.clone(),
-        ctx.store.clone(),
-        &ctx.spool,
-        &ctx.jobs,
-        id,
-        path,
-    )
-    .await?)
+    Ok(ingest::ingest_path(ctx, id, path).await?)
 }
 
 impl From<IngestError> for Error {

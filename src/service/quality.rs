@@ -307,7 +307,7 @@ struct Prepared {
     bytes: Bytes,
 }
 
-fn prepared(key: ObjectKey, content_type: &'static str, bytes: Bytes) -> Prepared {
+fn prepared(key: &ObjectKey, content_type: &'static str, bytes: Bytes) -> Prepared {
     Prepared {
         file: StoredFile {
             key: key.as_str().to_owned(),
@@ -328,14 +328,14 @@ async fn store_and_record(
     analysed: Analysed,
 ) -> Result<QualityRecord, Failure> {
     let key = |label, ext| ObjectKey::beside_media(&media.storage_key, label, lease, ext);
-    let json = prepared(key("waveform", "json"), "application/json", analysed.json);
+    let json = prepared(&key("waveform", "json"), "application/json", analysed.json);
     let dat = prepared(
-        key("waveform", "dat"),
+        &key("waveform", "dat"),
         "application/octet-stream",
         analysed.dat,
     );
     let overview = prepared(
-        key("waveform-overview", "json"),
+        &key("waveform-overview", "json"),
         "application/json",
         analysed.overview,
     );
