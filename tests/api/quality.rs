@@ -20,7 +20,7 @@ use siaran::{
 };
 
 use crate::{
-    helpers::{Backend, TestApp, sample_path},
+    helpers::{Backend, TestApp, sample_bytes, sample_path},
     on_both_backends,
 };
 
@@ -526,4 +526,44 @@ async fn media_stored_before_jobs_are_analysed_when_serving_starts() {
     let _serve = app.spawn_peer_with(eager).await;
     let record = analysed(&app, &media.id.to_string(), Duration::from_secs(60)).await;
     assert_eq!(record["quality"]["state"], "done", "{record}");
+}
+
+/// An instance that stops (SIGTERM's path: `serve`'s shutdown) gives its running job back to
+/// the queue at once, the attempt not counted, for the next instance to run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_instance_gives_its_job_back() {
+    let app = TestApp::spawn_with(Backend::SqliteFs, idle).await;
+    let dir = tempfile::tempdir().unwrap();
+    // About two hours of audio: an analysis that is still running when the instance stops.
+    let long = dir.path().join("long.mp3");
+    std::fs::write(&long, sample_bytes("briefing-demo.mp3").repeat(40)).unwrap();
+    let media = stored_quietly(&app, &long).await;
+
+    // An instance of its own, stopped by the test.
+    let mut settings = app.state.settings.clone();
+    eager(&mut settings);
+    settings.spool_dir = Some(dir.path().join("spool"));
+    let db = siaran::db::AnyDb::connect(&app.db_url()).await.unwrap();
+    let store = std::sync::Arc::new(
+        siaran::storage::fs::FsStore::open(app.media_root.clone())
+            .await
+            .unwrap(),
+    );
+    let state =
+        siaran::app::AppState::from_parts(settings, std::sync::Arc::new(db), store).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(siaran::app::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let running = job_until(&app, media.id, |j| j.state == JobState::Running).await;
+    assert_eq!(running.attempts, 1);
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    let job = job(&app, media.id).await;
+    assert_eq!(
+        (job.state, job.attempts, job.lease),
+        (JobState::Queued, 0, None),
+        "given back, the attempt not counted"
+    );
 }
