@@ -5,8 +5,9 @@
 //! may run it, once: a worker claims a job with a lease, renews the lease while it works, and
 //! another instance takes the job over when a lease runs out (its worker died). A failed
 //! attempt is retried after a pause, at most `quality::MAX_ATTEMPTS` attempts in all, then the
-//! job is failed with its reason; a failure of the file's own (no audio) fails it at once. An instance that stops gives its running job back without
-//! counting the attempt. One job at a time per instance: an analysis keeps a core busy.
+//! job is failed with its reason; a failure of the file's own (no audio) fails it at once. An
+//! instance that stops gives its running job back without counting the attempt. Each worker runs
+//! one job at a time (an analysis keeps a core busy); an instance runs `SIARAN_JOB_WORKERS`.
 //!
 //! One-shot commands (`siaran import`, `import-feed`) queue jobs through the same `JobQueue`
 //! and run none: the next serving instance does.
