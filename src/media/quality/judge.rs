@@ -238,7 +238,8 @@ pub(super) fn report(decoded: &Decoded, cfg: &QualityConfig) -> QualityReport {
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(&b.1));
     let mut dead = vec![false; levels.len()];
-    if let Some((top, top_db)) = loudest.filter(|&(_, db)| levels.len() >= 2 && db > AUDIBLE_DBFS) {
+    // Stereo only: a surround mix with silent rear channels or LFE is ordinary.
+    if let Some((top, top_db)) = loudest.filter(|&(_, db)| levels.len() == 2 && db > AUDIBLE_DBFS) {
         for (c, &db) in levels.iter().enumerate() {
             if c == top || db >= top_db - cfg.dead_channel_lu {
                 continue;
