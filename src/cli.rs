@@ -12,7 +12,9 @@ use crate::{
     app::{self, AppState},
     config::{self, DatabaseUrl, Settings, StorageUrl},
     db::{AnyDb, Role},
-    demo, import, media, service,
+    demo,
+    domain::quality::QualityConfig,
+    import, media, service,
 };
 
 #[derive(Debug, Parser)]
@@ -37,10 +39,25 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Print a media file's metadata as JSON.
+    /// Print a media file's metadata as JSON, or with --quality its sound quality report.
     Probe {
         /// The media file.
         file: PathBuf,
+        /// Decode the audio and print the quality report instead: loudness (EBU R128), peaks,
+        /// gain to the target, silences, clipping and warnings.
+        #[arg(long)]
+        quality: bool,
+        /// Language of the report's warnings: `id` (Indonesian) or `en`.
+        #[arg(long, default_value = "id", value_parser = ["id", "en"])]
+        lang: String,
+        /// Integrated loudness the gain aims for, LUFS (as the service's setting).
+        #[arg(
+            long,
+            env = "SIARAN_LOUDNESS_TARGET",
+            default_value_t = QualityConfig::default().target_lufs,
+            allow_negative_numbers = true
+        )]
+        loudness_target: f64,
     },
     /// Import a folder of past recordings into an existing show (resumable: files already in
     /// the show are skipped).
@@ -338,7 +355,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(&secret)?;
             Ok(())
         }
-        Command::Probe { file } => {
+        Command::Probe {
+            file,
+            quality: true,
+            lang,
+            loudness_target,
+        } => {
+            let cfg = QualityConfig {
+                target_lufs: loudness_target,
+                ..QualityConfig::default()
+            };
+            let analysis =
+                tokio::task::spawn_blocking(move || media::quality::analyse_file(&file, &cfg))
+                    .await??;
+            let report = analysis.report.localized(lang == "en");
+            print_stdout(&serde_json::to_string_pretty(&report)?)?;
+            Ok(())
+        }
+        Command::Probe { file, .. } => {
             let path = file.clone();
             let info = tokio::task::spawn_blocking(move || {
                 let sha256 = media::probe::sha256_file(&path)?;

@@ -108,3 +108,122 @@ pub enum QualityState {
     Done,
     Failed,
 }
+
+/// A warning with its message in one language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocalizedWarning<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+}
+
+/// A report as a person reads it in one language: every figure of `QualityReport`, in its
+/// order, and each warning's message in Indonesian or English. What `siaran probe --quality`
+/// prints; an API answer chosen by `Accept-Language` can serialize the same.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocalizedReport<'a> {
+    pub integrated_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+    pub max_momentary_lufs: Option<f64>,
+    pub max_short_term_lufs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub sample_peak_dbfs: Option<f64>,
+    pub true_peak_per_channel_dbtp: &'a [f64],
+    pub sample_peak_per_channel_dbfs: &'a [f64],
+    pub gain_to_target_db: Option<f64>,
+    pub target_lufs: f64,
+    pub silences: &'a [TimeRange],
+    pub clipping: &'a Clipping,
+    pub channels: u32,
+    pub sample_rate: u32,
+    pub analysed_ms: u64,
+    pub complete: bool,
+    pub warnings: Vec<LocalizedWarning<'a>>,
+}
+
+impl QualityReport {
+    /// The report with its warnings in English (`english`) or Indonesian.
+    pub fn localized(&self, english: bool) -> LocalizedReport<'_> {
+        LocalizedReport {
+            integrated_lufs: self.integrated_lufs,
+            loudness_range_lu: self.loudness_range_lu,
+            max_momentary_lufs: self.max_momentary_lufs,
+            max_short_term_lufs: self.max_short_term_lufs,
+            true_peak_dbtp: self.true_peak_dbtp,
+            sample_peak_dbfs: self.sample_peak_dbfs,
+            true_peak_per_channel_dbtp: &self.true_peak_per_channel_dbtp,
+            sample_peak_per_channel_dbfs: &self.sample_peak_per_channel_dbfs,
+            gain_to_target_db: self.gain_to_target_db,
+            target_lufs: self.target_lufs,
+            silences: &self.silences,
+            clipping: &self.clipping,
+            channels: self.channels,
+            sample_rate: self.sample_rate,
+            analysed_ms: self.analysed_ms,
+            complete: self.complete,
+            warnings: self
+                .warnings
+                .iter()
+                .map(|w| LocalizedWarning {
+                    code: &w.code,
+                    message: if english {
+                        &w.message.en
+                    } else {
+                        &w.message.id
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_localized_report_has_every_figure_in_the_same_order() {
+        let report = QualityReport {
+            integrated_lufs: Some(-31.2),
+            loudness_range_lu: Some(4.0),
+            max_momentary_lufs: None,
+            max_short_term_lufs: None,
+            true_peak_dbtp: Some(-3.0),
+            sample_peak_dbfs: Some(-3.1),
+            true_peak_per_channel_dbtp: vec![-3.0],
+            sample_peak_per_channel_dbfs: vec![-3.1],
+            gain_to_target_db: Some(15.2),
+            target_lufs: -16.0,
+            silences: vec![TimeRange {
+                start_ms: 0,
+                end_ms: 112_000,
+            }],
+            clipping: Clipping::default(),
+            channels: 1,
+            sample_rate: 44_100,
+            analysed_ms: 600_000,
+            complete: true,
+            warnings: vec![QualityWarning {
+                code: "too-quiet".into(),
+                message: Msg::new("terlalu pelan", "too quiet"),
+            }],
+        };
+        let keys = |json: String| -> Vec<String> {
+            // Top-level keys in the order written.
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let mut keys: Vec<(usize, String)> = value
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| (json.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+                .collect();
+            keys.sort();
+            keys.into_iter().map(|(_, k)| k).collect()
+        };
+        let full = serde_json::to_string(&report).unwrap();
+        let id = serde_json::to_string(&report.localized(false)).unwrap();
+        assert_eq!(keys(full), keys(id.clone()));
+        assert!(id.ends_with(r#""warnings":[{"code":"too-quiet","message":"terlalu pelan"}]}"#));
+        let en = serde_json::to_string(&report.localized(true)).unwrap();
+        assert!(en.contains(r#""message":"too quiet""#), "{en}");
+    }
+}

@@ -287,7 +287,8 @@ pub(in crate::media) struct ForDecoding {
     /// guess from the first frames, and it trims every packet past the guess to nothing.
     pub trim_end_trusted: bool,
     /// The audio track's length as its header states it, when that is the muxer's figure (not
-    /// for Matroska, ADTS, or MPEG audio without a frame count): decoding less means a cut.
+    /// for ADTS, MPEG audio without a frame count, or Matroska unless its segment is cut):
+    /// decoding less means a cut.
     pub header_ms: Option<u64>,
     /// The container already says it was cut short (a Matroska segment longer than the file).
     pub cut_short: bool,
@@ -305,6 +306,7 @@ pub(in crate::media) fn open_for_decoding<S: MediaSource + 'static>(
         return Err(ProbeError::Empty);
     }
     let sniffed = sniff::sniff(&mut file, size_bytes)?;
+    let mut mdat_cut = false;
     match sniffed.kind {
         Kind::Wav => wav::check_format(&mut file, size_bytes)?,
         Kind::IsoMp4 { .. } => {
@@ -312,16 +314,23 @@ pub(in crate::media) fn open_for_decoding<S: MediaSource + 'static>(
             if !layout.has_moov {
                 return Err(ProbeError::Unplayable("truncated: moov box missing".into()));
             }
-            if let Some(([b'm', b'o', b'o', b'v'], missing)) = layout.truncated {
-                return Err(ProbeError::Unplayable(format!(
-                    "truncated: the moov box runs {missing} bytes past the end of the file"
-                )));
+            match layout.truncated {
+                Some(([b'm', b'o', b'o', b'v'], missing)) => {
+                    return Err(ProbeError::Unplayable(format!(
+                        "truncated: the moov box runs {missing} bytes past the end of the file"
+                    )));
+                }
+                Some(_) => mdat_cut = true,
+                None => {}
             }
         }
         _ => {}
     }
     file.seek(SeekFrom::Start(0))?;
-    let source: Box<dyn MediaSource> = if sniffed.segment_cut {
+    // symphonia skips a top-level box that runs past the file's length, and with it every sample
+    // of a cut `mdat`. Read as a live stream, it stops its scan at the `mdat` (the `moov` is
+    // before it, or the file was refused above) and reads the samples up to the cut.
+    let source: Box<dyn MediaSource> = if sniffed.segment_cut || mdat_cut {
         Box::new(LiveStream(file))
     } else {
         Box::new(file)
@@ -355,6 +364,11 @@ pub(in crate::media) fn open_for_decoding<S: MediaSource + 'static>(
                     .or_else(|| track.num_frames.map(Duration::from))?;
                 duration_ms(time_base, frames)
             })
+        }
+        // A Matroska segment's duration may be the video's, longer than the audio: it only
+        // names the length of a file already known to be cut.
+        Some(_) if format == formats::FORMAT_ID_MKV && sniffed.segment_cut => {
+            header_duration_ms(reader.as_ref(), reader.tracks())
         }
         _ => None,
     };

@@ -145,16 +145,16 @@ pub(super) fn report(decoded: &Decoded, cfg: &QualityConfig) -> QualityReport {
                         num(i, Lang::Id),
                         num(gain, Lang::Id),
                         num(needed, Lang::Id),
-                        num(target, Lang::Id),
-                        num(ceiling, Lang::Id)
+                        setting(target, Lang::Id),
+                        setting(ceiling, Lang::Id)
                     ),
                     format!(
                         "too quiet: {} LUFS, raise by {} dB (the {} dB to reach {} LUFS would push the true peak past {} dBTP: use a limiter)",
                         num(i, Lang::En),
                         num(gain, Lang::En),
                         num(needed, Lang::En),
-                        num(target, Lang::En),
-                        num(ceiling, Lang::En)
+                        setting(target, Lang::En),
+                        setting(ceiling, Lang::En)
                     ),
                 )
             } else {
@@ -192,13 +192,13 @@ pub(super) fn report(decoded: &Decoded, cfg: &QualityConfig) -> QualityReport {
                 format!(
                     "puncak sejati {} dBTP, di atas {} dBTP: turunkan {} dB atau gunakan limiter",
                     signed(tp, Lang::Id),
-                    num(ceiling, Lang::Id),
+                    setting(ceiling, Lang::Id),
                     num(tp - ceiling, Lang::Id)
                 ),
                 format!(
                     "true peak {} dBTP, above {} dBTP: lower by {} dB or use a limiter",
                     signed(tp, Lang::En),
-                    num(ceiling, Lang::En),
+                    setting(ceiling, Lang::En),
                     num(tp - ceiling, Lang::En)
                 ),
             );
@@ -238,7 +238,8 @@ pub(super) fn report(decoded: &Decoded, cfg: &QualityConfig) -> QualityReport {
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(&b.1));
     let mut dead = vec![false; levels.len()];
-    if let Some((top, top_db)) = loudest.filter(|&(_, db)| levels.len() >= 2 && db > AUDIBLE_DBFS) {
+    // Stereo only: a surround mix with silent rear channels or LFE is ordinary.
+    if let Some((top, top_db)) = loudest.filter(|&(_, db)| levels.len() == 2 && db > AUDIBLE_DBFS) {
         for (c, &db) in levels.iter().enumerate() {
             if c == top || db >= top_db - cfg.dead_channel_lu {
                 continue;
@@ -458,6 +459,14 @@ fn num(x: f64, lang: Lang) -> String {
     }
 }
 
+/// `num` without a decimal for whole numbers: a setting such as "−16 LUFS".
+fn setting(x: f64, lang: Lang) -> String {
+    let text = num(x, lang);
+    text.strip_suffix(".0")
+        .or_else(|| text.strip_suffix(",0"))
+        .map_or_else(|| text.clone(), str::to_string)
+}
+
 /// `num` with a plus sign for positive values (a true peak of "+0.4 dBTP").
 fn signed(x: f64, lang: Lang) -> String {
     let text = num(x, lang);
@@ -532,6 +541,8 @@ mod tests {
             "no minus on a figure that rounds to zero"
         );
         assert_eq!(signed(0.44, Lang::En), "+0.4");
+        assert_eq!(setting(-16.0, Lang::Id), "\u{2212}16");
+        assert_eq!(setting(-16.5, Lang::Id), "\u{2212}16,5");
         assert_eq!(signed(-1.0, Lang::En), "\u{2212}1.0");
     }
 

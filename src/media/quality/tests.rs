@@ -208,6 +208,22 @@ fn a_zeroed_channel_is_named() {
 }
 
 #[test]
+fn a_surround_mix_with_silent_rear_channels_is_not_a_fault() {
+    // Dialogue in the front three channels, nothing in the LFE and the surrounds.
+    let tone = speechlike(0.1);
+    let a = analyse(wav(
+        6,
+        seconds(4.0),
+        |c, f| if c < 3 { tone(c, f) } else { 0.0 },
+    ))
+    .unwrap();
+    assert_eq!(a.report.channels, 6);
+    assert!(a.report.integrated_lufs.is_some());
+    assert!(!codes(&a).contains(&"channel-silent"), "{:?}", codes(&a));
+    assert!(!codes(&a).contains(&"phase-inverted"));
+}
+
+#[test]
 fn an_inverted_channel_is_flagged_and_ordinary_stereo_is_not() {
     let tone = speechlike(0.1);
     let a = analyse(wav(2, seconds(5.0), |c, f| {
