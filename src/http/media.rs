@@ -24,7 +24,6 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{
     Json,
@@ -123,19 +122,12 @@ impl QualityView {
             UiLang::En => msg.en,
         };
         let analysed_at = quality.record.as_ref().map(|r| r.analysed_at);
-        let figures = quality.record.map(|record| {
-            let warnings: Vec<serde_json::Value> = record
-                .report
-                .warnings
-                .iter()
-                .map(|w| json!({"code": w.code, "message": text(w.message.clone())}))
-                .collect();
-            let mut figures = match serde_json::to_value(&record.report) {
+        // The figures as `siaran probe --quality` prints them, in the request's language.
+        let figures = quality.record.as_ref().map(|record| {
+            match serde_json::to_value(record.report.localized(lang == UiLang::En)) {
                 Ok(serde_json::Value::Object(map)) => map,
                 _ => serde_json::Map::new(),
-            };
-            figures.insert("warnings".into(), warnings.into());
-            figures
+            }
         });
         let error = (quality.state == QualityState::Failed)
             .then_some(quality.error)

@@ -192,6 +192,19 @@ async fn an_upload_is_analysed(backend: Backend) {
     }
     let job = job(&app, media_id(&media)).await;
     assert_eq!((job.state, job.attempts), (JobState::Done, 1));
+    // The figures are `siaran probe --quality`'s for the same file.
+    let probe = std::process::Command::new(env!("CARGO_BIN_EXE_siaran"))
+        .args(["probe", "--quality"])
+        .arg(sample_path("briefing-demo.mp3"))
+        .env_remove("SIARAN_LOUDNESS_TARGET")
+        .output()
+        .unwrap();
+    assert!(probe.status.success());
+    let probed: Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let mut api = q.as_object().unwrap().clone();
+    api.remove("state");
+    api.remove("analysed_at");
+    assert_eq!(Value::Object(api), probed);
 
     // The waveform, at its stable URLs.
     let urls = &media["waveform"];
