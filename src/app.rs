@@ -21,6 +21,7 @@ use crate::{
     reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
     service::Ctx,
+    service::jobs::{JobQueue, Worker},
     service::uploads::Uploads,
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
@@ -67,9 +68,7 @@ impl App {
     /// Resumable uploads' storage and state (see `service::uploads`).
     pub fn uploads(&self) -> Uploads {
         Uploads {
-            db: self.ctx.db.clone(),
-            store: self.ctx.store.clone(),
-            spool: self.spool(),
+            ctx: self.ctx.clone(),
             expiry: self.settings.upload_expiry,
             limits: crate::service::uploads::Limits {
                 open: self.settings.max_open_uploads,
@@ -130,6 +129,7 @@ impl AppState {
             feeds: Arc::new(feeds.clone()),
             urls,
             spool: spool.spool.clone(),
+            jobs: JobQueue::default(),
         };
         let state = AppState(Arc::new(App {
             settings,
@@ -172,6 +172,7 @@ impl CommandContext {
                 feeds: Arc::new(feeds),
                 urls,
                 spool: spool.spool.clone(),
+                jobs: JobQueue::default(),
             },
             _spool: spool,
         })
@@ -286,6 +287,23 @@ pub async fn serve(
         lease: state.settings.write_lease,
     }
     .start(state.settings.reconcile_every);
+    // And run background jobs (a media file's analysis), which one-shot commands only queue. On
+    // shutdown the workers stop first, each giving its running job back to the queue.
+    let quality = crate::service::quality::config(&state.settings.quality);
+    let workers: Vec<_> = (0..state.settings.jobs.workers)
+        .map(|_| {
+            Worker {
+                ctx: state.ctx.clone(),
+                quality: quality.clone(),
+                timing: state.settings.jobs,
+            }
+            .start()
+        })
+        .collect();
+    let shutdown = async move {
+        shutdown.await;
+        futures_util::future::join_all(workers.into_iter().map(|w| w.stop())).await;
+    };
     let header_read_timeout = state.settings.header_read_timeout;
     crate::http::connections::serve(listener, build_router(state), header_read_timeout, shutdown)
         .await;

@@ -12,7 +12,9 @@ use crate::{
     app::{self, AppState},
     config::{self, DatabaseUrl, Settings, StorageUrl},
     db::{AnyDb, Role},
-    demo, import, media, service,
+    demo,
+    domain::quality::QualityConfig,
+    import, media, service,
 };
 
 #[derive(Debug, Parser)]
@@ -29,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DbArgs),
     /// Manage API tokens.
@@ -37,10 +39,25 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Print a media file's metadata as JSON.
+    /// Print a media file's metadata as JSON, or with --quality its sound quality report.
     Probe {
         /// The media file.
         file: PathBuf,
+        /// Decode the audio and print the quality report instead: loudness (EBU R128), peaks,
+        /// gain to the target, silences, clipping and warnings.
+        #[arg(long)]
+        quality: bool,
+        /// Language of the report's warnings: `id` (Indonesian) or `en`.
+        #[arg(long, default_value = "id", value_parser = ["id", "en"])]
+        lang: String,
+        /// Integrated loudness the gain aims for, LUFS (as the service's setting).
+        #[arg(
+            long,
+            env = "SIARAN_LOUDNESS_TARGET",
+            default_value_t = QualityConfig::default().target_lufs,
+            allow_negative_numbers = true
+        )]
+        loudness_target: f64,
     },
     /// Import a folder of past recordings into an existing show (resumable: files already in
     /// the show are skipped).
@@ -133,6 +150,64 @@ pub struct ServeArgs {
     /// previous response: slower or idle connections are closed.
     #[arg(long, env = "SIARAN_HEADER_READ_TIMEOUT_SECS", default_value_t = config::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub header_read_timeout_secs: u64,
+    /// Background jobs (a recording's sound-quality analysis) this instance runs at once; 0
+    /// runs none, leaving them to other instances.
+    #[arg(long, env = "SIARAN_JOB_WORKERS", default_value_t = config::DEFAULT_JOB_WORKERS)]
+    pub job_workers: usize,
+    #[command(flatten)]
+    pub quality: QualityArgs,
+}
+
+/// The sound-quality thresholds (issue 24); each one unset keeps its default.
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// Integrated loudness recordings should reach, in LUFS (default -16, Apple's guidance).
+    #[arg(long, env = "SIARAN_LOUDNESS_TARGET", allow_negative_numbers = true)]
+    pub loudness_target: Option<f64>,
+    /// The highest true peak the gain to the target may reach, in dBTP (default -1).
+    #[arg(long, env = "SIARAN_TRUE_PEAK_CEILING", allow_negative_numbers = true)]
+    pub true_peak_ceiling: Option<f64>,
+    /// LU from the target, either way, before "too quiet" or "too loud" is said (default 3).
+    #[arg(long, env = "SIARAN_LOUDNESS_TOLERANCE")]
+    pub loudness_tolerance: Option<f64>,
+    /// Silence is this many LU under the programme's loudness (default 25)...
+    #[arg(long, env = "SIARAN_SILENCE_BELOW_PROGRAMME_LU")]
+    pub silence_below_programme_lu: Option<f64>,
+    /// ...for at least this many milliseconds, between speech (default 3000).
+    #[arg(long, env = "SIARAN_SILENCE_MIN_MS")]
+    pub silence_min_ms: Option<u64>,
+    /// Leading or trailing silence longer than this many milliseconds is warned about
+    /// (default 10000).
+    #[arg(long, env = "SIARAN_EDGE_SILENCE_WARN_MS")]
+    pub edge_silence_warn_ms: Option<u64>,
+    /// Consecutive samples at full scale that count as one clipping event (default 3).
+    #[arg(long, env = "SIARAN_CLIPPING_MIN_RUN")]
+    pub clipping_min_run: Option<u32>,
+    /// A channel this many LU quieter than the loudest is reported silent (default 30).
+    #[arg(long, env = "SIARAN_DEAD_CHANNEL_LU")]
+    pub dead_channel_lu: Option<f64>,
+    /// A mono downmix this many LU quieter than the loudest channel is reported as channels in
+    /// opposite phase (default 10).
+    #[arg(long, env = "SIARAN_PHASE_CANCELLATION_LU")]
+    pub phase_cancellation_lu: Option<f64>,
+}
+
+impl QualityArgs {
+    fn thresholds(&self) -> anyhow::Result<config::QualityThresholds> {
+        let t = config::QualityThresholds {
+            target_lufs: self.loudness_target,
+            true_peak_ceiling_dbtp: self.true_peak_ceiling,
+            loudness_tolerance_lu: self.loudness_tolerance,
+            silence_below_programme_lu: self.silence_below_programme_lu,
+            silence_min_gap_ms: self.silence_min_ms,
+            edge_silence_warn_ms: self.edge_silence_warn_ms,
+            clipping_min_run: self.clipping_min_run,
+            dead_channel_lu: self.dead_channel_lu,
+            phase_cancellation_lu: self.phase_cancellation_lu,
+        };
+        t.check()?;
+        Ok(t)
+    }
 }
 
 impl ServeArgs {
@@ -167,6 +242,11 @@ impl ServeArgs {
             header_read_timeout: std::time::Duration::from_secs(
                 self.header_read_timeout_secs.max(1),
             ),
+            quality: self.quality.thresholds()?,
+            jobs: config::JobSettings {
+                workers: self.job_workers,
+                ..config::JobSettings::default()
+            },
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))
@@ -275,7 +355,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(&secret)?;
             Ok(())
         }
-        Command::Probe { file } => {
+        Command::Probe {
+            file,
+            quality: true,
+            lang,
+            loudness_target,
+        } => {
+            let cfg = QualityConfig {
+                target_lufs: loudness_target,
+                ..QualityConfig::default()
+            };
+            let analysis =
+                tokio::task::spawn_blocking(move || media::quality::analyse_file(&file, &cfg))
+                    .await??;
+            let report = analysis.report.localized(lang == "en");
+            print_stdout(&serde_json::to_string_pretty(&report)?)?;
+            Ok(())
+        }
+        Command::Probe { file, .. } => {
             let path = file.clone();
             let info = tokio::task::spawn_blocking(move || {
                 let sha256 = media::probe::sha256_file(&path)?;
@@ -396,6 +493,27 @@ mod tests {
             .unwrap_err();
         assert!(
             err.to_string().contains("SIARAN_MAX_OPEN_UPLOAD_BYTES"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn quality_thresholds_are_flags_and_checked() {
+        let s = serve_settings(&["--loudness-target", "-18", "--clipping-min-run=2"]).unwrap();
+        assert_eq!(s.quality.target_lufs, Some(-18.0));
+        assert_eq!(s.quality.clipping_min_run, Some(2));
+        assert_eq!(s.quality.true_peak_ceiling_dbtp, None);
+        assert_eq!(
+            s.jobs.workers, 1,
+            "an instance runs jobs unless told not to"
+        );
+        assert_eq!(
+            serve_settings(&["--job-workers=0"]).unwrap().jobs.workers,
+            0
+        );
+        let err = serve_settings(&["--true-peak-ceiling", "2"]).unwrap_err();
+        assert!(
+            err.to_string().contains("SIARAN_TRUE_PEAK_CEILING"),
             "{err}"
         );
     }

@@ -37,6 +37,19 @@ pub const DEFAULT_WRITE_LEASE_SECS: u64 = 120;
 /// Siaran closes one fails.
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 
+/// Background jobs (a recording's analysis) one instance runs at once (`SIARAN_JOB_WORKERS`).
+pub const DEFAULT_JOB_WORKERS: usize = 1;
+/// How often an idle instance looks for a background job (a job queued on the instance itself
+/// wakes it at once).
+pub const DEFAULT_JOB_POLL_SECS: u64 = 5;
+/// How long a claimed job stays its worker's without a renewal (renewed every quarter of it):
+/// the job of a worker that died is taken over this long after.
+pub const DEFAULT_JOB_LEASE_SECS: u64 = 60;
+/// How long a failed job waits before its next attempt (times the attempts made).
+pub const DEFAULT_JOB_RETRY_SECS: u64 = 30;
+/// The longest one attempt may take (a decoder that never ends is given up).
+pub const DEFAULT_JOB_ATTEMPT_TIMEOUT_SECS: u64 = 3600;
+
 /// Where media bytes live, parsed from `SIARAN_STORAGE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageUrl {
@@ -136,6 +149,106 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The sound-quality thresholds set in the environment (`SIARAN_LOUDNESS_TARGET`, ...); each
+/// one unset keeps the default of `domain::quality::QualityConfig` (which `service::quality`
+/// applies these to), so the defaults are written in one place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QualityThresholds {
+    /// Integrated loudness to aim for, LUFS.
+    pub target_lufs: Option<f64>,
+    /// The highest true peak the gain to the target may reach, dBTP.
+    pub true_peak_ceiling_dbtp: Option<f64>,
+    /// How far from the target (LU) before "too quiet" or "too loud" is said.
+    pub loudness_tolerance_lu: Option<f64>,
+    /// Silence: this many LU under the programme loudness...
+    pub silence_below_programme_lu: Option<f64>,
+    /// ...for at least this long (ms).
+    pub silence_min_gap_ms: Option<u64>,
+    /// Leading or trailing silence warned about from this long (ms).
+    pub edge_silence_warn_ms: Option<u64>,
+    /// Consecutive full-scale samples that count as one clipping event.
+    pub clipping_min_run: Option<u32>,
+    /// A channel this many LU quieter than the loudest is silent.
+    pub dead_channel_lu: Option<f64>,
+    /// A mono downmix this many LU quieter than the loudest channel means opposite phase.
+    pub phase_cancellation_lu: Option<f64>,
+}
+
+impl QualityThresholds {
+    /// Refuses values no recording could be judged by (a target above 0 LUFS, a negative
+    /// tolerance...), naming the variable.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let within = |name: &str, v: Option<f64>, lo: f64, hi: f64| match v {
+            Some(v) if !(lo..=hi).contains(&v) => {
+                bail!("{name} is {v}: it must be between {lo} and {hi}")
+            }
+            _ => Ok(()),
+        };
+        within("SIARAN_LOUDNESS_TARGET", self.target_lufs, -70.0, 0.0)?;
+        within(
+            "SIARAN_TRUE_PEAK_CEILING",
+            self.true_peak_ceiling_dbtp,
+            -20.0,
+            0.0,
+        )?;
+        within(
+            "SIARAN_LOUDNESS_TOLERANCE",
+            self.loudness_tolerance_lu,
+            0.0,
+            30.0,
+        )?;
+        within(
+            "SIARAN_SILENCE_BELOW_PROGRAMME_LU",
+            self.silence_below_programme_lu,
+            1.0,
+            70.0,
+        )?;
+        within("SIARAN_DEAD_CHANNEL_LU", self.dead_channel_lu, 1.0, 100.0)?;
+        within(
+            "SIARAN_PHASE_CANCELLATION_LU",
+            self.phase_cancellation_lu,
+            1.0,
+            100.0,
+        )?;
+        if self.silence_min_gap_ms == Some(0) {
+            bail!("SIARAN_SILENCE_MIN_MS must be at least 1");
+        }
+        if self.clipping_min_run == Some(0) {
+            bail!("SIARAN_CLIPPING_MIN_RUN must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// The background job queue as an instance runs it (see `service::jobs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobSettings {
+    /// Jobs this instance runs at once (`SIARAN_JOB_WORKERS`); 0 runs none (other instances
+    /// do). An analysis keeps a core busy.
+    pub workers: usize,
+    /// How often an idle instance looks for a job.
+    pub poll: std::time::Duration,
+    /// How long a claim holds without renewal.
+    pub lease: std::time::Duration,
+    /// The wait before a failed job's next attempt, times the attempts made.
+    pub retry_after: std::time::Duration,
+    /// The longest one attempt may take.
+    pub attempt_timeout: std::time::Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        use std::time::Duration;
+        JobSettings {
+            workers: DEFAULT_JOB_WORKERS,
+            poll: Duration::from_secs(DEFAULT_JOB_POLL_SECS),
+            lease: Duration::from_secs(DEFAULT_JOB_LEASE_SECS),
+            retry_after: Duration::from_secs(DEFAULT_JOB_RETRY_SECS),
+            attempt_timeout: Duration::from_secs(DEFAULT_JOB_ATTEMPT_TIMEOUT_SECS),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
@@ -170,6 +283,10 @@ pub struct Settings {
     /// A connection that has not sent a whole request head this long after its accept or its
     /// previous response is closed.
     pub header_read_timeout: std::time::Duration,
+    /// What the sound-quality analysis judges recordings by.
+    pub quality: QualityThresholds,
+    /// The background job queue: how many this instance runs, and its timing.
+    pub jobs: JobSettings,
 }
 
 impl Settings {
@@ -194,6 +311,8 @@ impl Settings {
             reconcile_every: std::time::Duration::from_secs(DEFAULT_RECONCILE_EVERY_SECS),
             write_lease: std::time::Duration::from_secs(DEFAULT_WRITE_LEASE_SECS),
             header_read_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            quality: QualityThresholds::default(),
+            jobs: JobSettings::default(),
         })
     }
 }
@@ -287,6 +406,28 @@ mod tests {
         assert!(parse_websub_hub("https://pubsubhubbub.appspot.com/").is_ok());
         assert!(parse_websub_hub("hub.example").is_err());
         assert!(parse_websub_hub("mailto:hub@example.org").is_err());
+    }
+
+    #[test]
+    fn quality_thresholds_must_be_usable() {
+        assert!(QualityThresholds::default().check().is_ok());
+        let ok = QualityThresholds {
+            target_lufs: Some(-18.0),
+            clipping_min_run: Some(1),
+            ..QualityThresholds::default()
+        };
+        assert!(ok.check().is_ok());
+        let loud = QualityThresholds {
+            target_lufs: Some(3.0),
+            ..QualityThresholds::default()
+        };
+        let err = loud.check().unwrap_err().to_string();
+        assert!(err.contains("SIARAN_LOUDNESS_TARGET"), "{err}");
+        let never = QualityThresholds {
+            clipping_min_run: Some(0),
+            ..QualityThresholds::default()
+        };
+        assert!(never.check().is_err());
     }
 
     #[test]

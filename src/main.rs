@@ -40,8 +40,12 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `siaran probe` exits 2 for input that is not playable media, 1 for everything else.
+/// `siaran probe` exits 2 for input that is not playable media (or, with `--quality`, whose
+/// audio cannot be analysed), 1 for everything else.
 fn exit_code(e: &anyhow::Error) -> ExitCode {
+    if let Some(quality) = e.downcast_ref::<siaran::media::quality::QualityError>() {
+        return ExitCode::from(if quality.is_transient() { 1 } else { 2 });
+    }
     match e.downcast_ref::<siaran::media::ProbeError>() {
         Some(siaran::media::ProbeError::Io(_)) | None => ExitCode::from(1),
         Some(_) => ExitCode::from(2),

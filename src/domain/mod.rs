@@ -10,6 +10,7 @@ mod documents;
 mod episodes;
 mod ids;
 mod meta;
+pub mod quality;
 pub mod records;
 pub mod search;
 mod shows;
@@ -34,7 +35,7 @@ pub use shows::{NewShow, ShowPatch};
 pub use slug::{Lang, Slug, SlugError};
 
 /// A message in both languages Siaran speaks: Indonesian first, English second.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Msg {
     pub id: String,
     pub en: String,
@@ -454,6 +455,12 @@ impl Urls {
     /// A document's uploaded file: a new file is a new URL.
     pub fn document_file(&self, document: DocumentId, file_name: &str) -> String {
         self.join(format_args!("/documents/{document}/{file_name}"))
+    }
+
+    /// A media file's waveform (`waveform.json`, `waveform.dat`, `waveform-overview.json`):
+    /// the same URL for as long as the media exists.
+    pub fn waveform(&self, media: MediaId, file_name: &str) -> String {
+        self.join(format_args!("/media/{media}/{file_name}"))
     }
 
     /// The enclosure URL: ends in the file's extension, ASCII only.

@@ -204,7 +204,7 @@ fn anyhow_chain(e: &AppError) -> String {
 /// office elsewhere (Apple Podcasts cuts descriptions after 4,000 characters).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WarningView {
-    pub code: &'static str,
+    pub code: String,
     pub message: String,
 }
 
@@ -213,7 +213,7 @@ impl WarningView {
         warnings
             .into_iter()
             .map(|w| WarningView {
-                code: w.code,
+                code: w.code.to_owned(),
                 message: match lang {
                     UiLang::Id => w.msg.id,
                     UiLang::En => w.msg.en,

@@ -1,5 +1,7 @@
-//! Media: uploads (`POST /api/v1/media`), their records (`GET /api/v1/media/{id}`) and public
-//! delivery (`GET`/`HEAD /media/{id}.{ext}`) with byte ranges and conditional requests.
+//! Media: uploads (`POST /api/v1/media`), their records (`GET /api/v1/media/{id}`, with the
+//! sound-quality analysis and the waveform's URLs), public delivery (`GET`/`HEAD
+//! /media/{id}.{ext}`) with byte ranges and conditional requests, and the waveforms
+//! (`/media/{id}/waveform.json`, `.dat`, `waveform-overview.json`).
 //!
 //! Delivery answers validators, 304, 416 and HEAD from the database row alone; the object store
 //! is only asked for the bytes actually sent, with the range passed through.
@@ -27,6 +29,7 @@ use super::{
     Json,
     auth::Editor,
     conditional::{ETag, http_date, if_range_allows, not_modified},
+    error::{UiLang, WarningView},
     or_not_found, parse_id,
     range::{RangeDecision, decide},
 };
@@ -34,10 +37,11 @@ use crate::{
     analytics::{Hit, HitMethod, MediaHit, Recorder},
     app::AppState,
     config::{Delivery, PRESIGNED_TTL},
-    domain::{Media, MediaId, Urls},
+    domain::{Media, MediaId, Msg, Urls, quality::QualityState},
     http::error::AppError,
     media::MediaInfo,
-    storage::ByteStream,
+    service::quality::{self, MediaQuality},
+    storage::{ByteStream, ObjectKey},
 };
 
 pub fn router() -> Router<AppState> {
@@ -45,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/media", post(upload))
         .route("/api/v1/media/{id}", get(read))
         .route("/media/{file}", get(deliver))
+        .route("/media/{id}/{file}", get(waveform))
 }
 
 #[derive(Debug, Serialize)]
@@ -55,16 +60,87 @@ pub struct MediaView {
     #[serde(flatten)]
     pub info: MediaInfo,
     pub created_at: DateTime<Utc>,
+    /// The sound-quality analysis (issue 24): pending, done with its figures, or failed.
+    pub quality: QualityView,
+    /// The waveform's files, once the analysis is done.
+    pub waveform: Option<WaveformView>,
 }
 
+/// `quality` of a media record: `state`, and when done the report's figures (warnings in the
+/// request's language), when failed `error`.
+#[derive(Debug, Serialize)]
+pub struct QualityView {
+    pub state: QualityState,
+    #[serde(flatten)]
+    pub figures: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysed_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<WarningView>,
+}
+
+/// Where a media file's waveform is served, in audiowaveform's formats.
+#[derive(Debug, Serialize)]
+pub struct WaveformView {
+    /// audiowaveform's JSON at the analysis's resolution.
+    pub json_url: String,
+    /// audiowaveform's binary `.dat` (peaks.js and waveform-data.js read it).
+    pub dat_url: String,
+    /// A coarse JSON for a whole-file view, a few thousand points at most.
+    pub overview_url: String,
+}
+
+/// The waveform files a media file has, by the name they are served at.
+const WAVEFORM_FILES: [&str; 3] = ["waveform.json", "waveform.dat", "waveform-overview.json"];
+
 impl MediaView {
-    pub fn new(media: Media, urls: &Urls) -> Self {
+    pub fn new(media: Media, quality: MediaQuality, urls: &Urls, lang: UiLang) -> Self {
+        let waveform = quality.record.as_ref().map(|_| {
+            let [json, dat, overview] = WAVEFORM_FILES.map(|f| urls.waveform(media.id, f));
+            WaveformView {
+                json_url: json,
+                dat_url: dat,
+                overview_url: overview,
+            }
+        });
         MediaView {
             url: urls.media(media.id, &media.info.extension),
             id: media.id,
             filename: media.filename,
             info: media.info,
             created_at: media.created_at,
+            quality: QualityView::new(quality, lang),
+            waveform,
+        }
+    }
+}
+
+impl QualityView {
+    fn new(quality: MediaQuality, lang: UiLang) -> Self {
+        let text = |msg: Msg| match lang {
+            UiLang::Id => msg.id,
+            UiLang::En => msg.en,
+        };
+        let analysed_at = quality.record.as_ref().map(|r| r.analysed_at);
+        // The figures as `siaran probe --quality` prints them, in the request's language.
+        let figures = quality.record.as_ref().map(|record| {
+            match serde_json::to_value(record.report.localized(lang == UiLang::En)) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            }
+        });
+        let error = (quality.state == QualityState::Failed)
+            .then_some(quality.error)
+            .flatten()
+            .map(|e| WarningView {
+                message: text(quality::error_message(&e)),
+                code: e.code,
+            });
+        QualityView {
+            state: quality.state,
+            figures,
+            analysed_at,
+            error,
         }
     }
 }
@@ -88,10 +164,20 @@ async fn upload(
     let filename = query.filename.as_deref().unwrap_or_default();
     let media = crate::service::media::upload(&state.ctx, filename, stream, limit).await?;
     let location = format!("/api/v1/media/{}", media.id);
+    // Just stored: its analysis is queued.
+    let view = MediaView::new(
+        media,
+        MediaQuality::pending(),
+        &state.ctx.urls,
+        UiLang::from_headers(&headers),
+    );
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(MediaView::new(media, &state.ctx.urls)),
+        [
+            (header::LOCATION, location),
+            (header::VARY, "Accept-Language".to_owned()),
+        ],
+        Json(view),
     ))
 }
 
@@ -99,7 +185,8 @@ async fn upload(
 async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<MediaView>, AppError> {
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
     let id: MediaId = parse_id("media", &id)?;
     let media = state
         .ctx
@@ -107,7 +194,55 @@ async fn read(
         .media(id)
         .await
         .map_err(or_not_found("media"))?;
-    Ok(Json(MediaView::new(media, &state.ctx.urls)))
+    let quality = quality::of_media(&state.ctx, id).await?;
+    let view = MediaView::new(
+        media,
+        quality,
+        &state.ctx.urls,
+        UiLang::from_headers(&headers),
+    );
+    // The warnings' language is the request's.
+    Ok(([(header::VARY, "Accept-Language")], Json(view)))
+}
+
+/// `GET`/`HEAD /media/{id}/waveform.json` (and `.dat`, `waveform-overview.json`): a media
+/// file's waveform once analysed. Never changes once there (the analysis is stored once), so
+/// cached for a year, with validators and ranges as media files.
+#[tracing::instrument(skip_all, fields(%id, %file))]
+async fn waveform(
+    State(state): State<AppState>,
+    method: Method,
+    Path((id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let which = WAVEFORM_FILES
+        .iter()
+        .position(|f| *f == file)
+        .ok_or(AppError::not_found("waveform"))?;
+    let id: MediaId = parse_id("media", &id).map_err(|_| AppError::not_found("waveform"))?;
+    let record = quality::record(&state.ctx, id).await?;
+    let (stored, content_type) = match which {
+        0 => (&record.waveform.json, "application/json"),
+        1 => (&record.waveform.dat, "application/octet-stream"),
+        _ => (&record.waveform.overview, "application/json"),
+    };
+    let (res, range) = match ranged(
+        &headers,
+        &ETag::strong(&stored.sha256),
+        record.analysed_at,
+        stored.size_bytes,
+        |res| res.header(header::CONTENT_TYPE, content_type),
+    )? {
+        Ranged::Done(response) => return Ok(response),
+        Ranged::Body(res, range) => (res, range),
+    };
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        let key = ObjectKey::from_stored(stored.key.clone());
+        Body::from_stream(state.ctx.store.get(&key, range).await?)
+    };
+    Ok(res.body(body).map_err(anyhow::Error::from)?)
 }
 
 #[derive(Debug, Deserialize)]

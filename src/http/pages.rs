@@ -376,6 +376,14 @@ async fn episode_page(
         None => Vec::new(),
     };
     let video = media.info.video.is_some();
+    // The waveform once analysed; a page never waits for, nor fails on, the analysis.
+    let waveform_url = match app.ctx.db.quality_record(media.id).await {
+        Ok(record) => record.map(|_| app.ctx.urls.waveform(media.id, "waveform-overview.json")),
+        Err(e) => {
+            tracing::warn!(error = %e, media = %media.id, "waveform not shown");
+            None
+        }
+    };
     let url = app.ctx.urls.episode_page(&show.slug, &episode.slug);
     // What changed once the briefing was public.
     let published = episode.publish_at.unwrap_or(episode.created_at);
@@ -434,6 +442,7 @@ async fn episode_page(
             .iter()
             .map(|r| (app.ctx.urls.media(r.media.id, &r.media.info.extension), r))
             .collect(),
+        waveform_url,
         cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
         history,
     };

@@ -86,9 +86,11 @@ impl Policies {
             Delivery::Cdn { base } => format!("{own} {}", origin(base)),
             Delivery::Redirect => "*".to_owned(),
         };
+        // `connect-src`: the episode page's script reads the recording's waveform, always
+        // served by Siaran itself.
         let common = format!(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src {own}; \
-             media-src {media}; base-uri 'none'"
+             media-src {media}; connect-src {own}; base-uri 'none'"
         );
         let value = |csp: String| {
             HeaderValue::try_from(csp).expect("origins of parsed URLs are header-safe")

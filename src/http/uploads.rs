@@ -28,8 +28,7 @@ use super::{Json, auth::Editor, conditional::http_date, media::MediaView};
 use crate::{
     app::AppState,
     db::Upload,
-    domain::Media,
-    http::error::AppError,
+    http::error::{AppError, UiLang},
     media::ProbeError,
     service::uploads::{Appended, Chunk, UploadError},
     storage::ByteStream,
@@ -616,10 +615,22 @@ async fn status(
     State(state): State<AppState>,
     _editor: Editor,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<UploadView>, TusError> {
     let upload = state.uploads().get(upload_id(&id)?).await?;
-    let media: Option<Media> = match upload.media_id {
-        Some(m) => Some(state.ctx.db.media(m).await.map_err(AppError::from)?),
+    let media = match upload.media_id {
+        Some(m) => {
+            let media = state.ctx.db.media(m).await.map_err(AppError::from)?;
+            let quality = crate::service::quality::of_media(&state.ctx, m)
+                .await
+                .map_err(AppError::from)?;
+            Some(MediaView::new(
+                media,
+                quality,
+                &state.ctx.urls,
+                UiLang::from_headers(&headers),
+            ))
+        }
         None => None,
     };
     Ok(Json(UploadView {
@@ -630,7 +641,7 @@ async fn status(
         complete: upload.media_id.is_some(),
         expires_at: upload.media_id.is_none().then_some(upload.expires_at),
         media_id: upload.media_id.map(|m| m.to_string()),
-        media: media.map(|m| MediaView::new(m, &state.ctx.urls)),
+        media,
     }))
 }
 

@@ -4,6 +4,7 @@
 //! the object store, and reads the file with bounded buffers (never whole into memory).
 
 pub mod probe;
+pub mod quality;
 
 use serde::{Deserialize, Serialize};
 

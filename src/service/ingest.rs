@@ -3,12 +3,10 @@
 //! Order matters for "nothing half-stored": the body is spooled to a temporary file while it is
 //! hashed and counted (the bytes cross memory once, in bounded chunks), the spool is probed, and
 //! only playable media reach the object store; the database row comes last, and if writing it
-//! fails the object is deleted again. The spool file is removed in every case.
+//! fails the object is deleted again. The spool file is removed in every case. A stored media
+//! file's sound-quality analysis is queued here, for every way media arrives (issue 24).
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use futures_util::StreamExt as _;
@@ -18,10 +16,11 @@ use tokio_util::io::ReaderStream;
 use tracing::Instrument as _;
 
 use crate::{
-    db::{Db, DbError},
+    db::{Db, DbError, JobKind},
     domain::{Media, MediaId},
     media::{MediaInfo, ProbeError, probe_file},
     reconcile::Spool,
+    service::{Ctx, jobs::JobQueue},
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
         replace::{Named, ReplaceError, Source, put_then_record},
@@ -52,20 +51,29 @@ pub enum IngestError {
 /// leave an object without its row.
 #[tracing::instrument(skip_all, fields(filename))]
 pub async fn ingest(
-    db: Arc<dyn Db>,
-    store: Arc<dyn ObjectStore>,
-    spool: &Spool,
+    ctx: &Ctx,
     id: MediaId,
     filename: &str,
     body: ByteStream,
     max_bytes: u64,
 ) -> Result<Media, IngestError> {
-    let spooled = spool_body(spool, body, max_bytes).await?;
+    let spooled = spool_body(&ctx.spool, body, max_bytes).await?;
     let filename = filename.to_owned();
+    let ctx = ctx.clone();
     let span = tracing::Span::current();
     tokio::spawn(
-        async move { store_spooled(db.as_ref(), store.as_ref(), spooled, id, &filename).await }
-            .instrument(span),
+        async move {
+            store_spooled(
+                ctx.db.as_ref(),
+                ctx.store.as_ref(),
+                &ctx.jobs,
+                spooled,
+                id,
+                &filename,
+            )
+            .await
+        }
+        .instrument(span),
     )
     .await
     .map_err(|e| IngestError::Spool(std::io::Error::other(e)))?
@@ -116,6 +124,7 @@ pub(crate) async fn spool_body(
 async fn store_spooled(
     db: &dyn Db,
     store: &dyn ObjectStore,
+    jobs: &JobQueue,
     spooled: Spooled,
     id: MediaId,
     filename: &str,
@@ -149,6 +158,11 @@ async fn store_spooled(
         ReplaceError::Record(e) => IngestError::Db(e),
     })?;
     tracing::info!(id = %media.id, mime = %media.info.mime_type, size = spooled.size, "media stored");
+    // Its analysis is queued once it is stored; a failure to queue it fails nothing (an
+    // instance starting to serve queues what has no job).
+    if let Err(e) = jobs.enqueue(db, JobKind::Quality, media.id).await {
+        tracing::warn!(id = %media.id, error = %e, "the media's analysis was not queued");
+    }
     Ok(media)
 }
 
@@ -187,13 +201,7 @@ pub fn clean_filename(name: &str, extension: &str) -> String {
 }
 
 /// Streams a local file through the same pipeline (the demo show and bulk import use this).
-pub async fn ingest_path(
-    db: Arc<dyn Db>,
-    store: Arc<dyn ObjectStore>,
-    spool: &Spool,
-    id: MediaId,
-    path: &Path,
-) -> Result<Media, IngestError> {
+pub async fn ingest_path(ctx: &Ctx, id: MediaId, path: &Path) -> Result<Media, IngestError> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(IngestError::Body)?;
@@ -201,16 +209,7 @@ pub async fn ingest_path(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    ingest(
-        db,
-        store,
-        spool,
-        id,
-        &name,
-        Box::pin(ReaderStream::new(file)),
-        u64::MAX,
-    )
-    .await
+    ingest(ctx, id, &name, Box::pin(ReaderStream::new(file)), u64::MAX).await
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Media files: an upload (or a local file, for the demo and imports) becomes a stored, probed
-//! media record through `service::ingest`, or nothing at all.
+//! media record through `service::ingest`, or nothing at all; its analysis is then queued.
 
 use std::path::Path;
 
@@ -17,21 +17,12 @@ pub async fn upload(
     body: ByteStream,
     max_bytes: u64,
 ) -> Result<Media, Error> {
-    Ok(ingest::ingest(
-        ctx.db.clone(),
-        ctx.store.clone(),
-        &ctx.spool,
-        MediaId::new(),
-        filename,
-        body,
-        max_bytes,
-    )
-    .await?)
+    Ok(ingest::ingest(ctx, MediaId::new(), filename, body, max_bytes).await?)
 }
 
 /// Ingests a local file as media `id`.
 pub async fn ingest_path(ctx: &Ctx, id: MediaId, path: &Path) -> Result<Media, Error> {
-    Ok(ingest::ingest_path(ctx.db.clone(), ctx.store.clone(), &ctx.spool, id, path).await?)
+    Ok(ingest::ingest_path(ctx, id, path).await?)
 }
 
 impl From<IngestError> for Error {

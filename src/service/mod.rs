@@ -16,7 +16,9 @@ pub mod documents;
 pub mod episode_files;
 pub mod episodes;
 pub mod ingest;
+pub mod jobs;
 pub mod media;
+pub mod quality;
 pub mod search;
 pub mod shows;
 pub mod tokens;
@@ -32,6 +34,7 @@ use crate::{
     },
     media::ProbeError,
     reconcile::Spool,
+    service::jobs::JobQueue,
     storage::{ObjectStore, StoreError, replace::ReplaceError},
 };
 
@@ -45,6 +48,9 @@ pub struct Ctx {
     pub urls: Urls,
     /// Where uploads wait while they are hashed and probed.
     pub spool: Spool,
+    /// Background jobs (a stored media file's analysis): queued in the database, this
+    /// instance's worker woken.
+    pub jobs: JobQueue,
 }
 
 /// Told whenever a show's feed may have changed (the serving feed cache, `http::feeds::cache`).
@@ -188,6 +194,7 @@ fn what_id(what: &str) -> &str {
         "rendition" => "Versi rekaman",
         "link" => "Tautan dokumen",
         "page" => "Halaman",
+        "waveform" => "Bentuk gelombang",
         other => other,
     }
 }

@@ -40,11 +40,13 @@ use tokio::io::{AsyncWriteExt as _, BufWriter};
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use super::ingest::{IngestError, ingest};
+use super::{
+    Ctx,
+    ingest::{IngestError, ingest},
+};
 use crate::{
-    db::{Db, DbError, OpenUploads, Upload, UploadChunk},
+    db::{DbError, OpenUploads, Upload, UploadChunk},
     domain::{Media, MediaId, audit::Actor},
-    reconcile::Spool,
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
         replace::{Named, ReplaceError, Source, put_then_record},
@@ -89,9 +91,8 @@ impl Limits {
 /// What uploads need from the application.
 #[derive(Debug, Clone)]
 pub struct Uploads {
-    pub db: Arc<dyn Db>,
-    pub store: Arc<dyn ObjectStore>,
-    pub spool: Spool,
+    /// The database, the tracked store, the spool folder, the job queue.
+    pub ctx: Ctx,
     /// How long an upload waits for its next chunk.
     pub expiry: Duration,
     pub limits: Limits,
@@ -198,14 +199,14 @@ impl Uploads {
             created_at: now,
             expires_at: now + self.expiry,
         };
-        self.db.create_upload(&upload).await?;
+        self.ctx.db.create_upload(&upload).await?;
         if let Some(token) = by.token_id {
             // Counted with its own row in, not before: of creations at the same time, the later
             // of any two sees both and gives way (at worst both do), so no number of them at
             // once gets past a cap, and a refused one leaves nothing.
-            let open = self.db.open_uploads(token, now).await?;
+            let open = self.ctx.db.open_uploads(token, now).await?;
             if let Err(refused) = self.limits.check(open) {
-                self.db.delete_upload(upload.id).await?;
+                self.ctx.db.delete_upload(upload.id).await?;
                 return Err(refused);
             }
         }
@@ -215,7 +216,7 @@ impl Uploads {
 
     /// The upload, unless it is unknown or expired (an expired one is removed soon after).
     pub async fn get(&self, id: Uuid) -> Result<Upload, UploadError> {
-        let upload = match self.db.upload(id).await {
+        let upload = match self.ctx.db.upload(id).await {
             Ok(u) => u,
             Err(DbError::NotFound) => return Err(UploadError::NotFound),
             Err(e) => return Err(e.into()),
@@ -256,6 +257,7 @@ impl Uploads {
         }
         let claim = Uuid::new_v4().simple().to_string();
         if !self
+            .ctx
             .db
             .claim_upload(id, chunk.offset, &claim, Utc::now())
             .await?
@@ -286,7 +288,7 @@ impl Uploads {
     ) -> Result<Appended, UploadError> {
         let offset = chunk.offset;
         let remaining = upload.length - offset;
-        let received = receive(self.spool.dir(), chunk.body, remaining)
+        let received = receive(self.ctx.spool.dir(), chunk.body, remaining)
             .await
             .map_err(|e| match e {
                 UploadError::BeyondLength { .. } => UploadError::BeyondLength {
@@ -344,13 +346,14 @@ impl Uploads {
         let expires_at = now + self.expiry;
         // A chunk whose row is not written (another request took the upload over) is taken back.
         put_then_record(
-            self.store.as_ref(),
+            self.ctx.store.as_ref(),
             &key,
             Named::Uniquely,
             "application/octet-stream",
             Source::File(received.file.path()),
             || async {
                 match self
+                    .ctx
                     .db
                     .append_upload_chunk(upload.id, claim, &chunk, expires_at, now)
                     .await
@@ -382,7 +385,7 @@ impl Uploads {
         offset: u64,
         last: &Received,
     ) -> Result<Media, UploadError> {
-        let chunks = self.db.upload_chunks(upload.id).await?;
+        let chunks = self.ctx.db.upload_chunks(upload.id).await?;
         let mut next = 0;
         for c in &chunks {
             if c.start != next {
@@ -400,19 +403,9 @@ impl Uploads {
                 upload.id
             ))));
         }
-        let body = assembled(self.store.clone(), &chunks, last.file.path().to_owned());
+        let body = assembled(self.ctx.store.clone(), &chunks, last.file.path().to_owned());
         let media_id = MediaId::new();
-        let media = match ingest(
-            self.db.clone(),
-            self.store.clone(),
-            &self.spool,
-            media_id,
-            &upload.filename,
-            body,
-            upload.length,
-        )
-        .await
-        {
+        let media = match ingest(&self.ctx, media_id, &upload.filename, body, upload.length).await {
             Ok(media) => media,
             Err(e @ (IngestError::Probe(_) | IngestError::TooLarge { .. })) => {
                 // Refused for what the file is: sending it again cannot help.
@@ -427,6 +420,7 @@ impl Uploads {
         }
         let expires_at = Utc::now() + self.expiry;
         if !self
+            .ctx
             .db
             .complete_upload(upload.id, claim, offset, media.id, expires_at)
             .await?
@@ -438,9 +432,9 @@ impl Uploads {
         }
         // Rows before objects: a crash in between leaves orphan objects, which the reconciler
         // removes, never a row naming a missing object.
-        match self.db.delete_upload_chunks(upload.id).await {
+        match self.ctx.db.delete_upload_chunks(upload.id).await {
             Ok(()) => {
-                delete_objects(self.store.as_ref(), &chunks).await;
+                delete_objects(self.ctx.store.as_ref(), &chunks).await;
             }
             Err(e) => {
                 tracing::warn!(id = %upload.id, error = %e, "could not forget a finished upload's chunks");
@@ -453,14 +447,14 @@ impl Uploads {
     /// Terminates an upload: its row, chunk rows and chunk objects go. A media record it
     /// became stays. False if there was no such upload.
     pub async fn remove(&self, id: Uuid) -> Result<bool, UploadError> {
-        let (existed, chunks) = self.db.delete_upload(id).await?;
-        delete_objects(self.store.as_ref(), &chunks).await;
+        let (existed, chunks) = self.ctx.db.delete_upload(id).await?;
+        delete_objects(self.ctx.store.as_ref(), &chunks).await;
         Ok(existed)
     }
 
     /// Removes uploads expired at `now` (one batch); returns how many.
     pub async fn remove_expired(&self, now: DateTime<Utc>) -> Result<usize, UploadError> {
-        let expired = self.db.expired_uploads(now, 200).await?;
+        let expired = self.ctx.db.expired_uploads(now, 200).await?;
         let mut removed = 0;
         for upload in expired {
             // Rows first, then objects (see `finish`); an object that cannot be deleted now is

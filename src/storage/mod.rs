@@ -71,6 +71,27 @@ impl ObjectKey {
         ObjectKey(format!("uploads/{upload}/{start:020}-{nonce}"))
     }
 
+    /// The key of a file derived from a media file (its waveform), beside it: the media's key
+    /// without its extension, then `.{label}-{nonce}.{extension}`. `nonce` (the writing job's
+    /// lease) keeps two writers from naming one object.
+    pub fn beside_media(media: &ObjectKey, label: &str, nonce: &str, extension: &str) -> Self {
+        let key = media.as_str();
+        let name_at = key.rfind('/').map_or(0, |i| i + 1);
+        let stem = match key[name_at..].rfind('.') {
+            Some(dot) => &key[..name_at + dot],
+            None => key,
+        };
+        let label: String = label
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let nonce: String = alphanumeric(nonce).chars().take(12).collect();
+        ObjectKey(format!(
+            "{stem}.{label}-{nonce}.{}",
+            alphanumeric(extension)
+        ))
+    }
+
     /// Rebuilds a key read back from the database (written by `for_media` earlier).
     pub fn from_stored(s: String) -> Self {
         ObjectKey(s)
@@ -235,4 +256,25 @@ pub async fn put_file_streaming<S: ObjectStore + ?Sized>(
         256 * 1024,
     ));
     store.put(key, content_type, body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waveforms_are_named_beside_their_media() {
+        let id = uuid::Uuid::parse_str("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap();
+        let media = ObjectKey::for_media(id, "mp3");
+        assert_eq!(
+            ObjectKey::beside_media(&media, "waveform", "0123456789abcdef", "dat").as_str(),
+            format!("media/4a/5b/{id}.waveform-0123456789ab.dat")
+        );
+        // Nothing a stored key could carry steers the name.
+        let odd = ObjectKey::from_stored("media/x.y/file".into());
+        assert_eq!(
+            ObjectKey::beside_media(&odd, "../w", "a/b", "j.s").as_str(),
+            "media/x.y/file.w-ab.js"
+        );
+    }
 }

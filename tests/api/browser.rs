@@ -1,5 +1,6 @@
 //! One browser test (issue 6): headless Chromium opens an episode page, plays the briefing,
-//! clicks a document's moment and the player's `currentTime` jumps there; the permanent link
+//! clicks a document's moment and the player's `currentTime` jumps there; the waveform under
+//! the player (issue 24) is drawn, the moment marked on it, and a click on it seeks; the permanent link
 //! of a moment (`#t=`) starts the player at it; so does the embeddable player's. All of it under
 //! the pages' `Content-Security-Policy` (issue 22, point 4): the script and styles are files, and
 //! the browser logs no violation, on the pages nor on the feed it shows through its stylesheet;
@@ -15,7 +16,8 @@ use crate::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_player_seeks_to_a_documents_moment() {
-    let app = TestApp::spawn(Backend::SqliteFs).await;
+    // With a job worker: the page draws the recording's waveform once it is analysed.
+    let app = TestApp::spawn_with(Backend::SqliteFs, |s| s.jobs.workers = 1).await;
     let episode = published_episode(&app, "ppid", "briefing-demo.mp3").await;
     let id = episode["id"].as_str().unwrap();
     let doc: Value = app
@@ -37,6 +39,17 @@ async fn the_player_seeks_to_a_documents_moment() {
         )
         .await;
     assert_eq!(res.status(), 201);
+    // The page draws the waveform once the recording is analysed.
+    let media = episode["media_id"].as_str().unwrap();
+    let mut analysed = Value::Null;
+    for _ in 0..600 {
+        analysed = app.get_json(&format!("/api/v1/media/{media}")).await;
+        if analysed["quality"]["state"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(analysed["quality"]["state"], "done", "{analysed}");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -86,6 +99,19 @@ async fn the_player_seeks_to_a_documents_moment() {
     );
     assert_eq!(seen["paused"], false, "and goes on playing: {seen}");
     assert_eq!(seen["hash"], "#t=95");
+    let waveform = &seen["waveform"];
+    assert!(waveform["drawn"].as_u64().unwrap() > 0, "{seen}");
+    assert!(
+        waveform["inked"].as_f64().unwrap() > 0.05,
+        "the canvas shows the peaks: {seen}"
+    );
+    assert_eq!(waveform["marked"], true, "the moment is marked: {seen}");
+    let three_quarters = waveform["duration"].as_f64().unwrap() * 0.75;
+    let after = waveform["afterClick"].as_f64().unwrap();
+    assert!(
+        (three_quarters - 1.0..three_quarters + 3.0).contains(&after),
+        "a click on the waveform seeks there: {seen}"
+    );
     let from_link = seen["fromLink"].as_f64().unwrap();
     assert!(
         (42.0..45.0).contains(&from_link),

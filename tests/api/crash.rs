@@ -172,6 +172,17 @@ impl Setup {
             let artwork: Value = serde_json::from_str(&json).unwrap();
             keys.insert(artwork["key"].as_str().unwrap().to_owned());
         }
+        // A recording's waveform (none here: `siaran()` runs no job worker).
+        let waveforms: Vec<(String,)> = sqlx::query_as("SELECT waveform FROM media_quality")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        for (json,) in waveforms {
+            let files: Value = serde_json::from_str(&json).unwrap();
+            for file in ["json", "dat", "overview"] {
+                keys.insert(files[file]["key"].as_str().unwrap().to_owned());
+            }
+        }
         pool.close().await;
         keys
     }

@@ -3,10 +3,14 @@
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
-        AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, Listen, OpenUploads,
-        Role, StatsScope, Upload, new_row_id, prelude::*,
+        AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, JobError, JobKind,
+        JobState, Listen, OpenUploads, QualityRecord, Role, StatsScope, StoredFile, Upload,
+        WaveformFiles, new_row_id, prelude::*,
     },
-    domain::{DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Show, ShowId, Slug},
+    domain::{
+        DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Msg, Show, ShowId, Slug,
+        quality::{Clipping, QualityReport, QualityWarning, TimeRange},
+    },
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},
     storage::ObjectKey,
 };
@@ -647,4 +651,252 @@ async fn media_from_before_0016_get_their_columns_on_postgres() {
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
     media_from_before_0016("migrations/postgres", &mut conn, &url).await;
+}
+
+fn quality_report() -> QualityReport {
+    QualityReport {
+        integrated_lufs: Some(-31.2),
+        loudness_range_lu: Some(4.5),
+        max_momentary_lufs: Some(-20.0),
+        max_short_term_lufs: Some(-24.0),
+        true_peak_dbtp: Some(-12.0),
+        sample_peak_dbfs: Some(-12.4),
+        true_peak_per_channel_dbtp: vec![-12.0],
+        sample_peak_per_channel_dbfs: vec![-12.4],
+        gain_to_target_db: Some(11.0),
+        target_lufs: -16.0,
+        silences: vec![TimeRange {
+            start_ms: 0,
+            end_ms: 112_000,
+        }],
+        clipping: Clipping::default(),
+        channels: 1,
+        sample_rate: 44_100,
+        analysed_ms: 3_600_000,
+        complete: true,
+        warnings: vec![QualityWarning {
+            code: "too-quiet".into(),
+            message: Msg::new("terlalu pelan", "too quiet"),
+        }],
+    }
+}
+
+fn stored(key: &str) -> StoredFile {
+    StoredFile {
+        key: key.into(),
+        size_bytes: 12,
+        sha256: "cd".repeat(32),
+    }
+}
+
+/// The job queue: queued once per media, claimed newest first by one claimant at a time under a
+/// lease, renewed, taken over when the lease runs out, retried, released, given up after the
+/// last attempt (also when its worker died), and finished together with its analysis.
+async fn job_queue_story(db: &dyn Db) {
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+    let minutes = Duration::minutes;
+    let (a, b, c) = (
+        media_at(t0),
+        media_at(t0 + Duration::hours(1)),
+        media_at(t0 + Duration::hours(2)),
+    );
+    for m in [&a, &b, &c] {
+        db.create_media(m).await.unwrap();
+    }
+    let now = t0 + Duration::days(1);
+    let q = JobKind::Quality;
+    // `c` is queued as it is stored; `a` and `b` were stored before jobs existed.
+    assert!(db.enqueue_job(q, c.id, now).await.unwrap());
+    assert!(!db.enqueue_job(q, c.id, now).await.unwrap());
+    assert_eq!(db.enqueue_missing_jobs(q, now).await.unwrap(), 2);
+    assert_eq!(db.enqueue_missing_jobs(q, now).await.unwrap(), 0);
+    let job = db.job(q, a.id).await.unwrap();
+    assert_eq!(
+        (job.state, job.attempts, job.error),
+        (JobState::Queued, 0, None)
+    );
+    assert_eq!(job.created_at, a.created_at);
+    assert!(matches!(
+        db.job(q, MediaId::new()).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Newest first; each claim takes another job; nothing is left to a fourth.
+    let claim =
+        |lease: &'static str, at: DateTime<Utc>| db.claim_job(q, lease, at, at + minutes(1), 3);
+    let first = claim("l1", now).await.unwrap().unwrap();
+    assert_eq!(first.media_id, c.id);
+    assert_eq!(first.state, JobState::Running);
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.lease.as_deref(), Some("l1"));
+    assert_eq!(first.locked_until, Some(now + minutes(1)));
+    assert_eq!(claim("l2", now).await.unwrap().unwrap().media_id, b.id);
+    assert_eq!(claim("l3", now).await.unwrap().unwrap().media_id, a.id);
+    assert_eq!(claim("l4", now).await.unwrap(), None);
+
+    // Only the lease's holder renews it.
+    assert!(db.renew_job(q, c.id, "l1", now + minutes(5)).await.unwrap());
+    assert!(!db.renew_job(q, c.id, "l2", now + minutes(9)).await.unwrap());
+    // A failed attempt waits for its retry, with the reason; the lease is gone.
+    let error = JobError {
+        code: "no-audio".into(),
+        detail: "no audio could be decoded".into(),
+    };
+    assert!(
+        db.fail_job_attempt(q, b.id, "l2", &error, Some(now + minutes(10)), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.fail_job_attempt(q, b.id, "l2", &error, None, now)
+            .await
+            .unwrap()
+    );
+    let job = db.job(q, b.id).await.unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(job.error.as_ref(), Some(&error));
+    assert_eq!(job.run_after, now + minutes(10));
+
+    // `a`'s lease ran out (its worker died): another claim takes it over, the old lease is void.
+    let later = now + minutes(2);
+    let taken = claim("l5", later).await.unwrap().unwrap();
+    assert_eq!((taken.media_id, taken.attempts), (a.id, 2));
+    assert!(
+        !db.renew_job(q, a.id, "l3", later + minutes(1))
+            .await
+            .unwrap()
+    );
+    let record = QualityRecord {
+        media_id: a.id,
+        report: quality_report(),
+        waveform: WaveformFiles {
+            json: stored("media/aa/bb/a.waveform-x.json"),
+            dat: stored("media/aa/bb/a.waveform-x.dat"),
+            overview: stored("media/aa/bb/a.waveform-overview-x.json"),
+        },
+        analysed_at: later,
+    };
+    assert!(!db.record_quality("l3", &record, later).await.unwrap());
+    assert_eq!(db.quality_record(a.id).await.unwrap(), None);
+    assert!(
+        !db.fail_job_attempt(q, a.id, "l3", &error, None, later)
+            .await
+            .unwrap()
+    );
+    // An instance that stops gives its job back without counting the attempt.
+    assert!(db.release_job(q, a.id, "l5", later).await.unwrap());
+    assert!(!db.release_job(q, a.id, "l5", later).await.unwrap());
+    let job = db.job(q, a.id).await.unwrap();
+    assert_eq!(
+        (job.state, job.attempts, job.lease),
+        (JobState::Queued, 1, None)
+    );
+
+    // Done: the analysis is stored with the job's end, and its waveform's objects are owned.
+    let done = QualityRecord {
+        media_id: c.id,
+        ..record.clone()
+    };
+    assert!(db.record_quality("l1", &done, later).await.unwrap());
+    assert!(!db.record_quality("l1", &done, later).await.unwrap());
+    assert_eq!(db.quality_record(c.id).await.unwrap(), Some(done.clone()));
+    let job = db.job(q, c.id).await.unwrap();
+    assert_eq!(
+        (job.state, job.lease, job.error),
+        (JobState::Done, None, None)
+    );
+    let owned = db.owned_object_keys().await.unwrap();
+    for key in done.waveform.keys() {
+        assert!(owned.iter().any(|k| k == key), "{key} owned");
+    }
+
+    // Failed for good: the last error stays.
+    let again = claim("l6", later).await.unwrap().unwrap();
+    assert_eq!((again.media_id, again.attempts), (a.id, 2));
+    assert!(
+        db.fail_job_attempt(q, a.id, "l6", &error, None, later)
+            .await
+            .unwrap()
+    );
+    let job = db.job(q, a.id).await.unwrap();
+    assert_eq!(
+        (job.state, job.error.as_ref()),
+        (JobState::Failed, Some(&error))
+    );
+
+    // A job whose worker dies at every attempt is given up after the last one.
+    let mut at = now + minutes(10);
+    for attempt in 2..=3 {
+        let job = claim("lx", at).await.unwrap().unwrap();
+        assert_eq!((job.media_id, job.attempts), (b.id, attempt));
+        at += minutes(5);
+    }
+    assert_eq!(claim("ly", at).await.unwrap(), None);
+    let job = db.job(q, b.id).await.unwrap();
+    assert_eq!(job.state, JobState::Failed);
+    assert_eq!(job.error.unwrap().code, "abandoned");
+    assert_eq!(claim("lz", at + minutes(60)).await.unwrap(), None);
+}
+
+/// Claims racing on many connections: each job is claimed exactly once.
+async fn concurrent_claims(db: &dyn Db) {
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+    let now = t0 + Duration::days(1);
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let m = media_at(t0 + Duration::minutes(i));
+        db.create_media(&m).await.unwrap();
+        assert!(db.enqueue_job(JobKind::Quality, m.id, now).await.unwrap());
+        ids.push(m.id);
+    }
+    let claimer = |n: usize| async move {
+        let mut got = Vec::new();
+        while let Some(job) = db
+            .claim_job(
+                JobKind::Quality,
+                &format!("worker-{n}"),
+                now,
+                now + Duration::minutes(1),
+                3,
+            )
+            .await
+            .unwrap()
+        {
+            got.push(job.media_id);
+        }
+        got
+    };
+    let claimed: Vec<MediaId> = futures_util::future::join_all((0..6).map(claimer))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let unique: std::collections::HashSet<_> = claimed.iter().collect();
+    assert_eq!(
+        claimed.len(),
+        ids.len(),
+        "each job claimed once: {claimed:?}"
+    );
+    assert_eq!(unique.len(), ids.len());
+    for id in ids {
+        assert_eq!(db.job(JobKind::Quality, id).await.unwrap().attempts, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_queue_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    job_queue_story(&migrated_sqlite(dir.path()).await).await;
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_claims(&migrated_sqlite(dir.path()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_queue_on_postgres() {
+    let db = AnyDb::connect(&fresh_postgres_db().await).await.unwrap();
+    db.migrate().await.unwrap();
+    job_queue_story(&db).await;
+    let db = AnyDb::connect(&fresh_postgres_db().await).await.unwrap();
+    db.migrate().await.unwrap();
+    concurrent_claims(&db).await;
 }

@@ -100,6 +100,10 @@ impl TestApp {
         let mut settings = Settings::new(&db_url, "file://unused").expect("settings");
         settings.public_url = base.parse().expect("public url");
         settings.spool_dir = Some(spool_dir.clone());
+        // Background jobs (a recording's analysis) run only where a test asks for them
+        // (tests/api/quality.rs): elsewhere they would race the test's own checks of the store
+        // and the spool folder. They are still queued.
+        settings.jobs.workers = 0;
         configure(&mut settings);
         let db = AnyDb::connect(&db_url).await.expect("connect db");
         db.migrate().await.expect("migrate");
@@ -126,6 +130,11 @@ impl TestApp {
     /// state and feed cache; the same settings (so the same public URL), database and store, and
     /// so the same tokens. The first app keeps the database file or S3 server alive.
     pub async fn spawn_peer(&self) -> TestApp {
+        self.spawn_peer_with(|_| {}).await
+    }
+
+    /// Like `spawn_peer`, with a chance to change the peer's settings first.
+    pub async fn spawn_peer_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -142,6 +151,7 @@ impl TestApp {
         let spool_dir = dir.path().join("spool");
         let mut settings = self.state.settings.clone();
         settings.spool_dir = Some(spool_dir.clone());
+        configure(&mut settings);
         let db = AnyDb::connect(&self.db_url()).await.expect("connect db");
         let state = AppState::from_parts(settings, Arc::new(db), store).expect("state");
         tokio::spawn(serve(listener, state.clone(), std::future::pending()));

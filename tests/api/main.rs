@@ -25,6 +25,7 @@ mod import;
 mod media_errors;
 mod pages;
 mod probe_corpus;
+mod quality;
 mod reconcile;
 mod search;
 mod security_headers;

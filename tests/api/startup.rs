@@ -23,6 +23,9 @@ pub fn siaran() -> Command {
         }
     }
     cmd.env("RUST_LOG", "warn");
+    // No background analysis: it would race these tests' checks of the store and the spool
+    // folder (tests/api/quality.rs tests the jobs).
+    cmd.env("SIARAN_JOB_WORKERS", "0");
     cmd
 }
 

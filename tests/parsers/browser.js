@@ -1,6 +1,7 @@
 // Drives headless Chromium (Debian's `chromium`) over the DevTools protocol
 // (chrome-remote-interface, npm): opens an episode page, plays the briefing, clicks the first
-// document moment and reports where the player went; then opens the page's permanent link of a
+// document moment and reports where the player went, then how the waveform under the player is
+// drawn and where a click on it sends the player; then opens the page's permanent link of a
 // moment (#t=SECONDS) and reports where the player starts. Then the embeddable player at a
 // moment, and the show's feed as a browser shows it (through the feed's XSL stylesheet). Reports
 // whether each page's style file applied, and every Content Security Policy message the browser
@@ -101,6 +102,39 @@ async function main() {
     const afterClick = await waitFor(Number(clicked));
     const paused = await evaluate("document.getElementById('player').paused");
     const hash = await evaluate("location.hash");
+
+    // The waveform under the player: drawn from the recording's peaks, the document's moment
+    // marked on it; a real click at three quarters of its width seeks the player there.
+    const waveform = await evaluate(`new Promise((ok) => {
+      const c = document.getElementById('waveform');
+      if (!c) return ok(null);
+      const look = (tries) => {
+        if (!c.dataset.drawn && tries < 100) return setTimeout(() => look(tries + 1), 100);
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let inked = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
+        const p = document.getElementById('player');
+        const at = Number(document.querySelector('ul.documents a[data-t]').dataset.t);
+        const x = Math.round(at / p.duration * c.width);
+        let marked = false;
+        for (let dx = -2; dx <= 2; dx++) {
+          for (let y = 0; y < c.height; y++) {
+            const i = (y * c.width + x + dx) * 4;
+            if (d[i] > 150 && d[i + 1] < 80 && d[i + 2] < 80 && d[i + 3] > 0) marked = true;
+          }
+        }
+        const b = c.getBoundingClientRect();
+        ok({ drawn: Number(c.dataset.drawn || 0), inked: inked / (c.width * c.height), marked,
+             duration: p.duration, x: b.left + b.width * 0.75, y: b.top + b.height / 2 });
+      };
+      look(0);
+    })`);
+    if (waveform) {
+      const { x, y } = waveform;
+      await client.Input.dispatchMouseEvent({ type: "mousePressed", x, y, button: "left", clickCount: 1 });
+      await client.Input.dispatchMouseEvent({ type: "mouseReleased", x, y, button: "left", clickCount: 1 });
+      waveform.afterClick = await waitFor(waveform.duration * 0.75);
+    }
     const { data } = await Page.captureScreenshot({ format: "png" });
     fs.writeFileSync(shot, Buffer.from(data, "base64"));
 
@@ -158,7 +192,7 @@ async function main() {
     }
     await sleep(300); // for the last page's messages
     console.log(JSON.stringify({ playedTo, clicked: Number(clicked), afterClick, paused, hash,
-      fromLink, pageStyled, embedFrom, embedStyled, frames, framingRefused, feed, csp }));
+      waveform, fromLink, pageStyled, embedFrom, embedStyled, frames, framingRefused, feed, csp }));
   } finally {
     if (client) await client.close();
     const exited = new Promise((r) => chrome.once("exit", r));

@@ -5,8 +5,11 @@
 //!   decode.
 //! - `siaran-bench search`: search latency on 10,000 briefings with transcripts (SQLite, or
 //!   `--database-url`).
+//! - `siaran-bench quality`: the sound quality analysis against ffmpeg's EBU R128 meter on a
+//!   61-minute MP3 and a 2-hour video: wall time and peak memory.
 
 mod probe;
+mod quality;
 mod search;
 
 use std::process::ExitCode;
@@ -16,7 +19,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "siaran-bench",
-    about = "Measure Siaran against ffprobe and at scale"
+    about = "Measure Siaran against ffprobe, ffmpeg and at scale"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +32,8 @@ enum Bench {
     Probe(probe::BenchProbeArgs),
     /// Search latency on 10,000 briefings with transcripts (SQLite, or --database-url).
     Search(search::BenchSearchArgs),
+    /// Time the sound quality analysis against `ffmpeg -af ebur128=peak=true` on long files.
+    Quality(quality::BenchQualityArgs),
 }
 
 #[tokio::main]
@@ -47,6 +52,10 @@ async fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|r| r),
         Bench::Search(args) => search::search(&args).await,
+        Bench::Quality(args) => tokio::task::spawn_blocking(move || quality::quality(&args))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

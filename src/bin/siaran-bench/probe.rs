@@ -44,16 +44,16 @@ pub struct BenchProbeArgs {
 
 /// A file ffmpeg makes from the source recording.
 #[derive(Debug, Clone, Copy)]
-struct Fixture {
-    name: &'static str,
+pub(crate) struct Fixture {
+    pub name: &'static str,
     /// ffmpeg options before `-i`.
-    input: &'static [&'static str],
+    pub input: &'static [&'static str],
     /// ffmpeg options before the output file.
-    output: &'static [&'static str],
+    pub output: &'static [&'static str],
 }
 
 /// The 60-minute VBR MP3 without a Xing header: 22 plays of the 167 s demo, about 61 minutes.
-const LONG_MP3: Fixture = Fixture {
+pub(crate) const LONG_MP3: Fixture = Fixture {
     name: "vbr-no-xing-61min.mp3",
     input: &["-stream_loop", "21"],
     output: &["-c:a", "libmp3lame", "-q:a", "5", "-write_xing", "0"],
@@ -144,13 +144,13 @@ struct InProcess {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
-struct Stat {
-    median_ms: f64,
-    min_ms: f64,
+pub(crate) struct Stat {
+    pub median_ms: f64,
+    pub min_ms: f64,
 }
 
 impl Stat {
-    fn of(samples: &[Duration]) -> Stat {
+    pub(crate) fn of(samples: &[Duration]) -> Stat {
         let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
         ms.sort_by(f64::total_cmp);
         let mid = ms.len() / 2;
@@ -240,7 +240,7 @@ pub fn probe(args: &BenchProbeArgs) -> anyhow::Result<()> {
 }
 
 /// The source as given, or the repository's copy when run from elsewhere.
-fn source_path(given: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn source_path(given: &Path) -> anyhow::Result<PathBuf> {
     if given.exists() {
         return Ok(given.to_owned());
     }
@@ -253,7 +253,7 @@ fn source_path(given: &Path) -> anyhow::Result<PathBuf> {
     Ok(in_repo)
 }
 
-fn make_fixture(source: &Path, dir: &Path, fixture: Fixture) -> anyhow::Result<PathBuf> {
+pub(crate) fn make_fixture(source: &Path, dir: &Path, fixture: Fixture) -> anyhow::Result<PathBuf> {
     let out = dir.join(fixture.name);
     eprintln!("making {}", fixture.name);
     let output = Command::new("ffmpeg")
@@ -425,7 +425,7 @@ fn json_f64(value: &serde_json::Value) -> Option<f64> {
     value.as_str()?.parse().ok()
 }
 
-fn run_ok(cmd: &mut Command) -> anyhow::Result<Output> {
+pub(crate) fn run_ok(cmd: &mut Command) -> anyhow::Result<Output> {
     let output = cmd.stdin(Stdio::null()).output()?;
     if !output.status.success() {
         bail!(
@@ -439,7 +439,7 @@ fn run_ok(cmd: &mut Command) -> anyhow::Result<Output> {
 
 /// Peak resident memory (KiB) and wall time of `cmd`: GNU time's `%M` where it is installed,
 /// else `VmHWM` polled from `/proc` (which can miss growth in the last few milliseconds).
-fn peak_rss_kib(cmd: &mut Command, scratch: &Path) -> anyhow::Result<(u64, Duration)> {
+pub(crate) fn peak_rss_kib(cmd: &mut Command, scratch: &Path) -> anyhow::Result<(u64, Duration)> {
     let gnu_time = Path::new("/usr/bin/time");
     if gnu_time.exists() {
         let out = scratch.join(".peak-rss");

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Row, any::AnyRow, postgres::PgRow};
 
-use crate::db::{DbError, Document, DocumentKind, Upload, UploadChunk};
+use crate::db::{
+    DbError, Document, DocumentKind, Job, JobError, JobKind, JobState, Upload, UploadChunk,
+};
 use crate::domain::{
     Enclosure, Episode, EpisodeFile, EpisodeFileKind, Lang, Media, Show, Slug, Withdrawal,
 };
@@ -299,5 +301,42 @@ pub(super) fn chunk_from(row: &AnyRow) -> Result<UploadChunk, DbError> {
         start: uint(row, "start_offset")?,
         size: uint(row, "size_bytes")?,
         key: ObjectKey::from_stored(row.try_get("storage_key")?),
+    })
+}
+
+pub(super) const JOB_COLUMNS: &str = "kind, media_id, state, attempts, lease, locked_until, \
+     error_code, last_error, created_at, run_after, updated_at";
+
+/// The job of a row with `JOB_COLUMNS`.
+pub(super) fn job_from(row: &AnyRow) -> Result<Job, DbError> {
+    let kind = match get::<String>(row, "kind")?.as_str() {
+        "quality" => JobKind::Quality,
+        other => return Err(DbError::Other(anyhow::anyhow!("bad job kind '{other}'"))),
+    };
+    let state = match get::<String>(row, "state")?.as_str() {
+        "queued" => JobState::Queued,
+        "running" => JobState::Running,
+        "done" => JobState::Done,
+        "failed" => JobState::Failed,
+        other => return Err(DbError::Other(anyhow::anyhow!("bad job state '{other}'"))),
+    };
+    let code: Option<String> = get(row, "error_code")?;
+    let detail: Option<String> = get(row, "last_error")?;
+    Ok(Job {
+        kind,
+        media_id: parse("media id", &get::<String>(row, "media_id")?)?,
+        state,
+        attempts: u32::try_from(uint(row, "attempts")?).unwrap_or(u32::MAX),
+        lease: get(row, "lease")?,
+        locked_until: get::<Option<i64>>(row, "locked_until")?
+            .map(time)
+            .transpose()?,
+        error: code.map(|code| JobError {
+            code,
+            detail: detail.unwrap_or_default(),
+        }),
+        created_at: time(get(row, "created_at")?)?,
+        run_after: time(get(row, "run_after")?)?,
+        updated_at: time(get(row, "updated_at")?)?,
     })
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::AnyDb;
-use crate::db::{DbError, DocumentFile, StoreWriteRepo};
+use crate::db::{DbError, DocumentFile, StoreWriteRepo, WaveformFiles};
 use crate::domain::ShowArtwork;
 
 #[async_trait::async_trait]
@@ -76,6 +76,15 @@ impl StoreWriteRepo for AnyDb {
             let artwork: ShowArtwork = serde_json::from_str(&json)
                 .map_err(|e| DbError::Other(anyhow::anyhow!("bad artwork in database: {e}")))?;
             keys.push(artwork.key);
+        }
+        for row in sqlx::query("SELECT waveform FROM media_quality")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let json: String = row.try_get(0)?;
+            let files: WaveformFiles = serde_json::from_str(&json)
+                .map_err(|e| DbError::Other(anyhow::anyhow!("bad waveform in database: {e}")))?;
+            keys.extend(files.keys().map(str::to_owned));
         }
         Ok(keys)
     }

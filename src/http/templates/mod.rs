@@ -216,6 +216,9 @@ pub struct EpisodePage<'a> {
     pub cues: Vec<Cue>,
     pub transcripts: Vec<(String, String)>,
     pub renditions: Vec<(String, &'a Rendition)>,
+    /// The recording's coarse waveform (audiowaveform JSON), once analysed: drawn under the
+    /// player by `player.js`.
+    pub waveform_url: Option<String>,
     pub cited: Cited,
     /// Changes made after publication, oldest first.
     pub history: Vec<AuditEntry>,
@@ -340,6 +343,11 @@ pub fn episode(lang: UiLang, p: &EpisodePage<'_>) -> Markup {
             video #player controls preload="metadata" src=(p.media_url) {}
         } @else {
             audio #player controls preload="metadata" src=(p.media_url) {}
+        }
+        @if let Some(url) = &p.waveform_url {
+            // A picture of the recording that seeks where clicked, with the documents' moments
+            // marked; the player's own controls do all of it for keyboards and screen readers.
+            canvas #waveform data-src=(url) data-duration=(info.duration_ms) aria-hidden="true" {}
         }
         (people(lang, &e.meta))
         @if !e.description.is_empty() { p { (e.description) } }

@@ -1,6 +1,8 @@
 // Seeks the page's player when a moment link (data-t) is followed, and on load when the address
-// ends in #t=SECONDS (the permanent link of a moment). Served by Siaran as a file under a name
-// that carries its hash (see src/http/assets.rs): pages allow no inline script.
+// ends in #t=SECONDS (the permanent link of a moment). Draws the recording's waveform under the
+// player (canvas#waveform, audiowaveform JSON): the part played shaded, the documents' moments
+// marked, a click seeks there. Served by Siaran as a file under a name that carries its hash
+// (see src/http/assets.rs): pages allow no inline script.
 (function () {
   var p = document.getElementById('player');
   if (!p) return;
@@ -29,4 +31,53 @@
   }
   fromHash();
   window.addEventListener('hashchange', fromHash);
+
+  var c = document.getElementById('waveform');
+  if (!c || !c.getContext || !window.fetch) return;
+  var peaks = null;
+  var moments = [].map.call(document.querySelectorAll('ul.documents a[data-t]'), function (a) {
+    return +a.dataset.t;
+  });
+  function total() {
+    return p.duration > 0 && isFinite(p.duration) ? p.duration : +c.dataset.duration / 1000;
+  }
+  function draw() {
+    if (!peaks) return;
+    var r = window.devicePixelRatio || 1;
+    var w = Math.round(c.clientWidth * r), h = Math.round(c.clientHeight * r);
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    var g = c.getContext('2d'), d = peaks.data, n = peaks.length, len = total();
+    var perSecond = peaks.sample_rate / peaks.samples_per_pixel;
+    var scale = peaks.bits === 8 ? 128 : 32768, mid = h / 2;
+    var played = len > 0 ? p.currentTime / len * w : 0;
+    g.clearRect(0, 0, w, h);
+    for (var x = 0; x < w; x++) {
+      var i0 = Math.floor(x / w * len * perSecond);
+      var i1 = Math.min(n, Math.max(i0 + 1, Math.floor((x + 1) / w * len * perSecond)));
+      var lo = 0, hi = 0;
+      for (var i = i0; i < i1; i++) {
+        if (d[2 * i] < lo) lo = d[2 * i];
+        if (d[2 * i + 1] > hi) hi = d[2 * i + 1];
+      }
+      var top = mid - hi / scale * mid, bottom = mid - lo / scale * mid;
+      g.fillStyle = x < played ? '#1f5f99' : '#a3b8cc';
+      g.fillRect(x, top, 1, Math.max(r, bottom - top));
+    }
+    g.fillStyle = '#b3261e';
+    moments.forEach(function (t) {
+      if (len > 0) g.fillRect(Math.round(t / len * w), 0, Math.max(1, Math.round(2 * r)), h);
+    });
+    c.dataset.drawn = n;
+  }
+  fetch(c.dataset.src).then(function (res) {
+    return res.ok ? res.json() : null;
+  }).then(function (json) {
+    if (json && json.data) { peaks = json; draw(); }
+  }).catch(function () {});
+  c.addEventListener('click', function (e) {
+    var b = c.getBoundingClientRect(), len = total();
+    if (len > 0 && b.width > 0) at((e.clientX - b.left) / b.width * len);
+  });
+  ['timeupdate', 'seeked', 'loadedmetadata'].forEach(function (ev) { p.addEventListener(ev, draw); });
+  window.addEventListener('resize', draw);
 })();

@@ -4,6 +4,8 @@
 //! break them; this is the net under bugs nobody has found yet, so that one upload cannot crash a
 //! job or a command, and the log gets one warning line rather than a backtrace. The fuzz target and
 //! the regression test call the probe without the net: there a panic must stay a failure.
+//! `catch_panic` is the same net for the quality analysis (`media::quality`), which decodes what
+//! the probe only demuxes.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
@@ -20,17 +22,22 @@ thread_local! {
 
 /// Runs `probe`, turning a panic in it into `ProbeError::Unplayable` and one warning.
 pub(super) fn contained<T>(probe: impl FnOnce() -> Result<T, ProbeError>) -> Result<T, ProbeError> {
-    quiet_hook();
-    let outer = CONTAINING.replace(true);
-    let result = panic::catch_unwind(AssertUnwindSafe(probe));
-    CONTAINING.set(outer);
-    result.unwrap_or_else(|_| {
-        let panic = PANICKED.take().unwrap_or_default();
+    catch_panic(probe).unwrap_or_else(|panic| {
         tracing::warn!(%panic, "the media probe panicked; the file is refused as unplayable");
         Err(ProbeError::Unplayable(
             "the file could not be read as media".into(),
         ))
     })
+}
+
+/// Runs `run`; a panic in it comes back as `Err` with the panic's message and place, printed by
+/// no hook (the caller says in one line what it means).
+pub(in crate::media) fn catch_panic<T>(run: impl FnOnce() -> T) -> Result<T, String> {
+    quiet_hook();
+    let outer = CONTAINING.replace(true);
+    let result = panic::catch_unwind(AssertUnwindSafe(run));
+    CONTAINING.set(outer);
+    result.map_err(|_| PANICKED.take().unwrap_or_default())
 }
 
 /// Installs, once per process, a panic hook that records a contained probe's panic instead of

@@ -41,6 +41,7 @@ use symphonia::core::meta::{
 };
 use symphonia::core::units::{Duration, Time, TimeBase, Timestamp};
 
+pub(in crate::media) use contain::catch_panic;
 pub use image::{ImageHeader, image_header};
 
 use super::{Artwork, AudioInfo, MediaInfo, Tags, VideoInfo};
@@ -275,6 +276,107 @@ pub fn probe_source_uncontained<S: MediaSource + 'static>(
         tags,
         artwork,
         warnings,
+    })
+}
+
+/// A file's demuxer opened for decoding its audio (`media::quality`), past the same checks the
+/// probe makes, with what the sniff learned that a decoder needs to know.
+pub(in crate::media) struct ForDecoding {
+    pub reader: Box<dyn FormatReader>,
+    /// False for MPEG audio without an encoder's frame count: symphonia's length there is a
+    /// guess from the first frames, and it trims every packet past the guess to nothing.
+    pub trim_end_trusted: bool,
+    /// The audio track's length as its header states it, when that is the muxer's figure (not
+    /// for ADTS, MPEG audio without a frame count, or Matroska unless its segment is cut):
+    /// decoding less means a cut.
+    pub header_ms: Option<u64>,
+    /// The container already says it was cut short (a Matroska segment longer than the file).
+    pub cut_short: bool,
+}
+
+/// Opens `file` for decoding as `probe_source` opens it for probing: the container decided from
+/// the bytes, a WAV's format checked, a Matroska file cut short read as a live stream. An MP4
+/// whose `moov` is missing or cut is refused; one cut inside its media data is opened, so that
+/// what is there can be decoded. Not contained: the caller holds the net for panics.
+pub(in crate::media) fn open_for_decoding<S: MediaSource + 'static>(
+    mut file: S,
+    size_bytes: u64,
+) -> Result<ForDecoding, ProbeError> {
+    if size_bytes == 0 {
+        return Err(ProbeError::Empty);
+    }
+    let sniffed = sniff::sniff(&mut file, size_bytes)?;
+    let mut mdat_cut = false;
+    match sniffed.kind {
+        Kind::Wav => wav::check_format(&mut file, size_bytes)?,
+        Kind::IsoMp4 { .. } => {
+            let layout = sniff::mp4_layout(&mut file, size_bytes)?;
+            if !layout.has_moov {
+                return Err(ProbeError::Unplayable("truncated: moov box missing".into()));
+            }
+            match layout.truncated {
+                Some(([b'm', b'o', b'o', b'v'], missing)) => {
+                    return Err(ProbeError::Unplayable(format!(
+                        "truncated: the moov box runs {missing} bytes past the end of the file"
+                    )));
+                }
+                Some(_) => mdat_cut = true,
+                None => {}
+            }
+        }
+        _ => {}
+    }
+    file.seek(SeekFrom::Start(0))?;
+    // symphonia skips a top-level box that runs past the file's length, and with it every sample
+    // of a cut `mdat`. Read as a live stream, it stops its scan at the `mdat` (the `moov` is
+    // before it, or the file was refused above) and reads the samples up to the cut.
+    let source: Box<dyn MediaSource> = if sniffed.segment_cut || mdat_cut {
+        Box::new(LiveStream(file))
+    } else {
+        Box::new(file)
+    };
+    let source = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
+    let reader = demuxers(sniffed.kind)
+        .probe(
+            &Hint::new(),
+            source,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| open_error(sniffed.kind, &e))?;
+    let format = reader.format_info().format;
+    let mpeg = [
+        formats::FORMAT_ID_MP1,
+        formats::FORMAT_ID_MP2,
+        formats::FORMAT_ID_MP3,
+    ]
+    .contains(&format);
+    let trim_end_trusted = !mpeg || sniffed.mpeg_counted_by_encoder;
+    let header_ms = match reader.default_track(TrackType::Audio) {
+        Some(track)
+            if trim_end_trusted
+                && format != formats::FORMAT_ID_ADTS
+                && format != formats::FORMAT_ID_MKV =>
+        {
+            track.time_base.and_then(|time_base| {
+                let frames = track
+                    .duration
+                    .or_else(|| track.num_frames.map(Duration::from))?;
+                duration_ms(time_base, frames)
+            })
+        }
+        // A Matroska segment's duration may be the video's, longer than the audio: it only
+        // names the length of a file already known to be cut.
+        Some(_) if format == formats::FORMAT_ID_MKV && sniffed.segment_cut => {
+            header_duration_ms(reader.as_ref(), reader.tracks())
+        }
+        _ => None,
+    };
+    Ok(ForDecoding {
+        reader,
+        trim_end_trusted,
+        header_ms,
+        cut_short: sniffed.segment_cut,
     })
 }
 
@@ -779,7 +881,7 @@ fn snap_frame_rate(rate: f64) -> f64 {
     (rate * 1000.0).round() / 1000.0
 }
 
-fn audio_codec_name(codec: AudioCodecId) -> &'static str {
+pub(in crate::media) fn audio_codec_name(codec: AudioCodecId) -> &'static str {
     use audio_codecs::*;
     match codec {
         CODEC_ID_MP1 => "mp1",
