@@ -198,10 +198,7 @@ async fn wrong_methods_and_oversized_json_get_json_errors() {
 /// body (a cover, a transcript, chapters) alike.
 #[tokio::test]
 async fn bodies_declared_too_large_are_refused_before_they_are_sent() {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-
     let app = TestApp::spawn(Backend::SqliteFs).await;
-    let host = app.base.trim_start_matches("http://").to_owned();
     let episode = uuid::Uuid::new_v4();
     for (method, path, token, content_type) in [
         (
@@ -236,28 +233,10 @@ async fn bodies_declared_too_large_are_refused_before_they_are_sent() {
         ),
     ] {
         let started = std::time::Instant::now();
-        let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: {content_type}\r\nContent-Length: 10000000000\r\n\r\n"
-        );
-        conn.write_all(head.as_bytes()).await.unwrap();
-        // The refusal closes the connection: read to its end.
-        let mut answer = Vec::new();
-        tokio::time::timeout(
-            std::time::Duration::from_secs(2),
-            conn.read_to_end(&mut answer),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("{method} {path}: no answer within 2 s"))
-        .unwrap();
-        let answer = String::from_utf8_lossy(&answer);
-        assert!(
-            answer.starts_with("HTTP/1.1 413"),
-            "{method} {path}: {answer}"
-        );
-        let (_, body) = answer.split_once("\r\n\r\n").unwrap();
-        let body: Value = serde_json::from_str(body).expect("a JSON error body");
+        let (status, body) = app
+            .declared_only(method, &path, token, content_type, 10_000_000_000)
+            .await;
+        assert_eq!(status, 413, "{method} {path}: {body}");
         assert_eq!(body["code"], "payload-too-large", "{method} {path}");
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }

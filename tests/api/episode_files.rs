@@ -105,17 +105,17 @@ async fn transcripts_and_chapters(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    let res = put(
-        &app,
-        &format!("/api/v1/episodes/{id}/transcripts/id"),
-        vec![b'a'; 6 << 20],
-    )
-    .await;
-    assert_eq!(res.status(), 413);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["code"],
-        "payload-too-large"
-    );
+    let (status, body) = app
+        .declared_only(
+            "PUT",
+            &format!("/api/v1/episodes/{id}/transcripts/id"),
+            &app.editor_token,
+            "text/vtt",
+            6 << 20,
+        )
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["code"], "payload-too-large");
     assert_eq!(app.stored_objects().await.len(), objects_before);
     assert!(!feed(&app, "ppid").await.contains("podcast:transcript"));
 

@@ -173,6 +173,47 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Sends only the head of a request whose body declares `length` bytes, as a client that
+    /// waits for the answer before sending would, and reads the answer until the server closes
+    /// the connection (within 2 s): its status and JSON body. A client that sends a body the
+    /// server refuses unread may see the connection reset before it reads the answer, so tests
+    /// of such refusals ask this way.
+    pub async fn declared_only(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        length: u64,
+    ) -> (u16, serde_json::Value) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let host = self.base.strip_prefix("http://").expect("an http base URL");
+        let mut conn = tokio::net::TcpStream::connect(host).await.unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            conn.read_to_end(&mut answer),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no answer within 2 s"))
+        .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        let status = answer
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("{method} {path}: not an HTTP answer: {answer}"));
+        let (_, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+        let body = serde_json::from_str(body)
+            .unwrap_or_else(|_| panic!("{method} {path}: not a JSON body: {answer}"));
+        (status, body)
+    }
+
     /// A public GET of `path`, answered as JSON.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let res = self.http.get(self.url(path)).send().await.expect("request");
