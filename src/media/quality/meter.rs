@@ -375,7 +375,9 @@ mod tests {
                     (gain * (2.0 * std::f64::consts::PI * 997.0 * t).sin()) as f32
                 })
                 .collect();
-            meter.add(&[plane.clone()], plane.len()).unwrap();
+            meter
+                .add(std::slice::from_ref(&plane), plane.len())
+                .unwrap();
             ebu.add_frames_f32(&plane).unwrap();
             if block >= 3 {
                 max_m = max_m.max(ebu.loudness_momentary().unwrap());
