@@ -380,7 +380,7 @@ pub fn sample_bytes(name: &str) -> Vec<u8> {
 
 /// A WAV file whose format chunk declares 32,768 channels of 16 bits and a block size of 0,
 /// then 64 bytes of data: symphonia 0.6 overflowed computing its block size
-/// (docs/upstream/symphonia-riff-overflow.md; also `fuzz/regressions/crash-a085…`).
+/// (docs/upstream/symphonia-riff-overflow.md; also `tests/fuzz/regressions/crash-a085…`).
 pub fn wav_with_32768_channels() -> Vec<u8> {
     let mut file = b"RIFF".to_vec();
     file.extend(92u32.to_le_bytes());

@@ -199,8 +199,8 @@ pub fn probe_source_uncontained<S: MediaSource + 'static>(
     let header_ms = header_duration_ms(reader.as_ref(), &tracks);
     // An Ogg file with several logical streams is scanned rather than seeked: symphonia 0.6's
     // Ogg seek loops for ever when the next packet belongs to another stream (it `continue`s
-    // without discarding it; fuzzer input `fuzz/regressions/timeout-4f27…`). Scanning reads each
-    // packet once.
+    // without discarding it; fuzzer input `tests/fuzz/regressions/timeout-4f27…`). Scanning reads
+    // each packet once.
     let mut must_scan = matches!(container, Container::Mp3 | Container::Aac)
         || matches!(container, Container::Webm | Container::Mkv)
         || (container == Container::Ogg && tracks.len() > 1)
@@ -473,7 +473,8 @@ impl<S: MediaSource> MediaSource for LiveStream<S> {
 /// symphonia's probe limited to the demuxers of the container the sniff decided, and the ID3 tags
 /// around it. symphonia's default probe opens whichever format marker it meets first, however
 /// deep in the file: an MP3 carrying a WAV header in its data was opened as that WAV, past the
-/// checks made on the container the file starts with (fuzzer input `fuzz/regressions/crash-9383…`).
+/// checks made on the container the file starts with (fuzzer input
+/// `tests/fuzz/regressions/crash-9383…`).
 fn demuxers(kind: Kind) -> &'static Probe {
     use symphonia::default::{formats as demux, meta};
     fn with_tags(register: fn(&mut Probe)) -> Probe {

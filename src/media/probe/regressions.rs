@@ -1,6 +1,6 @@
-//! Every input the probe fuzzer starts from (`fuzz/seeds/probe/`) or found troublesome
-//! (`fuzz/regressions/`, filled by `scripts/fuzz`), probed again on each test run: a probe ends in
-//! `Ok` or `Err`, never a panic. What each probe answers is the business of `tests.rs`.
+//! Every input the probe fuzzer starts from (`tests/fuzz/seeds/probe/`) or found troublesome
+//! (`tests/fuzz/regressions/`, filled by `scripts/fuzz`), probed again on each test run: a probe
+//! ends in `Ok` or `Err`, never a panic. What each probe answers is the business of `tests.rs`.
 
 use std::fs;
 use std::io::Cursor;
@@ -9,12 +9,12 @@ use std::path::Path;
 
 #[test]
 fn fuzz_inputs_are_probed_without_panicking() {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
     let mut probed = 0;
     let mut panicked = Vec::new();
     for dir in ["seeds/probe", "regressions"] {
         let mut paths: Vec<_> = fs::read_dir(fuzz.join(dir))
-            .unwrap_or_else(|e| panic!("fuzz/{dir}: {e}"))
+            .unwrap_or_else(|e| panic!("tests/fuzz/{dir}: {e}"))
             .map(|entry| entry.expect("directory entry").path())
             .collect();
         paths.sort();

@@ -4,7 +4,10 @@
 //! show, no validators, no `Vary`, no middleware — the bytes, their `ETag`, and a 304 when
 //! `If-None-Match` is that `ETag`.
 //!
-//! Usage: `bare_feed ADDR FEED.xml FEED.xml.gz ETAG` (the feed at `/feeds/bench.xml`).
+//! A binary of its own rather than a `siaran-bench` command, so that nothing else runs in its
+//! process (no log subscriber, no argument parser): the least is what it is there to measure.
+//!
+//! Usage: `bare-feed ADDR FEED.xml FEED.xml.gz ETAG` (the feed at `/feeds/bench.xml`).
 
 use axum::{
     Router,
@@ -18,7 +21,7 @@ use bytes::Bytes;
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let [_, addr, xml, gzip, etag] = &args[..] else {
-        eprintln!("usage: bare_feed ADDR FEED.xml FEED.xml.gz ETAG");
+        eprintln!("usage: bare-feed ADDR FEED.xml FEED.xml.gz ETAG");
         std::process::exit(2);
     };
     let xml = Bytes::from(std::fs::read(xml)?);
