@@ -382,12 +382,12 @@ fn what_is_not_audio_is_an_error_with_a_code() {
 /// analysis ends in `Ok` or `Err`, never a panic.
 #[test]
 fn fuzz_inputs_are_analysed_without_panicking() {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
     let mut analysed = 0;
     let mut panicked = Vec::new();
     for dir in ["seeds/probe", "regressions"] {
         let mut paths: Vec<_> = fs::read_dir(fuzz.join(dir))
-            .unwrap_or_else(|e| panic!("fuzz/{dir}: {e}"))
+            .unwrap_or_else(|e| panic!("tests/fuzz/{dir}: {e}"))
             .map(|entry| entry.expect("directory entry").path())
             .collect();
         paths.sort();
