@@ -12,9 +12,7 @@ use crate::{
     app::{self, AppState},
     config::{self, DatabaseUrl, Settings, StorageUrl},
     db::{AnyDb, Role},
-    demo,
-    domain::quality::QualityConfig,
-    import, media, service,
+    demo, import, media, service,
 };
 
 #[derive(Debug, Parser)]
@@ -50,14 +48,9 @@ pub enum Command {
         /// Language of the report's warnings: `id` (Indonesian) or `en`.
         #[arg(long, default_value = "id", value_parser = ["id", "en"])]
         lang: String,
-        /// Integrated loudness the gain aims for, LUFS (as the service's setting).
-        #[arg(
-            long,
-            env = "SIARAN_LOUDNESS_TARGET",
-            default_value_t = QualityConfig::default().target_lufs,
-            allow_negative_numbers = true
-        )]
-        loudness_target: f64,
+        /// The thresholds the report judges by, the same flags and variables as `serve`'s.
+        #[command(flatten)]
+        thresholds: QualityArgs,
     },
     /// Import a folder of past recordings into an existing show (resumable: files already in
     /// the show are skipped).
@@ -359,12 +352,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             quality: true,
             lang,
-            loudness_target,
+            thresholds,
         } => {
-            let cfg = QualityConfig {
-                target_lufs: loudness_target,
-                ..QualityConfig::default()
-            };
+            let cfg = service::quality::config(&thresholds.thresholds()?);
             let analysis =
                 tokio::task::spawn_blocking(move || media::quality::analyse_file(&file, &cfg))
                     .await??;
