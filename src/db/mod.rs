@@ -32,8 +32,9 @@ pub use crate::domain::records::{
 };
 pub use any::{AnyDb, new_row_id, redact};
 pub use repos::{
-    AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeRepo, MediaRepo,
-    OpenUploads, SearchRepo, ShowRepo, StoreWriteRepo, TokenRepo, Upload, UploadChunk, UploadRepo,
+    AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeRepo, LoginKey,
+    LoginThrottleRepo, MediaRepo, OpenUploads, SearchRepo, SessionRepo, ShowRepo, StoreWriteRepo,
+    StoredSession, TokenRepo, Upload, UploadChunk, UploadRepo, UserRepo,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on
@@ -42,8 +43,9 @@ pub mod prelude {
     pub use super::Db;
     pub use super::repos::{
         AnalyticsRepo as _, AuditRepo as _, DocumentRepo as _, EpisodeFileRepo as _,
-        EpisodeRepo as _, MediaRepo as _, SearchRepo as _, ShowRepo as _, StoreWriteRepo as _,
-        TokenRepo as _, UploadRepo as _,
+        EpisodeRepo as _, LoginThrottleRepo as _, MediaRepo as _, SearchRepo as _,
+        SessionRepo as _, ShowRepo as _, StoreWriteRepo as _, TokenRepo as _, UploadRepo as _,
+        UserRepo as _,
     };
 }
 

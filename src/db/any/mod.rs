@@ -21,11 +21,13 @@ mod feed;
 mod media;
 mod rows;
 mod search;
+mod sessions;
 mod shows;
 mod sqlite_feed;
 mod store_writes;
 mod tokens;
 mod uploads;
+mod users;
 
 use std::{sync::Arc, time::Duration};
 
