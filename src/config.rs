@@ -36,6 +36,8 @@ pub const DEFAULT_WRITE_LEASE_SECS: u64 = 120;
 /// `keepalive_timeout` in the `upstream` block, 60 s by default), or a request it sends just as
 /// Siaran closes one fails.
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// How long a studio session lasts without a request (`SIARAN_SESSION_IDLE`): a working day.
+pub const DEFAULT_SESSION_IDLE: &str = "12h";
 
 /// Where media bytes live, parsed from `SIARAN_STORAGE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +172,8 @@ pub struct Settings {
     /// A connection that has not sent a whole request head this long after its accept or its
     /// previous response is closed.
     pub header_read_timeout: std::time::Duration,
+    /// A studio session without a request for this long ends.
+    pub session_idle: std::time::Duration,
 }
 
 impl Settings {
@@ -194,6 +198,7 @@ impl Settings {
             reconcile_every: std::time::Duration::from_secs(DEFAULT_RECONCILE_EVERY_SECS),
             write_lease: std::time::Duration::from_secs(DEFAULT_WRITE_LEASE_SECS),
             header_read_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            session_idle: parse_duration("SIARAN_SESSION_IDLE", DEFAULT_SESSION_IDLE)?,
         })
     }
 }
@@ -213,6 +218,32 @@ pub fn parse_public_url(s: &str) -> anyhow::Result<Url> {
         bail!("SIARAN_PUBLIC_URL '{s}' must be an absolute http:// or https:// URL");
     }
     Ok(url)
+}
+
+/// A length of time as a person writes it: a number and a unit (`12h`, `90m`, `30s`, `1d`),
+/// or seconds alone. At least a second; `what` names the setting in the message.
+pub fn parse_duration(what: &str, s: &str) -> anyhow::Result<std::time::Duration> {
+    let t = s.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let seconds_per = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .filter(|_| seconds_per > 0)
+        .and_then(|n| n.checked_mul(seconds_per))
+        .with_context(|| {
+            format!("{what} '{s}' is not a length of time such as 12h, 90m, 30s or 1d")
+        })?;
+    if seconds == 0 {
+        bail!("{what} '{s}' must be at least a second");
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// `SIARAN_WEBSUB_HUB`: an absolute http(s) URL, which hubs are.
@@ -287,6 +318,28 @@ mod tests {
         assert!(parse_websub_hub("https://pubsubhubbub.appspot.com/").is_ok());
         assert!(parse_websub_hub("hub.example").is_err());
         assert!(parse_websub_hub("mailto:hub@example.org").is_err());
+    }
+
+    #[test]
+    fn durations_are_written_as_people_write_them() {
+        let d = |s| parse_duration("SIARAN_SESSION_IDLE", s).map(|d| d.as_secs());
+        assert_eq!(d("12h").unwrap(), 43_200);
+        assert_eq!(d("90m").unwrap(), 5_400);
+        assert_eq!(d("45").unwrap(), 45);
+        assert_eq!(d("30s").unwrap(), 30);
+        assert_eq!(d("1d").unwrap(), 86_400);
+        for bad in [
+            "",
+            "h",
+            "12 hours",
+            "-1h",
+            "0",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            let e = d(bad).unwrap_err().to_string();
+            assert!(e.contains("SIARAN_SESSION_IDLE"), "{bad}: {e}");
+        }
     }
 
     #[test]
