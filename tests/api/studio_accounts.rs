@@ -1183,3 +1183,83 @@ async fn idle_sessions_end() {
         .unwrap();
     assert_eq!(res.status(), 303, "idle for longer than the setting");
 }
+
+/// A person signs in with Chromium, by keyboard alone: the login page and the dashboard hold
+/// at 360 px without sideways scrolling, under the pages' CSP without a violation; the session
+/// cookie is HttpOnly and SameSite=Lax; a form on another origin of the same site (another port
+/// of 127.0.0.1, whose POST the Lax cookie goes with) is refused. Screenshots at 1280 and
+/// 360 px are kept in `target/tmp/studio-*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_with_chromium() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    create_user(&app, "ani@kaltimprov.go.id", "Ani Rahmawati", "editor");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args = [
+        app.url("/studio"),
+        "ani@kaltimprov.go.id".to_owned(),
+        PASSWORD.to_owned(),
+        port.to_string(),
+        env!("CARGO_TARGET_TMPDIR").to_owned(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/parsers/studio-login.js"
+            ))
+            .args(&args)
+            .output()
+            .expect("node runs (scripts/test installs chromium and the CDP client)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "browser: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["loginUrl"], "/studio/login?next=%2Fstudio", "{seen}");
+    assert_eq!(seen["focused"], "email", "{seen}");
+    assert_eq!(seen["focusedAfterTab"], "password", "{seen}");
+    assert_eq!(seen["after"], "/studio", "signed in: {seen}");
+    // Chromium asks for English (Accept-Language: en-US).
+    assert_eq!(seen["h1"], "Dashboard", "{seen}");
+    assert_eq!(
+        seen["styled"], "832px",
+        "the studio's styles applied: {seen}"
+    );
+    assert_eq!(
+        seen["sideways"],
+        json!({"login360": false, "login1280": false,
+               "dashboard360": false, "dashboard1280": false}),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["cookie"],
+        json!({"httpOnly": true, "sameSite": "Lax", "path": "/"}),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["crossSite"],
+        json!({"status": 403, "h1": "Request refused"}),
+        "{seen}"
+    );
+    assert_eq!(seen["csp"], json!([]), "no CSP violation: {seen}");
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT COUNT(*) FROM api_tokens WHERE user_id IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    for shot in ["studio-login-360", "studio-dashboard-1280"] {
+        let file = format!("{}/{shot}.png", env!("CARGO_TARGET_TMPDIR"));
+        assert!(std::fs::metadata(&file).unwrap().len() > 5_000, "{file}");
+    }
+}
