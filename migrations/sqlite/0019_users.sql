@@ -43,7 +43,8 @@ CREATE INDEX sessions_by_user ON sessions (user_id);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
 -- Failed logins, by the account tried (the lower-cased email, known or not) and the address it
--- came from: counted in the database, so throttling holds across instances.
+-- came from: counted in the database, so throttling holds across instances. Those older than
+-- the window are deleted as logins come (by time: the last index).
 CREATE TABLE login_failures (
     id       TEXT PRIMARY KEY,
     account  TEXT NOT NULL,
@@ -52,3 +53,4 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_account ON login_failures (account, at);
 CREATE INDEX login_failures_by_address ON login_failures (address, at);
+CREATE INDEX login_failures_by_time ON login_failures (at);

@@ -318,6 +318,8 @@ pub async fn login(
             Ok(user)
         }
         _ => {
+            // Failures older than the window count for nothing: the table keeps one window's.
+            let _ = db.forget_login_failures(now - THROTTLE_WINDOW).await;
             db.record_login_failure(&account, address, now)
                 .await
                 .map_err(Error::from)?;
