@@ -220,7 +220,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::pages::router())
         .merge(http::history::router())
         .merge(http::search::router())
-        .merge(http::assets::router());
+        .merge(http::assets::router())
+        .merge(http::studio::router(&state));
     let untimed = Router::new()
         .merge(http::media::router())
         .merge(http::uploads::router())

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `token create`, `probe`, `import`, `import-feed` (the
-//! benchmarks are their own binary, `siaran-bench`). Every flag can
+//! The command line: `serve`, `migrate`, `token create`, `user create|reset-password|disable`,
+//! `probe`, `import`, `import-feed` (the benchmarks are their own binary, `siaran-bench`). Every flag can
 //! also be set by the environment variable of the same name (`--database-url` =
 //! `SIARAN_DATABASE_URL`).
 
@@ -12,7 +12,7 @@ use crate::{
     app::{self, AppState},
     config::{self, DatabaseUrl, Settings, StorageUrl},
     db::{AnyDb, Role},
-    demo, import, media, service,
+    demo, domain, import, media, service,
 };
 
 #[derive(Debug, Parser)]
@@ -36,6 +36,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manage the studio's users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Print a media file's metadata as JSON, or with --quality its sound quality report.
     Probe {
@@ -65,11 +70,55 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = ["admin", "editor"])]
+        #[arg(long, value_parser = ["admin", "editor", "contributor"])]
         role: String,
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password-stdin, prints a one-time link to set a password
+    /// (valid 72 hours) on stdout.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The name shown in the studio and the audit trail.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "editor", "contributor"])]
+        role: String,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+    /// End the user's sessions, clear its password and print a new link to set one.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+    /// Disable the user: its sessions end at once and its tokens stop working.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+}
+
+/// The database, and the public URL links are printed under.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Base of the printed links.
+    #[arg(long, env = "SIARAN_PUBLIC_URL", default_value = config::DEFAULT_PUBLIC_URL)]
+    pub public_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +192,9 @@ pub struct ServeArgs {
     /// previous response: slower or idle connections are closed.
     #[arg(long, env = "SIARAN_HEADER_READ_TIMEOUT_SECS", default_value_t = config::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub header_read_timeout_secs: u64,
+    /// How long a studio session lasts without a request: 12h, 90m, 30s, 1d.
+    #[arg(long, env = "SIARAN_SESSION_IDLE", default_value = config::DEFAULT_SESSION_IDLE)]
+    pub session_idle: String,
     /// Background jobs (a recording's sound-quality analysis) this instance runs at once; 0
     /// runs none, leaving them to other instances.
     #[arg(long, env = "SIARAN_JOB_WORKERS", default_value_t = config::DEFAULT_JOB_WORKERS)]
@@ -240,6 +292,7 @@ impl ServeArgs {
                 workers: self.job_workers,
                 ..config::JobSettings::default()
             },
+            session_idle: config::parse_duration("SIARAN_SESSION_IDLE", &self.session_idle)?,
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))
@@ -348,6 +401,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(&secret)?;
             Ok(())
         }
+        Command::User { command } => user(command).await,
         Command::Probe {
             file,
             quality: true,
@@ -409,6 +463,90 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(&done.report.summary())?;
             print_stdout(&done.instructions())?;
             fail_if_any(&done.report)
+        }
+    }
+}
+
+/// What `siaran user ...` works with: the database (these commands store no file) and the URLs
+/// links are printed under.
+async fn user_db(site: &SiteArgs) -> anyhow::Result<(AnyDb, domain::Urls)> {
+    let urls = domain::Urls::new(config::parse_public_url(&site.public_url)?);
+    Ok((open_db(&site.db).await?, urls))
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    use service::users;
+    let now = chrono::Utc::now();
+    let actor = users::cli_actor();
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            role,
+            password_stdin,
+            site,
+        } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            // Read and checked before anything is stored: a bad password creates no user.
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the password from standard input")?;
+                let line = line.trim_end_matches(['\n', '\r']);
+                Some(domain::users::Password::parse(line).map_err(|r| anyhow::anyhow!(r.msg.en))?)
+            } else {
+                None
+            };
+            let (db, urls) = user_db(&site).await?;
+            let new = domain::users::NewUser { email, name, role };
+            let user = users::create(&db, &actor, new, now)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message().en))?;
+            match password {
+                Some(password) => {
+                    users::set_password(&db, &actor, &user, password, now).await?;
+                    eprintln!(
+                        "user {} ({}) created; sign in at {}",
+                        user.email,
+                        user.role,
+                        urls.studio()
+                    );
+                }
+                None => {
+                    let secret = users::password_link(&db, &actor, &user, false, now).await?;
+                    eprintln!(
+                        "user {} ({}) created; the link below sets its password (valid 72 hours)",
+                        user.email, user.role
+                    );
+                    print_stdout(&urls.studio_password(&secret))?;
+                }
+            }
+            Ok(())
+        }
+        UserCommand::ResetPassword { email, site } => {
+            let (db, urls) = user_db(&site).await?;
+            let user = users::by_email(&db, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message().en))?;
+            let secret = users::password_link(&db, &actor, &user, true, now)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message().en))?;
+            eprintln!(
+                "the password of {} is cleared and its sessions ended; the link below sets a new \
+                 one (valid 72 hours)",
+                user.email
+            );
+            print_stdout(&urls.studio_password(&secret))
+        }
+        UserCommand::Disable { email, site } => {
+            let (db, _) = user_db(&site).await?;
+            let user = users::by_email(&db, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message().en))?;
+            let user = users::set_disabled(&db, &actor, user, true, now).await?;
+            eprintln!("user {} is disabled; its sessions are ended", user.email);
+            Ok(())
         }
     }
 }

@@ -36,6 +36,8 @@ pub const DEFAULT_WRITE_LEASE_SECS: u64 = 120;
 /// `keepalive_timeout` in the `upstream` block, 60 s by default), or a request it sends just as
 /// Siaran closes one fails.
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// How long a studio session lasts without a request (`SIARAN_SESSION_IDLE`): a working day.
+pub const DEFAULT_SESSION_IDLE: &str = "12h";
 
 /// Background jobs (a recording's analysis) one instance runs at once (`SIARAN_JOB_WORKERS`).
 pub const DEFAULT_JOB_WORKERS: usize = 1;
@@ -287,6 +289,8 @@ pub struct Settings {
     pub quality: QualityThresholds,
     /// The background job queue: how many this instance runs, and its timing.
     pub jobs: JobSettings,
+    /// A studio session without a request for this long ends.
+    pub session_idle: std::time::Duration,
 }
 
 impl Settings {
@@ -313,6 +317,7 @@ impl Settings {
             header_read_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECS),
             quality: QualityThresholds::default(),
             jobs: JobSettings::default(),
+            session_idle: parse_duration("SIARAN_SESSION_IDLE", DEFAULT_SESSION_IDLE)?,
         })
     }
 }
@@ -332,6 +337,32 @@ pub fn parse_public_url(s: &str) -> anyhow::Result<Url> {
         bail!("SIARAN_PUBLIC_URL '{s}' must be an absolute http:// or https:// URL");
     }
     Ok(url)
+}
+
+/// A length of time as a person writes it: a number and a unit (`12h`, `90m`, `30s`, `1d`),
+/// or seconds alone. At least a second; `what` names the setting in the message.
+pub fn parse_duration(what: &str, s: &str) -> anyhow::Result<std::time::Duration> {
+    let t = s.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let seconds_per = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .filter(|_| seconds_per > 0)
+        .and_then(|n| n.checked_mul(seconds_per))
+        .with_context(|| {
+            format!("{what} '{s}' is not a length of time such as 12h, 90m, 30s or 1d")
+        })?;
+    if seconds == 0 {
+        bail!("{what} '{s}' must be at least a second");
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// `SIARAN_WEBSUB_HUB`: an absolute http(s) URL, which hubs are.
@@ -428,6 +459,28 @@ mod tests {
             ..QualityThresholds::default()
         };
         assert!(never.check().is_err());
+    }
+
+    #[test]
+    fn durations_are_written_as_people_write_them() {
+        let d = |s| parse_duration("SIARAN_SESSION_IDLE", s).map(|d| d.as_secs());
+        assert_eq!(d("12h").unwrap(), 43_200);
+        assert_eq!(d("90m").unwrap(), 5_400);
+        assert_eq!(d("45").unwrap(), 45);
+        assert_eq!(d("30s").unwrap(), 30);
+        assert_eq!(d("1d").unwrap(), 86_400);
+        for bad in [
+            "",
+            "h",
+            "12 hours",
+            "-1h",
+            "0",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            let e = d(bad).unwrap_err().to_string();
+            assert!(e.contains("SIARAN_SESSION_IDLE"), "{bad}: {e}");
+        }
     }
 
     #[test]

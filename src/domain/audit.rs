@@ -1,18 +1,22 @@
-//! The audit trail's records (issue 6): every change to a show, an episode or a document is
-//! recorded with who made it (a token's id and name, or `import`/`demo` for what those commands
-//! set up), when, and what changed, field by field. Published
-//! records keep their history in public, so a journalist can see that a title was corrected and
-//! when.
+//! The audit trail's records (issue 6): every change to a show, an episode, a document or a
+//! user is recorded with who made it (a user by its name, a token by its id and name, or
+//! `import`/`demo`/`cli` for what those commands do), when, and what changed, field by field.
+//! Published records keep their history in public, so a journalist can see that a title was
+//! corrected and when.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-/// Who makes a change, as the audit trail names it: an API token (by its id and name, never
-/// its secret), or a command acting on its own (`import`, `demo`).
+use super::UserId;
+
+/// Who makes a change, as the audit trail names it: a user (signed in, or through a token it
+/// owns: by its display name), a token without an owner (by its id and name, never its
+/// secret), or a command acting on its own (`import`, `demo`, `cli`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub token_id: Option<uuid::Uuid>,
+    pub user_id: Option<UserId>,
     pub name: String,
 }
 
@@ -21,6 +25,7 @@ impl Actor {
     pub fn system(name: &str) -> Actor {
         Actor {
             token_id: None,
+            user_id: None,
             name: name.to_owned(),
         }
     }
@@ -32,6 +37,7 @@ pub enum Entity {
     Show,
     Episode,
     Document,
+    User,
 }
 
 impl Entity {
@@ -40,6 +46,7 @@ impl Entity {
             Entity::Show => "show",
             Entity::Episode => "episode",
             Entity::Document => "document",
+            Entity::User => "user",
         }
     }
 }
@@ -53,10 +60,15 @@ pub struct AuditEntry {
     /// `created`, `updated`, `published`, `withdrawn`, `restored`, `document-linked`,
     /// `document-unlinked`, `transcript-set`, `transcript-removed`, `chapters-set`,
     /// `chapters-removed`, `rendition-added`, `rendition-removed`, `artwork-set`, `file-set`,
-    /// `file-removed`.
+    /// `file-removed`; for a user `created`, `updated`, `disabled`, `enabled`,
+    /// `password-set`, `password-link-created`, `show-role-set`, `token-created`,
+    /// `token-revoked`.
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_id: Option<uuid::Uuid>,
+    /// The user behind the change, signed in or owning the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     pub by: Option<String>,
     pub at: DateTime<Utc>,
     /// `{"field": {"from": old, "to": new}}`, or for a creation the values set.
@@ -76,6 +88,7 @@ impl AuditEntry {
             entity_id: entity_id.to_string(),
             action: action.to_owned(),
             token_id: actor.token_id,
+            user_id: actor.user_id,
             by: Some(actor.name.clone()),
             at: Utc::now(),
             changes: json!({}),

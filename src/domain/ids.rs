@@ -64,6 +64,7 @@ typed_id!(ShowId);
 typed_id!(EpisodeId);
 typed_id!(MediaId);
 typed_id!(DocumentId);
+typed_id!(UserId);
 
 #[cfg(test)]
 mod tests {

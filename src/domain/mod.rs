@@ -1,6 +1,7 @@
 //! Domain values: typed ids, validated slugs and languages, and the records the rest of the
 //! code passes around. Invalid values cannot be constructed.
 
+pub mod access;
 pub mod audit;
 pub mod bounds;
 pub mod category;
@@ -16,13 +17,14 @@ pub mod search;
 mod shows;
 mod slug;
 pub mod transcript;
+pub mod users;
 
 pub use documents::{DocumentPatch, NewDocument, parse_kind};
 pub use episodes::{
     CheckedDraft, EpisodeDraft, EpisodePatch, check_moment, double_option, parse_link_note,
     parse_withdrawal,
 };
-pub use ids::{DocumentId, EpisodeId, MediaId, ShowId};
+pub use ids::{DocumentId, EpisodeId, MediaId, ShowId, UserId};
 pub use meta::{
     EpisodeMeta, EpisodeType, Funding, License, Location, Medium, MetaError, Person, ShowMeta,
     ShowType, Soundbite, Txt, UpdateFrequency,
@@ -411,6 +413,16 @@ impl Urls {
     /// The public base URL, without a trailing slash.
     pub fn base(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
+    }
+
+    /// The studio, where the media team works.
+    pub fn studio(&self) -> String {
+        self.join(format_args!("/studio"))
+    }
+
+    /// The one-time page that sets a user's password (`secret` is URL-safe).
+    pub fn studio_password(&self, secret: &str) -> String {
+        self.join(format_args!("/studio/password/{secret}"))
     }
 
     /// The player alone, for other sites' frames.

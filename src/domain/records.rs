@@ -7,23 +7,46 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{DocumentId, EpisodeId};
+use crate::domain::{DocumentId, EpisodeId, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a user, or a token, may do (`access::Action` lists it, `Role::allows` decides). A user
+/// may have another role on some shows (`users::ShowRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Manages shows and everything in them.
+    /// Everything an editor does, and manages shows, users and API tokens.
     Admin,
-    /// Uploads media, writes and publishes episodes, records documents.
+    /// Everything to episodes and documents: uploads, writes, reviews, publishes, schedules,
+    /// withdraws.
     Editor,
+    /// Uploads, writes drafts and submits them for review; never publishes.
+    Contributor,
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Contributor];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Editor => "editor",
+            Role::Contributor => "contributor",
         }
+    }
+
+    /// The role's name for people, in both languages.
+    pub fn label(self) -> super::Msg {
+        match self {
+            Role::Admin => super::Msg::new("Admin", "Admin"),
+            Role::Editor => super::Msg::new("Editor", "Editor"),
+            Role::Contributor => super::Msg::new("Kontributor", "Contributor"),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -33,7 +56,10 @@ impl FromStr for Role {
         match s {
             "admin" => Ok(Role::Admin),
             "editor" => Ok(Role::Editor),
-            other => Err(format!("unknown role '{other}' (admin or editor)")),
+            "contributor" => Ok(Role::Contributor),
+            other => Err(format!(
+                "unknown role '{other}' (admin, editor or contributor)"
+            )),
         }
     }
 }
@@ -43,8 +69,13 @@ impl FromStr for Role {
 pub struct ApiToken {
     pub id: Uuid,
     pub name: String,
+    /// A token without an owner acts with this role. An owned token acts with its owner's
+    /// role as it is now; this is the owner's role when the token was made, for the record.
     pub role: Role,
     pub token_hash: String,
+    /// The user who made it in the studio; `None` for a token of `siaran token create` (and
+    /// every token made before users existed).
+    pub user_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 

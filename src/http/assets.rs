@@ -88,6 +88,16 @@ pub static STYLE: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The studio's styles (`templates/studio.rs`).
+pub static STUDIO_STYLE: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "studio",
+        "css",
+        "text/css; charset=utf-8",
+        include_str!("templates/studio.css"),
+    )
+});
+
 /// Moment links and `#t=` addresses seek the player.
 pub static PLAYER: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
@@ -130,7 +140,7 @@ pub fn router() -> Router<AppState> {
 
 #[tracing::instrument(skip_all, fields(%file))]
 async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    for asset in [&*STYLE, &*PLAYER] {
+    for asset in [&*STYLE, &*STUDIO_STYLE, &*PLAYER] {
         if asset.path.strip_prefix("/static/") == Some(file.as_str()) {
             return Ok(asset.answer(&headers, IMMUTABLE));
         }

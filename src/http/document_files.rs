@@ -17,13 +17,13 @@ use serde::Deserialize;
 
 use super::{
     Json,
-    auth::Editor,
+    auth::Caller,
     conditional::ETag,
     media::{Ranged, disposition, ranged},
 };
 use crate::{
     app::AppState,
-    domain::{Document, Urls},
+    domain::{Document, Urls, access::Action},
     http::error::AppError,
     service::documents::{self, MAX_FILE_BYTES},
     storage::{ByteStream, ObjectKey},
@@ -52,18 +52,19 @@ pub fn with_url(mut document: Document, urls: &Urls) -> Document {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn upload(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Document>, AppError> {
+    caller.require_somewhere(Action::ManageDocuments)?;
     let document = documents::load(&state.ctx, &id).await?;
     super::refuse_declared_over(&headers, MAX_FILE_BYTES)?;
     let stream: ByteStream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let document = documents::set_file(
         &state.ctx,
-        &editor.actor,
+        &caller.actor,
         document,
         query.filename.as_deref().unwrap_or_default(),
         stream,
@@ -75,11 +76,12 @@ async fn upload(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn remove(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
+    caller.require_somewhere(Action::ManageDocuments)?;
     let document = documents::load(&state.ctx, &id).await?;
-    documents::remove_file(&state.ctx, &editor.actor, document).await?;
+    documents::remove_file(&state.ctx, &caller.actor, document).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,10 +10,18 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, document_files::with_url, query::Query};
+use super::{
+    Json,
+    auth::{Caller, reads_unpublished},
+    document_files::with_url,
+    query::Query,
+};
 use crate::{
     app::AppState,
-    domain::{Document, DocumentPatch, EpisodeId, EpisodeStatus, NewDocument, Slug, parse_kind},
+    domain::{
+        Document, DocumentPatch, EpisodeId, EpisodeStatus, NewDocument, Slug, access::Action,
+        parse_kind,
+    },
     http::error::AppError,
     service::documents,
 };
@@ -47,11 +55,12 @@ pub struct CitationView {
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Json(input): Json<NewDocument>,
 ) -> Result<impl IntoResponse, AppError> {
+    caller.require_somewhere(Action::ManageDocuments)?;
     let document = input.parse(Utc::now())?;
-    let document = documents::create(&state.ctx, &editor.actor, document).await?;
+    let document = documents::create(&state.ctx, &caller.actor, document).await?;
     let location = format!("/api/v1/documents/{}", document.id);
     Ok((
         StatusCode::CREATED,
@@ -85,21 +94,22 @@ async fn list(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn update(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     Json(patch): Json<DocumentPatch>,
 ) -> Result<Json<Document>, AppError> {
+    caller.require_somewhere(Action::ManageDocuments)?;
     let old = documents::load(&state.ctx, &id).await?;
-    let document = documents::update(&state.ctx, &editor.actor, old, patch).await?;
+    let document = documents::update(&state.ctx, &caller.actor, old, patch).await?;
     Ok(Json(with_url(document, &state.ctx.urls)))
 }
 
-/// The published episodes that cite the document (with a token, drafts and scheduled ones too),
-/// each link with its moment.
+/// The published episodes that cite the document (for a caller of their show, drafts and
+/// scheduled ones too), each link with its moment.
 #[tracing::instrument(skip_all, fields(%id))]
 async fn citations(
     State(state): State<AppState>,
-    editor: Option<Editor>,
+    caller: Option<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<CitationView>>, AppError> {
     let id = crate::service::documents::load(&state.ctx, &id).await?.id;
@@ -110,7 +120,10 @@ async fn citations(
         .document_citations(id)
         .await?
         .into_iter()
-        .filter(|c| editor.is_some() || c.episode.status(now) == EpisodeStatus::Published)
+        .filter(|c| {
+            reads_unpublished(caller.as_ref(), c.episode.show_id)
+                || c.episode.status(now) == EpisodeStatus::Published
+        })
         .map(|c| CitationView {
             url: state.ctx.urls.episode_page(&c.show_slug, &c.episode.slug),
             link_id: c.link_id,

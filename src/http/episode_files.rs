@@ -28,7 +28,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{
     Json, SmallBody,
-    auth::Editor,
+    auth::Caller,
     conditional::{ETag, none_match},
     or_not_found, parse_id,
 };
@@ -37,6 +37,7 @@ use crate::{
     domain::{
         Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeId, EpisodeStatus, Lang, MediaId,
         Urls,
+        access::Action,
         chapters::{self, Moment},
         parse_lang,
         transcript::TranscriptFormat,
@@ -157,13 +158,17 @@ fn transcript_view(file: &EpisodeFile, urls: &Urls) -> Option<TranscriptView> {
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn put_transcript(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path((id, language)): Path<(String, String)>,
     SmallBody(body): SmallBody<MAX_TRANSCRIPT_BYTES>,
 ) -> Result<impl IntoResponse, AppError> {
     let episode = load(&state.ctx, &id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
     let language = parse_lang(&language)?;
-    let file = files::set_transcript(&state.ctx, &editor.actor, &episode, language, body).await?;
+    let file = files::set_transcript(&state.ctx, &caller.actor, &episode, language, body).await?;
     let view = transcript_view(&file, &state.ctx.urls)
         .ok_or_else(|| anyhow::anyhow!("a stored transcript has no format"))?;
     Ok((StatusCode::OK, Json(view)))
@@ -172,35 +177,47 @@ async fn put_transcript(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn put_chapters(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     SmallBody(body): SmallBody<MAX_CHAPTERS_BYTES>,
 ) -> Result<impl IntoResponse, AppError> {
     let episode = load(&state.ctx, &id).await?;
-    let parsed = files::set_chapters(&state.ctx, &editor.actor, &episode, body).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
+    let parsed = files::set_chapters(&state.ctx, &caller.actor, &episode, body).await?;
     Ok((StatusCode::OK, Json(parsed)))
 }
 
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn delete_transcript(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path((id, language)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state.ctx, &id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
     let language = parse_lang(&language)?;
-    files::remove_transcript(&state.ctx, &editor.actor, &episode, &language).await?;
+    files::remove_transcript(&state.ctx, &caller.actor, &episode, &language).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
 async fn delete_chapters(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state.ctx, &id).await?;
-    files::remove_chapters(&state.ctx, &editor.actor, &episode).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
+    files::remove_chapters(&state.ctx, &caller.actor, &episode).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -214,14 +231,18 @@ pub struct NewRendition {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn add_rendition(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     Json(input): Json<NewRendition>,
 ) -> Result<impl IntoResponse, AppError> {
     let episode = load(&state.ctx, &id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
     let media_id = files::add_rendition(
         &state.ctx,
-        &editor.actor,
+        &caller.actor,
         &episode,
         &input.media_id,
         input.title.as_deref(),
@@ -239,11 +260,15 @@ async fn add_rendition(
 #[tracing::instrument(skip_all, fields(%id, %media_id))]
 async fn remove_rendition(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path((id, media_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let episode = load(&state.ctx, &id).await?;
-    files::remove_rendition(&state.ctx, &editor.actor, &episode, &media_id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
+    files::remove_rendition(&state.ctx, &caller.actor, &episode, &media_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,12 +10,15 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor};
+use super::{
+    Json,
+    auth::{Caller, reads_unpublished},
+};
 use crate::{
     app::{App, AppState},
     domain::{
         Episode, EpisodeDraft, EpisodeId, EpisodeMeta, EpisodePatch, EpisodeStatus, LinkedDocument,
-        MediaId, Show, Slug, bounds::description_warnings,
+        MediaId, Show, Slug, access::Action, bounds::description_warnings,
     },
     http::error::{AppError, UiLang, WarningView},
     service::{self, episodes},
@@ -139,12 +142,20 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
 #[tracing::instrument(skip_all, fields(show = %show_slug))]
 async fn create(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(show_slug): Path<String>,
     headers: HeaderMap,
     Json(input): Json<NewEpisode>,
 ) -> Result<impl IntoResponse, AppError> {
     let show = service::shows::load(&state.ctx, &show_slug).await?;
+    // A publication time publishes (or schedules) the episode as it is made.
+    caller.require(
+        show.id,
+        match input.publish_at {
+            Some(_) => Action::Publish,
+            None => Action::EditDraft,
+        },
+    )?;
     let media = episodes::known_media(&state.ctx, &input.media_id).await?;
     let draft = EpisodeDraft {
         id: EpisodeId::new(),
@@ -157,7 +168,7 @@ async fn create(
         guid: None,
     };
     let episode =
-        episodes::create(&state.ctx, &editor.actor, &show, draft, Utc::now(), None).await?;
+        episodes::create(&state.ctx, &caller.actor, &show, draft, Utc::now(), None).await?;
     let location = format!("/api/v1/episodes/{}", episode.id);
     let view = written(&state, episode, Some(show), &headers).await?;
     Ok((
@@ -170,28 +181,35 @@ async fn create(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn update(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     Json(patch): Json<EpisodePatch>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let old = episodes::load(&state.ctx, &id).await?;
-    let episode = episodes::update(&state.ctx, &editor.actor, old, patch).await?;
+    caller.require(old.show_id, Action::edit_episode(old.status(Utc::now())))?;
+    // Setting, moving or clearing the publication time publishes or unpublishes.
+    if patch.publish_at.is_some_and(|at| at != old.publish_at) {
+        caller.require(old.show_id, Action::Publish)?;
+    }
+    let episode = episodes::update(&state.ctx, &caller.actor, old, patch).await?;
     Ok(Json(written(&state, episode, None, &headers).await?))
 }
 
-/// A show's episodes: published ones for everyone, drafts and scheduled ones too with a token.
+/// A show's episodes: published ones for everyone, drafts and scheduled ones too for a caller
+/// of the show.
 #[tracing::instrument(skip_all, fields(show = %show_slug))]
 async fn list(
     State(state): State<AppState>,
-    editor: Option<Editor>,
+    caller: Option<Caller>,
     Path(show_slug): Path<String>,
 ) -> Result<Json<Vec<EpisodeView>>, AppError> {
     let show = service::shows::load(&state.ctx, &show_slug).await?;
     let now = Utc::now();
+    let unpublished = reads_unpublished(caller.as_ref(), show.id);
     let mut views = Vec::new();
     for episode in state.ctx.db.show_episodes(show.id).await? {
-        if editor.is_some() || episode.status(now) == EpisodeStatus::Published {
+        if unpublished || episode.status(now) == EpisodeStatus::Published {
             views.push(view(&state, episode, Some(show.clone())).await?);
         }
     }
@@ -201,12 +219,14 @@ async fn list(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn read(
     State(state): State<AppState>,
-    editor: Option<Editor>,
+    caller: Option<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let episode = episodes::load(&state.ctx, &id).await?;
     // Drafts and scheduled episodes are not public until their time.
-    if editor.is_none() && episode.status(Utc::now()) != EpisodeStatus::Published {
+    if !reads_unpublished(caller.as_ref(), episode.show_id)
+        && episode.status(Utc::now()) != EpisodeStatus::Published
+    {
         return Err(AppError::not_found("episode"));
     }
     Ok(Json(view(&state, episode, None).await?))
@@ -215,11 +235,12 @@ async fn read(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn publish(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let episode = episodes::load(&state.ctx, &id).await?;
-    let episode = episodes::publish(&state.ctx, &editor.actor, episode).await?;
+    caller.require(episode.show_id, Action::Publish)?;
+    let episode = episodes::publish(&state.ctx, &caller.actor, episode).await?;
     Ok(Json(view(&state, episode, None).await?))
 }
 
@@ -233,12 +254,13 @@ pub struct NewWithdrawal {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn withdraw(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     Json(input): Json<NewWithdrawal>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let episode = episodes::load(&state.ctx, &id).await?;
-    let episode = episodes::withdraw(&state.ctx, &editor.actor, episode, &input.reason).await?;
+    caller.require(episode.show_id, Action::Publish)?;
+    let episode = episodes::withdraw(&state.ctx, &caller.actor, episode, &input.reason).await?;
     Ok(Json(view(&state, episode, None).await?))
 }
 
@@ -246,11 +268,12 @@ async fn withdraw(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn restore(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<EpisodeView>, AppError> {
     let episode = episodes::load(&state.ctx, &id).await?;
-    let episode = episodes::restore(&state.ctx, &editor.actor, episode).await?;
+    caller.require(episode.show_id, Action::Publish)?;
+    let episode = episodes::restore(&state.ctx, &caller.actor, episode).await?;
     Ok(Json(view(&state, episode, None).await?))
 }
 
@@ -266,14 +289,18 @@ pub struct NewLink {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn link_document(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     Json(input): Json<NewLink>,
 ) -> Result<impl IntoResponse, AppError> {
     let episode = episodes::load(&state.ctx, &id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
     let linked = episodes::link_document(
         &state.ctx,
-        &editor.actor,
+        &caller.actor,
         &episode,
         &input.document_id,
         input.at_ms,
@@ -287,10 +314,14 @@ async fn link_document(
 #[tracing::instrument(skip_all, fields(%id, %link_id))]
 async fn unlink_document(
     State(state): State<AppState>,
-    editor: Editor,
+    caller: Caller,
     Path((id, link_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let episode = episodes::load(&state.ctx, &id).await?;
-    episodes::unlink_document(&state.ctx, &editor.actor, &episode, &link_id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
+    episodes::unlink_document(&state.ctx, &caller.actor, &episode, &link_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -27,8 +27,9 @@ pub enum AppError {
     BadRequest { code: &'static str, msg: Msg },
     #[error("missing or invalid token")]
     Unauthorized,
-    #[error("the token's role may not do this")]
-    Forbidden,
+    /// 403: the caller may not do this (its role, or a write from another site).
+    #[error("forbidden: {}", .0.en)]
+    Forbidden(Msg),
     #[error("method not allowed")]
     MethodNotAllowed,
     /// 501: a variant of the resource this server does not offer (oEmbed's `format=xml`).
@@ -57,6 +58,19 @@ impl AppError {
         AppError::Op(service::Error::TooLarge { limit })
     }
 
+    /// 403: the caller's role does not allow `action`.
+    pub fn forbidden(action: crate::domain::access::Action) -> Self {
+        AppError::Forbidden(action.refused())
+    }
+
+    /// 403: a write with the studio's session cookie that did not come from the studio.
+    pub fn forbidden_cross_site() -> Self {
+        AppError::Forbidden(Msg::new(
+            "Permintaan dari situs lain ditolak",
+            "A request from another site is refused",
+        ))
+    }
+
     pub fn bad_request(code: &'static str, id: impl Into<String>, en: impl Into<String>) -> Self {
         AppError::BadRequest {
             code,
@@ -78,7 +92,7 @@ impl AppError {
                 | Op::Media(ProbeError::Empty | ProbeError::Unsupported(_)),
             ) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Op(Op::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Op(Op::Media(ProbeError::Unplayable(_))) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Op(Op::Media(ProbeError::Io(_)) | Op::Internal(_)) => {
@@ -97,7 +111,7 @@ impl AppError {
                 (*code).to_owned()
             }
             AppError::Unauthorized => "unauthorized".into(),
-            AppError::Forbidden => "forbidden".into(),
+            AppError::Forbidden(_) => "forbidden".into(),
             AppError::Unavailable(_) => "unavailable".into(),
             AppError::MethodNotAllowed => "method-not-allowed".into(),
             AppError::Timeout => "timeout".into(),
@@ -108,13 +122,10 @@ impl AppError {
         match self {
             AppError::Op(op) => op.message(),
             AppError::BadRequest { msg, .. } | AppError::NotImplemented { msg, .. } => msg.clone(),
+            AppError::Forbidden(msg) => msg.clone(),
             AppError::Unauthorized => Msg::new(
                 "Token tidak ada atau tidak sah: kirim header 'Authorization: Bearer TOKEN'",
                 "Missing or invalid token: send an 'Authorization: Bearer TOKEN' header",
-            ),
-            AppError::Forbidden => Msg::new(
-                "Peran token ini tidak diizinkan melakukan tindakan ini",
-                "This token's role is not allowed to do this",
             ),
             AppError::MethodNotAllowed => Msg::new(
                 "Metode HTTP ini tidak didukung untuk alamat ini",

@@ -11,7 +11,10 @@ use axum::{
 };
 use chrono::Utc;
 
-use super::{Json, auth::Editor};
+use super::{
+    Json,
+    auth::{Caller, reads_unpublished},
+};
 use crate::{
     app::{App, AppState},
     domain::{
@@ -33,12 +36,13 @@ async fn trail(
     app: &App,
     entity: Entity,
     id: String,
-    editor: Option<&Editor>,
+    caller: Option<&Caller>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
     let mut entries = app.ctx.db.audit_trail(entity, &id).await?;
-    if editor.is_none() {
+    if caller.is_none() {
         for e in &mut entries {
             e.token_id = None;
+            e.user_id = None;
         }
     }
     Ok(Json(entries))
@@ -47,17 +51,17 @@ async fn trail(
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn show(
     State(state): State<AppState>,
-    editor: Option<Editor>,
+    caller: Option<Caller>,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
     let show = service::shows::load(&state.ctx, &slug).await?;
-    trail(&state, Entity::Show, show.id.to_string(), editor.as_ref()).await
+    trail(&state, Entity::Show, show.id.to_string(), caller.as_ref()).await
 }
 
 #[tracing::instrument(skip_all, fields(%id))]
 async fn episode(
     State(state): State<AppState>,
-    editor: Option<Editor>,
+    caller: Option<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
     let episode = service::episodes::load(&state.ctx, &id).await?;
@@ -65,14 +69,14 @@ async fn episode(
         episode.status(Utc::now()),
         EpisodeStatus::Published | EpisodeStatus::Withdrawn
     );
-    if !public && editor.is_none() {
+    if !public && !reads_unpublished(caller.as_ref(), episode.show_id) {
         return Err(AppError::not_found("episode"));
     }
     trail(
         &state,
         Entity::Episode,
         episode.id.to_string(),
-        editor.as_ref(),
+        caller.as_ref(),
     )
     .await
 }
@@ -80,7 +84,7 @@ async fn episode(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn document(
     State(state): State<AppState>,
-    editor: Option<Editor>,
+    caller: Option<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
     let document = crate::service::documents::load(&state.ctx, &id).await?;
@@ -88,7 +92,7 @@ async fn document(
         &state,
         Entity::Document,
         document.id.to_string(),
-        editor.as_ref(),
+        caller.as_ref(),
     )
     .await
 }

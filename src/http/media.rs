@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Json,
-    auth::Editor,
+    auth::Uploader,
     conditional::{ETag, http_date, if_range_allows, not_modified},
     error::{UiLang, WarningView},
     or_not_found, parse_id,
@@ -153,7 +153,7 @@ struct UploadQuery {
 #[tracing::instrument(skip_all)]
 async fn upload(
     State(state): State<AppState>,
-    _editor: Editor,
+    _uploader: Uploader,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
@@ -278,7 +278,8 @@ async fn deliver(
         .as_deref()
         .is_some_and(|d| d != "0")
         .then(|| content_disposition(&media.filename));
-    let listener = peer.map(|Extension(ConnectInfo(addr))| client_ip(&state, addr.ip(), &headers));
+    let listener =
+        peer.map(|Extension(ConnectInfo(addr))| super::client_ip(&state, addr.ip(), &headers));
     if let Some(location) = redirect_location(&state, &media, disposition.as_ref()).await? {
         // The store serves the bytes; what was asked for is what is counted.
         if method == Method::GET
@@ -415,22 +416,6 @@ pub(crate) fn ranged(
         res.status(status).header(header::CONTENT_LENGTH, length),
         range,
     ))
-}
-
-/// The listener's address: the peer's, or behind a trusted reverse proxy
-/// (`SIARAN_TRUST_FORWARDED`) the last address in `X-Forwarded-For`, the one that proxy saw.
-fn client_ip(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-    if !state.settings.trust_forwarded {
-        return peer;
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .next_back()
-        .unwrap_or(peer)
 }
 
 fn media_hit(

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod conditional;
 pub(crate) mod connections;
+pub mod csrf;
 pub mod document_files;
 pub mod documents;
 pub mod episode_files;
@@ -22,8 +23,10 @@ pub mod query;
 pub mod range;
 pub mod search;
 pub mod security;
+pub mod sessions;
 pub mod shows;
 pub mod stats;
+pub mod studio;
 pub mod templates;
 pub mod uploads;
 
@@ -139,6 +142,26 @@ where
             )),
         }
     }
+}
+
+/// The client's address: the peer's, or behind a trusted reverse proxy
+/// (`SIARAN_TRUST_FORWARDED`) the last address in `X-Forwarded-For`, the one that proxy saw.
+pub fn client_ip(
+    app: &crate::app::App,
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+) -> std::net::IpAddr {
+    if !app.settings.trust_forwarded {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .next_back()
+        .unwrap_or(peer)
 }
 
 /// Fallback for unknown routes: the JSON error shape, never an empty 404.

@@ -1,5 +1,5 @@
 //! Download reports: `GET /api/v1/episodes/{id}/stats` and `GET /api/v1/shows/{slug}/stats`,
-//! as JSON or, with `?format=csv`, as CSV for a spreadsheet. Editors only.
+//! as JSON or, with `?format=csv`, as CSV for a spreadsheet. For the show's team only.
 
 use axum::{
     Router,
@@ -11,12 +11,12 @@ use axum::{
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Editor, or_not_found, parse_id, query::Query};
+use super::{Json, auth::Caller, or_not_found, parse_id, query::Query};
 use crate::{
     analytics,
     app::AppState,
     db::{DownloadStats, StatsScope},
-    domain::EpisodeId,
+    domain::{EpisodeId, access::Action},
     http::error::AppError,
 };
 
@@ -76,28 +76,30 @@ const METHOD: &str = "IAB Podcast Measurement Technical Guidelines v2.2: HEAD, 3
 #[tracing::instrument(skip_all, fields(%id))]
 async fn episode_stats(
     State(state): State<AppState>,
-    _editor: Editor,
+    caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
     let id: EpisodeId = parse_id("episode", &id)?;
-    state
+    let episode = state
         .ctx
         .db
         .episode(id)
         .await
         .map_err(or_not_found("episode"))?;
+    caller.require(episode.show_id, Action::ReadUnpublished)?;
     report(&state, StatsScope::Episode(id), &query).await
 }
 
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn show_stats(
     State(state): State<AppState>,
-    _editor: Editor,
+    caller: Caller,
     Path(slug): Path<String>,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
     let show = crate::service::shows::load(&state.ctx, &slug).await?;
+    caller.require(show.id, Action::ReadUnpublished)?;
     report(&state, StatsScope::Show(show.id), &query).await
 }
 

@@ -24,7 +24,7 @@ use futures_util::TryStreamExt as _;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Json, auth::Editor, conditional::http_date, media::MediaView};
+use super::{Json, auth::Uploader, conditional::http_date, media::MediaView};
 use crate::{
     app::AppState,
     db::Upload,
@@ -429,7 +429,7 @@ async fn options(State(state): State<AppState>) -> Response {
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    editor: Editor,
+    Uploader(caller): Uploader,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, TusError> {
@@ -472,7 +472,7 @@ async fn create(
     let permit = if with_body { Some(slot(&state)?) } else { None };
     let uploads = state.uploads();
     let mut upload = uploads
-        .create(&editor.actor, length, &filename, metadata)
+        .create(&caller.actor, length, &filename, metadata)
         .await?;
     if let Some(chunk) = chunk {
         match uploads.append(upload.id, chunk, permit).await {
@@ -496,7 +496,7 @@ async fn create(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn head(
     State(state): State<AppState>,
-    _editor: Editor,
+    _uploader: Uploader,
     Path(id): Path<String>,
 ) -> Result<Response, TusError> {
     let upload = state.uploads().get(upload_id(&id)?).await?;
@@ -513,7 +513,7 @@ async fn head(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn patch(
     State(state): State<AppState>,
-    _editor: Editor,
+    _uploader: Uploader,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -563,7 +563,7 @@ async fn append(
 #[tracing::instrument(skip_all, fields(%id))]
 async fn terminate(
     State(state): State<AppState>,
-    _editor: Editor,
+    _uploader: Uploader,
     Path(id): Path<String>,
 ) -> Result<Response, TusError> {
     remove(&state, &id).await
@@ -581,7 +581,7 @@ async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn method_override(
     State(state): State<AppState>,
-    _editor: Editor,
+    _uploader: Uploader,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -613,7 +613,7 @@ struct UploadView {
 #[tracing::instrument(skip_all, fields(%id))]
 async fn status(
     State(state): State<AppState>,
-    _editor: Editor,
+    _uploader: Uploader,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<UploadView>, TusError> {

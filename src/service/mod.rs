@@ -23,6 +23,7 @@ pub mod search;
 pub mod shows;
 pub mod tokens;
 pub mod uploads;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -63,10 +64,15 @@ impl Ctx {
     /// Records `entry`. The change it describes is already stored: a failure to record it is
     /// logged as an error (for the operators to see) rather than reported as a failed change.
     pub async fn audit(&self, entry: AuditEntry) {
-        if let Err(e) = self.db.record_audit(&entry).await {
-            tracing::error!(error = %e, entity = entry.entity.as_str(), id = %entry.entity_id,
-                action = %entry.action, "audit entry not recorded");
-        }
+        audit(self.db.as_ref(), entry).await;
+    }
+}
+
+/// `Ctx::audit`, for operations that need the database alone (users, tokens).
+pub async fn audit(db: &dyn Db, entry: AuditEntry) {
+    if let Err(e) = db.record_audit(&entry).await {
+        tracing::error!(error = %e, entity = entry.entity.as_str(), id = %entry.entity_id,
+            action = %entry.action, "audit entry not recorded");
     }
 }
 
@@ -195,6 +201,9 @@ fn what_id(what: &str) -> &str {
         "link" => "Tautan dokumen",
         "page" => "Halaman",
         "waveform" => "Bentuk gelombang",
+        "user" => "Pengguna",
+        "token" => "Token",
+        "password-link" => "Tautan kata sandi",
         other => other,
     }
 }

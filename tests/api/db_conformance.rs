@@ -3,12 +3,13 @@
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
-        AnyDb, Db, DbError, Document, DocumentKind, DocumentLink, Download, JobError, JobKind,
-        JobState, Listen, OpenUploads, QualityRecord, Role, StatsScope, StoredFile, Upload,
-        WaveformFiles, new_row_id, prelude::*,
+        AnyDb, ApiToken, Db, DbError, Document, DocumentKind, DocumentLink, Download, JobError,
+        JobKind, JobState, Listen, OpenUploads, QualityRecord, Role, StatsScope, StoredFile,
+        Upload, WaveformFiles, new_row_id, prelude::*,
     },
     domain::{
         DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Msg, Show, ShowId, Slug,
+        UserId,
         quality::{Clipping, QualityReport, QualityWarning, TimeRange},
     },
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},
@@ -250,6 +251,239 @@ async fn story(db: &dyn Db) {
 
     analytics_story(db, old.media_id, old.id, old.show_id).await;
     open_uploads_story(db, t0).await;
+    users_story(db, old.show_id, t0).await;
+}
+
+/// Users, their roles on shows, password links, sessions, failed logins and owned tokens.
+async fn users_story(db: &dyn Db, show: ShowId, t0: DateTime<Utc>) {
+    use siaran::db::{LoginKey, StoredSession};
+    use siaran::domain::users::{Email, ShowRole, User};
+
+    let ani = User {
+        id: UserId::new(),
+        email: Email::parse("Ani@Kaltimprov.go.id").unwrap(),
+        name: "Ani \"<Admin>\" ✓".into(),
+        role: Role::Contributor,
+        disabled: false,
+        created_at: t0,
+        updated_at: t0,
+    };
+    db.create_user(&ani).await.unwrap();
+    assert_eq!(db.user(ani.id).await.unwrap(), ani);
+    let email = Email::parse("ANI@kaltimprov.go.id").unwrap();
+    assert_eq!(db.user_by_email(&email).await.unwrap(), ani);
+    let twin = User {
+        id: UserId::new(),
+        ..ani.clone()
+    };
+    assert!(matches!(
+        db.create_user(&twin).await,
+        Err(DbError::Conflict(_))
+    ));
+    assert!(matches!(db.user(twin.id).await, Err(DbError::NotFound)));
+    let budi = User {
+        id: UserId::new(),
+        email: Email::parse("budi@kaltimprov.go.id").unwrap(),
+        name: "Budi".into(),
+        role: Role::Editor,
+        ..ani.clone()
+    };
+    db.create_user(&budi).await.unwrap();
+    assert_eq!(
+        db.list_users().await.unwrap(),
+        vec![ani.clone(), budi.clone()]
+    );
+
+    // Roles on shows: set, replaced, removed.
+    assert!(db.show_roles(ani.id).await.unwrap().is_empty());
+    db.set_show_role(ani.id, show, Some(ShowRole::Editor))
+        .await
+        .unwrap();
+    db.set_show_role(ani.id, show, Some(ShowRole::None))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.show_roles(ani.id).await.unwrap(),
+        vec![(show, ShowRole::None)]
+    );
+    db.set_show_role(ani.id, show, None).await.unwrap();
+    assert!(db.show_roles(ani.id).await.unwrap().is_empty());
+
+    // Sessions: by hash, unexpired; a save never brings back an ended session.
+    let session = |id: &str, user: Option<UserId>, expires: DateTime<Utc>| StoredSession {
+        id_hash: id.into(),
+        user_id: user,
+        data: r#"{"csrf":"x"}"#.into(),
+        expires_at: expires,
+    };
+    let later = t0 + Duration::hours(12);
+    let s1 = session("s1", Some(ani.id), later);
+    db.create_session(&s1).await.unwrap();
+    assert!(matches!(
+        db.create_session(&s1).await,
+        Err(DbError::Conflict(_))
+    ));
+    assert_eq!(db.session("s1", t0).await.unwrap(), Some(s1.clone()));
+    assert_eq!(db.session("s1", later).await.unwrap(), None, "expired");
+    let saved = StoredSession {
+        data: r#"{"csrf":"y"}"#.into(),
+        ..s1.clone()
+    };
+    assert!(db.save_session(&saved).await.unwrap());
+    assert_eq!(db.session("s1", t0).await.unwrap(), Some(saved));
+    db.create_session(&session("s2", Some(ani.id), later))
+        .await
+        .unwrap();
+    db.create_session(&session("s3", None, t0)).await.unwrap();
+    db.create_session(&session("s4", Some(budi.id), later))
+        .await
+        .unwrap();
+    assert_eq!(db.delete_user_sessions(ani.id).await.unwrap(), 2);
+    assert!(!db.save_session(&s1).await.unwrap(), "ended stays ended");
+    assert_eq!(db.session("s1", t0).await.unwrap(), None);
+    assert_eq!(db.delete_expired_sessions(t0).await.unwrap(), 1);
+    db.delete_session("s4").await.unwrap();
+    assert_eq!(db.session("s4", t0).await.unwrap(), None);
+
+    // Password links: one per user, expiring, used up with the password they set, which ends
+    // the user's sessions.
+    db.create_password_link(ani.id, "old-link", later)
+        .await
+        .unwrap();
+    db.create_password_link(ani.id, "link", later)
+        .await
+        .unwrap();
+    assert_eq!(db.password_link_user("old-link", t0).await.unwrap(), None);
+    assert_eq!(
+        db.password_link_user("link", t0).await.unwrap(),
+        Some(ani.id)
+    );
+    assert_eq!(db.password_link_user("link", later).await.unwrap(), None);
+    assert_eq!(db.password_hash(ani.id).await.unwrap(), None);
+    db.create_session(&session("s5", Some(ani.id), later))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.set_password_by_link("link", "$argon2id$x", later)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        db.set_password_by_link("link", "$argon2id$x", t0)
+            .await
+            .unwrap(),
+        Some(ani.id)
+    );
+    assert_eq!(
+        db.password_hash(ani.id).await.unwrap().as_deref(),
+        Some("$argon2id$x")
+    );
+    assert_eq!(
+        db.set_password_by_link("link", "$argon2id$y", t0)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(db.session("s5", t0).await.unwrap(), None);
+    db.create_session(&session("s6", Some(ani.id), later))
+        .await
+        .unwrap();
+    db.create_password_link(ani.id, "reset", later)
+        .await
+        .unwrap();
+    db.set_password_hash(ani.id, None, t0).await.unwrap();
+    assert_eq!(db.password_hash(ani.id).await.unwrap(), None);
+    assert_eq!(db.session("s6", t0).await.unwrap(), None);
+    assert_eq!(db.password_link_user("reset", t0).await.unwrap(), None);
+    assert!(matches!(
+        db.set_password_hash(UserId::new(), None, t0).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Disabling ends sessions and links in the same write.
+    db.create_session(&session("s7", Some(budi.id), later))
+        .await
+        .unwrap();
+    db.create_password_link(budi.id, "budi-link", later)
+        .await
+        .unwrap();
+    let disabled = User {
+        name: "Budi S.".into(),
+        role: Role::Admin,
+        disabled: true,
+        updated_at: later,
+        ..budi.clone()
+    };
+    db.update_user(&disabled).await.unwrap();
+    assert_eq!(db.user(budi.id).await.unwrap(), disabled);
+    assert_eq!(db.session("s7", t0).await.unwrap(), None);
+    assert_eq!(db.password_link_user("budi-link", t0).await.unwrap(), None);
+    assert!(matches!(
+        db.update_user(&twin).await,
+        Err(DbError::NotFound)
+    ));
+
+    // Tokens a user owns: listed newest first, deleted by their owner only.
+    let owned = |name: &str, at: DateTime<Utc>| ApiToken {
+        id: new_row_id(),
+        name: name.into(),
+        role: Role::Contributor,
+        token_hash: format!("hash-{name}"),
+        user_id: Some(ani.id),
+        created_at: at,
+    };
+    let (first, second) = (owned("a", t0), owned("b", later));
+    db.create_token(&first).await.unwrap();
+    db.create_token(&second).await.unwrap();
+    assert_eq!(db.token_by_hash("hash-a").await.unwrap(), first);
+    assert_eq!(
+        db.user_tokens(ani.id).await.unwrap(),
+        vec![second.clone(), first.clone()]
+    );
+    assert!(db.user_tokens(budi.id).await.unwrap().is_empty());
+    assert!(matches!(
+        db.delete_user_token(budi.id, first.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(db.delete_user_token(ani.id, first.id).await.unwrap(), first);
+    assert!(matches!(
+        db.token_by_hash("hash-a").await,
+        Err(DbError::NotFound)
+    ));
+
+    // Failed logins: the n-th most recent since a time, by account or by address.
+    for (i, (account, address)) in [("a", "1"), ("a", "2"), ("b", "1"), ("a", "1")]
+        .iter()
+        .enumerate()
+    {
+        let at = t0 + Duration::seconds(i as i64);
+        db.record_login_failure(account, address, at).await.unwrap();
+    }
+    let nth = |key, n| db.nth_login_failure(key, t0, n);
+    assert_eq!(
+        nth(LoginKey::Account("a"), 1).await.unwrap(),
+        Some(t0 + Duration::seconds(3))
+    );
+    assert_eq!(
+        nth(LoginKey::Account("a"), 2).await.unwrap(),
+        Some(t0 + Duration::seconds(1)),
+        "the failure at t0 itself is not after t0"
+    );
+    assert_eq!(nth(LoginKey::Account("a"), 3).await.unwrap(), None);
+    assert_eq!(
+        nth(LoginKey::Address("1"), 2).await.unwrap(),
+        Some(t0 + Duration::seconds(2))
+    );
+    assert_eq!(nth(LoginKey::Address("3"), 1).await.unwrap(), None);
+    assert_eq!(
+        db.forget_login_failures(t0 + Duration::seconds(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(nth(LoginKey::Account("a"), 2).await.unwrap(), None);
 }
 
 /// What a token has open: its uploads neither complete nor expired, counted and summed.
@@ -899,4 +1133,70 @@ async fn job_queue_on_postgres() {
     let db = AnyDb::connect(&fresh_postgres_db().await).await.unwrap();
     db.migrate().await.unwrap();
     concurrent_claims(&db).await;
+}
+
+/// Tokens and audit entries from before users (migration 0020 rebuilds both tables on SQLite)
+/// are kept: a token works with the role it had, without an owner.
+async fn tokens_from_before_0020(dir: &str, conn: &mut sqlx::AnyConnection, url: &str) {
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(dir))
+        .await
+        .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 20)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&mut *conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO api_tokens (id, name, role, token_hash, created_at) \
+         VALUES ('0190f3a2-7c4e-7d1b-9a3f-5e6d7c8b9a0f', 'lama', 'admin', 'h', 1)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_log (id, entity, entity_id, action, token_id, token_name, at, \
+         changes) VALUES ('0190f3a2-7c4e-7d1b-9a3f-5e6d7c8b9a00', 'show', 's', 'created', \
+         NULL, 'lama', 1, '{}')",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+
+    let db = AnyDb::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let token = db.token_by_hash("h").await.unwrap();
+    assert_eq!((token.role, token.user_id), (Role::Admin, None));
+    let trail = db
+        .audit_trail(siaran::domain::audit::Entity::Show, "s")
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        (trail[0].by.as_deref(), trail[0].user_id),
+        (Some("lama"), None)
+    );
+}
+
+#[tokio::test]
+async fn tokens_from_before_0020_keep_their_role_on_sqlite() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&format!("{url}?mode=rwc"))
+        .await
+        .unwrap();
+    tokens_from_before_0020("migrations/sqlite", &mut conn, &url).await;
+}
+
+#[tokio::test]
+async fn tokens_from_before_0020_keep_their_role_on_postgres() {
+    use sqlx::Connection as _;
+    let url = fresh_postgres_db().await;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    tokens_from_before_0020("migrations/postgres", &mut conn, &url).await;
 }

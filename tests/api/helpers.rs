@@ -361,6 +361,7 @@ pub async fn create_token(db: &dyn Db, role: Role) -> String {
         name: format!("test-{}", role.as_str()),
         role,
         token_hash,
+        user_id: None,
         created_at: Utc::now(),
     })
     .await

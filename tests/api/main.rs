@@ -31,6 +31,7 @@ mod search;
 mod security_headers;
 mod startup;
 mod storage;
+mod studio_accounts;
 mod uploads;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.

@@ -13,7 +13,7 @@ impl AuditRepo for AnyDb {
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO audit_log (id, entity, entity_id, action, token_id, token_name, at, \
-             changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             changes, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(entry.id.to_string())
         .bind(entry.entity.as_str())
@@ -23,6 +23,7 @@ impl AuditRepo for AnyDb {
         .bind(entry.by.as_deref())
         .bind(ms(entry.at))
         .bind(json(&entry.changes)?)
+        .bind(entry.user_id.map(|u| u.to_string()))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -48,6 +49,9 @@ impl AuditRepo for AnyDb {
                     action: get(row, "action")?,
                     token_id: get::<Option<String>>(row, "token_id")?
                         .map(|t| parse("token id", &t))
+                        .transpose()?,
+                    user_id: get::<Option<String>>(row, "user_id")?
+                        .map(|u| parse("user id", &u))
                         .transpose()?,
                     by: get(row, "token_name")?,
                     at: time(get(row, "at")?)?,

@@ -23,11 +23,13 @@ mod media;
 mod quality;
 mod rows;
 mod search;
+mod sessions;
 mod shows;
 mod sqlite_feed;
 mod store_writes;
 mod tokens;
 mod uploads;
+mod users;
 
 use std::{sync::Arc, time::Duration};
 

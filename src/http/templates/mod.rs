@@ -7,6 +7,7 @@
 //! (`siaran.css` and `player.js` beside this module, served by `http::assets`), as pages allow no inline style or script.
 
 pub mod search;
+pub mod studio;
 
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
