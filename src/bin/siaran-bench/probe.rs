@@ -40,6 +40,10 @@ pub struct BenchProbeArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Internal: what `siaran probe FILE` does to this one file, its `MediaInfo` printed as JSON
+    /// (what each timed run spawns).
+    #[arg(long, hide = true)]
+    pub one: Option<PathBuf>,
 }
 
 /// A file ffmpeg makes from the source recording.
@@ -182,6 +186,15 @@ struct BigReport {
 
 /// Runs the benchmark and prints the report on stdout; progress goes to stderr.
 pub fn probe(args: &BenchProbeArgs) -> anyhow::Result<()> {
+    if let Some(file) = &args.one {
+        let sha256 = media::probe::sha256_file(file)?;
+        let info = MediaInfo {
+            sha256,
+            ..media::probe_file(file)?
+        };
+        writeln!(io::stdout().lock(), "{}", serde_json::to_string(&info)?)?;
+        return Ok(());
+    }
     for tool in ["ffmpeg", "ffprobe"] {
         let found = Command::new(tool)
             .arg("-version")
@@ -191,7 +204,7 @@ pub fn probe(args: &BenchProbeArgs) -> anyhow::Result<()> {
             .is_ok_and(|s| s.success());
         ensure!(found, "{tool} is needed on PATH for the comparison");
     }
-    let exe = std::env::current_exe().context("cannot find the siaran binary")?;
+    let exe = std::env::current_exe().context("cannot find this binary")?;
     let dir = tempfile::TempDir::new().context("cannot create a temp folder")?;
 
     let mut files = args.file.clone();
@@ -286,7 +299,7 @@ fn bench_file(
     eprintln!("benching {name}");
 
     let mut siaran = Command::new(exe);
-    siaran.arg("probe").arg(path);
+    siaran.args(["probe", "--one"]).arg(path);
     let mut count_packets = Command::new("ffprobe");
     count_packets
         .args(["-v", "error", "-select_streams", "a:0", "-count_packets"])
@@ -525,7 +538,7 @@ fn bench_big(exe: &Path, long_mp3: &Path, dir: &Path, mib: u64) -> anyhow::Resul
     let one_copy_ms = media::probe_file(long_mp3)?.duration_ms;
     eprintln!("probing the big file");
     let mut siaran = Command::new(exe);
-    siaran.arg("probe").arg(&big);
+    siaran.args(["probe", "--one"]).arg(&big);
     let (siaran_peak_rss_kib, siaran_time) = peak_rss_kib(&mut siaran, dir)?;
     let info: MediaInfo = serde_json::from_slice(&run_ok(&mut siaran)?.stdout)?;
     let mut count_packets = Command::new("ffprobe");
