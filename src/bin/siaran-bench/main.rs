@@ -65,3 +65,18 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+/// Fails unless each of `tools` (ffmpeg, ffprobe) runs from `PATH`: the benchmarks compare
+/// against them in the same run.
+fn require_tools(tools: &[&str]) -> anyhow::Result<()> {
+    for tool in tools {
+        let found = std::process::Command::new(tool)
+            .arg("-version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        anyhow::ensure!(found, "{tool} is needed on PATH for the comparison");
+    }
+    Ok(())
+}

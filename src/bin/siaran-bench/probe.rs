@@ -195,15 +195,7 @@ pub fn probe(args: &BenchProbeArgs) -> anyhow::Result<()> {
         writeln!(io::stdout().lock(), "{}", serde_json::to_string(&info)?)?;
         return Ok(());
     }
-    for tool in ["ffmpeg", "ffprobe"] {
-        let found = Command::new(tool)
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ensure!(found, "{tool} is needed on PATH for the comparison");
-    }
+    crate::require_tools(&["ffmpeg", "ffprobe"])?;
     let exe = std::env::current_exe().context("cannot find this binary")?;
     let dir = tempfile::TempDir::new().context("cannot create a temp folder")?;
 

@@ -9,10 +9,10 @@
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context as _, ensure};
+use anyhow::Context as _;
 use serde::Serialize;
 
 use siaran::domain::quality::QualityConfig;
@@ -114,13 +114,7 @@ pub fn quality(args: &BenchQualityArgs) -> anyhow::Result<()> {
         writeln!(io::stdout().lock(), "{json}")?;
         return Ok(());
     }
-    let found = Command::new("ffmpeg")
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ensure!(found, "ffmpeg is needed on PATH for the comparison");
+    crate::require_tools(&["ffmpeg"])?;
     let exe = std::env::current_exe().context("cannot find this binary")?;
     let dir = tempfile::TempDir::new().context("cannot create a temp folder")?;
 
