@@ -701,7 +701,7 @@ fn the_waveform_is_audiowaveform_data_of_the_decoded_samples() {
     assert_eq!(data, w.data);
 
     // The coarse level for whole-file views: ten fine pairs in one.
-    let coarse = w.coarse();
+    let coarse = w.resample(10);
     assert_eq!(coarse.samples_per_pixel, 2210);
     assert_eq!(coarse.len(), w.len().div_ceil(10));
     assert_eq!(

@@ -26,7 +26,7 @@ use crate::{
         Media, MediaId, Msg,
         quality::{QualityConfig, QualityState},
     },
-    media::quality::{Waveform, analyse_file},
+    media::quality::analyse_file,
     storage::{
         ObjectKey, ObjectStore,
         replace::{Named, ReplaceError, Source, put_then_record},
@@ -270,7 +270,7 @@ async fn analyse_blocking(
             Ok::<_, crate::media::quality::QualityError>(Analysed {
                 json: Bytes::from(w.to_json()),
                 dat: Bytes::from(w.to_dat()),
-                overview: Bytes::from(overview(w, OVERVIEW_PIXELS).to_json()),
+                overview: Bytes::from(w.at_most(OVERVIEW_PIXELS).to_json()),
                 report: analysis.report,
             })
         })
@@ -288,16 +288,6 @@ async fn analyse_blocking(
         Ok(Ok(Err(e))) => Err(Failure::permanent(e.code(), &e)),
         Ok(Ok(Ok(analysed))) => Ok(analysed),
     }
-}
-
-/// The waveform at no more than `pixels` min/max pairs (`Waveform::resample`, neighbouring
-/// pairs merged).
-pub fn overview(w: &Waveform, pixels: usize) -> Waveform {
-    let factor = w.len().div_ceil(pixels.max(1)).max(1);
-    if factor == 1 {
-        return w.clone();
-    }
-    w.resample(u32::try_from(factor).unwrap_or(u32::MAX))
 }
 
 /// A waveform file ready to store.
@@ -392,20 +382,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_overview_merges_neighbouring_peaks() {
-        let w = Waveform {
-            sample_rate: 44_100,
-            samples_per_pixel: 441,
-            data: vec![-1, 1, -5, 2, -2, 9, -3, 3, -4, 4],
-        };
-        let o = overview(&w, 2);
-        assert_eq!(o.samples_per_pixel, 441 * 3);
-        assert_eq!(o.data, [-5, 9, -4, 4]);
-        assert_eq!(overview(&w, 5), w);
-        assert_eq!(overview(&w, 100), w);
-    }
 
     #[test]
     fn unset_thresholds_keep_the_defaults() {

@@ -29,7 +29,7 @@ use symphonia::core::io::MediaSource;
 use crate::domain::quality::{QualityConfig, QualityReport};
 use crate::media::probe::{self, ProbeError};
 
-pub use waveform::{COARSE_FACTOR, PAIRS_PER_SECOND, Waveform};
+pub use waveform::{PAIRS_PER_SECOND, Waveform};
 
 /// The result of analysing one file.
 #[derive(Debug, Clone)]

@@ -359,7 +359,7 @@ fn the_waveform_has_a_pair_per_10_ms_of_the_mixed_channels() {
     assert_eq!(w.len(), 200);
     assert_eq!(&w.data[..2], &[0, 0]);
     assert_eq!(&w.data[w.data.len() - 2..], &[16384, 16384]);
-    assert_eq!(w.coarse().len(), 20);
+    assert_eq!(w.resample(10).len(), 20);
 }
 
 #[test]
@@ -404,4 +404,18 @@ fn fuzz_inputs_are_analysed_without_panicking() {
         panicked.is_empty(),
         "the analysis panicked on {panicked:#?}"
     );
+}
+
+#[test]
+fn an_overview_merges_neighbouring_peaks() {
+    let w = Waveform {
+        sample_rate: 44_100,
+        samples_per_pixel: 441,
+        data: vec![-1, 1, -5, 2, -2, 9, -3, 3, -4, 4],
+    };
+    let o = w.at_most(2);
+    assert_eq!(o.samples_per_pixel, 441 * 3);
+    assert_eq!(o.data, [-5, 9, -4, 4]);
+    assert_eq!(w.at_most(5), w);
+    assert_eq!(w.at_most(100), w);
 }

@@ -8,9 +8,6 @@ use std::fmt::Write as _;
 /// About this many min/max pairs per second of audio in the fine level.
 pub const PAIRS_PER_SECOND: u32 = 100;
 
-/// The coarse level has one pair for this many of the fine level's (about 10 a second).
-pub const COARSE_FACTOR: u32 = 10;
-
 /// Min/max peaks of the audio (all channels mixed), at `samples_per_pixel` samples per pair,
 /// in BBC audiowaveform's data format (version 1, 16-bit).
 #[derive(Debug, Clone, PartialEq)]
@@ -90,10 +87,14 @@ impl Waveform {
         }
     }
 
-    /// About 10 pairs a second (`COARSE_FACTOR`): a 2-hour recording in 72,000 pairs, 288 KB
-    /// as `.dat`, where the fine level has 720,000.
-    pub fn coarse(&self) -> Waveform {
-        self.resample(COARSE_FACTOR)
+    /// The peaks at no more than `pixels` pairs, neighbouring pairs merged (`resample`): the
+    /// whole recording in one view.
+    pub fn at_most(&self, pixels: usize) -> Waveform {
+        let factor = self.len().div_ceil(pixels.max(1)).max(1);
+        if factor == 1 {
+            return self.clone();
+        }
+        self.resample(u32::try_from(factor).unwrap_or(u32::MAX))
     }
 }
 
