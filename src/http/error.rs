@@ -244,10 +244,12 @@ pub enum UiLang {
 
 impl UiLang {
     pub fn from_headers(headers: &HeaderMap) -> UiLang {
-        let Some(value) = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-        else {
+        UiLang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE))
+    }
+
+    /// The language an `Accept-Language` value prefers of the two; Indonesian without one.
+    pub fn from_accept_language(value: Option<&HeaderValue>) -> UiLang {
+        let Some(value) = value.and_then(|v| v.to_str().ok()) else {
             return UiLang::Id;
         };
         let mut best: Option<(f32, UiLang)> = None;
@@ -275,10 +277,14 @@ impl UiLang {
     }
 }
 
-/// An error response in `lang`, the language its request asked for (the layer that calls this
-/// is `http::middleware::FINISH`); any other response as it is.
-pub fn localize(mut res: Response, lang: UiLang) -> Response {
-    if lang == UiLang::En
+/// An error response in the language its request asked for (`accept_language`, read only for an
+/// error: the layer that calls this, `http::middleware::FINISH`, runs for every response); any
+/// other response as it is.
+pub fn localize(mut res: Response, accept_language: Option<&HeaderValue>) -> Response {
+    if res.extensions().get::<ErrorText>().is_none() {
+        return res;
+    }
+    if UiLang::from_accept_language(accept_language) == UiLang::En
         && let Some(text) = res.extensions_mut().remove::<ErrorText>()
     {
         let body = serde_json::to_vec(&ErrorBody {
@@ -290,7 +296,7 @@ pub fn localize(mut res: Response, lang: UiLang) -> Response {
         res.headers_mut()
             .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("en"));
         *res.body_mut() = Body::from(body);
-    } else if res.extensions().get::<ErrorText>().is_some() {
+    } else {
         res.headers_mut()
             .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("id"));
     }

@@ -23,7 +23,7 @@ use futures_util::future::{FutureExt as _, Map};
 use tower::{Layer, Service};
 
 use crate::http::{
-    error::{self, AppError, UiLang},
+    error::{self, AppError},
     security,
 };
 
@@ -70,11 +70,11 @@ impl<S: Service<Request, Response = Response, Error = Infallible>> Service<Reque
 /// ([`close_after_refused_body`]) and the security headers (`security::every_response`).
 pub const FINISH: Around<Asked> = Around {
     before: |req| Asked {
-        lang: UiLang::from_headers(req.headers()),
+        accept_language: req.headers().get(header::ACCEPT_LANGUAGE).cloned(),
         has_body: has_body(req),
     },
     after: |res, asked| {
-        let mut res = error::localize(res, asked.lang);
+        let mut res = error::localize(res, asked.accept_language.as_ref());
         close_after_refused_body(&mut res, asked.has_body);
         security::every_response(res.headers_mut());
         res
@@ -82,9 +82,10 @@ pub const FINISH: Around<Asked> = Around {
 };
 
 /// What [`FINISH`] reads from the request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Asked {
-    lang: UiLang,
+    /// Read only if the response is an error.
+    accept_language: Option<HeaderValue>,
     has_body: bool,
 }
 
