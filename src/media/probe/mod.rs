@@ -149,6 +149,7 @@ pub fn probe_source_uncontained<S: MediaSource + 'static>(
                 // symphonia gets its own try below; its error names the problem if it fails too.
                 Err(mp4::Unreadable(why)) => {
                     tracing::debug!(%why, "mp4parse could not read the moov box");
+                    mp4::check_sample_counts(&mut file, moov)?;
                 }
             }
         }

@@ -394,23 +394,8 @@ fn sample_entry_fourccs<R: Read + Seek>(
     moov_at: u64,
     moov_len: u64,
 ) -> io::Result<Vec<[u8; 4]>> {
-    const PATH: [&[u8; 4]; 4] = [b"mdia", b"minf", b"stbl", b"stsd"];
-    let moov_end = moov_at.saturating_add(moov_len);
     let mut fourccs = Vec::new();
-    for (kind, start, end) in children(file, moov_at.saturating_add(8), moov_end)? {
-        if kind != *b"trak" {
-            continue;
-        }
-        let mut range = Some((start, end));
-        for step in PATH {
-            range = match range {
-                Some((s, e)) => children(file, s, e)?
-                    .into_iter()
-                    .find(|(k, _, _)| k == step)
-                    .map(|(_, s, e)| (s, e)),
-                None => None,
-            };
-        }
+    for range in track_boxes(file, (moov_at, moov_len), b"stsd")? {
         // stsd: version and flags (4 bytes), entry count (4), then the first entry's header.
         let fourcc = match range {
             Some((stsd, end)) if stsd.saturating_add(16) <= end => {
@@ -424,6 +409,71 @@ fn sample_entry_fourccs<R: Read + Seek>(
         fourccs.push(fourcc);
     }
     Ok(fourccs)
+}
+
+/// For each `trak` in the `moov` box, the payload of its sample table's box `kind`
+/// (`moov/trak/mdia/minf/stbl/{kind}`), when it has one.
+fn track_boxes<R: Read + Seek>(
+    file: &mut R,
+    (moov_at, moov_len): (u64, u64),
+    kind: &[u8; 4],
+) -> io::Result<Vec<Option<(u64, u64)>>> {
+    let path: [&[u8; 4]; 4] = [b"mdia", b"minf", b"stbl", kind];
+    let moov_end = moov_at.saturating_add(moov_len);
+    let mut found = Vec::new();
+    for (child, start, end) in children(file, moov_at.saturating_add(8), moov_end)? {
+        if child != *b"trak" {
+            continue;
+        }
+        let mut range = Some((start, end));
+        for step in path {
+            range = match range {
+                Some((s, e)) => children(file, s, e)?
+                    .into_iter()
+                    .find(|(k, _, _)| k == step)
+                    .map(|(_, s, e)| (s, e)),
+                None => None,
+            };
+        }
+        found.push(range);
+    }
+    Ok(found)
+}
+
+/// Refuses a file whose time-to-sample table (`stts`) counts 2^31 samples or more, over a year
+/// of 60 fps video: symphonia's MP4 reader, which the probe falls back to when mp4parse cannot
+/// read the `moov` box, adds sample numbers and counts in 32 bits (`sample_num + count`, the
+/// running total), which overflows past 2^32 (a panic in a debug build, a wrong sample time in a
+/// release one; `tests/fuzz/regressions/crash-1179…`). Below 2^31 no such sum can.
+pub(super) fn check_sample_counts<R: Read + Seek>(
+    file: &mut R,
+    moov: (u64, u64),
+) -> Result<(), ProbeError> {
+    for (start, end) in track_boxes(file, moov, b"stts")?.into_iter().flatten() {
+        // stts: version and flags (4 bytes), entry count (4), then (count, delta) pairs.
+        if start.saturating_add(8) > end {
+            continue;
+        }
+        file.seek(SeekFrom::Start(start + 4))?;
+        let mut word = [0u8; 4];
+        file.read_exact(&mut word)?;
+        let entries = u64::from(u32::from_be_bytes(word));
+        // Only the entries inside the box: the count comes from the file.
+        let entries = entries.min((end - start - 8) / 8);
+        let mut table = BufReader::with_capacity(READ_BUFFER, file.by_ref().take(entries * 8));
+        let mut samples = 0u64;
+        let mut pair = [0u8; 8];
+        for _ in 0..entries {
+            table.read_exact(&mut pair)?;
+            samples += u64::from(u32::from_be_bytes(pair[..4].try_into().expect("4 bytes")));
+            if samples >= 1 << 31 {
+                return Err(ProbeError::Unplayable(
+                    "the MP4 sample table counts 2^31 samples or more".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The boxes directly inside `start..end`: their type and where their payload starts and ends.

@@ -390,3 +390,16 @@ fn every_prefix_of_a_sample_probes_without_panicking() {
         drop(dir);
     }
 }
+
+#[test]
+fn an_mp4_counting_2_pow_31_samples_is_refused() {
+    // A track whose handler mp4parse does not know (so symphonia reads it), with a time-to-sample
+    // table of 2^32 + 1 samples (`tests/fuzz/regressions/crash-1179…`).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz/regressions/crash-1179bd5b586ecb970cc89fc9ea6b31aa26937988");
+    let bytes = std::fs::read(path).expect("regression input");
+    match probe_bytes("overflow.m4a", &bytes) {
+        Err(ProbeError::Unplayable(why)) => assert!(why.contains("2^31 samples"), "{why}"),
+        other => panic!("expected unplayable, got {other:?}"),
+    }
+}
