@@ -9,7 +9,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -20,13 +20,13 @@ use serde::Deserialize;
 
 use super::{
     Json,
-    templates::{self, DocumentPage, EpisodePage, HomeItem, ShowPage},
+    templates::{self, DocumentPage, EpisodePage, FeedPage, FeedPageItem, HomeItem, ShowPage},
 };
 use crate::{
     app::{App, AppState},
     db::DbError,
     domain::{
-        DocumentId, Episode, EpisodeStatus, Show, Slug,
+        DocumentId, Episode, EpisodeStatus, Show, ShowId, Slug,
         citation::{self, Cited},
         transcript,
     },
@@ -300,6 +300,66 @@ async fn show(
     }
     .await;
     answer(&state.policies.page, lang, &path, result)
+}
+
+/// A feed's address opened by a browser (its `Accept` lists HTML; `feeds` hands such requests
+/// here): a page saying what a feed is, with the address to copy and the feed's episodes, in
+/// place of XML that Chromium no longer styles (it is removing XSLT). Apps keep getting the feed;
+/// the answer varies on `Accept`. `None` when the page cannot be made: the caller then serves
+/// the feed with its stylesheet, the fallback.
+pub(super) async fn feed_page(
+    state: &AppState,
+    show: ShowId,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let query = Query::<PageQuery>::try_from_uri(uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let lang = language(&query, headers);
+    let made = async {
+        let show = state.ctx.db.show(show).await?;
+        let items = state.ctx.db.published_episodes(show.id, Utc::now()).await?;
+        Ok::<_, DbError>((show, items))
+    }
+    .await;
+    let (show, items) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            tracing::warn!(error = %e, "the feed's page could not be made; serving the feed");
+            return None;
+        }
+    };
+    let page = FeedPage {
+        show: &show,
+        path: uri.path().to_owned(),
+        feed_url: state.ctx.urls.feed(&show.slug),
+        show_url: show_path(&show.slug),
+        artwork_url: show
+            .artwork
+            .as_ref()
+            .map(|a| state.ctx.urls.artwork(show.id, a)),
+        episodes: items
+            .iter()
+            .map(|(episode, enclosure)| FeedPageItem {
+                page_url: episode_path(&show.slug, &episode.slug),
+                episode,
+                enclosure,
+                media_url: state.ctx.urls.media(enclosure.id, &enclosure.extension),
+            })
+            .collect(),
+    };
+    let mut res = html_response(
+        &state.policies.page,
+        StatusCode::OK,
+        lang,
+        templates::feed_page(lang, &page),
+    );
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Language"),
+    );
+    Some(res)
 }
 
 /// The citation of an episode (at a moment when `t` is given), with today as the access date.

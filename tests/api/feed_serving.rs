@@ -538,27 +538,6 @@ async fn stylesheet_makes_a_readable_page() {
         lines.next().unwrap(),
         "<?xml-stylesheet type=\"text/xsl\" href=\"siaran.xsl\"?>"
     );
-    // A browser gets an XML type it applies stylesheets to; apps keep the RSS type.
-    let browser = app
-        .get_with(
-            &feed_url,
-            &[(
-                header::ACCEPT,
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            )],
-        )
-        .await;
-    assert!(
-        header_str(&browser, header::CONTENT_TYPE)
-            .unwrap()
-            .starts_with("application/xml")
-    );
-    assert!(
-        header_str(&browser, header::VARY)
-            .unwrap()
-            .contains("Accept")
-    );
-    assert_eq!(browser.text().await.unwrap(), xml);
 
     let dir = tempfile::tempdir().unwrap();
     let feed_file = dir.path().join("feed.xml");
@@ -601,6 +580,110 @@ async fn stylesheet_makes_a_readable_page() {
         assert_eq!(episode["player"]["tag"], "audio");
         assert_eq!(episode["player"]["src"], created["enclosure_url"]);
     }
+}
+
+/// A browser opening a feed's address (its `Accept` lists HTML) gets a page made by the server,
+/// as Chromium is removing XSLT: what a feed is, its address to copy, its episodes with players,
+/// in the reader's language. Apps asking the same address keep getting the RSS, and every answer
+/// says it varies on `Accept`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_gets_the_feeds_page() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    app.create_show("halaman").await;
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let hostile = "Perda <b>No. 1</b> & \"Pajak\" ]]> — Tanya Jawab ✓";
+    let first = new_episode(
+        &app,
+        "halaman",
+        "Pembukaan",
+        &media,
+        Some("2026-03-02T01:30:00Z".parse().unwrap()),
+    )
+    .await;
+    let second = new_episode(
+        &app,
+        "halaman",
+        hostile,
+        &media,
+        Some("2026-03-09T01:30:00Z".parse().unwrap()),
+    )
+    .await;
+    new_episode(&app, "halaman", "Belum terbit", &media, None).await;
+    let feed_url = app.url("/feeds/halaman.xml");
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    let app_answer = app.http.get(&feed_url).send().await.unwrap();
+    assert!(
+        header_str(&app_answer, header::CONTENT_TYPE)
+            .unwrap()
+            .starts_with("application/rss+xml")
+    );
+    assert!(
+        header_str(&app_answer, header::VARY)
+            .unwrap()
+            .contains("Accept")
+    );
+    let xml = app_answer.text().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    for (language, about, duration) in [
+        ("id", "Ini adalah umpan (feed) podcast.", "Durasi "),
+        ("en", "This is a podcast feed.", "Length "),
+    ] {
+        let res = app
+            .get_with(
+                &feed_url,
+                &[
+                    (header::ACCEPT, browser),
+                    (header::ACCEPT_LANGUAGE, language),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            header_str(&res, header::CONTENT_TYPE)
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let vary = header_str(&res, header::VARY).unwrap();
+        assert!(
+            vary.contains("Accept,") && vary.contains("Accept-Language"),
+            "{vary}"
+        );
+        let html = res.text().await.unwrap();
+        assert_ne!(html, xml);
+        let page_file = dir.path().join(format!("page-{language}.html"));
+        std::fs::write(&page_file, &html).unwrap();
+        let page = run_python("read_page.py", &[page_file.to_str().unwrap()]);
+        assert_eq!(page["lang"], language);
+        assert_eq!(page["h1"], "Siaran Pers halaman");
+        let about_text = page["about"].as_str().unwrap();
+        assert!(about_text.contains(about), "{about_text}");
+        assert_eq!(page["feed_address"], feed_url);
+        // The feed's items: published ones only, newest first, the hostile title as text.
+        let episodes = page["episodes"].as_array().unwrap();
+        assert_eq!(episodes.len(), 2, "{page}");
+        assert_eq!(episodes[0]["title"], hostile);
+        assert_eq!(episodes[0]["date"], "2026-03-09");
+        assert!(
+            episodes[0]["meta"].as_str().unwrap().contains(duration),
+            "{page}"
+        );
+        assert_eq!(episodes[1]["title"], "Pembukaan");
+        for (episode, created) in episodes.iter().zip([&second, &first]) {
+            assert_eq!(episode["player"]["tag"], "audio");
+            assert_eq!(episode["player"]["src"], created["enclosure_url"]);
+        }
+    }
+    assert!(
+        app.get_with(&feed_url, &[(header::ACCEPT, browser)])
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("9 Maret 2026"),
+        "Indonesian when the browser names no language"
+    );
 }
 
 /// A WebSub hub in the test: records each ping's form.

@@ -58,6 +58,12 @@ async fn show_feed(State(state): State<AppState>, request: Request) -> Result<Re
         Err(FeedError::Db(e)) => return Err(e.into()),
         Err(FeedError::Other(e)) => return Err(AppError::from(e)),
     };
+    if is_browser(request.headers()) {
+        let page = super::pages::feed_page(&state, feed.show, request.uri(), request.headers());
+        if let Some(page) = Box::pin(page).await {
+            return Ok(page);
+        }
+    }
     Ok(respond(&feed, request.headers(), &state.policies.feed_view))
 }
 
@@ -184,7 +190,8 @@ fn negotiate(accept: Option<&HeaderValue>) -> Encoding {
 }
 
 /// A browser opening the page: its `Accept` lists HTML, which no podcast app asks a feed for.
-/// It gets the same bytes as an XML type it applies the stylesheet to.
+/// It gets the feed's page (`pages::feed_page`); should that fail, the same bytes as the apps,
+/// as an XML type it applies the stylesheet to.
 fn is_browser(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)

@@ -131,6 +131,91 @@ fn episode_line(lang: UiLang, url: &str, episode: &Episode, media: Option<&Media
     }
 }
 
+/// A feed's address opened in a browser: what a feed is, the address to copy, and the episodes
+/// the feed carries.
+pub struct FeedPage<'a> {
+    pub show: &'a Show,
+    /// The feed's path, for the language switch.
+    pub path: String,
+    pub feed_url: String,
+    pub show_url: String,
+    pub artwork_url: Option<String>,
+    /// The feed's items, newest first: the episode's page, the episode, its media's URL.
+    pub episodes: Vec<FeedPageItem<'a>>,
+}
+
+pub struct FeedPageItem<'a> {
+    pub page_url: String,
+    pub episode: &'a Episode,
+    pub enclosure: &'a crate::domain::Enclosure,
+    pub media_url: String,
+}
+
+pub fn feed_page(lang: UiLang, p: &FeedPage<'_>) -> Markup {
+    let body = html! {
+        aside.about {
+            p {
+                strong { (t(lang, "Ini adalah umpan (feed) podcast.", "This is a podcast feed.")) }
+                " "
+                (t(lang,
+                    "Salin alamatnya ke aplikasi podcast Anda (Apple Podcasts, Spotify, AntennaPod, Pocket Casts dan lainnya) untuk berlangganan dan menerima setiap episode baru.",
+                    "Copy its address into your podcast app (Apple Podcasts, Spotify, AntennaPod, Pocket Casts and others) to subscribe and get every new episode."))
+            }
+            input type="text" readonly value=(p.feed_url)
+                aria-label=(t(lang, "Alamat umpan", "Feed address"));
+            p.meta {
+                (t(lang,
+                    "Di aplikasi, pilih tambah podcast lewat alamat (URL): Apple Podcasts: Pustaka → Ikuti Acara lewat URL; AntennaPod: Tambah podcast → Alamat RSS; gPodder: Langganan → Tambah podcast lewat URL.",
+                    "In the app, add a podcast by its address (URL): Apple Podcasts: Library → Follow a Show by URL; AntennaPod: Add podcast → RSS address; gPodder: Subscriptions → Add podcast via URL."))
+            }
+        }
+        header.show {
+            @if let Some(src) = &p.artwork_url {
+                img.cover src=(src) alt={ (t(lang, "Sampul ", "Cover of ")) (p.show.title) } width="144" height="144";
+            }
+            h1 { (p.show.title) }
+            @if !p.show.author.is_empty() { p.meta { (p.show.author) } }
+            p { (p.show.description) }
+            p { a href=(p.show_url) { (t(lang, "Halaman acara di arsip", "The show's page in the archive")) } }
+        }
+        section {
+            h2 { (t(lang, "Episode", "Episodes")) " (" (p.episodes.len()) ")" }
+            @if p.episodes.is_empty() {
+                p { (t(lang, "Belum ada episode yang terbit.", "No episodes yet.")) }
+            }
+            @for item in &p.episodes {
+                article {
+                    h3 { a href=(item.page_url) { (item.episode.title) } }
+                    p.meta {
+                        @if let Some(at) = item.episode.publish_at {
+                            time datetime=(at.format("%Y-%m-%d")) { (date(lang, at)) }
+                        }
+                        " · " (t(lang, "Durasi ", "Length ")) (length(item.enclosure.duration_ms))
+                    }
+                    @if item.enclosure.mime_type.starts_with("video/") {
+                        video controls preload="none" src=(item.media_url)
+                            aria-label={ (t(lang, "Putar: ", "Play: ")) (item.episode.title) } {}
+                    } @else {
+                        audio controls preload="none" src=(item.media_url)
+                            aria-label={ (t(lang, "Putar: ", "Play: ")) (item.episode.title) } {}
+                    }
+                }
+            }
+        }
+    };
+    let title = format!(
+        "{} · {}",
+        p.show.title,
+        t(lang, "Umpan podcast", "Podcast feed")
+    );
+    let head = Head {
+        description: p.show.description.chars().take(300).collect(),
+        feed: Some(p.feed_url.clone()),
+        ..Head::default()
+    };
+    layout(lang, &title, &p.path, &head, &body)
+}
+
 pub struct HomeItem<'a> {
     pub episode: &'a Episode,
     pub show: &'a Show,
