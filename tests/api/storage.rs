@@ -562,3 +562,190 @@ async fn get_retries_once_on_a_fresh_url_and_reports_errors() {
         "{err}"
     );
 }
+
+/// A store node dying mid-stream (issue 26): the read breaks after some bytes. Delivery's
+/// GetObject asks for the rest from the next byte, only if the object's ETag is unchanged, and
+/// the stream goes on with every byte once and in order; an object that changed, or a store that
+/// keeps failing, ends the stream with an error instead of wrong or missing bytes.
+#[tokio::test]
+async fn a_read_broken_mid_body_resumes_from_the_next_byte() {
+    use std::sync::{Arc, Mutex};
+    const LEN: u64 = 3 * MIB as u64;
+    #[derive(Default)]
+    struct Script {
+        /// Per request, in order: after how many body bytes the connection breaks (None: never).
+        cuts: Vec<Option<u64>>,
+        /// The object's ETag now.
+        etag: String,
+        /// Each request's Range and If-Match.
+        seen: Vec<(Option<String>, Option<String>)>,
+    }
+    let script: Arc<Mutex<Script>> = Arc::default();
+    let app = {
+        let script = script.clone();
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let script = script.clone();
+            async move {
+                let header = |name: &str| {
+                    req.headers()
+                        .get(name)
+                        .map(|v| v.to_str().unwrap().to_owned())
+                };
+                let (range, if_match) = (header("range"), header("if-match"));
+                let mut script = script.lock().unwrap();
+                script.seen.push((range.clone(), if_match.clone()));
+                let cut = if script.cuts.is_empty() {
+                    None
+                } else {
+                    script.cuts.remove(0)
+                };
+                let etag = format!("\"{}\"", script.etag);
+                let mut res = axum::response::Response::builder().header("etag", &etag);
+                if if_match.is_some_and(|m| m != etag) {
+                    return res.status(412).body(axum::body::Body::empty()).unwrap();
+                }
+                let (start, end) = match range.as_deref().and_then(|r| r.strip_prefix("bytes=")) {
+                    Some(r) => {
+                        let (a, b) = r.split_once('-').unwrap();
+                        let b = if b.is_empty() {
+                            LEN - 1
+                        } else {
+                            b.parse().unwrap()
+                        };
+                        (a.parse::<u64>().unwrap(), b)
+                    }
+                    None => (0, LEN - 1),
+                };
+                res = if range.is_some() {
+                    res.status(206)
+                        .header("content-range", format!("bytes {start}-{end}/{LEN}"))
+                } else {
+                    res.status(200)
+                };
+                let len = end - start + 1;
+                // The body as the store sends it, broken off after `cut` bytes.
+                let sent = cut.map_or(len, |c| c.min(len));
+                let mut body: Vec<io::Result<Bytes>> = (start..start + sent)
+                    .step_by(64 * 1024)
+                    .map(|at| {
+                        Ok((at..(at + 64 * 1024).min(start + sent))
+                            .map(byte_at)
+                            .collect())
+                    })
+                    .collect();
+                if cut.is_some() {
+                    body.push(Err(io::Error::other("node died")));
+                }
+                res.header("content-length", len)
+                    .body(axum::body::Body::from_stream(stream::iter(body)))
+                    .unwrap()
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = crate::s3server::client_for(&endpoint, "key", "secret", "us-east-1");
+    let store = S3Store::new(client, BUCKET, "p");
+    let key = new_key();
+    let set = |cuts: Vec<Option<u64>>| {
+        let mut s = script.lock().unwrap();
+        s.cuts = cuts;
+        s.etag = "v1".into();
+        s.seen.clear();
+    };
+    let seen = || script.lock().unwrap().seen.clone();
+    let tag = Some("\"v1\"".to_owned());
+
+    // Where each later request starts, checking that it asks for the rest up to `last` with
+    // the first response's ETag. The server's last chunks before the break may never reach the
+    // client, so a resume starts at or before the break.
+    let resumed_at = |request: &(Option<String>, Option<String>), last: u64| -> u64 {
+        assert_eq!(request.1, tag, "{request:?}");
+        let range = request
+            .0
+            .as_deref()
+            .unwrap()
+            .strip_prefix("bytes=")
+            .unwrap();
+        let (from, to) = range.split_once('-').unwrap();
+        assert_eq!(to.parse::<u64>().unwrap(), last, "{request:?}");
+        from.parse().unwrap()
+    };
+
+    // The whole object, broken once after 1 MiB + 3: two requests, every byte once and in
+    // order (`check_generated` checks each byte at its place and counts them).
+    set(vec![Some(MIB as u64 + 3)]);
+    let body = store.get(&key, None).await.unwrap();
+    assert_eq!(check_generated(body, 0).await, LEN);
+    let requests = seen();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[0], (None, None));
+    assert!(resumed_at(&requests[1], LEN - 1) <= MIB as u64 + 3);
+
+    // A range, broken twice: the rest of the range each time.
+    set(vec![Some(500_000), Some(300_000)]);
+    let range = ByteRange {
+        start: 100,
+        end: 2_000_099,
+    };
+    let body = store.get(&key, Some(range)).await.unwrap();
+    assert_eq!(check_generated(body, 100).await, 2_000_000);
+    let requests = seen();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert_eq!(requests[0], (Some("bytes=100-2000099".into()), None));
+    let second = resumed_at(&requests[1], 2_000_099);
+    assert!((100..=500_100).contains(&second), "{requests:?}");
+    let third = resumed_at(&requests[2], 2_000_099);
+    assert!((second..=second + 300_000).contains(&third), "{requests:?}");
+
+    // The object changed between the two reads: an error after the first part, not its bytes.
+    // (Broken after a MiB, so that the response's head has reached the client: a response
+    // broken before it is a failed request, which is simply made again.)
+    set(vec![Some(MIB as u64)]);
+    let mut body = store.get(&key, None).await.unwrap();
+    script.lock().unwrap().etag = "v2".into();
+    let mut got = 0;
+    let err = loop {
+        match body.next().await {
+            Some(Ok(chunk)) => got += chunk.len(),
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended without an error after {got} bytes"),
+        }
+    };
+    assert!(got <= MIB, "{got}");
+    assert!(
+        err.to_string().contains("changed while it was read"),
+        "{err}"
+    );
+    assert!(body.next().await.is_none(), "nothing after the error");
+
+    // A store that keeps failing: four attempts with no byte between them, then an error. (An
+    // attempt whose response breaks before its head is one more request, made at once.)
+    set(vec![
+        Some(MIB as u64),
+        Some(0),
+        Some(0),
+        Some(0),
+        Some(0),
+        Some(0),
+        Some(0),
+        Some(0),
+        Some(0),
+    ]);
+    let body = store.get(&key, None).await.unwrap();
+    let read: Vec<io::Result<Bytes>> = body.collect().await;
+    let err = read.last().unwrap().as_ref().unwrap_err();
+    assert!(err.to_string().contains("broke at byte"), "{err}");
+    let received: usize = read
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(Bytes::len)
+        .sum();
+    assert!(received <= MIB, "{received}");
+    let requests = seen().len();
+    assert!(
+        (5..=9).contains(&requests),
+        "the first read and four attempts: {requests}"
+    );
+}

@@ -6,6 +6,8 @@
 
 mod reader;
 
+use reader::Part;
+
 use std::{fmt, io, sync::Arc};
 
 use aws_sdk_s3::{
@@ -18,7 +20,7 @@ use aws_sdk_s3::{
 };
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
-use futures_util::{StreamExt, TryStreamExt as _};
+use futures_util::StreamExt;
 use http_body_util::BodyExt as _;
 
 use super::{
@@ -458,7 +460,8 @@ impl ObjectStore for S3Store {
         range: Option<ByteRange>,
     ) -> Result<ByteStream, StoreError> {
         let name = self.object_name(key);
-        let response = self.reader.get(self, key, &name, range).await?;
+        let part = range.map_or(Part::Whole, Part::Range);
+        let response = self.reader.get(self, key, &name, part, None).await?;
         let len = response
             .headers()
             .get(hyper::header::CONTENT_LENGTH)
@@ -475,12 +478,28 @@ impl ObjectStore for S3Store {
                 r.end
             )));
         }
-        Ok(Box::pin(
-            response
-                .into_body()
-                .into_data_stream()
-                .map_err(io::Error::other),
-        ))
+        let start = range.map_or(0, |r| r.start);
+        let reading = Reading {
+            store: self.clone(),
+            key: key.clone(),
+            etag: response.headers().get(hyper::header::ETAG).cloned(),
+            next: start,
+            end: len.map(|len| start + len),
+            body: body_stream(response),
+            name,
+            failures: 0,
+        };
+        Ok(Box::pin(futures_util::stream::unfold(
+            Some(reading),
+            |reading| async move {
+                let mut reading = reading?;
+                match reading.next_chunk().await {
+                    Ok(Some(chunk)) => Some((Ok(chunk), Some(reading))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        )))
     }
 
     #[tracing::instrument(skip_all, fields(bucket = %self.bucket, key = %key))]
@@ -631,6 +650,125 @@ impl ObjectStore for S3Store {
             Ok(_) => Ok(()),
             Err(e) if status_of(&e) == Some(404) => Ok(()),
             Err(e) => Err(sdk_error("AbortMultipartUpload", name, &e)),
+        }
+    }
+}
+
+/// A GetObject's body that survives the store dropping it: when the connection breaks (or closes
+/// short of the length the response announced), the rest is asked for from the next byte, only
+/// if the object's ETag is unchanged, so a listener gets every byte once and in order even when
+/// the S3 node serving the stream dies (a replicated cluster answers from another). It gives up
+/// after [`RESUME_ATTEMPTS`] failures in a row with no byte in between, and the error then ends
+/// the stream, which ends the response short of its length: a client sees the failure rather
+/// than a truncated file.
+struct Reading {
+    store: S3Store,
+    key: ObjectKey,
+    name: String,
+    /// The ETag of the first response; without one the object cannot be checked and is not
+    /// resumed.
+    etag: Option<hyper::header::HeaderValue>,
+    /// The offset of the next byte to pass on.
+    next: u64,
+    /// One past the last byte asked for, when the response said its length.
+    end: Option<u64>,
+    body: futures_util::stream::BoxStream<'static, Result<Bytes, hyper::Error>>,
+    /// Failures since the last byte received.
+    failures: u32,
+}
+
+/// Attempts to resume one broken read before giving up: a cluster re-routes to a live node
+/// within a few seconds (Garage marks a node down after its ping timeout).
+const RESUME_ATTEMPTS: u32 = 4;
+
+fn body_stream(
+    response: hyper::Response<hyper::body::Incoming>,
+) -> futures_util::stream::BoxStream<'static, Result<Bytes, hyper::Error>> {
+    Box::pin(response.into_body().into_data_stream())
+}
+
+impl Reading {
+    async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            let broken = match self.body.next().await {
+                Some(Ok(chunk)) if chunk.is_empty() => continue,
+                Some(Ok(chunk)) => {
+                    self.next += chunk.len() as u64;
+                    self.failures = 0;
+                    return Ok(Some(chunk));
+                }
+                Some(Err(e)) => crate::outbound::error_chain(&e),
+                None if self.end.is_some_and(|end| self.next < end) => {
+                    "the connection closed early".to_owned()
+                }
+                None => return Ok(None),
+            };
+            self.resume(&broken).await?;
+        }
+    }
+
+    /// Asks for the rest of the object, from `next`.
+    async fn resume(&mut self, broken: &str) -> io::Result<()> {
+        let give_up = |why: String| {
+            tracing::warn!(object = %self.name, at = self.next, %why, "S3 read failed");
+            io::Error::other(format!(
+                "S3 GetObject {} broke at byte {}: {why}",
+                self.name, self.next
+            ))
+        };
+        let Some(etag) = self.etag.clone() else {
+            return Err(give_up(format!("{broken} (no ETag to resume by)")));
+        };
+        loop {
+            if self.failures >= RESUME_ATTEMPTS {
+                return Err(give_up(broken.to_owned()));
+            }
+            self.failures += 1;
+            // 0.1 s, 0.4 s, 0.9 s, 1.6 s: past a node's failover, under a player's patience.
+            tokio::time::sleep(std::time::Duration::from_millis(
+                100 * u64::from(self.failures * self.failures),
+            ))
+            .await;
+            tracing::info!(object = %self.name, at = self.next, %broken, "S3 read broke; resuming");
+            let part = match self.end {
+                Some(end) => Part::Range(ByteRange {
+                    start: self.next,
+                    end: end - 1,
+                }),
+                None => Part::From(self.next),
+            };
+            let response = match self
+                .store
+                .reader
+                .get(&self.store, &self.key, &self.name, part, Some(&etag))
+                .await
+            {
+                Ok(response) if response.status() == hyper::StatusCode::PRECONDITION_FAILED => {
+                    return Err(give_up("the object changed while it was read".to_owned()));
+                }
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::debug!(error = %e, "resuming an S3 read failed");
+                    continue;
+                }
+            };
+            // The rest must start where the first part stopped.
+            let starts_at = response
+                .headers()
+                .get(hyper::header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("bytes "))
+                .and_then(|v| v.split('-').next()?.parse::<u64>().ok());
+            if response.status() != hyper::StatusCode::PARTIAL_CONTENT
+                || starts_at != Some(self.next)
+            {
+                return Err(give_up(format!(
+                    "the store answered the rest with {} from {starts_at:?}",
+                    response.status()
+                )));
+            }
+            self.body = body_stream(response);
+            return Ok(());
         }
     }
 }

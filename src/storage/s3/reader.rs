@@ -28,6 +28,16 @@ use hyper_util::{
 use super::{S3Store, service_error};
 use crate::storage::{ByteRange, ObjectKey, StoreError};
 
+/// What part of an object a GetObject asks for.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Part {
+    Whole,
+    /// `bytes=start-end`.
+    Range(ByteRange),
+    /// `bytes=start-`: the rest, from `start`.
+    From(u64),
+}
+
 /// How long the presigned URLs used here are valid.
 const URL_TTL: Duration = Duration::from_secs(15 * 60);
 /// A URL is replaced this long before it expires, so no request starts on one about to expire.
@@ -60,21 +70,32 @@ impl Reader {
         }
     }
 
-    /// GetObject of `name` (`key` in the store), the whole object or `range`: the response
-    /// whose status is 200 or 206, its body not yet read.
+    /// GetObject of `name` (`key` in the store), the whole object or `range` (`Part`), only if
+    /// its ETag is still `if_match` when given: the response whose status is 200 or 206 (412
+    /// when the ETag differs), its body not yet read.
     pub(super) async fn get(
         &self,
         store: &S3Store,
         key: &ObjectKey,
         name: &str,
-        range: Option<ByteRange>,
+        range: Part,
+        if_match: Option<&header::HeaderValue>,
     ) -> Result<Response<Incoming>, StoreError> {
         let mut fresh = false;
         loop {
             let url = self.url(store, name, fresh).await?;
             let mut request = Request::get(url);
-            if let Some(r) = range {
-                request = request.header(header::RANGE, format!("bytes={}-{}", r.start, r.end));
+            match range {
+                Part::Whole => {}
+                Part::Range(r) => {
+                    request = request.header(header::RANGE, format!("bytes={}-{}", r.start, r.end));
+                }
+                Part::From(start) => {
+                    request = request.header(header::RANGE, format!("bytes={start}-"))
+                }
+            }
+            if let Some(etag) = if_match {
+                request = request.header(header::IF_MATCH, etag);
             }
             let request = request
                 .body(Empty::new())
@@ -106,6 +127,8 @@ impl Reader {
                     self.urls.remove(name);
                     fresh = true;
                 }
+                // The object is no longer the one `if_match` names: the caller's to say.
+                StatusCode::PRECONDITION_FAILED if if_match.is_some() => return Ok(response),
                 status => {
                     let (code, message) = error_of(response).await;
                     if status == StatusCode::NOT_FOUND
