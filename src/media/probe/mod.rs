@@ -126,7 +126,7 @@ pub fn probe_source_uncontained<S: MediaSource + 'static>(
     }
     let sniffed = sniff::sniff(&mut file, size_bytes)?;
     if sniffed.kind == Kind::Wav {
-        wav::check_format(&mut file, size_bytes)?;
+        wav::check_format(&mut file, sniffed.header_bytes, size_bytes)?;
     }
 
     let mut warnings = Vec::new();
@@ -309,7 +309,7 @@ pub(in crate::media) fn open_for_decoding<S: MediaSource + 'static>(
     let sniffed = sniff::sniff(&mut file, size_bytes)?;
     let mut mdat_cut = false;
     match sniffed.kind {
-        Kind::Wav => wav::check_format(&mut file, size_bytes)?,
+        Kind::Wav => wav::check_format(&mut file, sniffed.header_bytes, size_bytes)?,
         Kind::IsoMp4 { .. } => {
             let layout = sniff::mp4_layout(&mut file, size_bytes)?;
             if !layout.has_moov {

@@ -24,13 +24,20 @@ const WAVE_FORMAT_ALAW: u16 = 0x0006;
 const WAVE_FORMAT_MULAW: u16 = 0x0007;
 const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 
-/// Checks every `fmt ` chunk before the `data` chunk, walking the chunks as symphonia does (each
-/// padded to an even length). What is missing or cut short is left to symphonia to name.
-pub(super) fn check_format<R: Read + Seek>(file: &mut R, file_len: u64) -> Result<(), ProbeError> {
+/// Checks every `fmt ` chunk before the `data` chunk of the RIFF header at `riff_at` (after any
+/// ID3 tag: symphonia reads a WAV file behind one, fuzzer input
+/// `tests/fuzz/regressions/crash-b62b…`), walking the chunks as symphonia does (each padded to an
+/// even length). What is missing or cut short is left to symphonia to name.
+pub(super) fn check_format<R: Read + Seek>(
+    file: &mut R,
+    riff_at: u64,
+    file_len: u64,
+) -> Result<(), ProbeError> {
     // After "RIFF", the RIFF size and "WAVE".
-    let mut pos = 12u64;
+    let mut pos = riff_at + 12;
     for _ in 0..MAX_CHUNKS {
-        pos += pos & 1;
+        // Padding follows a chunk of odd length: even relative to the RIFF header.
+        pos += (pos - riff_at) & 1;
         let Some(header) = read_at::<_, 8>(file, pos)? else {
             return Ok(());
         };
@@ -146,7 +153,7 @@ mod tests {
     }
 
     fn check(file: &[u8]) -> Result<(), String> {
-        check_format(&mut Cursor::new(file), file.len() as u64).map_err(|e| e.to_string())
+        check_format(&mut Cursor::new(file), 0, file.len() as u64).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -197,5 +204,19 @@ mod tests {
         file.extend(b"abc\0");
         file.extend(&forty_channels[12..]);
         assert!(check(&file).unwrap_err().contains("40 channels"));
+    }
+
+    #[test]
+    fn a_wav_file_behind_an_id3_tag_is_checked() {
+        // An ID3 tag of odd length (13 bytes): the chunks' padding is even from the RIFF header.
+        let mut file = b"ID3\x04\0\0\0\0\0\x03abc".to_vec();
+        let forty_channels = wav(WAVE_FORMAT_PCM, 40, 8_000, 80, 16);
+        file.extend(&forty_channels[..12]);
+        file.extend(b"LIST");
+        file.extend(3u32.to_le_bytes());
+        file.extend(b"abc\0");
+        file.extend(&forty_channels[12..]);
+        let error = check_format(&mut Cursor::new(&file), 13, file.len() as u64).unwrap_err();
+        assert!(error.to_string().contains("40 channels"), "{error}");
     }
 }
