@@ -226,6 +226,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::media::router())
         .merge(http::uploads::router())
         .merge(http::document_files::router())
+        .merge(http::studio::untimed_router(&state))
         .fallback(http::not_found);
     layered(timed, Some(http::middleware::Timeout))
         .merge(layered(untimed, None))

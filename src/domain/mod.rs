@@ -9,6 +9,7 @@ pub mod chapters;
 pub mod citation;
 mod documents;
 mod episodes;
+pub mod file_meta;
 mod ids;
 mod meta;
 pub mod quality;

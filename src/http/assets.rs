@@ -108,6 +108,27 @@ pub static PLAYER: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// tus-js-client 4.3.1 (npm `tus-js-client`, its `dist/tus.min.js` with the licence prepended;
+/// `vendor/README.md`): the studio's resumable uploads.
+pub static TUS: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "tus",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_str!("templates/vendor/tus.min.js"),
+    )
+});
+
+/// The studio's "new episode" page: the upload queue over `TUS`.
+pub static STUDIO_UPLOAD: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "studio-upload",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_str!("templates/studio-upload.js"),
+    )
+});
+
 /// The stylesheet feeds reference (`feeds/siaran.xsl`), which browsers apply to a feed.
 pub static FEED_XSL: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
@@ -140,7 +161,7 @@ pub fn router() -> Router<AppState> {
 
 #[tracing::instrument(skip_all, fields(%file))]
 async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    for asset in [&*STYLE, &*STUDIO_STYLE, &*PLAYER] {
+    for asset in [&*STYLE, &*STUDIO_STYLE, &*PLAYER, &*TUS, &*STUDIO_UPLOAD] {
         if asset.path.strip_prefix("/static/") == Some(file.as_str()) {
             return Ok(asset.answer(&headers, IMMUTABLE));
         }

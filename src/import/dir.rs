@@ -13,13 +13,16 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{Progress, Report, noon_wib, parse_date};
+use super::{Progress, Report, parse_date};
 use crate::{
     db::DbError,
-    domain::{EpisodeDraft, EpisodeId, EpisodeMeta, MediaId, Slug},
+    domain::{
+        EpisodeDraft, EpisodeId, EpisodeMeta, MediaId, Slug,
+        file_meta::{self, Given},
+    },
     media::{Tags, probe::sha256_file},
     service::{self, Ctx, import_actor},
 };
@@ -246,98 +249,38 @@ pub struct FileMeta {
     pub episode: Option<u32>,
 }
 
-/// Manifest, else tags, else the file's name and modification date.
+/// Manifest, else tags, else the file's name (`domain::file_meta::guess`, the rule the studio's
+/// "new episode" page pre-fills its form with), else the file's modification date.
 pub fn metadata(path: &Path, row: Option<&ManifestRow>, tags: &Tags) -> FileMeta {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (name_date, name_title) = split_dated_name(&stem);
-    let nonempty = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let title = row
-        .and_then(|r| nonempty(&r.title))
-        .or_else(|| nonempty(&tags.title))
-        .unwrap_or_else(|| {
-            if name_title.is_empty() {
-                stem.clone()
-            } else {
-                name_title
-            }
-        });
-    let description = row
-        .and_then(|r| nonempty(&r.description))
-        .or_else(|| nonempty(&tags.comment))
-        .unwrap_or_default();
-    let publish_at = row
-        .and_then(|r| r.publish_at.as_deref())
-        .and_then(parse_date)
-        .or_else(|| tags.date.as_deref().and_then(parse_date))
-        .or_else(|| name_date.map(noon_wib))
+    let name = file_name(path).unwrap_or_default();
+    let given = row.map_or_else(Given::default, |r| Given {
+        title: r.title.as_deref(),
+        description: r.description.as_deref(),
+        publish_at: r.publish_at.as_deref(),
+    });
+    let guessed = file_meta::guess(&name, given, tags);
+    let publish_at = guessed
+        .date
         .or_else(|| {
             let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
             Some(DateTime::<Utc>::from(modified))
         })
         .unwrap_or_else(Utc::now);
     FileMeta {
-        title,
-        description,
+        title: guessed.title,
+        description: guessed.description,
         publish_at,
         season: row.and_then(|r| r.season),
         episode: row.and_then(|r| r.episode),
     }
 }
 
-/// `2023-06-07 Rapat koordinasi` → (7 June 2023, `Rapat koordinasi`); also `20230607_rapat`,
-/// `2023.06.07-rapat`. Underscores in the title become spaces.
-pub fn split_dated_name(stem: &str) -> (Option<NaiveDate>, String) {
-    static DATED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})(?:[\s_.\-]+(.*))?$")
-            .expect("a valid regex")
-    });
-    let tidy = |s: &str| {
-        s.replace('_', " ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    if let Some(c) = DATED.captures(stem) {
-        let date = NaiveDate::from_ymd_opt(
-            c[1].parse().unwrap_or(0),
-            c[2].parse().unwrap_or(0),
-            c[3].parse().unwrap_or(0),
-        );
-        if let Some(date) =
-            date.filter(|d| crate::domain::bounds::YEARS.contains(&chrono::Datelike::year(d)))
-        {
-            return (Some(date), tidy(c.get(4).map_or("", |m| m.as_str())));
-        }
-    }
-    (None, tidy(stem))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use chrono::NaiveDate;
 
-    #[test]
-    fn dated_file_names() {
-        let (date, title) = split_dated_name("2023-06-07 Rapat koordinasi");
-        assert_eq!(date, NaiveDate::from_ymd_opt(2023, 6, 7));
-        assert_eq!(title, "Rapat koordinasi");
-        let (date, title) = split_dated_name("20240131_sosialisasi_perda");
-        assert_eq!(date, NaiveDate::from_ymd_opt(2024, 1, 31));
-        assert_eq!(title, "sosialisasi perda");
-        assert_eq!(split_dated_name("2023-13-40 x").0, None);
-        assert_eq!(
-            split_dated_name("rekaman_lama"),
-            (None, "rekaman lama".into())
-        );
-    }
+    use super::*;
+    use crate::domain::file_meta::noon_wib;
 
     #[test]
     fn manifest_wins_over_tags_which_win_over_the_name() {

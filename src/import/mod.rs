@@ -18,8 +18,10 @@ pub mod fetch;
 
 use std::{fmt::Write as _, io::IsTerminal as _};
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How a date of a manifest or a feed is read (`domain::file_meta`, shared with the studio).
+pub use crate::domain::file_meta::{noon_wib, parse_date};
 
 /// What an import did, item by item.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -119,34 +121,6 @@ impl Progress {
     }
 }
 
-/// A day alone is published at noon in Jakarta (UTC+7): the same date in every Indonesian time
-/// zone and in UTC, so apps show the day the recording was made.
-pub fn noon_wib(date: NaiveDate) -> DateTime<Utc> {
-    let wib = chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset");
-    wib.from_local_datetime(&date.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("noon")))
-        .single()
-        .expect("a fixed offset has one local time")
-        .with_timezone(&Utc)
-}
-
-/// `2023-06-07T10:00:00+08:00` (RFC 3339), `2023-06-07 10:00:00` (UTC), or `2023-06-07`; in
-/// the years an episode may be dated (`domain::bounds::YEARS`), so that a date out of them
-/// falls back like an unreadable one rather than failing the episode.
-pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    let parsed = DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
-                .into_iter()
-                .find_map(|format| chrono::NaiveDateTime::parse_from_str(s, format).ok())
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(noon_wib))?;
-    crate::domain::bounds::check_time("publish_at", parsed).ok()
-}
-
 /// Plain text from a feed's HTML description: tags dropped, paragraphs and breaks kept as line
 /// breaks, entities decoded.
 pub fn html_to_text(html: &str) -> String {
@@ -219,21 +193,6 @@ pub fn looks_like_html(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(
-            parse_date("2023-06-07").unwrap().to_rfc3339(),
-            "2023-06-07T05:00:00+00:00"
-        );
-        assert_eq!(
-            parse_date("2023-06-07T10:00:00+08:00")
-                .unwrap()
-                .to_rfc3339(),
-            "2023-06-07T02:00:00+00:00"
-        );
-        assert!(parse_date("7 Juni 2023").is_none());
-    }
 
     #[test]
     fn html_becomes_text() {

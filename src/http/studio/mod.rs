@@ -20,6 +20,7 @@
 mod dashboard;
 mod login;
 mod tokens;
+mod upload;
 
 use axum::{
     Router,
@@ -60,9 +61,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(login::router())
         .merge(dashboard::router())
         .merge(tokens::router())
+        .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))
         .layer(crate::http::sessions::layer(state))
+}
+
+/// The studio's routes that read a body as long as a file (`upload`), with the session layer:
+/// `app::build_router` keeps them out of the pages' timeout.
+pub fn untimed_router(state: &AppState) -> Router<AppState> {
+    upload::untimed_router().layer(crate::http::sessions::layer(state))
 }
 
 /// The cookie that keeps the language a person chose.

@@ -1,0 +1,472 @@
+//! The studio's "new episode" page (issue 23): a session and a role on the show to see it; the
+//! file posted without JavaScript (multipart, streamed into the operation `/api/v1/media` uses)
+//! shows its probe and a form pre-filled as `siaran import` does; the form makes a draft; forged
+//! posts are refused; a file that is not media leaves nothing behind. In Chromium: the file field
+//! uploads through tus with the network cut mid-way and the page reloaded mid-way.
+
+use reqwest::header;
+use serde_json::{Value, json};
+use siaran::{
+    domain::{audit::Actor, users::ShowRole},
+    service::users,
+};
+
+use crate::{
+    helpers::{Backend, TestApp, sample_bytes},
+    on_both_backends,
+    studio_accounts::{Browser, create_user, csrf_of},
+};
+
+const PAGE: &str = "/studio/shows/pertama/episodes/new";
+
+/// Two shows; Kiki is a contributor, without a role on `kedua`.
+async fn setup(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    for slug in ["pertama", "kedua"] {
+        app.create_show(slug).await;
+    }
+    create_user(
+        &app,
+        "kiki@kaltimprov.go.id",
+        "Kiki Kontributor",
+        "contributor",
+    );
+    let db = app.state.ctx.db.as_ref();
+    let kiki = users::by_email(db, "kiki@kaltimprov.go.id").await.unwrap();
+    let kedua = siaran::service::shows::load(&app.state.ctx, "kedua")
+        .await
+        .unwrap();
+    users::set_show_role(
+        db,
+        &Actor::system("test"),
+        &kiki,
+        &kedua,
+        Some(ShowRole::None),
+    )
+    .await
+    .unwrap();
+    app
+}
+
+/// A `multipart/form-data` body as a browser sends the page's form: `csrf`, then `file`.
+fn multipart(csrf: Option<&str>, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----siaranTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    if let Some(token) = csrf {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser {
+    /// Posts the page's upload form of `show` (its token when `csrf`).
+    async fn post_file(
+        &self,
+        show: &str,
+        csrf: bool,
+        filename: &str,
+        bytes: &[u8],
+    ) -> reqwest::Response {
+        let page = format!("/studio/shows/{show}/episodes/new");
+        let token = if csrf {
+            Some(csrf_of(&self.page(PAGE).await.1))
+        } else {
+            None
+        };
+        let (content_type, body) = multipart(token.as_deref(), filename, bytes);
+        self.http
+            .post(self.url(&format!("{page}/file")))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Not signed in: to the login page. Signed in: the page for a show the user may upload to,
+/// 403 for a show it has no role on (the page and its upload), 404 for no show.
+async fn the_page_needs_a_session_and_a_role(backend: Backend) {
+    let app = setup(backend).await;
+    let browser = Browser::new(&app);
+    let res = browser.get(PAGE).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        "/studio/login?next=%2Fstudio%2Fshows%2Fpertama%2Fepisodes%2Fnew"
+    );
+    let res = browser
+        .post_file("pertama", false, "a.wav", &sample_bytes("sample.wav"))
+        .await;
+    assert_eq!(res.status(), 303, "no session: to the login page");
+    assert_eq!(
+        res.headers()[header::CONNECTION],
+        "close",
+        "the file was not read: the connection is not reused"
+    );
+
+    browser.login_ok("kiki@kaltimprov.go.id").await;
+    let (status, html) = browser.page(PAGE).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<h1>Episode baru</h1>"), "{html}");
+    assert!(html.contains("Siaran Pers pertama"), "{html}");
+    assert!(
+        html.contains(
+            r#"action="/studio/shows/pertama/episodes/new/file" enctype="multipart/form-data""#
+        ),
+        "a plain form without JavaScript: {html}"
+    );
+    assert!(html.contains(r#"type="file" name="file""#), "{html}");
+    assert!(html.contains("multiple"), "{html}");
+    for script in ["/static/tus-", "/static/studio-upload-"] {
+        assert!(html.contains(script), "{script}: {html}");
+    }
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+
+    let (status, html) = browser.page("/studio/shows/kedua/episodes/new").await;
+    assert_eq!(status, 403, "{html}");
+    assert!(html.contains("mengunggah berkas"), "{html}");
+    let res = browser
+        .post_file("kedua", true, "a.wav", &sample_bytes("sample.wav"))
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count_rows("media").await, 0);
+    let (status, _) = browser.page("/studio/shows/tidak-ada/episodes/new").await;
+    assert_eq!(status, 404);
+
+    // The scripts are the page's own, served for a year under their hash.
+    let (_, html) = browser.page(PAGE).await;
+    for prefix in ["/static/tus-", "/static/studio-upload-"] {
+        let path = html
+            .split(&format!("src=\"{prefix}"))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(|rest| format!("{prefix}{rest}"))
+            .unwrap();
+        let res = app.http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(
+            res.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let text = res.text().await.unwrap();
+        if prefix == "/static/tus-" {
+            assert!(
+                text.starts_with("/*! tus-js-client 4.3.1"),
+                "licence header"
+            );
+            assert!(text.contains("The MIT License"));
+        }
+    }
+}
+on_both_backends!(the_page_needs_a_session_and_a_role);
+
+/// Without JavaScript: a file that is not media is refused on the page, with nothing stored; a
+/// recording posted as a plain form is stored, its probe shown with the title and date the
+/// file's name gives; the form makes a draft named after it and goes to its editor. Forms
+/// without the session's token are refused, and store nothing.
+async fn a_file_without_javascript_becomes_a_draft(backend: Backend) {
+    let app = setup(backend).await;
+    let browser = Browser::new(&app);
+    browser.login_ok("kiki@kaltimprov.go.id").await;
+
+    // Not media: the page again, saying so; no row, no object.
+    let res = browser
+        .post_file(
+            "pertama",
+            true,
+            "catatan.txt",
+            b"Ini bukan rekaman, hanya catatan rapat.",
+        )
+        .await;
+    let status = res.status();
+    let html = res.text().await.unwrap();
+    assert!(status.is_client_error(), "{status}: {html}");
+    assert!(html.contains("<h1>Episode baru</h1>"), "{html}");
+    assert!(html.contains(r#"role="alert""#), "{html}");
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    assert_eq!(app.count_rows("media").await, 0);
+    assert_eq!(app.stored_objects().await, Vec::<String>::new());
+
+    // No token: refused before a byte is stored.
+    let res = browser
+        .post_file(
+            "pertama",
+            false,
+            "2024-03-15_rapat_koordinasi.wav",
+            &sample_bytes("sample.wav"),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("Permintaan ditolak"));
+    assert_eq!(app.count_rows("media").await, 0);
+
+    let wav = sample_bytes("sample.wav");
+    let res = browser
+        .post_file("pertama", true, "2024-03-15_rapat_koordinasi.wav", &wav)
+        .await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let media_id = location
+        .strip_prefix(&format!("{PAGE}?media="))
+        .unwrap_or_else(|| panic!("{location}"))
+        .to_owned();
+    let media = app.get_json(&format!("/api/v1/media/{media_id}")).await;
+    assert_eq!(media["filename"], "2024-03-15_rapat_koordinasi.wav");
+    assert_eq!(media["size_bytes"], wav.len());
+    assert_eq!(media["sha256"], crate::helpers::sha256_hex(&wav));
+
+    let (status, html) = browser.page(&location).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Berkas diterima: 2024-03-15_rapat_koordinasi.wav"),
+        "{html}"
+    );
+    let container = media["container"].as_str().unwrap();
+    assert!(html.contains(&format!("{container} (")), "{html}");
+    assert!(html.contains("Durasi"), "{html}");
+    assert!(html.contains("Sampul tertanam"), "{html}");
+    let codec = media["audio"]["codec"].as_str().unwrap();
+    assert!(html.contains(codec), "{codec}: {html}");
+    // Pre-filled from the name, as `siaran import` reads it.
+    assert!(
+        html.contains(r#"name="title" value="rapat koordinasi""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="date" value="2024-03-15""#), "{html}");
+
+    // The create form without its token: refused, nothing made.
+    let create = "/studio/shows/pertama/episodes";
+    let res = browser
+        .http
+        .post(browser.url(create))
+        .form(&[("media_id", media_id.as_str()), ("title", "Palsu")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // A title that cannot be: the page again with the file, the values and the reason.
+    let res = browser
+        .post_form(
+            &location,
+            create,
+            &[
+                ("media_id", &media_id),
+                ("title", "   "),
+                ("date", "2024-03-15"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"role="alert""#), "{html}");
+    assert!(html.contains("Berkas diterima"), "{html}");
+    assert_eq!(app.count_rows("episodes").await, 0);
+
+    let res = browser
+        .post_form(
+            &location,
+            create,
+            &[
+                ("media_id", &media_id),
+                ("title", "rapat koordinasi"),
+                ("description", ""),
+                ("date", "2024-03-15"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let episode_id = to
+        .strip_prefix("/studio/episodes/")
+        .and_then(|rest| rest.strip_suffix("?date=2024-03-15"))
+        .unwrap_or_else(|| panic!("{to}"));
+    let res = app
+        .http
+        .get(app.url(&format!("/api/v1/episodes/{episode_id}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let episode: Value = res.json().await.unwrap();
+    assert_eq!(episode["status"], "draft", "{episode}");
+    assert_eq!(episode["title"], "rapat koordinasi");
+    assert_eq!(episode["media_id"], media_id.as_str());
+    assert_eq!(episode["show_slug"], "pertama");
+    let res = app
+        .http
+        .get(app.url(&format!("/api/v1/episodes/{episode_id}/history")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let history: Value = res.json().await.unwrap();
+    assert_eq!(history[0]["action"], "created", "{history}");
+    assert_eq!(history[0]["by"], "Kiki Kontributor", "{history}");
+}
+on_both_backends!(a_file_without_javascript_becomes_a_draft);
+
+/// A WAV of `bytes` bytes (16-bit stereo at 48 kHz, silent), written quickly.
+fn silent_wav(path: &std::path::Path, bytes: u32) {
+    use std::io::Write as _;
+    let data = bytes - 44;
+    let mut head = b"RIFF".to_vec();
+    head.extend((36 + data).to_le_bytes());
+    head.extend(b"WAVEfmt ");
+    head.extend(16u32.to_le_bytes());
+    // PCM, channels, sample rate, bytes per second, block size, bits per sample.
+    head.extend(1u16.to_le_bytes());
+    head.extend(2u16.to_le_bytes());
+    head.extend(48_000u32.to_le_bytes());
+    head.extend((48_000u32 * 4).to_le_bytes());
+    head.extend(4u16.to_le_bytes());
+    head.extend(16u16.to_le_bytes());
+    head.extend(b"data");
+    head.extend(data.to_le_bytes());
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    file.write_all(&head).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = data as usize;
+    while left > 0 {
+        let n = left.min(zeros.len());
+        file.write_all(&zeros[..n]).unwrap();
+        left -= n;
+    }
+    file.flush().unwrap();
+}
+
+/// In Chromium, through the file field and tus with the session: a 200 MB file with the network
+/// cut at about 40 % for 3 s goes on by itself and finishes; a second file, the page reloaded at
+/// about 40 %, is listed with the server's offset and resumes from it when chosen again (no new
+/// upload, its first PATCH at that offset); each shows its probe and the pre-filled form. No
+/// CSP violation; the page holds at 360 px. Screenshots in `target/tmp/studio-upload-*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_upload_in_chromium_survives_a_cut_and_a_reload() {
+    // No analysis running beside the browser: it would decode both files.
+    let app = TestApp::spawn_with(Backend::SqliteFs, |s| s.jobs.workers = 0).await;
+    app.create_show("pertama").await;
+    create_user(
+        &app,
+        "kiki@kaltimprov.go.id",
+        "Kiki Kontributor",
+        "contributor",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("2024-03-15 Rapat koordinasi.wav");
+    let second = dir.path().join("2024-04-01_sosialisasi_perda.wav");
+    silent_wav(&first, 200_000_000);
+    silent_wav(&second, 120_000_000);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args = [
+        app.base.clone(),
+        "kiki@kaltimprov.go.id".to_owned(),
+        crate::studio_accounts::PASSWORD.to_owned(),
+        port.to_string(),
+        env!("CARGO_TARGET_TMPDIR").to_owned(),
+        PAGE.to_owned(),
+        first.display().to_string(),
+        second.display().to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/parsers/studio-upload.js"
+            ))
+            .args(&args)
+            .output()
+            .expect("node runs (scripts/test installs chromium and the CDP client)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "browser: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("{seen:#}");
+    assert_eq!(seen["loginPage"], "/studio/login", "{seen}");
+    assert_eq!(seen["page"], PAGE, "{seen}");
+    assert_eq!(seen["h1"], "New episode", "{seen}");
+    assert_eq!(seen["enhanced"], true, "the module ran: {seen}");
+
+    // The cut: about 40 % in, offline for 3 s, then finished by itself.
+    let cut = seen["cutAt"].as_f64().unwrap();
+    assert!((0.4..0.8).contains(&cut), "cut at {cut}: {seen}");
+    assert_eq!(seen["whileOffline"]["onLine"], false, "{seen}");
+    assert_ne!(seen["whileOffline"]["state"], "failed", "{seen}");
+    let first_media = seen["first"]["media"].as_str().expect("a media id");
+    assert_eq!(seen["first"]["title"], "Rapat koordinasi", "{seen}");
+    assert_eq!(seen["first"]["date"], "2024-03-15", "{seen}");
+    let facts = seen["first"]["facts"].as_str().unwrap();
+    for fact in ["wav", "pcm_s16le", "48000 Hz", "2 channels", "200.0 MB"] {
+        assert!(facts.contains(fact), "{fact}: {facts}");
+    }
+    let media = app.get_json(&format!("/api/v1/media/{first_media}")).await;
+    assert_eq!(media["size_bytes"], 200_000_000, "{media}");
+    assert_eq!(media["filename"], "2024-03-15 Rapat koordinasi.wav");
+
+    // The reload: the same upload resumed from the server's offset, not from 0.
+    let reload = &seen["reload"];
+    let listed = reload["listed"]["offset"].as_u64().unwrap();
+    assert!(listed > 0, "{seen}");
+    // The cut chunk may be stored after the page asked: the server is never behind the page.
+    assert!(reload["serverOffset"].as_u64().unwrap() >= listed, "{seen}");
+    assert_eq!(reload["serverComplete"], false, "{seen}");
+    assert_eq!(reload["listed"]["hidden"], false, "{seen}");
+    assert_eq!(
+        reload["stored"],
+        json!([reload["listed"]["upload"]]),
+        "{seen}"
+    );
+    assert_eq!(reload["resumed"], reload["listed"]["upload"], "{seen}");
+    let first_patch = reload["firstPatchOffset"].as_u64().expect("a PATCH");
+    assert!(first_patch >= listed, "{seen}");
+    assert_eq!(reload["postsAfterReload"], 0, "no new upload: {seen}");
+    assert_eq!(reload["resumeListGone"], true, "{seen}");
+    let second_media = seen["second"]["media"].as_str().expect("a media id");
+    assert_eq!(seen["second"]["title"], "sosialisasi perda", "{seen}");
+    assert_eq!(seen["second"]["date"], "2024-04-01", "{seen}");
+    let upload_url = reload["listed"]["upload"].as_str().unwrap();
+    let res = app
+        .http
+        .get(upload_url)
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let upload: Value = res.json().await.unwrap();
+    assert_eq!(upload["complete"], true, "{upload}");
+    assert_eq!(upload["media_id"], second_media, "{upload}");
+    assert_eq!(upload["length"], 120_000_000, "{upload}");
+    assert_eq!(app.count_rows("media").await, 2);
+
+    assert_eq!(
+        seen["sideways"],
+        json!({"probe360": false, "probe1280": false}),
+        "{seen}"
+    );
+    assert_eq!(seen["csp"], json!([]), "no CSP violation: {seen}");
+}
