@@ -3,7 +3,7 @@
 // document moment and reports where the player went, then how the waveform under the player is
 // drawn and where a click on it sends the player; then opens the page's permanent link of a
 // moment (#t=SECONDS) and reports where the player starts. Then the embeddable player at a
-// moment, and the show's feed as a browser shows it (through the feed's XSL stylesheet). Reports
+// moment, and the show's feed as a browser shows it (the page the server makes of it). Reports
 // whether each page's style file applied, and every Content Security Policy message the browser
 // logged (pages allow no inline script or style). Saves a screenshot.
 // Usage: node browser.js PAGE_URL SCREENSHOT.png PORT MOMENT_SECONDS EMBED_URL FEED_URL
@@ -131,18 +131,15 @@ async function visit({ client, evaluate, navigate, csp }) {
   }
   const framingRefused = csp.splice(before);
 
-  // The feed, through its stylesheet (when this Chromium still runs XSLT).
-  let feed = null;
-  if (await evaluate("typeof XSLTProcessor !== 'undefined'")) {
-    const loaded = Page.loadEventFired();
-    await Page.navigate({ url: feedUrl });
-    await loaded;
-    feed = await evaluate(`(() => {
-      const h1 = document.querySelector('h1'), main = document.querySelector('main');
-      return { h1: h1 && h1.textContent, players: document.querySelectorAll('audio, video').length,
-               styled: main ? getComputedStyle(main).maxWidth : null };
-    })()`);
-  }
+  // The feed's address as a browser opens it: the page the server makes of it.
+  const loaded = Page.loadEventFired();
+  await Page.navigate({ url: feedUrl });
+  await loaded;
+  const feed = await evaluate(`(() => {
+    const h1 = document.querySelector('h1'), address = document.querySelector('aside input');
+    return { h1: h1 && h1.textContent, players: document.querySelectorAll('audio, video').length,
+             address: address && address.value, styled: getComputedStyle(document.body).maxWidth };
+  })()`);
   await sleep(300); // for the last page's messages
   console.log(JSON.stringify({ playedTo, clicked: Number(clicked), afterClick, paused, hash,
     waveform, fromLink, pageStyled, embedFrom, embedStyled, frames, framingRefused, feed, csp }));

@@ -324,6 +324,10 @@ pub(in crate::media) fn open_for_decoding<S: MediaSource + 'static>(
                 Some(_) => mdat_cut = true,
                 None => {}
             }
+            // symphonia reads every MP4 here, so its sample tables are checked first.
+            if let Some(moov) = layout.moov {
+                mp4::check_sample_counts(&mut file, moov)?;
+            }
         }
         _ => {}
     }
