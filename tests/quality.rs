@@ -572,16 +572,77 @@ fn a_cut_off_upload_is_analysed_up_to_where_it_plays() {
     }
 }
 
+/// Opus, which symphonia demuxes and `opus-pure` decodes (`media::quality::opus`): the samples
+/// in Ogg and in WebM, and 90 s of speech made here in Ogg and WebM, stereo, mono at a rate
+/// low enough for SILK, and 5.1 (mapping family 1, each channel at its own level so that a
+/// channel put in the wrong place moves the loudness), against ffmpeg's own decoder and meter.
+#[test]
+fn opus_in_ogg_and_webm_matches_ffmpeg() {
+    let media = Path::new(env!("CARGO_MANIFEST_DIR")).join("media");
+    // As long as ffmpeg decodes them: the pre-skip (6.5 ms here) trimmed once. The Ogg end is
+    // trimmed to its last granule; Matroska's DiscardPadding is not read (up to 20 ms more).
+    for (sample, ms) in [("sample.opus", 6_000), ("sample.webm", 4_000)] {
+        let path = media.join(sample);
+        let r = report(&path);
+        assert_matches_ffmpeg(&path, &r);
+        assert_eq!(r["complete"], true, "{sample}: {}", r["warnings"]);
+        assert_lasts(sample, &r, ms);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo_str();
+    let stereo = "pan=stereo|c0=c0|c1=0.5*c0";
+    let surround = "pan=5.1|FL=c0|FR=0.7*c0|FC=0.5*c0|LFE=0.9*c0|BL=0.25*c0|BR=0.35*c0";
+    let cases: [(&str, &[&str], u64); 5] = [
+        ("stereo.opus", &["-af", stereo, "-c:a", "libopus"], 2),
+        ("stereo.webm", &["-af", stereo, "-c:a", "libopus"], 2),
+        (
+            "mono.opus",
+            &["-ac", "1", "-c:a", "libopus", "-b:a", "12k"],
+            1,
+        ),
+        (
+            "mono.webm",
+            &["-ac", "1", "-c:a", "libopus", "-b:a", "12k"],
+            1,
+        ),
+        (
+            "surround.opus",
+            &["-af", surround, "-c:a", "libopus", "-mapping_family", "1"],
+            6,
+        ),
+    ];
+    for (name, codec, channels) in cases {
+        let mut args = vec!["-ss", "20", "-t", "90", "-i", &demo];
+        args.extend_from_slice(codec);
+        let path = make(dir.path(), name, &args);
+        let r = report(&path);
+        assert_matches_ffmpeg(&path, &r);
+        assert_eq!(r["channels"], channels, "{name}");
+        assert_eq!(r["complete"], true, "{name}: {}", r["warnings"]);
+        assert_lasts(name, &r, 90_000);
+    }
+}
+
+/// An Opus recording's analysis covers `ms`, as ffmpeg decodes it: exactly in Ogg, up to the
+/// last packet's padding (less than 20 ms) more in WebM.
+fn assert_lasts(name: &str, r: &Value, ms: u64) {
+    let analysed = r["analysed_ms"].as_u64().unwrap();
+    let most = if name.ends_with(".webm") { ms + 19 } else { ms };
+    assert!((ms..=most).contains(&analysed), "{name}: {analysed} ms");
+}
+
 #[test]
 fn what_cannot_be_analysed_exits_non_zero_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let demo = demo_str();
     let text = dir.path().join("notes.mp3");
     std::fs::write(&text, "not a recording\n".repeat(100)).unwrap();
-    let opus = make(
+    // ALAC, which symphonia reads in MP4 but Siaran builds no decoder for.
+    let alac = make(
         dir.path(),
-        "speech.opus",
-        &["-t", "5", "-i", &demo, "-c:a", "libopus"],
+        "speech.m4a",
+        &["-t", "5", "-i", &demo, "-c:a", "alac"],
     );
     let image = make(
         dir.path(),
@@ -601,7 +662,7 @@ fn what_cannot_be_analysed_exits_non_zero_with_one_line() {
     );
     for (path, code) in [
         (text, "cannot be read as media"),
-        (opus, "opus"),
+        (alac, "alac"),
         (image, "no audio"),
     ] {
         let run = probe_quality(&path, "id");

@@ -274,6 +274,26 @@ async fn an_upload_is_analysed(backend: Backend) {
 }
 on_both_backends!(an_upload_is_analysed);
 
+/// Opus uploads, in Ogg and in WebM (under video), are analysed like the rest: symphonia demuxes
+/// them and the analysis decodes them itself (`media::quality`'s Opus decoder).
+async fn opus_uploads_are_analysed(backend: Backend) {
+    let app = TestApp::spawn_with(backend, eager).await;
+    for sample in ["sample.opus", "sample.webm"] {
+        let media = app.upload_ok(sample).await;
+        let id = media["id"].as_str().unwrap();
+        let media = analysed(&app, id, Duration::from_secs(60)).await;
+        let q = &media["quality"];
+        assert_eq!(q["state"], "done", "{sample}: {media}");
+        assert!(q["integrated_lufs"].is_f64(), "{sample}: {q}");
+        assert!(q["true_peak_dbtp"].is_f64(), "{sample}: {q}");
+        assert!(
+            media["waveform"]["json_url"].is_string(),
+            "{sample}: {media}"
+        );
+    }
+}
+on_both_backends!(opus_uploads_are_analysed);
+
 /// A silent video (no audio track) plays, so it is stored; its analysis fails with the reason
 /// at the first attempt (another could not find audio either), and the briefing still
 /// publishes.

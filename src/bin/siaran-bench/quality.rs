@@ -5,7 +5,7 @@
 //! `media::quality::analyse_file`, the function the service's job calls, and prints the report)
 //! and `ffmpeg -af ebur128=peak=true -f null -`, in turns, each under GNU time for its peak
 //! memory. Fixtures are made with ffmpeg in a temporary folder that is removed afterwards: the
-//! probe benchmark's 61-minute VBR MP3, and a 2-hour MP4 (H.264 + AAC) of the demo on a loop.
+//! probe benchmark's 61-minute VBR MP3, the same hour as Ogg Opus, and a 2-hour MP4 (H.264 + AAC) of the demo on a loop.
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -74,6 +74,14 @@ const LONG_VIDEO: Fixture = Fixture {
     ],
 };
 
+/// An hour of Opus (mono speech at 48 kbit/s in Ogg): the codec symphonia demuxes but does not
+/// decode, so the analysis decodes it with `opus-pure` (`media::quality`'s own decoder).
+const LONG_OPUS: Fixture = Fixture {
+    name: "speech-61min.opus",
+    input: &["-stream_loop", "21"],
+    output: &["-c:a", "libopus", "-b:a", "48k"],
+};
+
 /// The ceiling for the analysis's peak memory, whatever the length.
 const MEMORY_CEILING_KIB: u64 = 64 * 1024;
 
@@ -122,6 +130,7 @@ pub fn quality(args: &BenchQualityArgs) -> anyhow::Result<()> {
     if files.is_empty() {
         let source = source_path(&args.source)?;
         files.push(make_fixture(&source, dir.path(), LONG_MP3)?);
+        files.push(make_fixture(&source, dir.path(), LONG_OPUS)?);
         if !args.no_video {
             files.push(make_fixture(&source, dir.path(), LONG_VIDEO)?);
         }

@@ -4,15 +4,18 @@
 //! mid-stream (concatenated files) ends it there too.
 
 use std::io;
+use std::sync::OnceLock;
 
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::TrackType;
 use symphonia::core::units::Duration;
 
 use super::QualityError;
 use super::meter::{Measured, Meter};
+use super::opus::OpusDecoder;
 use crate::domain::quality::QualityConfig;
 use crate::media::probe::{ForDecoding, audio_codec_name};
 
@@ -34,6 +37,17 @@ pub(super) struct Decoded {
     pub cut_short: bool,
 }
 
+/// symphonia's decoders, and Opus, which symphonia demuxes but does not decode.
+fn codecs() -> &'static CodecRegistry {
+    static CODECS: OnceLock<CodecRegistry> = OnceLock::new();
+    CODECS.get_or_init(|| {
+        let mut codecs = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut codecs);
+        codecs.register_audio_decoder::<OpusDecoder>();
+        codecs
+    })
+}
+
 /// Decodes the default audio track of `opened` to its end (or where it stops playing), feeding
 /// every decoded buffer to a meter.
 pub(super) fn decode(opened: ForDecoding, cfg: &QualityConfig) -> Result<Decoded, QualityError> {
@@ -51,7 +65,7 @@ pub(super) fn decode(opened: ForDecoding, cfg: &QualityConfig) -> Result<Decoded
         return Err(QualityError::NoAudio("the file has no audio track".into()));
     };
     let codec = audio_codec_name(params.codec);
-    let mut decoder = symphonia::default::get_codecs()
+    let mut decoder = codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|_| QualityError::Unsupported(codec.into()))?;
 

@@ -1,5 +1,6 @@
 //! Sound quality control (issue 24): EBU R128 loudness, true peak, silence, clipping, channel
-//! faults and waveform peaks of a recording's audio, decoded once with symphonia.
+//! faults and waveform peaks of a recording's audio, decoded once with symphonia (Opus, which
+//! symphonia demuxes without decoding, by `opus`).
 //!
 //! Owns the analysis only: pure from a file to an `Analysis`, blocking, nothing stored. The job
 //! that runs it, where the report and the waveform files are kept and how they are served
@@ -19,6 +20,7 @@
 mod decode;
 mod judge;
 mod meter;
+mod opus;
 mod waveform;
 
 use std::fs::File;
@@ -43,7 +45,8 @@ pub enum QualityError {
     /// No audio track, or nothing of it decodes.
     #[error("no audio could be decoded: {0}")]
     NoAudio(String),
-    /// An audio codec (Opus) or format (a sample rate past 2.8 MHz) the analysis cannot decode.
+    /// An audio codec (ALAC, Opus surround other than mapping family 1) or format (a sample
+    /// rate past 2.8 MHz) the analysis cannot decode.
     #[error("audio the analysis cannot decode: {0}")]
     Unsupported(String),
     /// Not media, or media too damaged to open (or a decoder that failed on it).
