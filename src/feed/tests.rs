@@ -106,6 +106,7 @@ fn episode(e: Ep<'_>, media: &Media) -> Episode {
         publish_at: e.publish_at,
         meta: Default::default(),
         withdrawn: None,
+        review: None,
         created_at: at(2025, 1, 1, 0, 0, 0),
         updated_at: e.updated_at,
     }

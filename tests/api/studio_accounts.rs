@@ -17,7 +17,7 @@ use crate::{
     on_both_backends,
 };
 
-const PASSWORD: &str = "kopi tubruk pagi hari";
+pub(crate) const PASSWORD: &str = "kopi tubruk pagi hari";
 
 /// Runs `siaran ARGS` on the app's database; `stdin` goes to its standard input.
 fn siaran(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Output {
@@ -43,7 +43,7 @@ fn siaran(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Ou
 }
 
 /// `siaran user create ... --password-stdin`.
-fn create_user(app: &TestApp, email: &str, name: &str, role: &str) {
+pub(crate) fn create_user(app: &TestApp, email: &str, name: &str, role: &str) {
     let out = siaran(
         app,
         &[
@@ -67,14 +67,14 @@ fn create_user(app: &TestApp, email: &str, name: &str, role: &str) {
 }
 
 /// A browser: its own cookie jar, redirects not followed (so that they can be looked at).
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     jar: Arc<reqwest::cookie::Jar>,
     base: String,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         Browser {
             http: reqwest::Client::builder()
@@ -87,16 +87,16 @@ impl Browser {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
     /// The page's text.
-    async fn page(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn page(&self, path: &str) -> (StatusCode, String) {
         let res = self.get(path).await;
         (res.status(), res.text().await.unwrap())
     }
@@ -116,7 +116,7 @@ impl Browser {
     }
 
     /// Posts `fields` to `path` with the CSRF token of the page at `form_page`, and `headers`.
-    async fn post_form(
+    pub(crate) async fn post_form(
         &self,
         form_page: &str,
         path: &str,
@@ -134,7 +134,7 @@ impl Browser {
         req.send().await.unwrap()
     }
 
-    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_form(
             "/studio/login",
             "/studio/login",
@@ -144,14 +144,14 @@ impl Browser {
         .await
     }
 
-    async fn login_ok(&self, email: &str) {
+    pub(crate) async fn login_ok(&self, email: &str) {
         let res = self.login(email, PASSWORD).await;
         assert_eq!(res.status(), 303, "login of {email}");
         assert_eq!(res.headers()[header::LOCATION], "/studio");
     }
 
     /// Creates a token on the tokens page; returns its secret.
-    async fn create_token(&self, name: &str) -> String {
+    pub(crate) async fn create_token(&self, name: &str) -> String {
         let res = self
             .post_form("/studio/tokens", "/studio/tokens", &[("name", name)], &[])
             .await;
@@ -169,7 +169,7 @@ impl Browser {
 }
 
 /// The CSRF token of a page's first form.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
