@@ -8,6 +8,7 @@
 
 pub mod search;
 pub mod studio;
+pub mod studio_episodes;
 
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
