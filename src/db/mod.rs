@@ -32,10 +32,11 @@ pub use crate::domain::records::{
 };
 pub use any::{AnyDb, new_row_id, redact};
 pub use repos::{
-    AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeRepo, Job, JobError,
-    JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo, MediaRepo, OpenUploads, QualityRecord,
-    QualityRepo, SearchRepo, SessionRepo, ShowRepo, StoreWriteRepo, StoredFile, StoredSession,
-    TokenRepo, Upload, UploadChunk, UploadRepo, UserRepo, WaveformFiles,
+    AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter, EpisodePage,
+    EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo, MediaRepo,
+    OpenUploads, QualityRecord, QualityRepo, SearchRepo, SessionRepo, ShowRepo, StatusCounts,
+    StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload, UploadChunk, UploadRepo,
+    UserRepo, WaveformFiles,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on

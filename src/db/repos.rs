@@ -19,8 +19,9 @@ use crate::domain::quality::QualityReport;
 use crate::domain::search::{SearchQuery, SearchResults};
 use crate::domain::users::{Email, ShowRole, User};
 use crate::domain::{
-    DocumentId, Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId, Lang,
-    Media, MediaId, Show, ShowArtwork, ShowId, Slug, UserId, Withdrawal, transcript::Cue,
+    DocumentId, Enclosure, Episode, EpisodeExtras, EpisodeFile, EpisodeFileKind, EpisodeId,
+    EpisodeStatus, Lang, Media, MediaId, Show, ShowArtwork, ShowId, Slug, UserId, Withdrawal,
+    review::Review, transcript::Cue,
 };
 use crate::storage::ObjectKey;
 
@@ -265,6 +266,66 @@ pub trait EpisodeRepo: Send + Sync {
     async fn update_episode(&self, episode: &Episode, previous_slug: &Slug) -> Result<(), DbError>;
     /// The episode of `show` that had `slug` before it was renamed.
     async fn episode_by_old_slug(&self, show: ShowId, slug: &Slug) -> Result<Episode, DbError>;
+    /// Sets (or clears) an unpublished episode's review; `NotFound` when it is published,
+    /// scheduled or withdrawn (setting).
+    async fn set_review(
+        &self,
+        id: EpisodeId,
+        review: Option<&Review>,
+        now: DateTime<Utc>,
+    ) -> Result<Episode, DbError>;
+    /// One page of a show's episodes in one state (the studio's dashboard), and how many there
+    /// are in all: never every episode of a show at once.
+    async fn episode_page(&self, filter: &EpisodeFilter) -> Result<EpisodePage, DbError>;
+    /// How many episodes each show has in each state at `now` (shows without any are absent).
+    async fn episode_counts(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<ShowId, StatusCounts>, DbError>;
+}
+
+/// Which of a show's episodes `EpisodeRepo::episode_page` reads: those in `status` at `now`
+/// (a draft returned from review is a draft), whose title contains `title` (any case) when
+/// given, `limit` of them after the first `offset`. Drafts and those in review come most
+/// recently changed first, scheduled ones soonest first, published ones newest first,
+/// withdrawn ones most recently withdrawn first.
+#[derive(Debug, Clone)]
+pub struct EpisodeFilter {
+    pub show: ShowId,
+    pub status: EpisodeStatus,
+    pub title: Option<String>,
+    pub now: DateTime<Utc>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// A page of episodes and how many match in all.
+#[derive(Debug, Clone)]
+pub struct EpisodePage {
+    pub episodes: Vec<Episode>,
+    pub total: u64,
+}
+
+/// How many of a show's episodes are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub draft: u64,
+    pub in_review: u64,
+    pub scheduled: u64,
+    pub published: u64,
+    pub withdrawn: u64,
+}
+
+impl StatusCounts {
+    pub fn of(&self, status: EpisodeStatus) -> u64 {
+        match status {
+            EpisodeStatus::Draft => self.draft,
+            EpisodeStatus::InReview => self.in_review,
+            EpisodeStatus::Scheduled => self.scheduled,
+            EpisodeStatus::Published => self.published,
+            EpisodeStatus::Withdrawn => self.withdrawn,
+        }
+    }
 }
 
 /// Documents and their links to episodes.

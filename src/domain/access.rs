@@ -35,7 +35,8 @@ impl Action {
     /// (scheduled, published, withdrawn) is public or about to be, and an editor's.
     pub fn edit_episode(status: EpisodeStatus) -> Action {
         match status {
-            EpisodeStatus::Draft => Action::EditDraft,
+            // Still unpublished while its editors look at it: its author may correct it.
+            EpisodeStatus::Draft | EpisodeStatus::InReview => Action::EditDraft,
             _ => Action::EditPublished,
         }
     }
@@ -190,6 +191,10 @@ mod tests {
         }
         assert_eq!(
             Action::edit_episode(EpisodeStatus::Draft),
+            Action::EditDraft
+        );
+        assert_eq!(
+            Action::edit_episode(EpisodeStatus::InReview),
             Action::EditDraft
         );
         assert_eq!(

@@ -153,6 +153,9 @@ pub struct EpisodeMeta {
     pub content_html: Option<String>,
     /// `itunes:block` for this episode alone.
     pub block: bool,
+    /// `itunes:explicit` for this episode, when it differs from its show's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explicit: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub persons: Vec<Person>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,7 @@ mod ids;
 mod meta;
 pub mod quality;
 pub mod records;
+pub mod review;
 pub mod search;
 mod shows;
 mod slug;
@@ -215,6 +216,10 @@ pub struct Episode {
     /// Set when a published briefing was taken down: it leaves the feed and its page answers
     /// 410 with the reason and the date.
     pub withdrawn: Option<Withdrawal>,
+    /// Where an unpublished episode stands with its show's editors (submitted, or returned
+    /// with a comment); publishing or scheduling ends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<review::Review>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -232,6 +237,13 @@ impl Episode {
             return EpisodeStatus::Withdrawn;
         }
         match self.publish_at {
+            None if self
+                .review
+                .as_ref()
+                .is_some_and(|r| r.state == review::ReviewState::InReview) =>
+            {
+                EpisodeStatus::InReview
+            }
             None => EpisodeStatus::Draft,
             Some(t) if t <= now => EpisodeStatus::Published,
             Some(_) => EpisodeStatus::Scheduled,
@@ -239,10 +251,13 @@ impl Episode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// Where an episode stands, in order: a draft, in review (submitted to the show's editors),
+/// scheduled, published; or withdrawn. A draft sent back from review is a draft again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EpisodeStatus {
     Draft,
+    InReview,
     Scheduled,
     Published,
     Withdrawn,

@@ -163,6 +163,11 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
     if seconds > 0 {
         xml.element_plain(CHILD, "itunes:duration", seconds);
     }
+    let explicit = match meta.explicit {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => explicit,
+    };
     xml.element(CHILD, "itunes:explicit", explicit, &[]);
     if let Some(number) = meta.episode {
         xml.element_plain(CHILD, "itunes:episode", number);

@@ -106,6 +106,7 @@ fn episode(e: Ep<'_>, media: &Media) -> Episode {
         publish_at: e.publish_at,
         meta: Default::default(),
         withdrawn: None,
+        review: None,
         created_at: at(2025, 1, 1, 0, 0, 0),
         updated_at: e.updated_at,
     }
@@ -300,6 +301,31 @@ fn renders_only_published_items_newest_first() {
     assert_eq!(older.description(), Some(all[0].0.description.as_str()));
 }
 
+/// An episode marked explicit in a show that is not (and the reverse) says so in its item; the
+/// others keep the show's mark.
+#[test]
+fn an_episode_may_differ_from_its_show_in_explicitness() {
+    let mut all = items();
+    let show = show();
+    assert!(!show.explicit);
+    for (e, _) in &mut all {
+        e.meta.explicit = None;
+    }
+    let newest = all
+        .iter()
+        .position(|(e, _)| e.guid == "siaran-kabar-gedung-sate-2")
+        .unwrap();
+    all[newest].0.meta.explicit = Some(true);
+    let ch = parse(&render(&show, &all, &urls(), now()));
+    let marks: Vec<Option<&str>> = ch
+        .items()
+        .iter()
+        .map(|i| i.itunes_ext().unwrap().explicit())
+        .collect();
+    assert_eq!(marks, [Some("true"), Some("false")]);
+    assert_eq!(ch.itunes_ext().unwrap().explicit(), Some("false"));
+}
+
 #[test]
 fn equal_publication_times_order_by_id_descending() {
     let mut all = items();
@@ -470,6 +496,7 @@ fn full() -> (Show, Vec<(Episode, Enclosure)>) {
             "<p>Pasal 3 & 4 <a href=\"https://jdih.jabarprov.go.id\">JDIH</a></p>]]>".to_owned(),
         ),
         block: true,
+        explicit: None,
         persons: vec![person("Kepala Bappeda", "guest")],
         location: Some(location),
         soundbites: vec![Soundbite {

@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/shows/{slug}/episodes", get(list).post(create))
         .route("/api/v1/episodes/{id}", get(read).patch(update))
         .route("/api/v1/episodes/{id}/publish", post(publish))
+        .route("/api/v1/episodes/{id}/review", post(submit_for_review))
+        .route("/api/v1/episodes/{id}/return", post(return_to_author))
         .route(
             "/api/v1/episodes/{id}/withdrawal",
             axum::routing::put(withdraw).delete(restore),
@@ -66,6 +68,9 @@ pub struct EpisodeView {
     pub title: String,
     pub description: String,
     pub status: EpisodeStatus,
+    /// An unpublished episode's review: submitted, or returned with the reviewer's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::domain::review::Review>,
     pub publish_at: Option<DateTime<Utc>>,
     /// When and why the briefing was taken down, if it was.
     pub withdrawn: Option<crate::domain::Withdrawal>,
@@ -131,6 +136,7 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
         description: episode.description,
         publish_at: episode.publish_at,
         withdrawn: episode.withdrawn,
+        review: episode.review,
         media_id: media.id,
         meta: episode.meta,
         created_at: episode.created_at,
@@ -241,6 +247,42 @@ async fn publish(
     let episode = episodes::load(&state.ctx, &id).await?;
     caller.require(episode.show_id, Action::Publish)?;
     let episode = episodes::publish(&state.ctx, &caller.actor, episode).await?;
+    Ok(Json(view(&state, episode, None).await?))
+}
+
+/// `POST /api/v1/episodes/{id}/review`: puts a draft in the review queue of its show's editors.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn submit_for_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let episode = episodes::load(&state.ctx, &id).await?;
+    caller.require(episode.show_id, Action::SubmitForReview)?;
+    let episode = service::review::submit_for_review(&state.ctx, &caller.actor, episode).await?;
+    Ok(Json(view(&state, episode, None).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewReturn {
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// `POST /api/v1/episodes/{id}/return` `{"comment"}`: sends an episode in review back to its
+/// author, who reads the comment.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn return_to_author(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<NewReturn>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let episode = episodes::load(&state.ctx, &id).await?;
+    caller.require(episode.show_id, Action::Publish)?;
+    let episode =
+        service::review::return_to_author(&state.ctx, &caller.actor, episode, &input.comment)
+            .await?;
     Ok(Json(view(&state, episode, None).await?))
 }
 

@@ -93,6 +93,7 @@ pub async fn create(
         publish_at: checked.publish_at,
         meta,
         withdrawn: None,
+        review: None,
         created_at: now,
         updated_at: now,
     };
@@ -162,6 +163,10 @@ pub async fn update(
             }
         }
         super::episode_files::check_files_fit(ctx, &episode, duration_ms).await?;
+    }
+    // Published or scheduled, it has left the review queue.
+    if episode.publish_at.is_some() {
+        episode.review = None;
     }
     episode.updated_at = Utc::now();
     ctx.db

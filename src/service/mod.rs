@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod media;
 pub mod quality;
+pub mod review;
 pub mod search;
 pub mod shows;
 pub mod tokens;

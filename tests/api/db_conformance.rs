@@ -3,13 +3,13 @@
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
-        AnyDb, ApiToken, Db, DbError, Document, DocumentKind, DocumentLink, Download, JobError,
-        JobKind, JobState, Listen, OpenUploads, QualityRecord, Role, StatsScope, StoredFile,
-        Upload, WaveformFiles, new_row_id, prelude::*,
+        AnyDb, ApiToken, Db, DbError, Document, DocumentKind, DocumentLink, Download,
+        EpisodeFilter, JobError, JobKind, JobState, Listen, OpenUploads, QualityRecord, Role,
+        StatsScope, StoredFile, Upload, WaveformFiles, new_row_id, prelude::*,
     },
     domain::{
-        DocumentId, Enclosure, Episode, EpisodeId, Lang, Media, MediaId, Msg, Show, ShowId, Slug,
-        UserId,
+        DocumentId, Enclosure, Episode, EpisodeId, EpisodeStatus, Lang, Media, MediaId, Msg, Show,
+        ShowId, Slug, UserId,
         quality::{Clipping, QualityReport, QualityWarning, TimeRange},
     },
     media::{AudioInfo, MediaInfo, Tags, VideoInfo},
@@ -94,6 +94,7 @@ fn episode_at(
         publish_at,
         meta: Default::default(),
         withdrawn: None,
+        review: None,
         created_at: t0,
         updated_at: t0,
     }
@@ -252,6 +253,141 @@ async fn story(db: &dyn Db) {
     analytics_story(db, old.media_id, old.id, old.show_id).await;
     open_uploads_story(db, t0).await;
     users_story(db, old.show_id, t0).await;
+    review_story(db, t0).await;
+}
+
+/// Reviews, and the studio's dashboard: a page of a show's episodes in one state with their
+/// total, searched by title, and the counts of every state.
+async fn review_story(db: &dyn Db, t0: DateTime<Utc>) {
+    let show = Show {
+        id: ShowId::new(),
+        slug: Slug::parse("tinjauan").unwrap(),
+        ..show_at(t0)
+    };
+    db.create_show(&show).await.unwrap();
+    let media = media_at(t0);
+    db.create_media(&media).await.unwrap();
+    let now = t0 + Duration::days(10);
+    let mut drafts = Vec::new();
+    for n in 0..7 {
+        let mut e = episode_at(show.id, media.id, &format!("draf-{n}"), None, t0);
+        e.title = if n % 2 == 0 {
+            format!("Rapat 100% Selesai {n}")
+        } else {
+            format!("Kunjungan_{n}")
+        };
+        e.updated_at = t0 + Duration::minutes(n);
+        db.create_episode(&e).await.unwrap();
+        drafts.push(e);
+    }
+    for (slug, at) in [("lalu", t0), ("nanti", t0 + Duration::days(30))] {
+        db.create_episode(&episode_at(show.id, media.id, slug, Some(at), t0))
+            .await
+            .unwrap();
+    }
+    let review = siaran::domain::review::Review {
+        state: siaran::domain::review::ReviewState::InReview,
+        by: "Citra".into(),
+        at: t0 + Duration::hours(1),
+        comment: None,
+    };
+    let reviewed = db
+        .set_review(drafts[6].id, Some(&review), t0 + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(reviewed.review.as_ref(), Some(&review));
+    assert_eq!(reviewed.status(now), EpisodeStatus::InReview);
+    assert_eq!(db.episode(drafts[6].id).await.unwrap(), reviewed);
+    let returned = siaran::domain::review::Review {
+        state: siaran::domain::review::ReviewState::Returned,
+        comment: Some("Judul salah".into()),
+        ..review.clone()
+    };
+    let back = db
+        .set_review(drafts[5].id, Some(&returned), t0 + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(back.status(now), EpisodeStatus::Draft);
+    assert_eq!(back.review.unwrap().comment.as_deref(), Some("Judul salah"));
+
+    let counts = db.episode_counts(now).await.unwrap()[&show.id];
+    assert_eq!(
+        (
+            counts.draft,
+            counts.in_review,
+            counts.scheduled,
+            counts.published,
+            counts.withdrawn
+        ),
+        (6, 1, 1, 1, 0)
+    );
+    let page = |status, title: Option<&str>, limit, offset| {
+        let filter = EpisodeFilter {
+            show: show.id,
+            status,
+            title: title.map(str::to_owned),
+            now,
+            limit,
+            offset,
+        };
+        async move {
+            let page = db.episode_page(&filter).await.unwrap();
+            let slugs: Vec<String> = page.episodes.iter().map(|e| e.slug.to_string()).collect();
+            (slugs, page.total)
+        }
+    };
+    // Most recently changed first; the one returned was changed last.
+    assert_eq!(
+        page(EpisodeStatus::Draft, None, 2, 0).await,
+        (vec!["draf-5".to_owned(), "draf-4".to_owned()], 6)
+    );
+    assert_eq!(
+        page(EpisodeStatus::Draft, None, 2, 4).await,
+        (vec!["draf-1".to_owned(), "draf-0".to_owned()], 6)
+    );
+    assert_eq!(page(EpisodeStatus::Draft, None, 2, 6).await, (vec![], 6));
+    assert_eq!(
+        page(EpisodeStatus::InReview, None, 10, 0).await,
+        (vec!["draf-6".to_owned()], 1)
+    );
+    // Any case; `%` and `_` are taken as they are.
+    assert_eq!(
+        page(EpisodeStatus::Draft, Some("rapat 100%"), 10, 0).await,
+        (
+            vec![
+                "draf-4".to_owned(),
+                "draf-2".to_owned(),
+                "draf-0".to_owned()
+            ],
+            3
+        )
+    );
+    assert_eq!(
+        page(EpisodeStatus::Draft, Some("n_3"), 10, 0).await,
+        (vec!["draf-3".to_owned()], 1)
+    );
+    assert_eq!(page(EpisodeStatus::Draft, Some("0%S"), 10, 0).await.1, 0);
+    assert_eq!(
+        page(EpisodeStatus::Scheduled, None, 10, 0).await,
+        (vec!["nanti".to_owned()], 1)
+    );
+    assert_eq!(
+        page(EpisodeStatus::Published, Some("LALU"), 10, 0).await,
+        (vec!["lalu".to_owned()], 1)
+    );
+
+    // Publishing ends a review; an episode published is not put in review.
+    let published = db
+        .set_publish_at(drafts[6].id, Some(now), now)
+        .await
+        .unwrap();
+    assert_eq!(published.review, None);
+    assert!(matches!(
+        db.set_review(drafts[6].id, Some(&review), now).await,
+        Err(DbError::NotFound)
+    ));
+    let cleared = db.set_review(drafts[5].id, None, now).await.unwrap();
+    assert_eq!(cleared.review, None);
 }
 
 /// Users, their roles on shows, password links, sessions, failed logins and owned tokens.

@@ -134,7 +134,7 @@ impl Browser {
         req.send().await.unwrap()
     }
 
-    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_form(
             "/studio/login",
             "/studio/login",
@@ -151,7 +151,7 @@ impl Browser {
     }
 
     /// Creates a token on the tokens page; returns its secret.
-    async fn create_token(&self, name: &str) -> String {
+    pub(crate) async fn create_token(&self, name: &str) -> String {
         let res = self
             .post_form("/studio/tokens", "/studio/tokens", &[("name", name)], &[])
             .await;

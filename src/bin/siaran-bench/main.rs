@@ -7,10 +7,13 @@
 //!   `--database-url`).
 //! - `siaran-bench quality`: the sound quality analysis against ffmpeg's EBU R128 meter on a
 //!   61-minute MP3 and a 2-hour video: wall time and peak memory.
+//! - `siaran-bench studio`: the studio's dashboard and episode editor with 10,000 episodes in
+//!   one show (SQLite, or `--database-url`).
 
 mod probe;
 mod quality;
 mod search;
+mod studio;
 
 use std::process::ExitCode;
 
@@ -34,6 +37,8 @@ enum Bench {
     Search(search::BenchSearchArgs),
     /// Time the sound quality analysis against `ffmpeg -af ebur128=peak=true` on long files.
     Quality(quality::BenchQualityArgs),
+    /// The studio's dashboard and episode editor with 10,000 episodes in one show.
+    Studio(studio::BenchStudioArgs),
 }
 
 #[tokio::main]
@@ -52,6 +57,7 @@ async fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|r| r),
         Bench::Search(args) => search::search(&args).await,
+        Bench::Studio(args) => studio::studio(&args).await,
         Bench::Quality(args) => tokio::task::spawn_blocking(move || quality::quality(&args))
             .await
             .map_err(anyhow::Error::from)

@@ -1,6 +1,8 @@
 //! `EpisodeRepo` on `AnyDb`: episodes, their publication, withdrawal and renames. The feed's
 //! rows (`published_episodes`) are read by `feed.rs`, which picks the path for the backend.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
@@ -8,8 +10,10 @@ use super::{
     AnyDb, Writer,
     rows::{EPISODE_COLUMNS, episode_from, get, json, ms, parse, time},
 };
-use crate::db::{DbError, EpisodeRepo};
-use crate::domain::{Enclosure, Episode, EpisodeId, MediaId, ShowId, Slug, Withdrawal};
+use crate::db::{DbError, EpisodeFilter, EpisodePage, EpisodeRepo, StatusCounts};
+use crate::domain::{
+    Enclosure, Episode, EpisodeId, EpisodeStatus, MediaId, ShowId, Slug, Withdrawal, review::Review,
+};
 
 #[async_trait::async_trait]
 impl EpisodeRepo for AnyDb {
@@ -20,8 +24,9 @@ impl EpisodeRepo for AnyDb {
         let mut tx = w.begin().await?;
         sqlx::query(
             "INSERT INTO episodes (id, show_id, slug, guid, title, description, media_id, \
-             publish_at, created_at, updated_at, meta, guid_permalink) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             publish_at, created_at, updated_at, meta, guid_permalink, review_state, review_by, \
+             review_at, review_comment) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(episode.id.to_string())
         .bind(episode.show_id.to_string())
@@ -35,6 +40,10 @@ impl EpisodeRepo for AnyDb {
         .bind(ms(episode.updated_at))
         .bind(json(&episode.meta)?)
         .bind(i64::from(episode.guid_is_permalink))
+        .bind(episode.review.as_ref().map(|r| r.state.as_str()))
+        .bind(episode.review.as_ref().map(|r| r.by.as_str()))
+        .bind(episode.review.as_ref().map(|r| ms(r.at)))
+        .bind(episode.review.as_ref().and_then(|r| r.comment.as_deref()))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -74,11 +83,18 @@ impl EpisodeRepo for AnyDb {
         publish_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Episode, DbError> {
-        let row = sqlx::query(
-            "UPDATE episodes SET publish_at = $1, updated_at = $2 WHERE id = $3 \
-             RETURNING id, show_id, slug, guid, guid_permalink, title, description, media_id, \
-             publish_at, created_at, updated_at, meta, withdrawn_at, withdrawn_reason",
-        )
+        // A publication time ends the episode's review (published or scheduled, it has left
+        // the queue); a draft keeps where it stood.
+        let review = if publish_at.is_some() {
+            ", review_state = NULL, review_by = NULL, review_at = NULL, review_comment = NULL"
+        } else {
+            ""
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE episodes SET publish_at = $1, updated_at = $2{review} WHERE id = $3 \
+             RETURNING {}",
+            EPISODE_COLUMNS.replace("e.", "")
+        )))
         .bind(publish_at.map(ms))
         .bind(ms(now))
         .bind(id.to_string())
@@ -254,7 +270,8 @@ impl EpisodeRepo for AnyDb {
         }
         let updated = sqlx::query(
             "UPDATE episodes SET slug = $1, title = $2, description = $3, publish_at = $4, \
-             meta = $5, updated_at = $6, media_id = $7 WHERE id = $8",
+             meta = $5, updated_at = $6, media_id = $7, review_state = $9, review_by = $10, \
+             review_at = $11, review_comment = $12 WHERE id = $8",
         )
         .bind(episode.slug.as_str())
         .bind(&episode.title)
@@ -264,6 +281,10 @@ impl EpisodeRepo for AnyDb {
         .bind(ms(episode.updated_at))
         .bind(episode.media_id.to_string())
         .bind(episode.id.to_string())
+        .bind(episode.review.as_ref().map(|r| r.state.as_str()))
+        .bind(episode.review.as_ref().map(|r| r.by.as_str()))
+        .bind(episode.review.as_ref().map(|r| ms(r.at)))
+        .bind(episode.review.as_ref().and_then(|r| r.comment.as_deref()))
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
@@ -303,4 +324,168 @@ impl EpisodeRepo for AnyDb {
         .await?;
         episode_from(&row)
     }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn set_review(
+        &self,
+        id: EpisodeId,
+        review: Option<&Review>,
+        now: DateTime<Utc>,
+    ) -> Result<Episode, DbError> {
+        // Only an unpublished episode is reviewed: one published meanwhile is not found.
+        let unpublished = if review.is_some() {
+            " AND publish_at IS NULL AND withdrawn_at IS NULL"
+        } else {
+            ""
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE episodes SET review_state = $1, review_by = $2, review_at = $3, \
+             review_comment = $4, updated_at = $5 WHERE id = $6{unpublished} RETURNING {}",
+            EPISODE_COLUMNS.replace("e.", "")
+        )))
+        .bind(review.map(|r| r.state.as_str()))
+        .bind(review.map(|r| r.by.as_str()))
+        .bind(review.map(|r| ms(r.at)))
+        .bind(review.and_then(|r| r.comment.as_deref()))
+        .bind(ms(now))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(DbError::NotFound)?;
+        episode_from(&row)
+    }
+
+    #[tracing::instrument(skip_all, fields(show = %filter.show, status = ?filter.status))]
+    async fn episode_page(&self, filter: &EpisodeFilter) -> Result<EpisodePage, DbError> {
+        // `$1` the show, `$2` the time (when the state needs it), then the title's pattern.
+        let (state, order, timed) = match filter.status {
+            EpisodeStatus::Draft => (
+                "e.withdrawn_at IS NULL AND e.publish_at IS NULL \
+                 AND (e.review_state IS NULL OR e.review_state <> 'in_review')",
+                "e.updated_at DESC, e.id DESC",
+                false,
+            ),
+            EpisodeStatus::InReview => (
+                "e.withdrawn_at IS NULL AND e.publish_at IS NULL \
+                 AND e.review_state = 'in_review'",
+                "e.updated_at DESC, e.id DESC",
+                false,
+            ),
+            EpisodeStatus::Scheduled => (
+                "e.withdrawn_at IS NULL AND e.publish_at > $2",
+                "e.publish_at ASC, e.id ASC",
+                true,
+            ),
+            EpisodeStatus::Published => (
+                "e.withdrawn_at IS NULL AND e.publish_at <= $2",
+                "e.publish_at DESC, e.id DESC",
+                true,
+            ),
+            EpisodeStatus::Withdrawn => (
+                "e.withdrawn_at IS NOT NULL",
+                "e.withdrawn_at DESC, e.id DESC",
+                false,
+            ),
+        };
+        let pattern = filter
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(like_pattern);
+        let next = if timed { 3 } else { 2 };
+        let title = if pattern.is_some() {
+            format!(" AND LOWER(e.title) LIKE ${next} ESCAPE '\\'")
+        } else {
+            String::new()
+        };
+        let limit = next + usize::from(pattern.is_some());
+        let where_ = format!("e.show_id = $1 AND {state}{title}");
+        let bind = |sql: String| {
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(filter.show.to_string());
+            if timed {
+                q = q.bind(ms(filter.now));
+            }
+            if let Some(p) = &pattern {
+                q = q.bind(p.clone());
+            }
+            q
+        };
+        let total = bind(format!(
+            "SELECT COUNT(*) AS n FROM episodes e WHERE {where_}"
+        ))
+        .fetch_one(&self.pool)
+        .await?;
+        let total = u64::try_from(get::<i64>(&total, "n")?).unwrap_or_default();
+        let episodes = bind(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE {where_} ORDER BY {order} \
+             LIMIT ${limit} OFFSET ${}",
+            limit + 1
+        ))
+        .bind(i64::from(filter.limit))
+        .bind(i64::try_from(filter.offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(episode_from)
+        .collect::<Result<_, _>>()?;
+        Ok(EpisodePage { episodes, total })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn episode_counts(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<ShowId, StatusCounts>, DbError> {
+        let rows = sqlx::query(
+            "SELECT show_id, \
+             SUM(CASE WHEN withdrawn_at IS NULL AND publish_at IS NULL AND \
+                 (review_state IS NULL OR review_state <> 'in_review') THEN 1 ELSE 0 END) AS draft, \
+             SUM(CASE WHEN withdrawn_at IS NULL AND publish_at IS NULL AND \
+                 review_state = 'in_review' THEN 1 ELSE 0 END) AS in_review, \
+             SUM(CASE WHEN withdrawn_at IS NULL AND publish_at > $1 THEN 1 ELSE 0 END) \
+                 AS scheduled, \
+             SUM(CASE WHEN withdrawn_at IS NULL AND publish_at <= $1 THEN 1 ELSE 0 END) \
+                 AS published, \
+             SUM(CASE WHEN withdrawn_at IS NOT NULL THEN 1 ELSE 0 END) AS withdrawn \
+             FROM episodes GROUP BY show_id",
+        )
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let n = |row: &sqlx::any::AnyRow, col: &str| -> Result<u64, DbError> {
+            Ok(u64::try_from(get::<i64>(row, col)?).unwrap_or_default())
+        };
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    parse("show id", &get::<String>(row, "show_id")?)?,
+                    StatusCounts {
+                        draft: n(row, "draft")?,
+                        in_review: n(row, "in_review")?,
+                        scheduled: n(row, "scheduled")?,
+                        published: n(row, "published")?,
+                        withdrawn: n(row, "withdrawn")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
+
+/// A `LIKE` pattern finding `text` anywhere, in any (ASCII) case: `%`, `_` and `\` taken
+/// literally.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
 }

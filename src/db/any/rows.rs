@@ -12,6 +12,7 @@ use crate::db::{
 };
 use crate::domain::{
     Enclosure, Episode, EpisodeFile, EpisodeFileKind, Lang, Media, Show, Slug, Withdrawal,
+    review::{Review, ReviewState},
 };
 use crate::{media::MediaInfo, storage::ObjectKey};
 
@@ -186,9 +187,24 @@ pub(super) fn episode_from(row: &impl Columns) -> Result<Episode, DbError> {
             }),
             None => None,
         },
+        review: review_from(row)?,
         created_at: time(row.int("created_at")?)?,
         updated_at: time(row.int("updated_at")?)?,
     })
+}
+
+fn review_from(row: &impl Columns) -> Result<Option<Review>, DbError> {
+    let Some(state) = row.opt_text("review_state")? else {
+        return Ok(None);
+    };
+    let state = ReviewState::parse(&state)
+        .ok_or_else(|| DbError::Other(anyhow::anyhow!("bad review state in database: {state}")))?;
+    Ok(Some(Review {
+        state,
+        by: row.opt_text("review_by")?.unwrap_or_default(),
+        at: time(row.opt_int("review_at")?.unwrap_or_default())?,
+        comment: row.opt_text("review_comment")?,
+    }))
 }
 
 pub(super) fn episode_file_from(row: &AnyRow) -> Result<EpisodeFile, DbError> {
@@ -240,7 +256,8 @@ pub(super) fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 // Column lists are constants: the only dynamic part of these queries, never user input.
 pub(super) const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, \
      e.title, e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, \
-     e.withdrawn_at, e.withdrawn_reason";
+     e.withdrawn_at, e.withdrawn_reason, e.review_state, e.review_by, e.review_at, \
+     e.review_comment";
 pub(super) const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
 /// What a feed reads of an episode's media (`Enclosure`): columns, not the `info` JSON.

@@ -1,6 +1,6 @@
 //! The studio (issue 23): the media team's pages under `/studio`, behind a session
 //! (`http::sessions`). This module holds what every studio page uses; each page is a module of
-//! its own (`login`, `dashboard`, `tokens`), a handler there extracting, calling one operation
+//! its own (`login`, `dashboard`, `episodes`, `tokens`), a handler there extracting, calling one operation
 //! (`service`) and rendering a view (`templates::studio`).
 //!
 //! The pieces a page uses:
@@ -18,6 +18,7 @@
 //!   a page saying why a request was not answered.
 
 mod dashboard;
+mod episodes;
 mod login;
 mod tokens;
 mod upload;
@@ -60,6 +61,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(login::router())
         .merge(dashboard::router())
+        .merge(episodes::router())
         .merge(tokens::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))

@@ -8,6 +8,7 @@
 
 pub mod search;
 pub mod studio;
+pub mod studio_episodes;
 pub mod studio_upload;
 
 use chrono::{DateTime, Utc};

@@ -17,7 +17,7 @@ use super::t;
 use crate::{
     db::ApiToken,
     domain::{
-        Msg, Role, Show,
+        Msg,
         access::{Access, Action},
         users::User,
     },
@@ -267,43 +267,6 @@ pub fn set_password(
         t(lang, "Buat kata sandi", "Set your password"),
         &body,
     )
-}
-
-/// A show on the dashboard: the show, the user's role on it, and its public addresses.
-#[derive(Debug)]
-pub struct ShowLine<'a> {
-    pub show: &'a Show,
-    pub role: Role,
-    pub page_url: String,
-    pub feed_url: String,
-}
-
-pub fn dashboard(c: &Chrome<'_>, shows: &[ShowLine<'_>]) -> Markup {
-    let lang = c.lang;
-    let body = html! {
-        p { (t(lang, "Selamat datang, ", "Welcome, ")) (c.user.name) "." }
-        h2 { (t(lang, "Acara Anda", "Your shows")) }
-        @if shows.is_empty() {
-            p { (t(lang,
-                "Belum ada acara yang boleh Anda ubah. Admin kantor Anda dapat menambahkannya.",
-                "There are no shows you may change yet. Your office's admin can add them.")) }
-        } @else {
-            ul.shows {
-                @for line in shows {
-                    li {
-                        strong { (line.show.title) }
-                        " "
-                        span.role { (msg(lang, &line.role.label())) }
-                        br;
-                        a href=(line.page_url) { (t(lang, "Halaman publik", "Public page")) }
-                        " · "
-                        a href=(line.feed_url) { (t(lang, "Feed RSS", "RSS feed")) }
-                    }
-                }
-            }
-        }
-    };
-    layout(c, t(lang, "Dasbor", "Dashboard"), &body)
 }
 
 /// A token just made: its name and its secret, shown this once.

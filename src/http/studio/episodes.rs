@@ -1,0 +1,462 @@
+//! `/studio/episodes/{id}`: the episode editor. `GET` shows its fields, the player, the preview
+//! of the show notes, the reviewer's comment and the history; `POST` is its one form, whose
+//! button says what to do: `draft` saves, `review` saves and submits for review, `publish`
+//! saves and publishes now, `schedule` saves with the publication time given in WIB, `return`
+//! sends it back to its author with the comment. Each calls the operations the API calls
+//! (`service::episodes`, `service::review`) after the same permission check; the buttons shown
+//! are those the user's role allows. A refusal of the operation shows the page again with the
+//! values posted and the reason in the page's language.
+
+use axum::{
+    Router,
+    extract::{Path, RawQuery, State},
+    http::StatusCode,
+    response::Response,
+    routing::get,
+};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::Deserialize;
+
+use super::{PageError, PageForm, StudioUser, page, see_other};
+use crate::{
+    app::AppState,
+    domain::{
+        Episode, EpisodeMeta, EpisodePatch, EpisodeStatus, EpisodeType, Msg, Show, access::Action,
+        audit::Entity,
+    },
+    http::{
+        error::UiLang,
+        templates::{
+            studio::{Notice, msg},
+            studio_episodes::{self as view, Buttons, EditorPage, EditorValues, wib_zone},
+            t,
+        },
+    },
+    service::{self, episodes, review},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/studio/episodes/{id}", get(show).post(act))
+}
+
+/// What the form's button asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Draft,
+    Review,
+    Publish,
+    Schedule,
+    Return,
+}
+
+impl Step {
+    fn parse(s: &str) -> Option<Step> {
+        Some(match s {
+            "draft" => Step::Draft,
+            "review" => Step::Review,
+            "publish" => Step::Publish,
+            "schedule" => Step::Schedule,
+            "return" => Step::Return,
+            _ => return None,
+        })
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Step::Draft => "draft",
+            Step::Review => "review",
+            Step::Publish => "publish",
+            Step::Schedule => "schedule",
+            Step::Return => "return",
+        }
+    }
+
+    /// What the page says once it is done.
+    fn done(self, lang: UiLang) -> &'static str {
+        match self {
+            Step::Draft => t(lang, "Tersimpan.", "Saved."),
+            Step::Review => t(
+                lang,
+                "Tersimpan dan diajukan untuk ditinjau.",
+                "Saved and submitted for review.",
+            ),
+            Step::Publish => t(lang, "Diterbitkan.", "Published."),
+            Step::Schedule => t(lang, "Dijadwalkan.", "Scheduled."),
+            Step::Return => t(lang, "Dikembalikan ke penulis.", "Returned to the author."),
+        }
+    }
+}
+
+/// The buttons the user's role allows on an episode in `status`.
+fn buttons(user: &StudioUser, show: &Show, status: EpisodeStatus) -> Buttons {
+    let may = |a| user.access.may(show.id, a);
+    let unpublished = matches!(status, EpisodeStatus::Draft | EpisodeStatus::InReview);
+    let publishes = may(Action::Publish);
+    Buttons {
+        save: may(Action::edit_episode(status)),
+        review: status == EpisodeStatus::Draft
+            && may(Action::SubmitForReview)
+            && may(Action::EditDraft),
+        publish: publishes && (unpublished || status == EpisodeStatus::Scheduled),
+        schedule: publishes && (unpublished || status == EpisodeStatus::Scheduled),
+        give_back: publishes && status == EpisodeStatus::InReview,
+    }
+}
+
+/// The user's permission for `step` on an episode in `status`: the API's (the fields saved
+/// with it need the right to change the episode).
+fn require(
+    user: &StudioUser,
+    show: &Show,
+    status: EpisodeStatus,
+    step: Step,
+) -> Result<(), PageError> {
+    if step == Step::Return {
+        return user.require(show.id, Action::Publish);
+    }
+    user.require(show.id, Action::edit_episode(status))?;
+    match step {
+        Step::Review => user.require(show.id, Action::SubmitForReview),
+        Step::Publish | Step::Schedule => user.require(show.id, Action::Publish),
+        Step::Draft | Step::Return => Ok(()),
+    }
+}
+
+fn values_of(episode: &Episode, show: &Show) -> EditorValues {
+    let m = &episode.meta;
+    let (date, time) = episode.publish_at.map_or_else(Default::default, |at| {
+        let local = at.with_timezone(&wib_zone());
+        (
+            local.format("%Y-%m-%d").to_string(),
+            local.format("%H:%M").to_string(),
+        )
+    });
+    EditorValues {
+        title: episode.title.clone(),
+        description: episode.description.clone(),
+        notes: m.content_html.clone().unwrap_or_default(),
+        season: m.season.map(|n| n.to_string()).unwrap_or_default(),
+        number: m.episode.map(|n| n.to_string()).unwrap_or_default(),
+        episode_type: match m.episode_type {
+            EpisodeType::Full => "full",
+            EpisodeType::Trailer => "trailer",
+            EpisodeType::Bonus => "bonus",
+        }
+        .to_owned(),
+        slug: episode.slug.to_string(),
+        explicit: m.explicit.unwrap_or(show.explicit),
+        date,
+        time,
+        comment: String::new(),
+    }
+}
+
+/// The editor's form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EditorForm {
+    action: String,
+    title: String,
+    description: String,
+    notes: String,
+    season: String,
+    number: String,
+    episode_type: String,
+    slug: String,
+    /// Present (`1`) when the box is ticked.
+    explicit: Option<String>,
+    date: String,
+    time: String,
+    comment: String,
+}
+
+impl EditorForm {
+    fn values(&self) -> EditorValues {
+        EditorValues {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            notes: self.notes.clone(),
+            season: self.season.clone(),
+            number: self.number.clone(),
+            episode_type: self.episode_type.clone(),
+            slug: self.slug.clone(),
+            explicit: self.explicit.is_some(),
+            date: self.date.clone(),
+            time: self.time.clone(),
+            comment: self.comment.clone(),
+        }
+    }
+}
+
+fn invalid(code: &'static str, id: &str, en: &str) -> service::Error {
+    service::Error::invalid(code, id, en)
+}
+
+fn whole_number(
+    raw: &str,
+    code: &'static str,
+    id: &str,
+    en: &str,
+) -> Result<Option<u32>, service::Error> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse().map(Some).map_err(|_| invalid(code, id, en))
+}
+
+/// The changes the form makes to `old` (`None`: none, so that saving an unchanged form writes
+/// nothing and adds nothing to the history). The values' rules are the operation's.
+fn patch_of(
+    old: &Episode,
+    show: &Show,
+    form: &EditorForm,
+) -> Result<Option<EpisodePatch>, service::Error> {
+    let mut patch = EpisodePatch::default();
+    let mut changed = false;
+    if form.title.trim() != old.title {
+        patch.title = Some(form.title.clone());
+        changed = true;
+    }
+    if form.description.trim() != old.description {
+        patch.description = Some(form.description.clone());
+        changed = true;
+    }
+    if form.slug.trim() != old.slug.as_str() {
+        patch.slug = Some(form.slug.clone());
+        changed = true;
+    }
+    let mut meta: EpisodeMeta = old.meta.clone();
+    meta.season = whole_number(
+        &form.season,
+        "invalid-season",
+        "Musim harus berupa bilangan bulat",
+        "The season must be a whole number",
+    )?;
+    meta.episode = whole_number(
+        &form.number,
+        "invalid-number",
+        "Nomor episode harus berupa bilangan bulat",
+        "The episode number must be a whole number",
+    )?;
+    meta.episode_type = match form.episode_type.as_str() {
+        "" | "full" => EpisodeType::Full,
+        "trailer" => EpisodeType::Trailer,
+        "bonus" => EpisodeType::Bonus,
+        _ => {
+            return Err(invalid(
+                "invalid-episode-type",
+                "Jenis episode tidak dikenal",
+                "Unknown episode type",
+            ));
+        }
+    };
+    // The episode's own mark only where it differs from its show's.
+    let explicit = form.explicit.is_some();
+    if explicit != old.meta.explicit.unwrap_or(show.explicit) {
+        meta.explicit = (explicit != show.explicit).then_some(explicit);
+    }
+    let notes = form.notes.trim();
+    if notes != old.meta.content_html.as_deref().unwrap_or_default() {
+        meta.content_html = Some(notes.to_owned()).filter(|n| !n.is_empty());
+    }
+    if meta != old.meta {
+        patch.meta = Some(meta);
+        changed = true;
+    }
+    Ok(changed.then_some(patch))
+}
+
+/// The schedule's date and time, read in WIB.
+fn schedule_of(form: &EditorForm, now: DateTime<Utc>) -> Result<DateTime<Utc>, service::Error> {
+    let date = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d");
+    let time = NaiveTime::parse_from_str(form.time.trim(), "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(form.time.trim(), "%H:%M:%S"));
+    let (Ok(date), Ok(time)) = (date, time) else {
+        return Err(invalid(
+            "invalid-schedule",
+            "Isi tanggal dan jam terbit (WIB)",
+            "Give the publication date and time (WIB)",
+        ));
+    };
+    let at = date
+        .and_time(time)
+        .and_local_timezone(wib_zone())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| invalid("invalid-schedule", "Waktu tidak valid", "Invalid time"))?;
+    if at <= now {
+        return Err(invalid(
+            "invalid-schedule",
+            "Jadwal terbit harus di masa depan; untuk terbit sekarang pilih Terbitkan",
+            "The schedule must be in the future; to publish now, choose Publish",
+        ));
+    }
+    Ok(at)
+}
+
+/// Does `step` to `episode` through the operations.
+async fn perform(
+    state: &AppState,
+    user: &StudioUser,
+    episode: Episode,
+    show: &Show,
+    form: &EditorForm,
+    step: Step,
+) -> Result<(), service::Error> {
+    let ctx = &state.ctx;
+    let actor = user.actor();
+    if step == Step::Return {
+        review::return_to_author(ctx, &actor, episode, &form.comment).await?;
+        return Ok(());
+    }
+    let mut patch = patch_of(&episode, show, form)?;
+    if step == Step::Schedule {
+        let at = schedule_of(form, Utc::now())?;
+        patch.get_or_insert_with(EpisodePatch::default).publish_at = Some(Some(at));
+    }
+    let episode = match patch {
+        Some(patch) => episodes::update(ctx, &actor, episode, patch).await?,
+        None => episode,
+    };
+    match step {
+        Step::Review => {
+            review::submit_for_review(ctx, &actor, episode).await?;
+        }
+        Step::Publish => {
+            episodes::publish(ctx, &actor, episode).await?;
+        }
+        Step::Draft | Step::Schedule | Step::Return => {}
+    }
+    Ok(())
+}
+
+async fn render(
+    state: &AppState,
+    user: &StudioUser,
+    episode: &Episode,
+    show: &Show,
+    values: &EditorValues,
+    notice: Option<(Notice, String)>,
+    status_code: StatusCode,
+) -> Result<Response, PageError> {
+    let lang = user.lang;
+    let db = state.ctx.db.as_ref();
+    let failed = |e: crate::db::DbError| PageError::op(lang, e.into());
+    let media = db.media(episode.media_id).await.map_err(failed)?;
+    let mut history = db
+        .audit_trail(Entity::Episode, &episode.id.to_string())
+        .await
+        .map_err(failed)?;
+    history.reverse();
+    let status = episode.status(Utc::now());
+    let urls = &state.ctx.urls;
+    let markup = view::editor(
+        &user.chrome(),
+        &EditorPage {
+            episode,
+            show,
+            status,
+            values,
+            buttons: buttons(user, show, status),
+            media_url: urls.media(media.id, &media.info.extension),
+            video: media.info.video.is_some(),
+            page_url: urls.episode_page(&show.slug, &episode.slug),
+            history: &history,
+            notice,
+        },
+    );
+    Ok(page(state, status_code, lang, markup))
+}
+
+/// The episode and its show, if the user may see the show's unpublished episodes.
+async fn load(state: &AppState, user: &StudioUser, id: &str) -> Result<(Episode, Show), PageError> {
+    let lang = user.lang;
+    let episode = episodes::load(&state.ctx, id)
+        .await
+        .map_err(|e| PageError::op(lang, e))?;
+    user.require(episode.show_id, Action::ReadUnpublished)?;
+    let show = state
+        .ctx
+        .db
+        .show(episode.show_id)
+        .await
+        .map_err(|e| PageError::op(lang, e.into()))?;
+    Ok((episode, show))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn show(
+    State(state): State<AppState>,
+    user: StudioUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (episode, show) = load(&state, &user, &id).await?;
+    let done = query
+        .as_deref()
+        .and_then(|q| q.strip_prefix("done="))
+        .and_then(Step::parse)
+        .map(|s| (Notice::Done, s.done(user.lang).to_owned()));
+    let values = values_of(&episode, &show);
+    render(
+        &state,
+        &user,
+        &episode,
+        &show,
+        &values,
+        done,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn act(
+    State(state): State<AppState>,
+    user: StudioUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<EditorForm>,
+) -> Result<Response, PageError> {
+    let lang = user.lang;
+    let (episode, show) = load(&state, &user, &id).await?;
+    let Some(step) = Step::parse(&form.action) else {
+        return Err(PageError::bad_form(
+            lang,
+            Msg::new("Tindakan tidak dikenal", "Unknown action"),
+        ));
+    };
+    require(&user, &show, episode.status(Utc::now()), step)?;
+    match perform(&state, &user, episode, &show, &form, step).await {
+        Ok(()) => Ok(see_other(&format!(
+            "/studio/episodes/{id}?done={}",
+            step.key()
+        ))),
+        Err(
+            e @ (service::Error::Invalid { .. }
+            | service::Error::Conflict { .. }
+            | service::Error::NotFound { .. }),
+        ) => {
+            let status_code = match &e {
+                service::Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                service::Error::NotFound { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::CONFLICT,
+            };
+            let text = msg(lang, &e.message()).to_owned();
+            // The page again, as it now stands, with what was posted.
+            let (episode, show) = load(&state, &user, &id).await?;
+            let values = form.values();
+            render(
+                &state,
+                &user,
+                &episode,
+                &show,
+                &values,
+                Some((Notice::Error, text)),
+                status_code,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::op(lang, e)),
+    }
+}
