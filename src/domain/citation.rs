@@ -104,6 +104,32 @@ pub fn clock(ms: u64) -> String {
     }
 }
 
+/// A moment as a person types it: `1:35`, `1:02:03` or seconds (`95`), each with an optional
+/// fraction (`1:35.5`); the inverse of [`clock`]. `None` for anything else.
+pub fn parse_clock(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let parts: Vec<&str> = whole.split(':').collect();
+    let num = |v: &str| -> Option<u64> {
+        (!v.is_empty() && v.len() <= 9 && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse().ok())
+            .flatten()
+    };
+    let seconds = match parts.as_slice() {
+        [s] => num(s)?,
+        [m, s] => num(m)? * 60 + num(s).filter(|s| *s < 60)?,
+        [h, m, s] => {
+            (num(h)? * 60 + num(m).filter(|m| *m < 60)?) * 60 + num(s).filter(|s| *s < 60)?
+        }
+        _ => return None,
+    };
+    let ms: u64 = format!("{frac:0<3}").parse().unwrap_or(0);
+    Some(seconds * 1000 + ms)
+}
+
 /// A length as the feed rounds it (`itunes:duration`, whole seconds to nearest), as a clock.
 pub fn length(ms: u64) -> String {
     clock((ms + 500) / 1000 * 1000)
@@ -404,5 +430,26 @@ mod tests {
         assert_eq!(clock(95_000), "1:35");
         assert_eq!(clock(3_723_000), "1:02:03");
         assert_eq!(clock(0), "0:00");
+    }
+
+    #[test]
+    fn typed_moments_are_read() {
+        assert_eq!(parse_clock("1:35"), Some(95_000));
+        assert_eq!(parse_clock(" 1:02:03 "), Some(3_723_000));
+        assert_eq!(parse_clock("95"), Some(95_000));
+        assert_eq!(parse_clock("0:07.25"), Some(7_250));
+        assert_eq!(parse_clock(&clock(3_723_000)), Some(3_723_000));
+        for bad in [
+            "",
+            "1:60",
+            "1:2:3:4",
+            "a:10",
+            "1:-5",
+            "1.5.5",
+            "1:05.1234",
+            ":30",
+        ] {
+            assert_eq!(parse_clock(bad), None, "{bad}");
+        }
     }
 }

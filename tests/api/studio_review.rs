@@ -527,6 +527,14 @@ async fn review_in_chromium() {
     app.create_show("kaltim").await;
     let team = team(&app).await;
     let id = draft(&app, &team.citra, "kaltim", "Rapat koordinasi").await;
+    let res = app
+        .post_json(
+            "/api/v1/documents",
+            Some(&team.dedi),
+            &json!({"title": "Keterbukaan Informasi Publik", "kind": "law"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -568,6 +576,13 @@ async fn review_in_chromium() {
         json!(["draft", "review"]),
         "{seen}"
     );
+    // The moment picked from the player, linked, and marked in the editor's list.
+    assert_eq!(seen["picked"], "1:05", "{seen}");
+    assert_eq!(
+        seen["linked"],
+        json!({"at": format!("{path}?done=link"), "moments": ["65"]}),
+        "{seen}"
+    );
     // Chromium asks for English (Accept-Language: en-US).
     assert_eq!(
         seen["afterReview"],
@@ -601,9 +616,10 @@ async fn review_in_chromium() {
             "Dedi Editor",
             "Citra Kontributor",
             "Citra Kontributor",
+            "Citra Kontributor",
             "Citra Kontributor"
         ],
-        "published, submitted, updated, created: {seen}"
+        "published, submitted, updated, document linked, created: {seen}"
     );
     assert_eq!(
         seen["sideways"],
@@ -629,12 +645,15 @@ async fn review_in_chromium() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains(title));
+    let page = page.text().await.unwrap();
+    assert!(page.contains(title));
+    assert!(page.contains("#t=65"), "the document at its moment: {page}");
     let trail = app.history(&format!("/api/v1/episodes/{id}/history")).await;
     let by: Vec<&str> = trail.iter().map(|(_, by)| by.as_str()).collect();
     assert_eq!(
         by,
         [
+            "Citra Kontributor",
             "Citra Kontributor",
             "Citra Kontributor",
             "Citra Kontributor",
@@ -645,4 +664,106 @@ async fn review_in_chromium() {
         let file = format!("{}/{shot}.png", env!("CARGO_TARGET_TMPDIR"));
         assert!(std::fs::metadata(&file).unwrap().len() > 5_000, "{file}");
     }
+}
+
+/// Documents at a moment from the editor (issue 23; the moment picker of issue 24): the editor
+/// lists the documents with their moments, offers the registry and a moment field that the
+/// player's "use the player's time" button fills, and the sound check; a link made there, at a
+/// typed moment, is on the public page with its `#t=` link. A moment that cannot be read shows
+/// the page again with the reason and links nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_is_linked_at_a_moment_in_the_editor() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    app.create_show("kaltim").await;
+    let team = team(&app).await;
+    let id = draft(&app, &team.citra, "kaltim", "Rapat koordinasi").await;
+    let path = format!("/studio/episodes/{id}");
+    let res = app
+        .post_json(
+            "/api/v1/documents",
+            Some(&team.dedi),
+            &json!({"title": "Keterbukaan Informasi Publik", "number": "UU No. 14 Tahun 2008", "kind": "law"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let document: Value = res.json().await.unwrap();
+    let document_id = document["id"].as_str().unwrap();
+
+    let (status, html) = team.contributor.page(&path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"player\""), "{html}");
+    assert!(html.contains("data-fill-time=\"at\""), "{html}");
+    assert!(
+        html.contains("UU No. 14 Tahun 2008 — Keterbukaan Informasi Publik"),
+        "{html}"
+    );
+    // No job worker in this test: the sound check is still to come.
+    assert!(html.contains("Sedang dianalisis"), "{html}");
+
+    let link = |at: &'static str| {
+        let path = path.clone();
+        let browser = &team.contributor;
+        async move {
+            browser
+                .post_form(
+                    &path,
+                    &format!("{path}/documents"),
+                    &[
+                        ("document_id", document_id),
+                        ("at", at),
+                        ("note", "pasal 7"),
+                    ],
+                    &[],
+                )
+                .await
+        }
+    };
+    let res = link("1:5x").await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Saat &#39;1:5x&#39; tidak terbaca")
+            || html.contains("Saat '1:5x' tidak terbaca"),
+        "{html}"
+    );
+    let res = link("2:05").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("{path}?done=link"));
+    let (_, html) = team.contributor.page(&format!("{path}?done=link")).await;
+    assert!(html.contains("Dokumen ditautkan."), "{html}");
+    assert!(html.contains("data-t=\"125\""), "{html}");
+    let episode: Value = app
+        .http
+        .get(app.url(&format!("/api/v1/episodes/{id}")))
+        .bearer_auth(&team.dedi)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let linked = &episode["documents"];
+    assert_eq!(linked.as_array().unwrap().len(), 1, "{linked}");
+    assert_eq!(linked[0]["at_ms"], 125_000);
+    assert_eq!(linked[0]["note"], "pasal 7");
+
+    // Published, the briefing's page links the document at that moment.
+    let res = app
+        .post_json(
+            &format!("/api/v1/episodes/{id}/publish"),
+            Some(&team.dedi),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = app
+        .http
+        .get(app.url("/shows/kaltim/rapat-koordinasi"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("#t=125"), "{page}");
 }

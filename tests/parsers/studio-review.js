@@ -1,6 +1,7 @@
 // Review before publication in headless Chromium (the shared harness, chromium.js): a
 // contributor signs in by keyboard, lands on its draft's editor, replaces the title by
-// keyboard, and submits it for review with the "review" button (reporting the buttons it had);
+// keyboard, and submits it for review with the "review" button (reporting the buttons it had),
+// after linking a document at a moment picked from the player ("use the player's time");
 // it signs out; an editor signs in, follows the dashboard's review-queue link, opens the
 // episode from the list and publishes it. Reported: where each step landed, the buttons, the
 // status shown, the history's names, sideways scrolling at 360 px and every CSP message.
@@ -64,6 +65,19 @@ async function review({ client, evaluate, navigate: open, csp }) {
   const contributorAt = await where();
   const contributorButtons = await buttons();
   await shoot("editor");
+  // A document at a moment picked from the player: seek to 1:05, "use the player's time", link.
+  await evaluate(`new Promise((done) => {
+    const p = document.getElementById('player');
+    const go = () => { p.addEventListener('seeked', () => done(), { once: true }); p.currentTime = 65; };
+    if (p.readyState > 0) go(); else { p.addEventListener('loadedmetadata', go, { once: true }); p.load(); }
+  })`);
+  await evaluate("document.querySelector('button[data-fill-time]').click()");
+  const picked = await evaluate("document.getElementById('at').value");
+  await click("form[action$='/documents'] button[type=submit]");
+  const linked = {
+    at: await where(),
+    moments: await evaluate("[...document.querySelectorAll('ul.documents a[data-t]')].map((a) => a.dataset.t)"),
+  };
   await evaluate("(() => { const t = document.getElementById('title'); t.focus(); t.select(); })()");
   await type(title);
   await click("button[name=action][value=review]");
@@ -93,7 +107,7 @@ async function review({ client, evaluate, navigate: open, csp }) {
   const history = await evaluate("[...document.querySelectorAll('ol.history .by')].map((b) => b.textContent)");
   await sleep(300);
   console.log(JSON.stringify({
-    contributorAt, contributorButtons, afterReview, signedOut, queue, listed, editorButtons,
+    contributorAt, contributorButtons, picked, linked, afterReview, signedOut, queue, listed, editorButtons,
     afterPublish, history, sideways, csp,
   }));
 }

@@ -12,7 +12,7 @@ use axum::{
     extract::{Path, RawQuery, State},
     http::StatusCode,
     response::Response,
-    routing::get,
+    routing::{get, post},
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
@@ -36,7 +36,9 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/studio/episodes/{id}", get(show).post(act))
+    Router::new()
+        .route("/studio/episodes/{id}", get(show).post(act))
+        .route("/studio/episodes/{id}/documents", post(link))
 }
 
 /// What the form's button asks.
@@ -349,6 +351,15 @@ async fn render(
         .await
         .map_err(failed)?;
     history.reverse();
+    let documents = db.episode_documents(episode.id).await.map_err(failed)?;
+    let registry = db.list_documents(None).await.map_err(failed)?;
+    // The sound check and the waveform, once analysed; the page never fails on them.
+    let quality = service::quality::of_media(&state.ctx, media.id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, media = %media.id, "sound check not shown");
+            service::quality::MediaQuality::pending()
+        });
     let status = episode.status(Utc::now());
     let urls = &state.ctx.urls;
     let markup = view::editor(
@@ -364,6 +375,15 @@ async fn render(
             page_url: urls.episode_page(&show.slug, &episode.slug),
             history: &history,
             notice,
+            waveform_url: quality
+                .record
+                .as_ref()
+                .map(|_| urls.waveform(media.id, "waveform-overview.json")),
+            duration_ms: media.info.duration_ms,
+            quality: &quality,
+            documents: &documents,
+            registry: &registry,
+            may_link: user.access.may(show.id, Action::edit_episode(status)),
         },
     );
     Ok(page(state, status_code, lang, markup))
@@ -393,11 +413,12 @@ async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let (episode, show) = load(&state, &user, &id).await?;
-    let done = query
-        .as_deref()
-        .and_then(|q| q.strip_prefix("done="))
-        .and_then(Step::parse)
-        .map(|s| (Notice::Done, s.done(user.lang).to_owned()));
+    let done = query.as_deref().and_then(|q| q.strip_prefix("done="));
+    let done = match done {
+        Some("link") => Some(t(user.lang, "Dokumen ditautkan.", "Document linked.")),
+        other => other.and_then(Step::parse).map(|s| s.done(user.lang)),
+    }
+    .map(|text| (Notice::Done, text.to_owned()));
     let values = values_of(&episode, &show);
     render(
         &state,
@@ -454,6 +475,80 @@ async fn act(
                 &values,
                 Some((Notice::Error, text)),
                 status_code,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::op(lang, e)),
+    }
+}
+
+/// The form linking a document at a moment of the recording.
+#[derive(Debug, Deserialize)]
+struct LinkForm {
+    document_id: String,
+    /// `1:35`, `1:02:03` or seconds; empty: the whole briefing.
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /studio/episodes/{id}/documents`: links a document at the moment typed or taken from
+/// the player ("use the player's time"), through the operation the API's link calls, after the
+/// same permission check; back to the editor, or the editor again with the reason.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn link(
+    State(state): State<AppState>,
+    user: StudioUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let lang = user.lang;
+    let (episode, show) = load(&state, &user, &id).await?;
+    user.require(show.id, Action::edit_episode(episode.status(Utc::now())))?;
+    let at = form.at.trim();
+    let at_ms = if at.is_empty() {
+        Ok(None)
+    } else {
+        crate::domain::citation::parse_clock(at)
+            .map(Some)
+            .ok_or_else(|| {
+                service::Error::invalid(
+                    "invalid-moment",
+                    format!("Saat '{at}' tidak terbaca: tulis seperti 1:35 atau 1:02:03"),
+                    format!("The moment '{at}' cannot be read: write it as 1:35 or 1:02:03"),
+                )
+            })
+    };
+    let note = Some(form.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let linked = match at_ms {
+        Ok(at_ms) => {
+            episodes::link_document(
+                &state.ctx,
+                &user.actor(),
+                &episode,
+                form.document_id.trim(),
+                at_ms,
+                note,
+                Utc::now(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match linked {
+        Ok(_) => Ok(see_other(&format!("/studio/episodes/{id}?done=link"))),
+        Err(e @ (service::Error::Invalid { .. } | service::Error::Conflict { .. })) => {
+            let text = msg(lang, &e.message()).to_owned();
+            let values = values_of(&episode, &show);
+            render(
+                &state,
+                &user,
+                &episode,
+                &show,
+                &values,
+                Some((Notice::Error, text)),
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }

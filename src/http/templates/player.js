@@ -1,7 +1,8 @@
 // Seeks the page's player when a moment link (data-t) is followed, and on load when the address
 // ends in #t=SECONDS (the permanent link of a moment). Draws the recording's waveform under the
 // player (canvas#waveform, audiowaveform JSON): the part played shaded, the documents' moments
-// marked, a click seeks there. Served by Siaran as a file under a name that carries its hash
+// marked, a click seeks there. In the studio's editor, fills a moment field from the player.
+// Served by Siaran as a file under a name that carries its hash
 // (see src/http/assets.rs): pages allow no inline script.
 (function () {
   var p = document.getElementById('player');
@@ -16,6 +17,17 @@
       p.load();
     }
   }
+  // The studio's "use the player's time": fills the moment field the button names with where
+  // the player is, as m:ss (h:mm:ss past an hour).
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest('button[data-fill-time]');
+    var field = b && document.getElementById(b.dataset.fillTime);
+    if (!field) return;
+    var s = Math.floor(p.currentTime), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+    function two(n) { return (n < 10 ? '0' : '') + n; }
+    field.value = (h ? h + ':' + two(m) : m) + ':' + two(s % 60);
+    field.focus();
+  });
   document.addEventListener('click', function (e) {
     var a = e.target.closest('a[data-t]');
     if (!a) return;

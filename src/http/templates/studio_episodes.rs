@@ -14,11 +14,14 @@ use super::{
 use crate::{
     db::StatusCounts,
     domain::{
-        Episode, EpisodeStatus, Role, Show,
+        Document, Episode, EpisodeStatus, LinkedDocument, Role, Show,
         audit::AuditEntry,
+        citation::clock,
+        quality::QualityState,
         review::{Review, ReviewState},
     },
-    http::error::UiLang,
+    http::{assets, error::UiLang},
+    service::quality::MediaQuality,
 };
 
 /// Western Indonesian Time, the zone the studio shows and takes times in (Asia/Jakarta, UTC+7,
@@ -305,6 +308,107 @@ pub struct EditorPage<'a> {
     /// Newest first.
     pub history: &'a [AuditEntry],
     pub notice: Option<(Notice, String)>,
+    /// The recording's coarse waveform, once analysed: drawn under the player.
+    pub waveform_url: Option<String>,
+    pub duration_ms: u64,
+    /// The sound check (`media::quality`): pending, failed, or its figures and warnings.
+    pub quality: &'a MediaQuality,
+    /// The documents linked to the episode, and every document that may be.
+    pub documents: &'a [LinkedDocument],
+    pub registry: &'a [Document],
+    /// Whether the user may link documents (the same permission as editing the episode).
+    pub may_link: bool,
+}
+
+/// "−21.3 LUFS"-style figures: one decimal, a real minus sign.
+fn figure(value: Option<f64>, unit: &str) -> String {
+    value.map_or_else(
+        || "–".to_owned(),
+        |v| format!("{v:.1} {unit}").replace('-', "−"),
+    )
+}
+
+/// The sound check of the recording, as the team reads it before publishing.
+fn quality_section(lang: UiLang, q: &MediaQuality) -> Markup {
+    html! {
+        section.quality aria-labelledby="quality" {
+            h2 #quality { (t(lang, "Pemeriksaan suara", "Sound check")) }
+            @match (&q.state, &q.record) {
+                (QualityState::Done, Some(record)) => {
+                    @let r = record.report.localized(lang == UiLang::En);
+                    dl.facts {
+                        dt { (t(lang, "Kenyaringan terpadu", "Integrated loudness")) }
+                        dd { (figure(r.integrated_lufs, "LUFS")) }
+                        dt { (t(lang, "Puncak sejati", "True peak")) }
+                        dd { (figure(r.true_peak_dbtp, "dBTP")) }
+                        dt { (t(lang, "Rentang kenyaringan", "Loudness range")) }
+                        dd { (figure(r.loudness_range_lu, "LU")) }
+                        dt { (t(lang, "Penguatan ke target", "Gain to the target")) }
+                        dd { (figure(r.gain_to_target_db, "dB")) " (" (figure(Some(r.target_lufs), "LUFS")) ")" }
+                    }
+                    @if r.warnings.is_empty() {
+                        p { (t(lang, "Tidak ada masalah yang ditemukan.", "No problem found.")) }
+                    } @else {
+                        ul.warnings { @for w in &r.warnings { li { (w.message) } } }
+                    }
+                }
+                (QualityState::Failed, _) => {
+                    p { (t(lang, "Rekaman ini tidak dapat dianalisis; penerbitan tetap bisa.", "This recording could not be analysed; it can still be published.")) }
+                    @if let Some(e) = &q.error { p.meta { (msg(lang, &crate::service::quality::error_message(e))) } }
+                }
+                _ => p { (t(lang, "Sedang dianalisis; muat ulang halaman sebentar lagi.", "Being analysed; reload the page in a moment.")) },
+            }
+        }
+    }
+}
+
+/// The documents the briefing discusses, each at its moment, and the form linking one at a
+/// moment picked from the player ("use the player's time", `player.js`) or typed.
+fn documents_section(c: &Chrome<'_>, p: &EditorPage<'_>) -> Markup {
+    let lang = c.lang;
+    html! {
+        section aria-labelledby="documents" {
+            h2 #documents { (t(lang, "Dokumen yang dibahas", "Documents discussed")) }
+            @if p.documents.is_empty() {
+                p { (t(lang, "Belum ada dokumen yang ditautkan.", "No document linked yet.")) }
+            }
+            ul.documents {
+                @for linked in p.documents {
+                    li {
+                        @if let Some(ms) = linked.at_ms {
+                            a href={ "#t=" (ms as f64 / 1000.0) } data-t=(ms as f64 / 1000.0) { (clock(ms)) }
+                            " "
+                        }
+                        @if let Some(number) = &linked.document.number { (number) " — " }
+                        (linked.document.title)
+                        @if let Some(note) = &linked.note { span.meta { " · " (note) } }
+                    }
+                }
+            }
+            @if p.may_link && !p.registry.is_empty() {
+                form.stack method="post" action={ "/studio/episodes/" (p.episode.id) "/documents" } {
+                    (csrf_field(c.csrf))
+                    label for="document_id" { (t(lang, "Dokumen", "Document")) }
+                    select #document_id name="document_id" required {
+                        @for d in p.registry {
+                            option value=(d.id) {
+                                @if let Some(number) = &d.number { (number) " — " }
+                                (d.title)
+                            }
+                        }
+                    }
+                    label for="at" { (t(lang, "Pada saat (m:dd atau j:mm:dd; kosong: seluruh siaran)", "At the moment (m:ss or h:mm:ss; empty: the whole briefing)")) }
+                    div.row {
+                        input #at type="text" name="at" inputmode="numeric" pattern="[0-9:.]*" placeholder="1:35";
+                        button type="button" data-fill-time="at" { (t(lang, "Pakai waktu pemutar", "Use the player's time")) }
+                    }
+                    label for="note" { (t(lang, "Catatan (opsional)", "Note (optional)")) }
+                    input #note type="text" name="note" maxlength="500";
+                    div.actions { button type="submit" { (t(lang, "Tautkan dokumen", "Link the document")) } }
+                }
+            }
+        }
+    }
 }
 
 fn history_label(lang: UiLang, action: &str) -> String {
@@ -370,10 +474,17 @@ pub fn editor(c: &Chrome<'_>, p: &EditorPage<'_>) -> Markup {
             }
         }
         @if p.video {
-            video.player controls preload="metadata" src=(p.media_url) { }
+            video #player .player controls preload="metadata" src=(p.media_url) { }
         } @else {
-            audio.player controls preload="metadata" src=(p.media_url) { }
+            audio #player .player controls preload="metadata" src=(p.media_url) { }
         }
+        @if let Some(url) = &p.waveform_url {
+            // Click to seek, the documents' moments marked (`player.js`, as on the public page).
+            canvas #waveform data-src=(url) data-duration=(p.duration_ms) aria-hidden="true" {}
+        }
+        script src=(assets::PLAYER.path()) defer {}
+        (quality_section(lang, p.quality))
+        (documents_section(c, p))
         form.stack.editor method="post" action={ "/studio/episodes/" (e.id) } {
             (csrf_field(c.csrf))
             label for="title" { (t(lang, "Judul", "Title")) }
