@@ -471,31 +471,33 @@ fn run_python(script: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A title a page must show as text, not markup.
+const HOSTILE: &str = "Perda <b>No. 1</b> & \"Pajak\" ]]> — Tanya Jawab ✓";
+
+/// The show `halaman` with two published briefings, "Pembukaan" (2 March 2026) and `HOSTILE`
+/// (9 March), both of one recording: the app, the recording, the two episodes as created.
+async fn two_briefings() -> (TestApp, Value, [Value; 2]) {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    app.create_show("halaman").await;
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let mut created = Vec::new();
+    for (title, at) in [
+        ("Pembukaan", "2026-03-02T01:30:00Z"),
+        (HOSTILE, "2026-03-09T01:30:00Z"),
+    ] {
+        created.push(new_episode(&app, "halaman", title, &media, Some(at.parse().unwrap())).await);
+    }
+    let [first, second] = created.try_into().unwrap();
+    (app, media, [first, second])
+}
+
 /// The stylesheet is served and referenced, and what it makes of a feed (xsltproc, the libxslt
 /// that browsers embed) is HTML that a strict HTML5 parser reads, showing each episode with a
 /// player, in Indonesian with the English line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stylesheet_makes_a_readable_page() {
-    let app = TestApp::spawn(Backend::SqliteFs).await;
-    app.create_show("halaman").await;
-    let media = app.upload_ok("briefing-demo.mp3").await;
-    let hostile = "Perda <b>No. 1</b> & \"Pajak\" ]]> — Tanya Jawab ✓";
-    let first = new_episode(
-        &app,
-        "halaman",
-        "Pembukaan",
-        &media,
-        Some("2026-03-02T01:30:00Z".parse().unwrap()),
-    )
-    .await;
-    let second = new_episode(
-        &app,
-        "halaman",
-        hostile,
-        &media,
-        Some("2026-03-09T01:30:00Z".parse().unwrap()),
-    )
-    .await;
+    let (app, _, [first, second]) = two_briefings().await;
+    let hostile = HOSTILE;
 
     let xsl = app
         .http
@@ -588,26 +590,8 @@ async fn stylesheet_makes_a_readable_page() {
 /// says it varies on `Accept`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_gets_the_feeds_page() {
-    let app = TestApp::spawn(Backend::SqliteFs).await;
-    app.create_show("halaman").await;
-    let media = app.upload_ok("briefing-demo.mp3").await;
-    let hostile = "Perda <b>No. 1</b> & \"Pajak\" ]]> — Tanya Jawab ✓";
-    let first = new_episode(
-        &app,
-        "halaman",
-        "Pembukaan",
-        &media,
-        Some("2026-03-02T01:30:00Z".parse().unwrap()),
-    )
-    .await;
-    let second = new_episode(
-        &app,
-        "halaman",
-        hostile,
-        &media,
-        Some("2026-03-09T01:30:00Z".parse().unwrap()),
-    )
-    .await;
+    let (app, media, [first, second]) = two_briefings().await;
+    let hostile = HOSTILE;
     new_episode(&app, "halaman", "Belum terbit", &media, None).await;
     let feed_url = app.url("/feeds/halaman.xml");
     let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
