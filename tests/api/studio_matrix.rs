@@ -1,0 +1,347 @@
+//! The role × action matrix (issue 23): a contributor, an editor, an admin, an editor of another
+//! show only, and no one signed in, on the studio's routes and the API's: each is allowed or
+//! refused, nothing else. Refused is 403 for a signed-in user; without a session a page sends
+//! to the login page (303) and the API answers 401.
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+use siaran::{
+    domain::{audit::Actor, users::ShowRole},
+    service::users,
+};
+
+use crate::{
+    helpers::{Backend, TestApp},
+    studio_accounts::{Browser, create_user},
+    studio_review::draft,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Contributor,
+    Editor,
+    Admin,
+    /// An editor of `bontang` only: `kaltim` is not its show.
+    OtherShowsEditor,
+    Anonymous,
+}
+
+const EVERYONE: [Who; 5] = [
+    Who::Contributor,
+    Who::Editor,
+    Who::Admin,
+    Who::OtherShowsEditor,
+    Who::Anonymous,
+];
+
+/// What a route answers someone: allowed (with the status it answers then) or refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Allowed(u16),
+    Refused,
+}
+
+struct Actors {
+    browsers: Vec<(Who, Browser)>,
+    tokens: Vec<(Who, String)>,
+    /// A token of the contributor, which makes the drafts.
+    maker: String,
+}
+
+impl Actors {
+    fn browser(&self, who: Who) -> &Browser {
+        &self.browsers.iter().find(|(w, _)| *w == who).unwrap().1
+    }
+
+    fn token(&self, who: Who) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map(|(_, t)| t.as_str())
+    }
+}
+
+async fn actors(app: &TestApp) -> Actors {
+    let people = [
+        (
+            Who::Contributor,
+            "kontributor@kaltimprov.go.id",
+            "contributor",
+        ),
+        (Who::Editor, "editor@kaltimprov.go.id", "editor"),
+        (Who::Admin, "admin@kaltimprov.go.id", "admin"),
+        (Who::OtherShowsEditor, "bontang@kaltimprov.go.id", "editor"),
+    ];
+    let mut browsers = Vec::new();
+    let mut tokens = Vec::new();
+    for (who, email, role) in people {
+        create_user(app, email, &format!("{who:?}"), role);
+        if who == Who::OtherShowsEditor {
+            let db = app.state.ctx.db.as_ref();
+            let user = users::by_email(db, email).await.unwrap();
+            let kaltim = siaran::service::shows::load(&app.state.ctx, "kaltim")
+                .await
+                .unwrap();
+            users::set_show_role(
+                db,
+                &Actor::system("test"),
+                &user,
+                &kaltim,
+                Some(ShowRole::None),
+            )
+            .await
+            .unwrap();
+        }
+        let browser = Browser::new(app);
+        browser.login_ok(email).await;
+        tokens.push((who, browser.create_token("matriks").await));
+        browsers.push((who, browser));
+    }
+    browsers.push((Who::Anonymous, Browser::new(app)));
+    let maker = tokens[0].1.clone();
+    Actors {
+        browsers,
+        tokens,
+        maker,
+    }
+}
+
+/// Whether `res` is `expected` for this person: a refusal is 403 signed in; for no one, a
+/// page's or form's redirect to the login page, or the API's 401, whatever the route.
+fn check(who: Who, what: &str, expected: Answer, res: &reqwest::Response) {
+    let status = res.status();
+    match (who, expected) {
+        (Who::Anonymous, _) if what.starts_with("page") || what.starts_with("form") => {
+            assert_eq!(status, StatusCode::SEE_OTHER, "{who:?} {what}");
+            let to = res.headers()[header::LOCATION].to_str().unwrap();
+            assert!(to.starts_with("/studio/login"), "{who:?} {what}: {to}");
+        }
+        (Who::Anonymous, _) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{who:?} {what}"),
+        (_, Answer::Allowed(code)) => assert_eq!(status.as_u16(), code, "{who:?} {what}"),
+        (_, Answer::Refused) => assert_eq!(status, StatusCode::FORBIDDEN, "{who:?} {what}"),
+    }
+}
+
+/// The slug an episode has now.
+async fn slug_of(app: &TestApp, id: &str) -> String {
+    let episode: Value = app
+        .http
+        .get(app.url(&format!("/api/v1/episodes/{id}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    episode["slug"].as_str().unwrap().to_owned()
+}
+
+async fn matrix(backend: Backend) {
+    use Answer::{Allowed, Refused};
+    let app = TestApp::spawn(backend).await;
+    for slug in ["kaltim", "bontang"] {
+        app.create_show(slug).await;
+    }
+    let people = actors(&app).await;
+    let document: Value = app
+        .post_json(
+            "/api/v1/documents",
+            Some(&app.admin_token),
+            &json!({"title": "Keterbukaan Informasi Publik", "kind": "law"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let document = document["id"].as_str().unwrap().to_owned();
+
+    // By who: what each route answers. A draft is made afresh for each request that changes one.
+    let by = |c, e, a, o| {
+        move |who: Who| match who {
+            Who::Contributor => c,
+            Who::Editor => e,
+            Who::Admin => a,
+            Who::OtherShowsEditor | Who::Anonymous => o,
+        }
+    };
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 3] = [
+        (
+            "/studio",
+            &by(Allowed(200), Allowed(200), Allowed(200), Allowed(200)),
+        ),
+        (
+            "/studio/tokens",
+            &by(Allowed(200), Allowed(200), Allowed(200), Allowed(200)),
+        ),
+        (
+            "/studio/shows/kaltim/episodes/new",
+            &by(Allowed(200), Allowed(200), Allowed(200), Refused),
+        ),
+    ];
+    for who in EVERYONE {
+        let browser = people.browser(who);
+        for (path, expected) in &pages {
+            check(
+                who,
+                &format!("page {path}"),
+                expected(who),
+                &browser.get(path).await,
+            );
+        }
+        let id = draft(&app, &people.maker, "kaltim", "Rapat").await;
+        let editor = format!("/studio/episodes/{id}");
+        check(
+            who,
+            "page editor",
+            by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
+            &browser.get(&editor).await,
+        );
+
+        // The editor's buttons, each on a fresh draft, posted with the session's CSRF token.
+        let form_page = if who == Who::Anonymous {
+            "/studio/login"
+        } else {
+            "/studio/tokens"
+        };
+        let steps: [(&str, Answer); 5] = [
+            (
+                "draft",
+                by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+            ),
+            (
+                "review",
+                by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+            ),
+            (
+                "publish",
+                by(Refused, Allowed(303), Allowed(303), Refused)(who),
+            ),
+            (
+                "schedule",
+                by(Refused, Allowed(303), Allowed(303), Refused)(who),
+            ),
+            (
+                "return",
+                by(Refused, Allowed(303), Allowed(303), Refused)(who),
+            ),
+        ];
+        for (action, expected) in steps {
+            let title = format!("Rapat {who:?} {action}");
+            let id = draft(&app, &people.maker, "kaltim", &title).await;
+            let slug = slug_of(&app, &id).await;
+            if action == "return" {
+                let res = app
+                    .post_json(
+                        &format!("/api/v1/episodes/{id}/review"),
+                        Some(&people.maker),
+                        &json!({}),
+                    )
+                    .await;
+                assert_eq!(res.status(), 200);
+            }
+            let fields = [
+                ("title", title.as_str()),
+                ("description", ""),
+                ("notes", ""),
+                ("season", ""),
+                ("number", ""),
+                ("episode_type", "full"),
+                ("slug", slug.as_str()),
+                ("date", "2099-01-02"),
+                ("time", "09:00"),
+                ("comment", "Judul kurang jelas"),
+                ("action", action),
+            ];
+            let path = format!("/studio/episodes/{id}");
+            let res = people
+                .browser(who)
+                .post_form(form_page, &path, &fields, &[])
+                .await;
+            check(who, &format!("form {action}"), expected, &res);
+        }
+        let res = people
+            .browser(who)
+            .post_form(
+                form_page,
+                &format!("{editor}/documents"),
+                &[("document_id", &document), ("at", "0:05")],
+                &[],
+            )
+            .await;
+        check(
+            who,
+            "form link a document",
+            by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+            &res,
+        );
+
+        // The API, with the person's token (none for no one).
+        let token = people.token(who);
+        let api: [(&str, Value, Answer); 3] = [
+            (
+                "publish",
+                json!({}),
+                by(Refused, Allowed(200), Allowed(200), Refused)(who),
+            ),
+            (
+                "review",
+                json!({}),
+                by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
+            ),
+            (
+                "withdraw",
+                json!({"reason": "Salah unggah"}),
+                by(Refused, Allowed(200), Allowed(200), Refused)(who),
+            ),
+        ];
+        for (action, body, expected) in api {
+            let id = draft(&app, &people.maker, "kaltim", "Rapat").await;
+            if action == "withdraw" {
+                let res = app
+                    .post_json(
+                        &format!("/api/v1/episodes/{id}/publish"),
+                        Some(&app.admin_token),
+                        &json!({}),
+                    )
+                    .await;
+                assert_eq!(res.status(), 200);
+            }
+            let res = if action == "withdraw" {
+                let req = app
+                    .http
+                    .put(app.url(&format!("/api/v1/episodes/{id}/withdrawal")))
+                    .json(&body);
+                match token {
+                    Some(token) => req.bearer_auth(token),
+                    None => req,
+                }
+                .send()
+                .await
+                .unwrap()
+            } else {
+                app.post_json(&format!("/api/v1/episodes/{id}/{action}"), token, &body)
+                    .await
+            };
+            check(who, &format!("api {action}"), expected, &res);
+        }
+        let res = app
+            .post_json(
+                "/api/v1/shows",
+                token,
+                &json!({"slug": format!("baru-{}", format!("{who:?}").to_lowercase()),
+                        "title": "Acara baru", "description": "Acara baru",
+                        "author": "Diskominfo Kaltim", "email": "ppid@kaltimprov.go.id",
+                        "language": "id", "category": "Government", "explicit": false}),
+            )
+            .await;
+        check(
+            who,
+            "api create a show",
+            by(Refused, Refused, Allowed(201), Refused)(who),
+            &res,
+        );
+    }
+}
+
+crate::on_both_backends!(matrix);
