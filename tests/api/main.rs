@@ -33,6 +33,7 @@ mod startup;
 mod storage;
 mod studio_accounts;
 mod studio_matrix;
+mod studio_pages;
 mod studio_review;
 mod studio_upload;
 mod uploads;
