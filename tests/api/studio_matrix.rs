@@ -165,7 +165,11 @@ async fn matrix(backend: Backend) {
             Who::OtherShowsEditor | Who::Anonymous => o,
         }
     };
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 3] = [
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 4] = [
+        (
+            "/studio/users",
+            &by(Refused, Refused, Allowed(200), Refused),
+        ),
         (
             "/studio",
             &by(Allowed(200), Allowed(200), Allowed(200), Allowed(200)),
@@ -345,3 +349,113 @@ async fn matrix(backend: Backend) {
 }
 
 crate::on_both_backends!(matrix);
+
+/// The users page (admins only): an admin gives a contributor the editor's role on one show,
+/// after which it publishes there and still not elsewhere; a role the page does not know is
+/// refused on the page; disabling the user ends its session at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_gives_a_role_on_one_show() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    for slug in ["kaltim", "bontang"] {
+        app.create_show(slug).await;
+    }
+    create_user(&app, "admin@kaltimprov.go.id", "Ani Admin", "admin");
+    create_user(
+        &app,
+        "kiki@kaltimprov.go.id",
+        "Kiki Kontributor",
+        "contributor",
+    );
+    let admin = Browser::new(&app);
+    admin.login_ok("admin@kaltimprov.go.id").await;
+    let kiki = Browser::new(&app);
+    kiki.login_ok("kiki@kaltimprov.go.id").await;
+    let kiki_token = kiki.create_token("unggah").await;
+    let kiki_id = users::by_email(app.state.ctx.db.as_ref(), "kiki@kaltimprov.go.id")
+        .await
+        .unwrap()
+        .id;
+    let publish = |show: &'static str| {
+        let (app, token) = (&app, kiki_token.clone());
+        async move {
+            let id = draft(app, &token, show, "Rapat").await;
+            app.post_json(
+                &format!("/api/v1/episodes/{id}/publish"),
+                Some(&token),
+                &json!({}),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(publish("bontang").await, StatusCode::FORBIDDEN);
+
+    // Not a page for a contributor, nor its forms.
+    assert_eq!(
+        kiki.get("/studio/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let roles = format!("/studio/users/{kiki_id}/roles");
+    let res = kiki
+        .post_form(
+            "/studio/tokens",
+            &roles,
+            &[("show", "bontang"), ("role", "editor")],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (_, html) = kiki.page("/studio").await;
+    assert!(
+        !html.contains("href=\"/studio/users\""),
+        "no link for a contributor"
+    );
+
+    let (status, html) = admin.page("/studio/users").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("kiki@kaltimprov.go.id"), "{html}");
+    assert!(html.contains("href=\"/studio/users\""), "{html}");
+    let res = admin
+        .post_form(
+            "/studio/users",
+            &roles,
+            &[("show", "bontang"), ("role", "pemilik")],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("pemilik"));
+    let res = admin
+        .post_form(
+            "/studio/users",
+            &roles,
+            &[("show", "bontang"), ("role", "editor")],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = admin.page("/studio/users?done=1").await;
+    assert!(html.contains("Siaran Pers bontang: Editor"), "{html}");
+
+    assert_eq!(publish("bontang").await, StatusCode::OK);
+    assert_eq!(publish("kaltim").await, StatusCode::FORBIDDEN);
+
+    // Disabled: its session ends at once.
+    let res = admin
+        .post_form(
+            "/studio/users",
+            &format!("/studio/users/{kiki_id}/disabled"),
+            &[("disabled", "1")],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = kiki.get("/studio").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/studio/login")
+    );
+}

@@ -30,6 +30,7 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio".to_owned(),
         "/studio?show=kaltim&state=draft".to_owned(),
         "/studio/tokens".to_owned(),
+        "/studio/users".to_owned(),
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
     ];

@@ -20,6 +20,7 @@
 mod dashboard;
 mod episodes;
 mod login;
+mod people;
 mod tokens;
 mod upload;
 
@@ -63,6 +64,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(episodes::router())
         .merge(tokens::router())
+        .merge(people::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))

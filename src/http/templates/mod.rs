@@ -10,6 +10,7 @@ pub mod search;
 pub mod studio;
 pub mod studio_episodes;
 pub mod studio_upload;
+pub mod studio_users;
 
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};

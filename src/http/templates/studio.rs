@@ -71,6 +71,12 @@ pub const NAV: &[NavItem] = &[
         en: "API tokens",
         shown: everyone,
     },
+    NavItem {
+        path: "/studio/users",
+        id: "Pengguna",
+        en: "Users",
+        shown: ADMINS_ONLY,
+    },
 ];
 
 /// `shown` for entries only admins see (users, site settings), for the pages that add them.
