@@ -33,6 +33,27 @@ static CATEGORIES: LazyLock<HashMap<String, HashSet<String>>> = LazyLock::new(||
         .collect()
 });
 
+/// Every category as a show stores it, in Apple's order: each parent, then its children as
+/// `"Parent > Child"` (the studio's picker).
+pub fn all_categories() -> &'static [String] {
+    static ALL: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let file: CategoryFile = serde_json::from_str(APPLE_CATEGORIES_JSON)
+            .expect("feeds/apple-categories.json is compiled in and checked by the tests");
+        file.categories
+            .into_iter()
+            .flat_map(|p| {
+                let children: Vec<String> = p
+                    .subcategories
+                    .iter()
+                    .map(|c| format!("{} > {c}", p.name))
+                    .collect();
+                std::iter::once(p.name).chain(children)
+            })
+            .collect()
+    });
+    &ALL
+}
+
 /// Splits `"News > Politics"` into `("News", Some("Politics"))` and `"Government"` into
 /// `("Government", None)`. `None` when the value has an empty part or more than two levels,
 /// which Apple's list never has.

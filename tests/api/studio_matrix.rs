@@ -165,9 +165,13 @@ async fn matrix(backend: Backend) {
             Who::OtherShowsEditor | Who::Anonymous => o,
         }
     };
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 4] = [
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 5] = [
         (
             "/studio/users",
+            &by(Refused, Refused, Allowed(200), Refused),
+        ),
+        (
+            "/studio/shows/kaltim/settings",
             &by(Refused, Refused, Allowed(200), Refused),
         ),
         (
@@ -457,5 +461,86 @@ async fn an_admin_gives_a_role_on_one_show() {
             .to_str()
             .unwrap()
             .starts_with("/studio/login")
+    );
+}
+
+/// The show's settings page (whoever manages shows): the feed's address to copy, Apple's
+/// categories to pick from; saving goes through the API's operation (the feed says the new
+/// category), a refused value shows the page again with the reason and keeps what was typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_changes_a_shows_settings() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    app.create_show("kaltim").await;
+    create_user(&app, "admin@kaltimprov.go.id", "Ani Admin", "admin");
+    create_user(&app, "editor@kaltimprov.go.id", "Dedi Editor", "editor");
+    let admin = Browser::new(&app);
+    admin.login_ok("admin@kaltimprov.go.id").await;
+    let editor = Browser::new(&app);
+    editor.login_ok("editor@kaltimprov.go.id").await;
+    let path = "/studio/shows/kaltim/settings";
+    assert_eq!(editor.get(path).await.status(), StatusCode::FORBIDDEN);
+    let (_, dashboard) = editor.page("/studio").await;
+    assert!(!dashboard.contains(path), "no settings link for an editor");
+    let (_, dashboard) = admin.page("/studio").await;
+    assert!(dashboard.contains(path), "{dashboard}");
+
+    let (status, html) = admin.page(path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&app.url("/feeds/kaltim.xml")), "{html}");
+    assert!(
+        html.contains("<option value=\"News &gt; Politics\">"),
+        "{html}"
+    );
+    let form = |category: &'static str, title: &'static str| {
+        vec![
+            ("slug", "kaltim"),
+            ("title", title),
+            ("description", "Penjelasan kebijakan daerah"),
+            ("author", "Diskominfo Kaltim"),
+            ("email", "ppid@kaltimprov.go.id"),
+            ("language", "id"),
+            ("category", category),
+        ]
+    };
+    let res = admin
+        .post_form(
+            path,
+            path,
+            &form("Berita", "Siaran Pers Kaltim <b>baru</b>"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Berita"),
+        "the reason names the category: {html}"
+    );
+    assert!(
+        html.contains("Siaran Pers Kaltim &lt;b&gt;baru&lt;/b&gt;"),
+        "kept, escaped: {html}"
+    );
+    let res = admin
+        .post_form(
+            path,
+            path,
+            &form("News > Politics", "Siaran Pers Kaltim"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let feed = app
+        .http
+        .get(app.url("/feeds/kaltim.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains("<itunes:category text=\"News\">"), "{feed}");
+    assert!(
+        feed.contains("<itunes:category text=\"Politics\">"),
+        "{feed}"
     );
 }

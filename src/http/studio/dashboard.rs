@@ -64,6 +64,7 @@ async fn dashboard(
                 counts: counts.get(&show.id).copied().unwrap_or_default(),
                 reviews: user.access.may(show.id, Action::Publish),
                 creates: user.access.may(show.id, Action::EditDraft),
+                manages: user.access.may(show.id, Action::ManageShows),
                 page_url: urls.show_page(&show.slug),
                 feed_url: urls.feed(&show.slug),
                 show,

@@ -21,6 +21,7 @@ mod dashboard;
 mod episodes;
 mod login;
 mod people;
+mod show_settings;
 mod tokens;
 mod upload;
 
@@ -65,6 +66,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(episodes::router())
         .merge(tokens::router())
         .merge(people::router())
+        .merge(show_settings::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))

@@ -9,6 +9,7 @@
 pub mod search;
 pub mod studio;
 pub mod studio_episodes;
+pub mod studio_show;
 pub mod studio_upload;
 pub mod studio_users;
 

@@ -109,6 +109,8 @@ pub struct ShowLine<'a> {
     pub reviews: bool,
     /// May write drafts there: the "new episode" link is shown.
     pub creates: bool,
+    /// May change the show: its settings link is shown.
+    pub manages: bool,
     pub page_url: String,
     pub feed_url: String,
 }
@@ -175,6 +177,10 @@ fn show_line(lang: UiLang, line: &ShowLine<'_>) -> Markup {
             a href=(line.page_url) { (t(lang, "Halaman publik", "Public page")) }
             " · "
             a href=(line.feed_url) { (t(lang, "Feed RSS", "RSS feed")) }
+            @if line.manages {
+                " · "
+                a href={ "/studio/shows/" (slug) "/settings" } { (t(lang, "Pengaturan acara", "Show settings")) }
+            }
         }
     }
 }
