@@ -221,6 +221,19 @@ impl TestApp {
         res.json().await.expect("a JSON body")
     }
 
+    /// A GET of `path` with `token`, answered as JSON (a draft, say).
+    pub async fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.expect("a JSON body")
+    }
+
     /// `(action, by)` of each entry of a record's history (`/api/v1/.../history`), oldest first.
     pub async fn history(&self, path: &str) -> Vec<(String, String)> {
         self.get_json(path)

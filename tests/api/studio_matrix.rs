@@ -124,16 +124,9 @@ fn check(who: Who, what: &str, expected: Answer, res: &reqwest::Response) {
 
 /// The slug an episode has now.
 async fn slug_of(app: &TestApp, id: &str) -> String {
-    let episode: Value = app
-        .http
-        .get(app.url(&format!("/api/v1/episodes/{id}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let episode = app
+        .get_json_as(&format!("/api/v1/episodes/{id}"), &app.admin_token)
+        .await;
     episode["slug"].as_str().unwrap().to_owned()
 }
 

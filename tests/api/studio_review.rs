@@ -732,16 +732,9 @@ async fn a_document_is_linked_at_a_moment_in_the_editor() {
     let (_, html) = team.contributor.page(&format!("{path}?done=link")).await;
     assert!(html.contains("Dokumen ditautkan."), "{html}");
     assert!(html.contains("data-t=\"125\""), "{html}");
-    let episode: Value = app
-        .http
-        .get(app.url(&format!("/api/v1/episodes/{id}")))
-        .bearer_auth(&team.dedi)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let episode = app
+        .get_json_as(&format!("/api/v1/episodes/{id}"), &team.dedi)
+        .await;
     let linked = &episode["documents"];
     assert_eq!(linked.as_array().unwrap().len(), 1, "{linked}");
     assert_eq!(linked[0]["at_ms"], 125_000);
