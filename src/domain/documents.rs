@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{Document, DocumentId, DocumentKind, Rejection, bounds, double_option, parse_title};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct NewDocument {
     pub title: String,
     #[serde(default)]

@@ -158,10 +158,15 @@ async fn matrix(backend: Backend) {
             Who::OtherShowsEditor | Who::Anonymous => o,
         }
     };
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 5] = [
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 6] = [
         (
             "/studio/users",
             &by(Refused, Refused, Allowed(200), Refused),
+        ),
+        // Documents belong to no show: an editor of any show keeps the registry.
+        (
+            "/studio/documents",
+            &by(Refused, Allowed(200), Allowed(200), Allowed(200)),
         ),
         (
             "/studio/shows/kaltim/settings",
@@ -535,5 +540,87 @@ async fn an_admin_changes_a_shows_settings() {
     assert!(
         feed.contains("<itunes:category text=\"Politics\">"),
         "{feed}"
+    );
+}
+
+/// The document registry page: an editor adds a document (empty optional fields left out) and
+/// sees it listed with the briefings citing it; a date that cannot be read shows the page again
+/// with the reason and what was typed; a contributor may not keep the registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_keeps_the_document_registry() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    app.create_show("kaltim").await;
+    create_user(&app, "editor@kaltimprov.go.id", "Dedi Editor", "editor");
+    create_user(
+        &app,
+        "kiki@kaltimprov.go.id",
+        "Kiki Kontributor",
+        "contributor",
+    );
+    let editor = Browser::new(&app);
+    editor.login_ok("editor@kaltimprov.go.id").await;
+    let kiki = Browser::new(&app);
+    kiki.login_ok("kiki@kaltimprov.go.id").await;
+    let path = "/studio/documents";
+    assert_eq!(kiki.get(path).await.status(), StatusCode::FORBIDDEN);
+    let (_, studio) = kiki.page("/studio").await;
+    assert!(
+        !studio.contains("href=\"/studio/documents\""),
+        "no link for a contributor"
+    );
+
+    let form = |issued_on: &'static str| {
+        vec![
+            ("title", "Keterbukaan Informasi <Publik>"),
+            ("number", "UU No. 14 Tahun 2008"),
+            ("kind", "undang-undang"),
+            ("issuer", ""),
+            ("issued_on", issued_on),
+            ("url", ""),
+        ]
+    };
+    let res = editor.post_form(path, path, &form("30/04/2008"), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("30/04/2008"),
+        "the reason and the typed date: {html}"
+    );
+    assert!(
+        html.contains("Keterbukaan Informasi &lt;Publik&gt;"),
+        "{html}"
+    );
+    assert_eq!(app.count_rows("documents").await, 0);
+
+    let res = editor.post_form(path, path, &form("2008-04-30"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let listed = app.get_json("/api/v1/documents").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let document = &listed[0];
+    assert_eq!(document["number"], "UU No. 14 Tahun 2008");
+    assert_eq!(document["issued_on"], "2008-04-30");
+    assert!(
+        document["issuer"].is_null(),
+        "an empty field is no value: {document}"
+    );
+
+    // Cited by a briefing: listed under it.
+    let id = draft(&app, &app.editor_token, "kaltim", "Rapat keterbukaan").await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/episodes/{id}/documents"),
+            Some(&app.editor_token),
+            &json!({"document_id": document["id"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let (_, html) = editor.page(&format!("{path}?done=1")).await;
+    assert!(
+        html.contains("UU No. 14 Tahun 2008 — Keterbukaan Informasi &lt;Publik&gt;"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("href=\"/studio/episodes/{id}\"")),
+        "{html}"
     );
 }

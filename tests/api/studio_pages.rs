@@ -31,6 +31,7 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio?show=kaltim&state=draft".to_owned(),
         "/studio/tokens".to_owned(),
         "/studio/users".to_owned(),
+        "/studio/documents".to_owned(),
         "/studio/shows/kaltim/settings".to_owned(),
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),

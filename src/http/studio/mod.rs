@@ -18,6 +18,7 @@
 //!   a page saying why a request was not answered.
 
 mod dashboard;
+mod documents;
 mod episodes;
 mod login;
 mod people;
@@ -63,6 +64,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(login::router())
         .merge(dashboard::router())
+        .merge(documents::router())
         .merge(episodes::router())
         .merge(tokens::router())
         .merge(people::router())

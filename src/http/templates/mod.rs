@@ -8,6 +8,7 @@
 
 pub mod search;
 pub mod studio;
+pub mod studio_documents;
 pub mod studio_episodes;
 pub mod studio_show;
 pub mod studio_upload;

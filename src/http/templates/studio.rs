@@ -53,6 +53,10 @@ fn everyone(_: &Access) -> bool {
     true
 }
 
+fn document_keepers(access: &Access) -> bool {
+    access.may_somewhere(Action::ManageDocuments)
+}
+
 fn admins(access: &Access) -> bool {
     access.may_globally(Action::ManageUsers)
 }
@@ -70,6 +74,12 @@ pub const NAV: &[NavItem] = &[
         id: "Token API",
         en: "API tokens",
         shown: everyone,
+    },
+    NavItem {
+        path: "/studio/documents",
+        id: "Dokumen",
+        en: "Documents",
+        shown: document_keepers,
     },
     NavItem {
         path: "/studio/users",
