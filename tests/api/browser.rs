@@ -51,11 +51,7 @@ async fn the_player_seeks_to_a_documents_moment() {
     }
     assert_eq!(analysed["quality"]["state"], "done", "{analysed}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let shot = concat!(env!("CARGO_TARGET_TMPDIR"), "/episode-page.png");
     let _ = std::fs::remove_file(shot);
     let page = episode["url"].as_str().unwrap().to_owned();
@@ -69,24 +65,7 @@ async fn the_player_seeks_to_a_documents_moment() {
         embed.clone(),
         feed,
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/parsers/browser.js"
-            ))
-            .args(&args)
-            .output()
-            .expect("node runs (scripts/test installs chromium and the CDP client)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "browser: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen = crate::helpers::run_node("browser.js", Vec::from(args)).await;
     assert!(
         seen["playedTo"].as_f64().unwrap() > 0.0,
         "it played: {seen}"

@@ -417,3 +417,32 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// A loopback port free now, for a browser's DevTools.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Runs `tests/parsers/{script}` with `args` under node (off the async runtime) and reads what
+/// it printed as JSON; the test fails with its stderr when it exits non-zero.
+pub async fn run_node(script: &str, args: Vec<String>) -> serde_json::Value {
+    let path = format!("{}/tests/parsers/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(path)
+            .args(&args)
+            .output()
+            .expect("node runs (scripts/test installs chromium and the npm test clients)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the script's JSON report")
+}

@@ -1193,11 +1193,7 @@ async fn idle_sessions_end() {
 async fn a_person_signs_in_with_chromium() {
     let app = TestApp::spawn(Backend::SqliteFs).await;
     create_user(&app, "ani@kaltimprov.go.id", "Ani Rahmawati", "editor");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let args = [
         app.url("/studio"),
         "ani@kaltimprov.go.id".to_owned(),
@@ -1205,24 +1201,7 @@ async fn a_person_signs_in_with_chromium() {
         port.to_string(),
         env!("CARGO_TARGET_TMPDIR").to_owned(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/parsers/studio-login.js"
-            ))
-            .args(&args)
-            .output()
-            .expect("node runs (scripts/test installs chromium and the CDP client)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "browser: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen = crate::helpers::run_node("studio-login.js", Vec::from(args)).await;
     assert_eq!(seen["loginUrl"], "/studio/login?next=%2Fstudio", "{seen}");
     assert_eq!(seen["focused"], "email", "{seen}");
     assert_eq!(seen["focusedAfterTab"], "password", "{seen}");

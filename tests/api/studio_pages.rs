@@ -2,7 +2,7 @@
 //! violation of WCAG 2.1 A/AA, none scrolls sideways at 360 px, and screenshots of each at 1280
 //! and 360 px are kept as test artefacts (`CARGO_TARGET_TMPDIR/studio-page-*.png`).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     helpers::{Backend, TestApp},
@@ -36,11 +36,7 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
     ];
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let mut args = vec![
         app.base.clone(),
         "admin@kaltimprov.go.id".to_owned(),
@@ -49,24 +45,7 @@ async fn studio_pages_pass_axe_in_chromium() {
         env!("CARGO_TARGET_TMPDIR").to_owned(),
     ];
     args.extend(pages.iter().cloned());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/parsers/studio-pages.js"
-            ))
-            .args(&args)
-            .output()
-            .expect("node runs (scripts/test installs chromium, the CDP client and axe-core)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "browser: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = crate::helpers::run_node("studio-pages.js", args).await;
     let checked = report.as_object().unwrap();
     assert_eq!(checked.len(), pages.len() + 1, "{report}");
     for (page, found) in checked {

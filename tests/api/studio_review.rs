@@ -535,11 +535,7 @@ async fn review_in_chromium() {
         )
         .await;
     assert_eq!(res.status(), 201);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let title = "Rapat banjir Samarinda";
     let args = [
         app.base.clone(),
@@ -551,24 +547,7 @@ async fn review_in_chromium() {
         env!("CARGO_TARGET_TMPDIR").to_owned(),
         title.to_owned(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/parsers/studio-review.js"
-            ))
-            .args(&args)
-            .output()
-            .expect("node runs (scripts/test installs chromium and the CDP client)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "browser: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen = crate::helpers::run_node("studio-review.js", Vec::from(args)).await;
     let path = format!("/studio/episodes/{id}");
     assert_eq!(seen["contributorAt"], path, "{seen}");
     assert_eq!(

@@ -373,11 +373,7 @@ async fn a_large_upload_in_chromium_survives_a_cut_and_a_reload() {
     let second = dir.path().join("2024-04-01_sosialisasi_perda.wav");
     silent_wav(&first, 200_000_000);
     silent_wav(&second, 120_000_000);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let args = [
         app.base.clone(),
         "kiki@kaltimprov.go.id".to_owned(),
@@ -388,25 +384,7 @@ async fn a_large_upload_in_chromium_survives_a_cut_and_a_reload() {
         first.display().to_string(),
         second.display().to_string(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/parsers/studio-upload.js"
-            ))
-            .args(&args)
-            .output()
-            .expect("node runs (scripts/test installs chromium and the CDP client)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "browser: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
-    eprintln!("{seen:#}");
+    let seen = crate::helpers::run_node("studio-upload.js", Vec::from(args)).await;
     assert_eq!(seen["loginPage"], "/studio/login", "{seen}");
     assert_eq!(seen["page"], PAGE, "{seen}");
     assert_eq!(seen["h1"], "New episode", "{seen}");
