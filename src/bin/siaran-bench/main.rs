@@ -86,3 +86,13 @@ fn require_tools(tools: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Today's date and the build this runs as, which every report states.
+fn stamp() -> (String, &'static str) {
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    (chrono::Utc::now().format("%Y-%m-%d").to_string(), build)
+}

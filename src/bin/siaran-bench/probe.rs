@@ -221,13 +221,10 @@ pub fn probe(args: &BenchProbeArgs) -> anyhow::Result<()> {
         (Some(long), true) => Some(bench_big(&exe, long, dir.path(), args.big_mib)?),
         _ => None,
     };
+    let (date, build) = crate::stamp();
     let report = Report {
-        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-        build: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
+        date,
+        build,
         runs: args.runs,
         files: reports,
         big,

@@ -139,13 +139,10 @@ pub fn quality(args: &BenchQualityArgs) -> anyhow::Result<()> {
     for path in &files {
         reports.push(bench_file(&exe, path, dir.path(), args.runs)?);
     }
+    let (date, build) = crate::stamp();
     let report = Report {
-        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-        build: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
+        date,
+        build,
         runs: args.runs,
         files: reports,
     };
