@@ -9,6 +9,7 @@ mod analytics;
 mod artwork;
 mod auth_and_validation;
 mod browser;
+mod cluster;
 mod connections;
 mod crash;
 mod db_conformance;
