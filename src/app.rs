@@ -179,6 +179,20 @@ impl CommandContext {
     }
 }
 
+impl CommandContext {
+    /// What the reconciler would repair, nothing changed (`siaran check`).
+    pub async fn check(&self, settings: &Settings) -> anyhow::Result<crate::reconcile::Findings> {
+        Reconciler {
+            db: self.ctx.db.clone(),
+            store: self.ctx.store.clone(),
+            spool_base: spool_base(settings),
+            lease: settings.write_lease,
+        }
+        .check(chrono::Utc::now())
+        .await
+    }
+}
+
 pub async fn connect_db(settings: &Settings) -> anyhow::Result<Arc<dyn Db>> {
     let db = AnyDb::connect(settings.database_url.expose()).await?;
     db.migrate().await?;

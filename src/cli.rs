@@ -62,6 +62,24 @@ pub enum Command {
     Import(ImportDirArgs),
     /// Bring in an existing podcast from its public RSS feed, guids kept (resumable).
     ImportFeed(ImportFeedArgs),
+    /// Back up the embedded default while it serves: the SQLite database as it is at one
+    /// moment, and every file it names, into a new or empty folder.
+    Backup {
+        /// The folder to write.
+        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Restore a backup made by `siaran backup` into a new SQLite database and an empty store.
+    Restore {
+        /// The backup's folder.
+        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Check that the database and the store agree, changing nothing: every file a record names
+    /// exists, and every file is named by a record. Exits 1 when they do not.
+    Check(StoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -426,6 +444,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await??;
             print_stdout(&serde_json::to_string_pretty(&info)?)?;
             Ok(())
+        }
+        Command::Backup { dir, store } => {
+            let settings = store.settings()?;
+            let db = app::connect_db(&settings).await?;
+            let objects = app::open_store(&settings.storage_url).await?;
+            let report = service::backup::backup(db.as_ref(), objects.as_ref(), &dir).await?;
+            print_stdout(&format!(
+                "backed up the database and {} files ({} bytes) into {}",
+                report.manifest.objects,
+                report.manifest.bytes,
+                dir.display()
+            ))
+        }
+        Command::Restore { dir, store } => {
+            let settings = store.settings()?;
+            let objects = app::open_store(&settings.storage_url).await?;
+            let report =
+                service::backup::restore(settings.database_url.expose(), objects.as_ref(), &dir)
+                    .await?;
+            print_stdout(&format!(
+                "restored the database into {} and {} files ({} bytes)",
+                report.database.display(),
+                report.objects,
+                report.bytes
+            ))
+        }
+        Command::Check(store) => {
+            let settings = store.settings()?;
+            let command = app::CommandContext::build(&settings).await?;
+            let found = command.check(&settings).await?;
+            let report = serde_json::json!({
+                "objects": found.objects,
+                "orphans": found.orphans_removed,
+                "unfinished_writes": found.unfinished_aborted,
+                "missing": found.missing,
+                "writes_in_progress": found.in_progress,
+            });
+            print_stdout(&serde_json::to_string_pretty(&report)?)?;
+            if found.orphans_removed.is_empty()
+                && found.unfinished_aborted.is_empty()
+                && found.missing.is_empty()
+            {
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "the database and the store disagree: {} files no record names, {} unfinished writes, {} records whose file is missing",
+                    found.orphans_removed.len(),
+                    found.unfinished_aborted.len(),
+                    found.missing.len()
+                )
+            }
         }
         Command::Import(args) => {
             let command = app::CommandContext::build(&args.store.settings()?).await?;

@@ -30,13 +30,13 @@ pub use crate::domain::records::{
     ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
     DownloadStats, LinkedDocument, Listen, Role, StatsScope,
 };
-pub use any::{AnyDb, new_row_id, redact};
+pub use any::{AnyDb, new_row_id, redact, sqlite_file};
 pub use repos::{
-    AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter, EpisodePage,
-    EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo, MediaRepo,
-    OpenUploads, QualityRecord, QualityRepo, SearchRepo, SessionRepo, ShowRepo, StatusCounts,
-    StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload, UploadChunk, UploadRepo,
-    UserRepo, WaveformFiles,
+    AnalyticsRepo, AuditRepo, BackupRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter,
+    EpisodePage, EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey,
+    LoginThrottleRepo, MediaRepo, OpenUploads, QualityRecord, QualityRepo, SearchRepo, SessionRepo,
+    ShowRepo, StatusCounts, StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload,
+    UploadChunk, UploadRepo, UserRepo, WaveformFiles,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on
@@ -44,10 +44,10 @@ pub use repos::{
 pub mod prelude {
     pub use super::Db;
     pub use super::repos::{
-        AnalyticsRepo as _, AuditRepo as _, DocumentRepo as _, EpisodeFileRepo as _,
-        EpisodeRepo as _, JobRepo as _, LoginThrottleRepo as _, MediaRepo as _, QualityRepo as _,
-        SearchRepo as _, SessionRepo as _, ShowRepo as _, StoreWriteRepo as _, TokenRepo as _,
-        UploadRepo as _, UserRepo as _,
+        AnalyticsRepo as _, AuditRepo as _, BackupRepo as _, DocumentRepo as _,
+        EpisodeFileRepo as _, EpisodeRepo as _, JobRepo as _, LoginThrottleRepo as _,
+        MediaRepo as _, QualityRepo as _, SearchRepo as _, SessionRepo as _, ShowRepo as _,
+        StoreWriteRepo as _, TokenRepo as _, UploadRepo as _, UserRepo as _,
     };
 }
 

@@ -41,6 +41,7 @@ pub trait Db:
     + AnalyticsRepo
     + AuditRepo
     + StoreWriteRepo
+    + BackupRepo
     + SearchRepo
     + JobRepo
     + QualityRepo
@@ -535,6 +536,15 @@ pub trait StoreWriteRepo: Send + Sync {
     /// Every object key a row owns: media files, episode files (transcripts, chapters), upload
     /// chunks, show artwork, document files and waveforms.
     async fn owned_object_keys(&self) -> Result<Vec<String>, DbError>;
+}
+
+/// Backups of the embedded default (`siaran backup`).
+#[async_trait::async_trait]
+pub trait BackupRepo: Send + Sync {
+    /// Writes a consistent copy of the whole database, as it is at one moment while others
+    /// keep writing, to a new file at `path` (SQLite's `VACUUM INTO`). PostgreSQL refuses: it
+    /// is backed up with its own tools.
+    async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), DbError>;
 }
 
 /// Full-text search, and the transcripts' cues it searches.

@@ -44,14 +44,22 @@ pub struct Reconciler {
     pub lease: Duration,
 }
 
-/// What one run found and did.
+/// Whether a pass repairs what it finds or only reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Repair,
+    Report,
+}
+
+/// What one run found and did (with `check`, what a run would do).
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Findings {
     /// Objects in the store.
     pub objects: usize,
-    /// Objects no row owned, whose write was over: removed.
+    /// Objects no row owned, whose write was over: removed (`check`: to remove).
     pub orphans_removed: Vec<String>,
-    /// Unfinished writes (multipart uploads, temporary files) of dead processes: aborted.
+    /// Unfinished writes (multipart uploads, temporary files) of dead processes: aborted
+    /// (`check`: to abort).
     pub unfinished_aborted: Vec<String>,
     /// Writes in progress, left alone.
     pub in_progress: usize,
@@ -74,6 +82,17 @@ impl Reconciler {
     /// One pass. Errors stop the pass (the next one retries); a failure to remove one thing is
     /// logged and the pass goes on.
     pub async fn run(&self, now: DateTime<Utc>) -> anyhow::Result<Findings> {
+        self.pass(now, Mode::Repair).await
+    }
+
+    /// The same pass, changing nothing (`siaran check`): the findings say what a run would
+    /// remove or abort, and which rows' objects are missing. Spool folders are not looked at
+    /// (they are the local machine's, not the store's).
+    pub async fn check(&self, now: DateTime<Utc>) -> anyhow::Result<Findings> {
+        self.pass(now, Mode::Report).await
+    }
+
+    async fn pass(&self, now: DateTime<Utc>, mode: Mode) -> anyhow::Result<Findings> {
         let stale_before = now - chrono::Duration::from_std(self.lease)?;
         let mut found = Findings::default();
 
@@ -99,6 +118,10 @@ impl Reconciler {
                 found.in_progress += 1;
                 continue;
             }
+            if mode == Mode::Report {
+                found.unfinished_aborted.push(u.handle.clone());
+                continue;
+            }
             match self.store.abort(u).await {
                 Ok(()) => {
                     tracing::warn!(handle = %u.handle, key = ?u.key.as_ref().map(ObjectKey::as_str), "reconcile: aborted an unfinished write");
@@ -122,6 +145,10 @@ impl Reconciler {
                 found.in_progress += 1;
                 continue;
             }
+            if mode == Mode::Report {
+                found.orphans_removed.push(key.to_owned());
+                continue;
+            }
             match self.store.delete(&object.key).await {
                 Ok(()) => {
                     tracing::warn!(%key, "reconcile: removed an object no row owns");
@@ -133,6 +160,10 @@ impl Reconciler {
             }
         }
 
+        if mode == Mode::Report {
+            found.missing = self.missing(&owned, &present).await;
+            return Ok(found);
+        }
         // Notes whose object a row now owns, or whose write is over, are done with (deleting an
         // orphan above already forgot its note).
         for (key, at) in &writes {
@@ -146,6 +177,9 @@ impl Reconciler {
         }
 
         found.missing = self.missing(&owned, &present).await;
+        for key in &found.missing {
+            tracing::error!(%key, "reconcile: a row owns an object that is missing");
+        }
         found.spools_removed = spool::remove_dead(&self.spool_base).await;
         for dir in &found.spools_removed {
             tracing::warn!(%dir, "reconcile: removed the spool folder of a dead process");
@@ -168,7 +202,6 @@ impl Reconciler {
                     continue;
                 }
             }
-            tracing::error!(%key, "reconcile: a row owns an object that is missing");
             missing.push(key.clone());
         }
         missing

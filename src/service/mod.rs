@@ -12,6 +12,7 @@
 //! May use: `domain`, `db`, `storage`, `media`, `feed`, `reconcile`. Must not use: `http`, `app`,
 //! `cli`, `import`, `demo`.
 
+pub mod backup;
 pub mod documents;
 pub mod episode_files;
 pub mod episodes;

@@ -8,6 +8,7 @@ mod s3server;
 mod analytics;
 mod artwork;
 mod auth_and_validation;
+mod backup;
 mod browser;
 mod cluster;
 mod connections;

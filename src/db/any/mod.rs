@@ -14,6 +14,7 @@
 
 mod analytics;
 mod audit;
+mod backup;
 mod documents;
 mod episode_files;
 mod episodes;
@@ -176,6 +177,11 @@ impl AnyDb {
         })
     }
 
+    /// Closes the pool's connections (a SQLite file's WAL is then checkpointed and removed).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Runs the pending migrations of this backend on a dedicated connection: a failed run on
     /// PostgreSQL leaves sqlx's advisory lock held on its connection, so that connection must
     /// be closed rather than returned to the pool.
@@ -221,6 +227,15 @@ fn backend_of(url: &str) -> anyhow::Result<Backend> {
 }
 
 /// Creates the folder of a SQLite file and asks sqlx to create the file itself.
+/// The file of a `sqlite://PATH` database URL; `None` for PostgreSQL or a database in memory.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
 fn sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .strip_prefix("sqlite://")
