@@ -43,6 +43,8 @@ pub struct App {
     pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// This process's spool folder, locked while it lives (see `reconcile`).
     pub spool: ProcessSpool,
+    /// Rate limits and the cap on streams per address (`http::limits`).
+    pub limits: http::limits::Limits,
     /// The database, the tracked store, the URLs and the spool, as the operations (`service`) and
     /// the handlers' reads use them, with this feed cache as the operations' notifier.
     pub ctx: Ctx,
@@ -120,6 +122,7 @@ impl AppState {
         let analytics = Recorder::start(db.clone(), geoip);
         let feeds = FeedCache::start(&settings, db.clone(), urls.clone())?;
         let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
+        let settings_limits = settings.limits;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
             settings.max_concurrent_uploads.max(1),
         ));
@@ -138,6 +141,7 @@ impl AppState {
             policies,
             upload_slots,
             spool,
+            limits: http::limits::Limits::new(&settings_limits),
             ctx,
         }));
         state.uploads().start_cleanup();
@@ -222,25 +226,40 @@ pub async fn open_store(url: &StorageUrl) -> anyhow::Result<Arc<dyn ObjectStore>
 /// All routes. JSON API and feeds get a request timeout; media streams and uploads do not
 /// (a two-hour download over a slow phone link is normal).
 pub fn build_router(state: AppState) -> Router {
+    // Writes and search are rate-limited, media streams capped per address (`http::limits`);
+    // feeds, pages and assets are not (answered from memory), nor passed through the check.
+    let limit = || axum::middleware::from_fn_with_state(state.clone(), http::limits::rate_limit);
     let timed = Router::new()
+        .merge(
+            Router::new()
+                .merge(http::shows::router())
+                .merge(http::episodes::router())
+                .merge(http::episode_files::router())
+                .merge(http::documents::router())
+                .merge(http::stats::router())
+                .merge(http::artwork::router())
+                .merge(http::history::router())
+                .merge(http::search::router())
+                .merge(http::studio::router(&state))
+                .route_layer(limit()),
+        )
         .merge(http::health::router())
-        .merge(http::shows::router())
-        .merge(http::episodes::router())
-        .merge(http::episode_files::router())
-        .merge(http::documents::router())
         .merge(http::feeds::router())
-        .merge(http::stats::router())
-        .merge(http::artwork::router())
         .merge(http::pages::router())
-        .merge(http::history::router())
-        .merge(http::search::router())
-        .merge(http::assets::router())
-        .merge(http::studio::router(&state));
+        .merge(http::assets::router());
     let untimed = Router::new()
-        .merge(http::media::router())
-        .merge(http::uploads::router())
-        .merge(http::document_files::router())
-        .merge(http::studio::untimed_router(&state))
+        .merge(
+            Router::new()
+                .merge(http::media::router())
+                .merge(http::uploads::router())
+                .merge(http::document_files::router())
+                .merge(http::studio::untimed_router(&state))
+                .route_layer(limit())
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    http::limits::cap_streams,
+                )),
+        )
         .fallback(http::not_found);
     layered(timed, Some(http::middleware::Timeout))
         .merge(layered(untimed, None))
@@ -303,6 +322,18 @@ pub async fn serve(
         lease: state.settings.write_lease,
     }
     .start(state.settings.reconcile_every);
+    // Rate-limit buckets full again are forgotten, so their memory stays bounded.
+    let limits = std::sync::Arc::downgrade(&state.0);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match limits.upgrade() {
+                Some(app) => app.limits.shrink(),
+                None => return,
+            }
+        }
+    });
     // And run background jobs (a media file's analysis), which one-shot commands only queue. On
     // shutdown the workers stop first, each giving its running job back to the queue.
     let quality = crate::service::quality::config(&state.settings.quality);

@@ -195,6 +195,16 @@ pub struct ServeArgs {
     /// entry (set only when the proxy overwrites or appends that header).
     #[arg(long, env = "SIARAN_TRUST_FORWARDED")]
     pub trust_forwarded: bool,
+    /// Writes (API and studio) a minute per token or session on this instance, twice that per
+    /// address; more answer 429. 0: no limit.
+    #[arg(long, env = "SIARAN_RATE_WRITES_PER_MIN", default_value_t = config::DEFAULT_RATE_WRITES_PER_MIN)]
+    pub rate_writes_per_min: u32,
+    /// Searches a minute per address on this instance; more answer 429. 0: no limit.
+    #[arg(long, env = "SIARAN_RATE_SEARCH_PER_MIN", default_value_t = config::DEFAULT_RATE_SEARCH_PER_MIN)]
+    pub rate_search_per_min: u32,
+    /// Media streams this instance answers at once to one address; more answer 429. 0: no cap.
+    #[arg(long, env = "SIARAN_MAX_STREAMS_PER_ADDRESS", default_value_t = config::DEFAULT_MAX_STREAMS_PER_ADDRESS)]
+    pub max_streams_per_address: u32,
     /// A WebSub hub URL: feeds name it and it is told of every change to a feed.
     #[arg(long, env = "SIARAN_WEBSUB_HUB")]
     pub websub_hub: Option<String>,
@@ -311,6 +321,11 @@ impl ServeArgs {
                 ..config::JobSettings::default()
             },
             session_idle: config::parse_duration("SIARAN_SESSION_IDLE", &self.session_idle)?,
+            limits: config::LimitSettings {
+                writes_per_min: self.rate_writes_per_min,
+                search_per_min: self.rate_search_per_min,
+                streams_per_address: self.max_streams_per_address,
+            },
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))

@@ -291,6 +291,33 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// A studio session without a request for this long ends.
     pub session_idle: std::time::Duration,
+    /// Rate limits and the cap on streams (`http::limits`).
+    pub limits: LimitSettings,
+}
+
+/// `http::limits`: per instance; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// Writes a minute per caller (token or session); an address gets twice as many.
+    pub writes_per_min: u32,
+    /// Searches a minute per address.
+    pub search_per_min: u32,
+    /// Media streams answered at once to one address.
+    pub streams_per_address: u32,
+}
+
+pub const DEFAULT_RATE_WRITES_PER_MIN: u32 = 600;
+pub const DEFAULT_RATE_SEARCH_PER_MIN: u32 = 120;
+pub const DEFAULT_MAX_STREAMS_PER_ADDRESS: u32 = 32;
+
+impl Default for LimitSettings {
+    fn default() -> LimitSettings {
+        LimitSettings {
+            writes_per_min: DEFAULT_RATE_WRITES_PER_MIN,
+            search_per_min: DEFAULT_RATE_SEARCH_PER_MIN,
+            streams_per_address: DEFAULT_MAX_STREAMS_PER_ADDRESS,
+        }
+    }
 }
 
 impl Settings {
@@ -318,6 +345,7 @@ impl Settings {
             quality: QualityThresholds::default(),
             jobs: JobSettings::default(),
             session_idle: parse_duration("SIARAN_SESSION_IDLE", DEFAULT_SESSION_IDLE)?,
+            limits: LimitSettings::default(),
         })
     }
 }

@@ -41,6 +41,10 @@ pub enum AppError {
     /// 503: a dependency (database, store) does not answer.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 429: over one of the rate limits or the cap on streams (`http::limits`); try again in
+    /// `retry_after` seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
 }
 
 impl AppError {
@@ -101,6 +105,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             AppError::Unavailable(_) | AppError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -115,6 +120,7 @@ impl AppError {
             AppError::Unavailable(_) => "unavailable".into(),
             AppError::MethodNotAllowed => "method-not-allowed".into(),
             AppError::Timeout => "timeout".into(),
+            AppError::RateLimited { .. } => "rate-limited".into(),
         }
     }
 
@@ -134,6 +140,10 @@ impl AppError {
             AppError::Timeout => Msg::new(
                 "Permintaan melewati batas waktu; coba lagi",
                 "The request took too long; try again",
+            ),
+            AppError::RateLimited { retry_after } => Msg::new(
+                format!("Terlalu banyak permintaan; coba lagi dalam {retry_after} detik"),
+                format!("Too many requests; try again in {retry_after} seconds"),
             ),
             AppError::Unavailable(what) => Msg::new(
                 format!("Layanan tidak tersedia: {what}"),
@@ -197,6 +207,10 @@ impl IntoResponse for AppError {
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let AppError::RateLimited { retry_after } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         res.extensions_mut().insert(ErrorText { code, msg });
         res

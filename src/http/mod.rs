@@ -16,6 +16,7 @@ pub mod error;
 pub mod feeds;
 pub mod health;
 pub mod history;
+pub mod limits;
 pub mod media;
 pub mod middleware;
 pub mod pages;

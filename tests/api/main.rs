@@ -24,6 +24,7 @@ mod feed_serving;
 mod flow;
 mod history;
 mod import;
+mod limits;
 mod media_errors;
 mod pages;
 mod probe_corpus;
