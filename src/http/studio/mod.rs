@@ -20,6 +20,7 @@
 mod dashboard;
 mod documents;
 mod episodes;
+mod files;
 mod login;
 mod people;
 mod show_settings;
@@ -78,7 +79,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// The studio's routes that read a body as long as a file (`upload`), with the session layer:
 /// `app::build_router` keeps them out of the pages' timeout.
 pub fn untimed_router(state: &AppState) -> Router<AppState> {
-    upload::untimed_router().layer(crate::http::sessions::layer(state))
+    upload::untimed_router()
+        .merge(show_settings::untimed_router())
+        .layer(crate::http::sessions::layer(state))
 }
 
 /// The cookie that keeps the language a person chose.
