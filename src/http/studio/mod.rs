@@ -81,6 +81,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 pub fn untimed_router(state: &AppState) -> Router<AppState> {
     upload::untimed_router()
         .merge(show_settings::untimed_router())
+        .merge(documents::untimed_router())
         .layer(crate::http::sessions::layer(state))
 }
 
