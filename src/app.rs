@@ -21,8 +21,11 @@ use crate::{
     reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
     service::Ctx,
-    service::jobs::{JobQueue, Worker},
     service::uploads::Uploads,
+    service::{
+        jobs::{JobQueue, Worker},
+        site::SiteCache,
+    },
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
@@ -118,7 +121,8 @@ impl AppState {
             None => None,
         };
         let analytics = Recorder::start(db.clone(), geoip);
-        let feeds = FeedCache::start(&settings, db.clone(), urls.clone())?;
+        let site = SiteCache::default();
+        let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone())?;
         let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
             settings.max_concurrent_uploads.max(1),
@@ -130,6 +134,7 @@ impl AppState {
             urls,
             spool: spool.spool.clone(),
             jobs: JobQueue::default(),
+            site,
         };
         let state = AppState(Arc::new(App {
             settings,
@@ -164,7 +169,8 @@ impl CommandContext {
         let store: Arc<dyn ObjectStore> =
             Arc::new(TrackedStore::new(store, db.clone(), settings.write_lease));
         let urls = Urls::new(settings.public_url.clone());
-        let feeds = FeedCache::new(settings, db.clone(), urls.clone())?;
+        let site = SiteCache::default();
+        let feeds = FeedCache::new(settings, db.clone(), urls.clone(), site.clone())?;
         Ok(CommandContext {
             ctx: Ctx {
                 db,
@@ -173,6 +179,7 @@ impl CommandContext {
                 urls,
                 spool: spool.spool.clone(),
                 jobs: JobQueue::default(),
+                site,
             },
             _spool: spool,
         })
@@ -217,6 +224,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::feeds::router())
         .merge(http::stats::router())
         .merge(http::artwork::router())
+        .merge(http::site::router())
         .merge(http::pages::router())
         .merge(http::history::router())
         .merge(http::search::router())

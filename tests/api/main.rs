@@ -29,6 +29,7 @@ mod quality;
 mod reconcile;
 mod search;
 mod security_headers;
+mod site_settings;
 mod startup;
 mod storage;
 mod studio_accounts;

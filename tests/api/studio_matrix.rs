@@ -159,11 +159,12 @@ async fn matrix(backend: Backend) {
         }
     };
     let document_page = format!("/studio/documents/{document}");
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 7] = [
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 8] = [
         (
             "/studio/users",
             &by(Refused, Refused, Allowed(200), Refused),
         ),
+        ("/studio/site", &by(Refused, Refused, Allowed(200), Refused)),
         // Documents belong to no show: an editor of any show keeps the registry.
         (
             "/studio/documents",

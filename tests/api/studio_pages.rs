@@ -36,6 +36,7 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio/documents".to_owned(),
         format!("/studio/documents/{document}"),
         "/studio/shows/kaltim/settings".to_owned(),
+        "/studio/site".to_owned(),
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
     ];

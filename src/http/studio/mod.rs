@@ -24,6 +24,7 @@ mod files;
 mod login;
 mod people;
 mod show_settings;
+mod site_settings;
 mod tokens;
 mod upload;
 
@@ -70,6 +71,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(tokens::router())
         .merge(people::router())
         .merge(show_settings::router())
+        .merge(site_settings::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))
@@ -82,6 +84,7 @@ pub fn untimed_router(state: &AppState) -> Router<AppState> {
     upload::untimed_router()
         .merge(show_settings::untimed_router())
         .merge(documents::untimed_router())
+        .merge(site_settings::untimed_router())
         .layer(crate::http::sessions::layer(state))
 }
 
