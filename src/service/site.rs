@@ -39,8 +39,11 @@ pub const LOGO_MAX_BYTES: usize = 512 * 1024;
 pub const LOGO_MAX_SIDE: u32 = 2000;
 
 /// The settings as last read, and when.
+type Held = Option<(Arc<Site>, Instant)>;
+
+/// This instance's copy of the settings (`Ctx::site`); clones share it.
 #[derive(Debug, Clone, Default)]
-pub struct SiteCache(Arc<RwLock<Option<(Arc<Site>, Instant)>>>);
+pub struct SiteCache(Arc<RwLock<Held>>);
 
 impl SiteCache {
     /// The settings: this instance's copy while it is fresh, else read again. Should the
