@@ -21,8 +21,11 @@ use crate::{
     reconcile::Spool,
     reconcile::{ProcessSpool, Reconciler, TrackedStore},
     service::Ctx,
-    service::jobs::{JobQueue, Worker},
     service::uploads::Uploads,
+    service::{
+        jobs::{JobQueue, Worker},
+        site::SiteCache,
+    },
     storage::{ObjectStore, fs::FsStore, s3::S3Store},
 };
 
@@ -120,7 +123,8 @@ impl AppState {
             None => None,
         };
         let analytics = Recorder::start(db.clone(), geoip);
-        let feeds = FeedCache::start(&settings, db.clone(), urls.clone())?;
+        let site = SiteCache::default();
+        let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone())?;
         let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
         let settings_limits = settings.limits;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
@@ -133,6 +137,7 @@ impl AppState {
             urls,
             spool: spool.spool.clone(),
             jobs: JobQueue::default(),
+            site,
         };
         let state = AppState(Arc::new(App {
             settings,
@@ -168,7 +173,8 @@ impl CommandContext {
         let store: Arc<dyn ObjectStore> =
             Arc::new(TrackedStore::new(store, db.clone(), settings.write_lease));
         let urls = Urls::new(settings.public_url.clone());
-        let feeds = FeedCache::new(settings, db.clone(), urls.clone())?;
+        let site = SiteCache::default();
+        let feeds = FeedCache::new(settings, db.clone(), urls.clone(), site.clone())?;
         Ok(CommandContext {
             ctx: Ctx {
                 db,
@@ -177,6 +183,7 @@ impl CommandContext {
                 urls,
                 spool: spool.spool.clone(),
                 jobs: JobQueue::default(),
+                site,
             },
             _spool: spool,
         })
@@ -245,6 +252,7 @@ pub fn build_router(state: AppState) -> Router {
         )
         .merge(http::health::router())
         .merge(http::feeds::router())
+        .merge(http::site::router())
         .merge(http::pages::router())
         .merge(http::assets::router());
     let untimed = Router::new()

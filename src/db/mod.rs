@@ -35,7 +35,7 @@ pub use repos::{
     AnalyticsRepo, AuditRepo, BackupRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter,
     EpisodePage, EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey,
     LoginThrottleRepo, MediaRepo, OpenUploads, QualityRecord, QualityRepo, SearchRepo, SessionRepo,
-    ShowRepo, StatusCounts, StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload,
+    ShowRepo, SiteRepo, StatusCounts, StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload,
     UploadChunk, UploadRepo, UserRepo, WaveformFiles,
 };
 
@@ -47,7 +47,7 @@ pub mod prelude {
         AnalyticsRepo as _, AuditRepo as _, BackupRepo as _, DocumentRepo as _,
         EpisodeFileRepo as _, EpisodeRepo as _, JobRepo as _, LoginThrottleRepo as _,
         MediaRepo as _, QualityRepo as _, SearchRepo as _, SessionRepo as _, ShowRepo as _,
-        StoreWriteRepo as _, TokenRepo as _, UploadRepo as _, UserRepo as _,
+        SiteRepo as _, StoreWriteRepo as _, TokenRepo as _, UploadRepo as _, UserRepo as _,
     };
 }
 

@@ -45,6 +45,7 @@ pub trait Db:
     + SearchRepo
     + JobRepo
     + QualityRepo
+    + SiteRepo
     + Send
     + Sync
     + std::fmt::Debug
@@ -739,4 +740,27 @@ pub trait QualityRepo: Send + Sync {
     ) -> Result<bool, DbError>;
     /// The media's analysis, once done.
     async fn quality_record(&self, media: MediaId) -> Result<Option<QualityRecord>, DbError>;
+}
+
+/// The office's site settings: one row, absent until an admin saves them.
+#[async_trait::async_trait]
+pub trait SiteRepo: Send + Sync {
+    /// The stored settings; `None` before any were saved (the defaults apply).
+    async fn site(&self) -> Result<Option<crate::domain::site::Site>, DbError>;
+    /// Stores `site`'s text and colours; the logo stays as it is.
+    async fn save_site(&self, site: &crate::domain::site::Site) -> Result<(), DbError>;
+    /// Makes `logo` the site's logo (with `defaults`' text when nothing was saved yet); returns
+    /// the settings and the logo it replaced.
+    async fn set_site_logo(
+        &self,
+        logo: &crate::domain::ShowArtwork,
+        defaults: &crate::domain::site::Site,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<
+        (
+            crate::domain::site::Site,
+            Option<crate::domain::ShowArtwork>,
+        ),
+        DbError,
+    >;
 }

@@ -28,6 +28,8 @@ pub enum Action {
     ManageShows,
     /// Create, change and disable users; see every token.
     ManageUsers,
+    /// Change the site settings (the office's name, logo, colours, footer).
+    ManageSite,
 }
 
 impl Action {
@@ -64,6 +66,7 @@ impl Action {
             Action::ManageDocuments => ("mengelola dokumen", "manage documents"),
             Action::ManageShows => ("mengelola acara", "manage shows"),
             Action::ManageUsers => ("mengelola pengguna", "manage users"),
+            Action::ManageSite => ("mengubah pengaturan situs", "change the site settings"),
         };
         Msg::new(
             format!("Peran Anda tidak mengizinkan {id}"),
@@ -78,7 +81,10 @@ impl Role {
     pub fn allows(self, action: Action) -> bool {
         match self {
             Role::Admin => true,
-            Role::Editor => !matches!(action, Action::ManageShows | Action::ManageUsers),
+            Role::Editor => !matches!(
+                action,
+                Action::ManageShows | Action::ManageUsers | Action::ManageSite
+            ),
             Role::Contributor => matches!(
                 action,
                 Action::ReadUnpublished
@@ -156,7 +162,7 @@ impl Access {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 9] = [
+    const ALL: [Action; 10] = [
         Action::ReadUnpublished,
         Action::Upload,
         Action::EditDraft,
@@ -166,6 +172,7 @@ mod tests {
         Action::ManageDocuments,
         Action::ManageShows,
         Action::ManageUsers,
+        Action::ManageSite,
     ];
 
     #[test]
@@ -177,6 +184,7 @@ mod tests {
         assert!(Role::Editor.allows(Action::ManageDocuments));
         assert!(!Role::Editor.allows(Action::ManageShows));
         assert!(!Role::Editor.allows(Action::ManageUsers));
+        assert!(!Role::Editor.allows(Action::ManageSite));
         assert!(Role::Contributor.allows(Action::Upload));
         assert!(Role::Contributor.allows(Action::EditDraft));
         assert!(Role::Contributor.allows(Action::SubmitForReview));
@@ -186,6 +194,7 @@ mod tests {
             Action::ManageDocuments,
             Action::ManageShows,
             Action::ManageUsers,
+            Action::ManageSite,
         ] {
             assert!(!Role::Contributor.allows(action), "{action:?}");
         }

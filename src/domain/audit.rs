@@ -38,6 +38,8 @@ pub enum Entity {
     Episode,
     Document,
     User,
+    /// The site settings (one; its id is `site`).
+    Site,
 }
 
 impl Entity {
@@ -47,6 +49,7 @@ impl Entity {
             Entity::Episode => "episode",
             Entity::Document => "document",
             Entity::User => "user",
+            Entity::Site => "site",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod records;
 pub mod review;
 pub mod search;
 mod shows;
+pub mod site;
 mod slug;
 pub mod transcript;
 pub mod users;

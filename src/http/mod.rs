@@ -26,6 +26,7 @@ pub mod search;
 pub mod security;
 pub mod sessions;
 pub mod shows;
+pub mod site;
 pub mod stats;
 pub mod studio;
 pub mod templates;

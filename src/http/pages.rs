@@ -20,7 +20,9 @@ use serde::Deserialize;
 
 use super::{
     Json,
-    templates::{self, DocumentPage, EpisodePage, FeedPage, FeedPageItem, HomeItem, ShowPage},
+    templates::{
+        self, DocumentPage, EpisodePage, FeedPage, FeedPageItem, HomeItem, ShowPage, SiteChrome,
+    },
 };
 use crate::{
     app::{App, AppState},
@@ -98,6 +100,7 @@ impl From<DbError> for PageError {
 /// `policy`.
 fn answer(
     policy: &PagePolicy,
+    site: &SiteChrome,
     lang: UiLang,
     path: &str,
     result: Result<Markup, PageError>,
@@ -127,7 +130,7 @@ fn answer(
                 policy,
                 StatusCode::NOT_FOUND,
                 lang,
-                templates::error(lang, path, heading, detail),
+                templates::error(lang, site, path, heading, detail),
             )
         }
         Err(PageError::Gone(w)) => {
@@ -152,7 +155,7 @@ fn answer(
                 policy,
                 StatusCode::GONE,
                 lang,
-                templates::error(lang, path, &heading, &detail),
+                templates::error(lang, site, path, &heading, &detail),
             )
         }
         Err(PageError::Other(e)) => e.into_response(),
@@ -248,6 +251,7 @@ async fn home(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(&query, &headers);
+    let site = super::site::chrome(&state).await;
     let result = async {
         let shows = state.ctx.db.list_shows().await?;
         let recent = state.ctx.db.recent_episodes(Utc::now(), 20).await?;
@@ -263,10 +267,10 @@ async fn home(
             })
             .collect();
         let listed: Vec<(String, &Show)> = shows.iter().map(|s| (show_path(&s.slug), s)).collect();
-        Ok::<_, PageError>(templates::home(lang, &items, &listed))
+        Ok::<_, PageError>(templates::home(lang, &site, &items, &listed))
     }
     .await;
-    answer(&state.policies.page, lang, "/", result)
+    answer(&state.policies.page, &site, lang, "/", result)
 }
 
 #[tracing::instrument(skip_all, fields(%slug))]
@@ -277,6 +281,7 @@ async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(&query, &headers);
+    let site = super::site::chrome(&state).await;
     let path = format!("/shows/{slug}");
     let result = async {
         let show = find_show(&state, &slug, "").await?;
@@ -296,10 +301,10 @@ async fn show(
                 .map(|e| (episode_path(&show.slug, &e.slug), e))
                 .collect(),
         };
-        Ok::<_, PageError>(templates::show(lang, &page))
+        Ok::<_, PageError>(templates::show(lang, &site, &page))
     }
     .await;
-    answer(&state.policies.page, lang, &path, result)
+    answer(&state.policies.page, &site, lang, &path, result)
 }
 
 /// A feed's address opened by a browser (its `Accept` lists HTML; `feeds` hands such requests
@@ -317,6 +322,7 @@ pub(super) async fn feed_page(
         .map(|q| q.0)
         .unwrap_or_default();
     let lang = language(&query, headers);
+    let site = super::site::chrome(state).await;
     let made = async {
         let show = state.ctx.db.show(show).await?;
         let items = state.ctx.db.published_episodes(show.id, Utc::now()).await?;
@@ -353,7 +359,7 @@ pub(super) async fn feed_page(
         &state.policies.page,
         StatusCode::OK,
         lang,
-        templates::feed_page(lang, &page),
+        templates::feed_page(lang, &site, &page),
     );
     res.headers_mut().insert(
         header::VARY,
@@ -397,13 +403,15 @@ async fn episode(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(&query, &headers);
+    let site = super::site::chrome(&state).await;
     let path = format!("/shows/{show_slug}/{episode_slug}");
-    let result = episode_page(&state, &show_slug, &episode_slug, lang, query.t).await;
-    answer(&state.policies.page, lang, &path, result)
+    let result = episode_page(&state, &site, &show_slug, &episode_slug, lang, query.t).await;
+    answer(&state.policies.page, &site, lang, &path, result)
 }
 
 async fn episode_page(
     app: &App,
+    site: &SiteChrome,
     show_slug: &str,
     episode_slug: &str,
     lang: UiLang,
@@ -506,7 +514,7 @@ async fn episode_page(
         cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
         history,
     };
-    Ok(templates::episode(lang, &page))
+    Ok(templates::episode(lang, site, &page))
 }
 
 /// A stored transcript's cues. Transcripts are small (their upload is capped) and are read whole.
@@ -535,22 +543,31 @@ async fn cite_file(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(&query, &headers);
+    let site = super::site::chrome(&state).await;
     let path = format!("/shows/{show_slug}/{episode_slug}/{file}");
     let (content_type, ext) = match file.as_str() {
         "cite.bib" => ("application/x-bibtex; charset=utf-8", "bib"),
         "cite.ris" => ("application/x-research-info-systems; charset=utf-8", "ris"),
         "cite.json" => ("application/vnd.citationstyles.csl+json", "json"),
-        _ => return answer(&state.policies.page, lang, &path, Err(PageError::NotFound)),
+        _ => {
+            return answer(
+                &state.policies.page,
+                &site,
+                lang,
+                &path,
+                Err(PageError::NotFound),
+            );
+        }
     };
     let rest = format!("/{file}");
     let found = find_episode(&state, &show_slug, &episode_slug, &rest).await;
     let (show, episode) = match found {
         Ok(found) => found,
-        Err(e) => return answer(&state.policies.page, lang, &path, Err(e)),
+        Err(e) => return answer(&state.policies.page, &site, lang, &path, Err(e)),
     };
     let media = match state.ctx.db.media(episode.media_id).await {
         Ok(m) => m,
-        Err(e) => return answer(&state.policies.page, lang, &path, Err(e.into())),
+        Err(e) => return answer(&state.policies.page, &site, lang, &path, Err(e.into())),
     };
     let c = cited(
         &state,
@@ -586,6 +603,7 @@ async fn document(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(&query, &headers);
+    let site = super::site::chrome(&state).await;
     let path = format!("/documents/{id}");
     let result = async {
         let id: DocumentId = id.parse().map_err(|_| PageError::NotFound)?;
@@ -602,10 +620,10 @@ async fn document(
                 .map(|c| (episode_path(&c.show_slug, &c.episode.slug), c))
                 .collect(),
         };
-        Ok::<_, PageError>(templates::document(lang, &page))
+        Ok::<_, PageError>(templates::document(lang, &site, &page))
     }
     .await;
-    answer(&state.policies.page, lang, &path, result)
+    answer(&state.policies.page, &site, lang, &path, result)
 }
 
 #[tracing::instrument(skip_all, fields(%show_slug, %episode_slug))]
@@ -616,11 +634,13 @@ async fn embed(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(&query, &headers);
+    let site = super::site::chrome(&state).await;
     let path = format!("/embed/{show_slug}/{episode_slug}");
     let result = async {
         let (show, episode) = find_episode(&state, &show_slug, &episode_slug, "").await?;
         let media = state.ctx.db.media(episode.media_id).await?;
         Ok::<_, PageError>(templates::embed(
+            &site,
             &episode,
             &show,
             &state.ctx.urls.media(media.id, &media.info.extension),
@@ -631,7 +651,7 @@ async fn embed(
     .await;
     // Other sites frame this page: its policy lets them (the other pages refuse framing). The
     // player is the same in every language, hence no `Vary`.
-    let mut res = answer(&state.policies.embed, lang, &path, result);
+    let mut res = answer(&state.policies.embed, &site, lang, &path, result);
     res.headers_mut().remove(header::VARY);
     res
 }

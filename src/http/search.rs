@@ -312,8 +312,10 @@ async fn html(
             Err(e) => return Err(e),
         }
     };
+    let site = super::site::chrome(&state).await;
     let markup = page::render(
         lang,
+        &site,
         &SearchPage {
             form: &p.form,
             path,

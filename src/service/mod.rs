@@ -23,6 +23,7 @@ pub mod quality;
 pub mod review;
 pub mod search;
 pub mod shows;
+pub mod site;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
@@ -54,12 +55,16 @@ pub struct Ctx {
     /// Background jobs (a stored media file's analysis): queued in the database, this
     /// instance's worker woken.
     pub jobs: JobQueue,
+    /// The site settings as this instance last read them (`site`).
+    pub site: site::SiteCache,
 }
 
 /// Told whenever a show's feed may have changed (the serving feed cache, `http::feeds::cache`).
 #[async_trait::async_trait]
 pub trait FeedNotifier: Send + Sync + std::fmt::Debug {
     async fn changed(&self, show: ShowId);
+    /// The site settings changed (`site`): the serving instances drop their copies.
+    async fn site_changed(&self);
 }
 
 impl Ctx {

@@ -39,6 +39,15 @@ impl ObjectKey {
         ))
     }
 
+    /// The key of the site's logo: one per content, like artwork.
+    pub fn for_site_logo(sha256: &str, extension: &str) -> Self {
+        ObjectKey(format!(
+            "site/logo-{}.{}",
+            short_hash(sha256),
+            alphanumeric(extension)
+        ))
+    }
+
     /// The key of a document's file (a PDF): one per content, like artwork.
     pub fn for_document(document: uuid::Uuid, sha256: &str) -> Self {
         ObjectKey(format!("documents/{document}/{}.pdf", short_hash(sha256)))

@@ -254,6 +254,61 @@ async fn story(db: &dyn Db) {
     open_uploads_story(db, t0).await;
     users_story(db, old.show_id, t0).await;
     review_story(db, t0).await;
+    site_story(db, t0).await;
+}
+
+/// The site settings: none before a save; the text saved without touching the logo, the logo
+/// set without touching the text (and creating the row when nothing was saved), the replaced
+/// logo returned; the logo's key among the owned objects.
+async fn site_story(db: &dyn Db, t0: DateTime<Utc>) {
+    use siaran::domain::{
+        ShowArtwork,
+        site::{Site, SiteForm},
+    };
+    assert_eq!(db.site().await.unwrap(), None);
+    let logo = |n: u8| ShowArtwork {
+        key: format!("site/logo-{n:016}.png"),
+        mime_type: "image/png".into(),
+        width: 200,
+        height: 80,
+        size_bytes: 1234,
+        sha256: format!("{n:064}"),
+    };
+    let (site, replaced) = db
+        .set_site_logo(&logo(1), &Site::default(), t0)
+        .await
+        .unwrap();
+    assert_eq!(replaced, None);
+    assert_eq!(site.name, "Siaran");
+    assert_eq!(site.logo, Some(logo(1)));
+    let form = SiteForm {
+        name: "Diskominfo Kaltim".into(),
+        address: "Jl. Gajah Mada No. 2\nSamarinda".into(),
+        ppid_contact: "ppid@kaltimprov.go.id".into(),
+        accent: "#1d4e89".into(),
+        header: "#7a1f1f".into(),
+    };
+    let mut changed = form.parse(&Site::default(), t0).unwrap();
+    changed.logo = None;
+    db.save_site(&changed).await.unwrap();
+    let stored = db.site().await.unwrap().unwrap();
+    assert_eq!(stored.name, "Diskominfo Kaltim");
+    assert_eq!(stored.address, "Jl. Gajah Mada No. 2\nSamarinda");
+    assert_eq!(stored.header.as_ref().unwrap().as_str(), "#7a1f1f");
+    assert_eq!(stored.updated_at, Some(t0));
+    assert_eq!(stored.logo, Some(logo(1)), "the text's save keeps the logo");
+    let (site, replaced) = db
+        .set_site_logo(&logo(2), &Site::default(), t0)
+        .await
+        .unwrap();
+    assert_eq!(replaced, Some(logo(1)));
+    assert_eq!(
+        site.name, "Diskominfo Kaltim",
+        "the logo's save keeps the text"
+    );
+    let owned = db.owned_object_keys().await.unwrap();
+    assert!(owned.contains(&logo(2).key), "{owned:?}");
+    assert!(!owned.contains(&logo(1).key));
 }
 
 /// Reviews, and the studio's dashboard: a page of a show's episodes in one state with their

@@ -158,14 +158,20 @@ async fn matrix(backend: Backend) {
             Who::OtherShowsEditor | Who::Anonymous => o,
         }
     };
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 6] = [
+    let document_page = format!("/studio/documents/{document}");
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 8] = [
         (
             "/studio/users",
             &by(Refused, Refused, Allowed(200), Refused),
         ),
+        ("/studio/site", &by(Refused, Refused, Allowed(200), Refused)),
         // Documents belong to no show: an editor of any show keeps the registry.
         (
             "/studio/documents",
+            &by(Refused, Allowed(200), Allowed(200), Allowed(200)),
+        ),
+        (
+            &document_page,
             &by(Refused, Allowed(200), Allowed(200), Allowed(200)),
         ),
         (

@@ -26,13 +26,17 @@ async fn studio_pages_pass_axe_in_chromium() {
         )
         .await;
     assert_eq!(res.status(), 201);
+    let document: serde_json::Value = res.json().await.unwrap();
+    let document = document["id"].as_str().unwrap().to_owned();
     let pages = [
         "/studio".to_owned(),
         "/studio?show=kaltim&state=draft".to_owned(),
         "/studio/tokens".to_owned(),
         "/studio/users".to_owned(),
         "/studio/documents".to_owned(),
+        format!("/studio/documents/{document}"),
         "/studio/shows/kaltim/settings".to_owned(),
+        "/studio/site".to_owned(),
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
     ];

@@ -49,7 +49,7 @@ async fn setup(backend: Backend) -> TestApp {
 }
 
 /// A `multipart/form-data` body as a browser sends the page's form: `csrf`, then `file`.
-fn multipart(csrf: Option<&str>, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(csrf: Option<&str>, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----siaranTestBoundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     if let Some(token) = csrf {

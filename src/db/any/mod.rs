@@ -26,6 +26,7 @@ mod rows;
 mod search;
 mod sessions;
 mod shows;
+mod site;
 mod sqlite_feed;
 mod store_writes;
 mod tokens;

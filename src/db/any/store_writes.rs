@@ -77,6 +77,15 @@ impl StoreWriteRepo for AnyDb {
                 .map_err(|e| DbError::Other(anyhow::anyhow!("bad artwork in database: {e}")))?;
             keys.push(artwork.key);
         }
+        for row in sqlx::query("SELECT logo FROM site_settings WHERE logo IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let json: String = row.try_get(0)?;
+            let logo: ShowArtwork = serde_json::from_str(&json)
+                .map_err(|e| DbError::Other(anyhow::anyhow!("bad logo in database: {e}")))?;
+            keys.push(logo.key);
+        }
         for row in sqlx::query("SELECT waveform FROM media_quality")
             .fetch_all(&self.pool)
             .await?

@@ -38,7 +38,10 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::Notify;
 use tracing::Instrument as _;
 
-use super::{postgres::Peers, websub::Hub};
+use super::{
+    postgres::{Change, Peers},
+    websub::Hub,
+};
 use crate::{
     config::Settings,
     db::{Db, DbError},
@@ -51,7 +54,7 @@ use crate::{
         conditional::{http_date, listed_etags},
         security,
     },
-    service::FeedNotifier,
+    service::{FeedNotifier, site::SiteCache},
 };
 
 /// How long a cached feed is served without a rebuild when no notification says it changed:
@@ -265,6 +268,8 @@ impl std::fmt::Debug for FeedCache {
 struct Inner {
     db: Arc<dyn Db>,
     urls: Urls,
+    /// The site settings' copy, dropped when another instance changes them (PostgreSQL).
+    site: SiteCache,
     hub: Option<Hub>,
     /// Present on PostgreSQL: the other instances, told of changes and heard from.
     peers: Option<Arc<Peers>>,
@@ -324,8 +329,13 @@ impl FeedCache {
     /// An empty cache. On PostgreSQL it starts listening for the other instances' changes; with
     /// a hub it starts the task that pings it when scheduled episodes come out. Both run on the
     /// current Tokio runtime and end after the cache is dropped.
-    pub fn start(settings: &Settings, db: Arc<dyn Db>, urls: Urls) -> anyhow::Result<FeedCache> {
-        let cache = FeedCache::new(settings, db, urls)?;
+    pub fn start(
+        settings: &Settings,
+        db: Arc<dyn Db>,
+        urls: Urls,
+        site: SiteCache,
+    ) -> anyhow::Result<FeedCache> {
+        let cache = FeedCache::new(settings, db, urls, site)?;
         let inner = &cache.inner;
         if let Some(peers) = &inner.peers {
             tokio::spawn(
@@ -344,7 +354,12 @@ impl FeedCache {
 
     /// An empty cache that listens to nothing and schedules nothing: what a one-shot command
     /// (`siaran import`) needs to tell the serving instances and the hub of its changes.
-    pub fn new(settings: &Settings, db: Arc<dyn Db>, urls: Urls) -> anyhow::Result<FeedCache> {
+    pub fn new(
+        settings: &Settings,
+        db: Arc<dyn Db>,
+        urls: Urls,
+        site: SiteCache,
+    ) -> anyhow::Result<FeedCache> {
         let hub = settings
             .websub_hub
             .clone()
@@ -360,6 +375,7 @@ impl FeedCache {
         let inner = Arc::new(Inner {
             db,
             urls,
+            site,
             hub,
             peers,
             slots: RwLock::default(),
@@ -682,6 +698,7 @@ async fn listen(peers: Arc<Peers>, cache: Weak<Inner>) {
                 // Whatever was built before LISTEN took effect may have missed a change.
                 let Some(inner) = cache.upgrade() else { return };
                 inner.invalidate(None);
+                inner.site.invalidate();
                 drop(inner);
                 tracing::debug!("listening for other instances' feed changes");
                 retry = FIRST_RETRY;
@@ -693,9 +710,13 @@ async fn listen(peers: Arc<Peers>, cache: Weak<Inner>) {
                     match received {
                         Ok(Some(notification)) => {
                             let Some(inner) = cache.upgrade() else { return };
-                            if let Some(show) = peers.receive(notification.payload()) {
-                                inner.invalidate(show);
-                                inner.schedule.notify_one();
+                            match peers.receive(notification.payload()) {
+                                Some(Change::Feed(show)) => {
+                                    inner.invalidate(show);
+                                    inner.schedule.notify_one();
+                                }
+                                Some(Change::Site) => inner.site.invalidate(),
+                                None => {}
                             }
                         }
                         Ok(None) => {
@@ -765,6 +786,16 @@ async fn schedule(cache: Weak<Inner>, wake: Arc<Notify>) {
 impl FeedNotifier for FeedCache {
     async fn changed(&self, show: ShowId) {
         FeedCache::changed(self, show).await;
+    }
+
+    /// Drops this instance's copy of the site settings and tells the others (returning once
+    /// the notification has gone round); without PostgreSQL they read them again within
+    /// `service::site::REVALIDATE_AFTER`.
+    async fn site_changed(&self) {
+        self.inner.site.invalidate();
+        if let Some(peers) = &self.inner.peers {
+            peers.notify_site().await;
+        }
     }
 }
 

@@ -19,12 +19,25 @@ use tokio::sync::oneshot;
 
 use crate::domain::ShowId;
 
-/// The channel every instance listens on. Payload: `INSTANCE SEQ SHOW` (`*` for every show).
+/// The channel every instance listens on. Payload: `INSTANCE SEQ SHOW` (`*` for every show,
+/// `site` for the site settings).
 pub const NOTIFY_CHANNEL: &str = "siaran_feeds";
 
 /// How long `notify` waits for its own notification to come back through this instance's
 /// listener. PostgreSQL delivers to every listener at once, so by then the other instances
 /// have it too, and a client that publishes here and reads the feed there sees the change.
+/// The target of a notification about the site settings.
+const SITE: &str = "site";
+
+/// What another instance changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A show's feed (`None`: every feed).
+    Feed(Option<ShowId>),
+    /// The site settings.
+    Site,
+}
+
 const ECHO_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Peers {
@@ -77,8 +90,17 @@ impl Peers {
     /// (at most [`ECHO_WAIT`]) until the notification is delivered. Failures are logged: the
     /// others then catch up within `REVALIDATE_AFTER`.
     pub async fn notify(&self, show: Option<ShowId>) {
+        self.send(show.map_or_else(|| "*".to_owned(), |s| s.to_string()))
+            .await;
+    }
+
+    /// Tells the other instances that the site settings changed, as `notify` does.
+    pub async fn notify_site(&self) {
+        self.send(SITE.to_owned()).await;
+    }
+
+    async fn send(&self, target: String) {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst);
-        let target = show.map_or_else(|| "*".to_owned(), |s| s.to_string());
         let payload = format!("{} {seq} {target}", self.instance);
         let echo = self.is_listening().then(|| {
             let (tx, rx) = oneshot::channel();
@@ -105,9 +127,9 @@ impl Peers {
         self.echoes().remove(&seq);
     }
 
-    /// Reads a notification: the show whose feed changed (`None`: every show), or nothing for
-    /// this instance's own, whose sender is waiting for it.
-    pub fn receive(&self, payload: &str) -> Option<Option<ShowId>> {
+    /// Reads a notification: what changed, or nothing for this instance's own, whose sender is
+    /// waiting for it.
+    pub fn receive(&self, payload: &str) -> Option<Change> {
         let mut parts = payload.split(' ');
         let (instance, seq, target) = (parts.next(), parts.next(), parts.next());
         if instance == Some(self.instance.as_str()) {
@@ -119,8 +141,11 @@ impl Peers {
             }
             return None;
         }
+        if target == Some(SITE) {
+            return Some(Change::Site);
+        }
         // Anything unreadable drops every feed: wrong but safe.
-        Some(target.and_then(|t| t.parse().ok()))
+        Some(Change::Feed(target.and_then(|t| t.parse().ok())))
     }
 
     /// Records that the hub has been told of `show`'s feed with `etag`; true when this call

@@ -20,9 +20,11 @@
 mod dashboard;
 mod documents;
 mod episodes;
+mod files;
 mod login;
 mod people;
 mod show_settings;
+mod site_settings;
 mod tokens;
 mod upload;
 
@@ -69,6 +71,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(tokens::router())
         .merge(people::router())
         .merge(show_settings::router())
+        .merge(site_settings::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))
@@ -78,7 +81,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// The studio's routes that read a body as long as a file (`upload`), with the session layer:
 /// `app::build_router` keeps them out of the pages' timeout.
 pub fn untimed_router(state: &AppState) -> Router<AppState> {
-    upload::untimed_router().layer(crate::http::sessions::layer(state))
+    upload::untimed_router()
+        .merge(show_settings::untimed_router())
+        .merge(documents::untimed_router())
+        .merge(site_settings::untimed_router())
+        .layer(crate::http::sessions::layer(state))
 }
 
 /// The cookie that keeps the language a person chose.

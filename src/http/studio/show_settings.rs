@@ -5,27 +5,36 @@
 
 use axum::{
     Router,
-    extract::{Path, RawQuery, State},
+    extract::{Path, RawQuery, Request, State},
     http::StatusCode,
     response::Response,
-    routing::get,
+    routing::{get, post},
 };
+use chrono::Utc;
 use serde::Deserialize;
 
-use super::{PageError, PageForm, StudioUser, page, see_other};
+use super::{PageError, PageForm, StudioUser, files, page, see_other};
 use crate::{
     app::AppState,
-    domain::{Show, ShowPatch, access::Action},
+    domain::{Msg, Show, ShowPatch, access::Action},
     http::templates::{
         studio::{Notice, msg},
         studio_show::{self as view, ShowValues},
         t,
     },
-    service::{self, shows},
+    service::{
+        self,
+        shows::{self, COVER_MAX_BYTES},
+    },
 };
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/studio/shows/{slug}/settings", get(show).post(save))
+}
+
+/// The cover's form: a body as long as an image, so among the untimed routes.
+pub fn untimed_router() -> Router<AppState> {
+    Router::new().route("/studio/shows/{slug}/cover", post(cover))
 }
 
 fn values_of(show: &Show) -> ShowValues {
@@ -58,11 +67,22 @@ fn render(
     status: StatusCode,
 ) -> Response {
     let feed_url = state.ctx.urls.feed(&show.slug);
+    let cover_url = show
+        .artwork
+        .as_ref()
+        .map(|a| state.ctx.urls.artwork(show.id, a));
     page(
         state,
         status,
         user.lang,
-        view::settings(&user.chrome(), show, values, &feed_url, said),
+        view::settings(
+            &user.chrome(),
+            show,
+            values,
+            &feed_url,
+            cover_url.as_deref(),
+            said,
+        ),
     )
 }
 
@@ -150,5 +170,57 @@ async fn save(
             ))
         }
         Err(e) => Err(PageError::op(lang, e)),
+    }
+}
+
+/// `POST /studio/shows/{slug}/cover` (`multipart/form-data`: `csrf`, then `file`): the image
+/// through `service::shows::set_cover`, the operation `PUT /api/v1/shows/{slug}/artwork`
+/// calls; a refusal shows the page again with Apple's rule it broke.
+#[tracing::instrument(skip_all, fields(%slug))]
+async fn cover(
+    State(state): State<AppState>,
+    user: Result<StudioUser, PageError>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Result<Response, PageError> {
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => return Ok(files::sign_in_first(e)),
+    };
+    let lang = user.lang;
+    let show = load(&state, &user, &slug).await?;
+    let what = Msg::new(
+        "Pilih berkas sampul dulu.",
+        "Choose the cover's file first.",
+    );
+    let limit = COVER_MAX_BYTES as u64;
+    let posted = files::posted_file(&state, &user.session, lang, req, limit, &what).await?;
+    let set = match posted {
+        Ok(file) => match file.bytes().await {
+            Ok(image) => {
+                shows::set_cover(&state.ctx, &user.actor(), show.clone(), image, Utc::now())
+                    .await
+                    .map_err(|e| files::refusal(lang, e))
+            }
+            Err(e) => Err(files::refusal(lang, e)),
+        },
+        Err(refused) => Err(Ok(refused)),
+    };
+    match set {
+        Ok(saved) => Ok(see_other(&format!(
+            "/studio/shows/{}/settings?done=1",
+            saved.slug
+        ))),
+        Err(refused) => {
+            let (status, text) = refused?;
+            Ok(render(
+                &state,
+                &user,
+                &show,
+                &values_of(&show),
+                Some((Notice::Error, &text)),
+                status,
+            ))
+        }
     }
 }

@@ -14,30 +14,23 @@
 
 use axum::{
     Router,
-    body::Body,
     extract::{Path, Query, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse as _, Response},
+    http::StatusCode,
+    response::Response,
     routing::{get, post},
 };
 use chrono::{NaiveDate, Utc};
-use futures_util::TryStreamExt as _;
 use serde::Deserialize;
 
-use super::{PageError, PageForm, StudioUser, check_write, page, see_other};
+use super::{PageError, PageForm, StudioUser, files, page, see_other};
 use crate::{
     app::AppState,
     domain::{EpisodeDraft, EpisodeId, EpisodeMeta, Media, Msg, Show, access::Action, file_meta},
-    http::{
-        csrf,
-        error::{AppError, UiLang},
-        templates::{
-            studio::msg,
-            studio_upload::{self as view, Filled, NewEpisodePage},
-        },
+    http::templates::{
+        studio::msg,
+        studio_upload::{self as view, Filled, NewEpisodePage},
     },
     service::{self, episodes},
-    storage::ByteStream,
 };
 
 /// The page and its create form (timed like every page).
@@ -134,17 +127,6 @@ async fn new_episode(
     Ok(render(&state, &user, StatusCode::OK, &p))
 }
 
-/// What a person reads of a refused request, and its status; a server failure is a page of
-/// its own (`PageError::internal`), its cause logged.
-fn refusal(lang: UiLang, e: impl Into<AppError>) -> Result<(StatusCode, String), PageError> {
-    let e: AppError = e.into();
-    let status = e.status();
-    if status.is_server_error() {
-        return Err(PageError::internal(lang, format!("{e:?}")));
-    }
-    Ok((status, msg(lang, &e.message()).to_owned()))
-}
-
 /// `POST /studio/shows/{slug}/episodes/new/file`: the page's form without JavaScript
 /// (`multipart/form-data`, the `csrf` field before the `file` field, as the form has them).
 /// The file streams into `service::media::upload`; then to the page showing its probe.
@@ -157,20 +139,12 @@ async fn upload_file(
 ) -> Result<Response, PageError> {
     let user = match user {
         Ok(user) => user,
-        // To the login page without reading the file: the connection cannot carry another
-        // request after a body left unread (`middleware` says so for 4xx and 5xx answers).
-        Err(e) => {
-            let mut res = e.into_response();
-            res.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return Ok(res);
-        }
+        Err(e) => return Ok(files::sign_in_first(e)),
     };
     let lang = user.lang;
     let show = show_for(&state, &user, &slug, Action::Upload).await?;
-    let headers = req.headers().clone();
     let limit = state.settings.max_upload_bytes;
-    let refused = |status: StatusCode, text: String| {
+    let refused = |(status, text): files::Refused| {
         let p = NewEpisodePage {
             show: &show,
             media: None,
@@ -179,87 +153,26 @@ async fn upload_file(
         };
         Ok::<_, PageError>(render(&state, &user, status, &p))
     };
-    if let Err(e) = crate::http::refuse_declared_over(&headers, limit.saturating_add(64 * 1024)) {
-        let (status, text) = refusal(lang, e)?;
-        return refused(status, text);
-    }
-    let mut form = match multipart(&headers, req.into_body(), limit) {
-        Ok(form) => form,
-        Err(text) => return refused(StatusCode::BAD_REQUEST, msg(lang, &text).to_owned()),
+    let file = match files::posted_file(&state, &user.session, lang, req, limit, &no_file()).await?
+    {
+        Ok(file) => file,
+        Err(refused_) => return refused(refused_),
     };
-    // The token first: not a byte of the file is stored for a forged form.
-    let sent = match form.next_field().await {
-        Ok(Some(field)) if field.name() == Some(csrf::FIELD) => {
-            field.text().await.unwrap_or_default()
-        }
-        _ => String::new(),
-    };
-    check_write(&state, &headers, &user.session, &sent).await?;
-    let field = match form.next_field().await {
-        Ok(Some(field)) if field.name() == Some("file") => field,
-        Ok(_) => return refused(StatusCode::BAD_REQUEST, msg(lang, &no_file()).to_owned()),
-        Err(e) => {
-            let text = unreadable(&e);
-            return refused(StatusCode::BAD_REQUEST, msg(lang, &text).to_owned());
-        }
-    };
-    let filename = field.file_name().unwrap_or_default().to_owned();
-    if filename.is_empty() {
-        return refused(StatusCode::BAD_REQUEST, msg(lang, &no_file()).to_owned());
-    }
-    let body: ByteStream = Box::pin(field.map_err(std::io::Error::other));
-    match service::media::upload(&state.ctx, &filename, body, limit).await {
+    let filename = file.filename.clone();
+    match service::media::upload(&state.ctx, &filename, file.stream(), limit).await {
         Ok(media) => Ok(see_other(&format!(
             "{}?media={}",
             page_path(&show),
             media.id
         ))),
-        Err(e) => {
-            let (status, text) = refusal(lang, e)?;
-            refused(status, text)
-        }
+        Err(e) => refused(files::refusal(lang, e)?),
     }
-}
-
-fn multipart(
-    headers: &HeaderMap,
-    body: Body,
-    limit: u64,
-) -> Result<multer::Multipart<'static>, Msg> {
-    let boundary = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| multer::parse_boundary(v).ok())
-        .ok_or_else(|| {
-            Msg::new(
-                "Kirim berkas lewat formulir halaman ini (multipart/form-data).",
-                "Send the file with this page's form (multipart/form-data).",
-            )
-        })?;
-    let constraints = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new()
-            .for_field(csrf::FIELD, 1024)
-            // The file's own limit is the operation's (`TooLarge`, with its message).
-            .whole_stream(limit.saturating_add(64 * 1024)),
-    );
-    Ok(multer::Multipart::with_constraints(
-        body.into_data_stream(),
-        boundary,
-        constraints,
-    ))
 }
 
 fn no_file() -> Msg {
     Msg::new(
         "Pilih berkas rekaman dulu.",
         "Choose a recording's file first.",
-    )
-}
-
-fn unreadable(e: &multer::Error) -> Msg {
-    Msg::new(
-        format!("Formulir unggahan tidak terbaca: {e}"),
-        format!("The upload form cannot be read: {e}"),
     )
 }
 
@@ -334,7 +247,7 @@ async fn create(
                     }
                     return Ok(see_other(&to));
                 }
-                Err(e) => refusal(lang, e)?,
+                Err(e) => files::refusal(lang, e)?,
             }
         }
     };

@@ -11,6 +11,7 @@ pub mod studio;
 pub mod studio_documents;
 pub mod studio_episodes;
 pub mod studio_show;
+pub mod studio_site;
 pub mod studio_upload;
 pub mod studio_users;
 
@@ -68,8 +69,27 @@ pub struct Head {
     pub og: Vec<(&'static str, String)>,
 }
 
+/// What every public page shows of the site settings (`http::site::chrome`).
+#[derive(Debug, Clone)]
+pub struct SiteChrome {
+    /// The office's name: the header's and every title's.
+    pub name: String,
+    pub address: String,
+    pub ppid_contact: String,
+    /// `/site.css?v=HASH`, the settings' colours.
+    pub css_path: String,
+    pub logo_url: Option<String>,
+}
+
 /// The frame of every page. `path` is the page's path, for the language switch.
-pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup) -> Markup {
+pub fn layout(
+    lang: UiLang,
+    site: &SiteChrome,
+    title: &str,
+    path: &str,
+    head: &Head,
+    body: &Markup,
+) -> Markup {
     let (other, other_label) = match lang {
         UiLang::Id => ("en", "English"),
         UiLang::En => ("id", "Bahasa Indonesia"),
@@ -80,7 +100,7 @@ pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup)
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Siaran" }
+                title { (title) " · " (site.name) }
                 meta name="description" content=(head.description);
                 @if let Some(c) = &head.canonical { link rel="canonical" href=(c); }
                 @if let Some(f) = &head.feed {
@@ -97,11 +117,15 @@ pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup)
                     }
                 }
                 link rel="stylesheet" href=(assets::STYLE.path());
+                link rel="stylesheet" href=(site.css_path);
                 script src=(assets::PLAYER.path()) defer {}
             }
             body {
                 header {
-                    a.home href="/" { "Siaran" }
+                    a.home href="/" {
+                        @if let Some(logo) = &site.logo_url { img src=(logo) alt="" height="32"; }
+                        (site.name)
+                    }
                     form.search action="/cari" method="get" role="search" {
                         input type="search" name="q" aria-label=(t(lang, "Cari", "Search"))
                             placeholder=(t(lang, "Cari siaran, transkrip, dokumen", "Search briefings, transcripts, documents"));
@@ -112,6 +136,12 @@ pub fn layout(lang: UiLang, title: &str, path: &str, head: &Head, body: &Markup)
                 }
                 main { (body) }
                 footer.meta {
+                    @if !site.address.is_empty() || !site.ppid_contact.is_empty() {
+                        p.address { strong { (site.name) } "\n" (site.address) }
+                        @if !site.ppid_contact.is_empty() {
+                            p.address { (t(lang, "Kontak PPID: ", "PPID contact: ")) (site.ppid_contact) }
+                        }
+                    }
                     p { (t(lang,
                         "Arsip siaran resmi sesuai kewajiban informasi publik (UU 14/2008 pasal 7).",
                         "Archive of official briefings, as the public-information law requires (UU 14/2008, art. 7)."))
@@ -156,7 +186,7 @@ pub struct FeedPageItem<'a> {
     pub media_url: String,
 }
 
-pub fn feed_page(lang: UiLang, p: &FeedPage<'_>) -> Markup {
+pub fn feed_page(lang: UiLang, site: &SiteChrome, p: &FeedPage<'_>) -> Markup {
     let body = html! {
         aside.about {
             p {
@@ -218,7 +248,7 @@ pub fn feed_page(lang: UiLang, p: &FeedPage<'_>) -> Markup {
         feed: Some(p.feed_url.clone()),
         ..Head::default()
     };
-    layout(lang, &title, &p.path, &head, &body)
+    layout(lang, site, &title, &p.path, &head, &body)
 }
 
 pub struct HomeItem<'a> {
@@ -227,7 +257,12 @@ pub struct HomeItem<'a> {
     pub url: String,
 }
 
-pub fn home(lang: UiLang, items: &[HomeItem<'_>], shows: &[(String, &Show)]) -> Markup {
+pub fn home(
+    lang: UiLang,
+    site: &SiteChrome,
+    items: &[HomeItem<'_>],
+    shows: &[(String, &Show)],
+) -> Markup {
     let title = t(lang, "Arsip siaran", "Briefing archive");
     let body = html! {
         h1 { (title) }
@@ -252,7 +287,7 @@ pub fn home(lang: UiLang, items: &[HomeItem<'_>], shows: &[(String, &Show)]) -> 
         description: title.to_owned(),
         ..Head::default()
     };
-    layout(lang, title, "/", &head, &body)
+    layout(lang, site, title, "/", &head, &body)
 }
 
 pub struct ShowPage<'a> {
@@ -264,7 +299,7 @@ pub struct ShowPage<'a> {
     pub episodes: Vec<(String, &'a Episode)>,
 }
 
-pub fn show(lang: UiLang, p: &ShowPage<'_>) -> Markup {
+pub fn show(lang: UiLang, site: &SiteChrome, p: &ShowPage<'_>) -> Markup {
     let body = html! {
         @if let Some(src) = &p.artwork_url { img.cover src=(src) alt=""; }
         h1 { (p.show.title) }
@@ -287,7 +322,7 @@ pub fn show(lang: UiLang, p: &ShowPage<'_>) -> Markup {
         ],
         ..Head::default()
     };
-    layout(lang, &p.show.title, &p.path, &head, &body)
+    layout(lang, site, &p.show.title, &p.path, &head, &body)
 }
 
 /// Everything the episode page shows.
@@ -418,7 +453,7 @@ fn people(lang: UiLang, meta: &EpisodeMeta) -> Markup {
     }
 }
 
-pub fn episode(lang: UiLang, p: &EpisodePage<'_>) -> Markup {
+pub fn episode(lang: UiLang, site: &SiteChrome, p: &EpisodePage<'_>) -> Markup {
     let e = p.episode;
     let info = &p.media.info;
     let video = info.video.is_some();
@@ -550,7 +585,7 @@ pub fn episode(lang: UiLang, p: &EpisodePage<'_>) -> Markup {
         oembed: Some(p.oembed_url.clone()),
         og,
     };
-    layout(lang, &e.title, &p.path, &head, &body)
+    layout(lang, site, &e.title, &p.path, &head, &body)
 }
 
 /// `*text*` as `<em>` (the citation formatters mark italics so), everything else escaped.
@@ -572,7 +607,7 @@ pub struct DocumentPage<'a> {
     pub citations: Vec<(String, &'a Citation)>,
 }
 
-pub fn document(lang: UiLang, p: &DocumentPage<'_>) -> Markup {
+pub fn document(lang: UiLang, site: &SiteChrome, p: &DocumentPage<'_>) -> Markup {
     let d = p.document;
     let body = html! {
         p.meta { (kind_label(lang, d.kind)) }
@@ -613,23 +648,31 @@ pub fn document(lang: UiLang, p: &DocumentPage<'_>) -> Markup {
         description: document_name(d),
         ..Head::default()
     };
-    layout(lang, &d.title, &p.path, &head, &body)
+    layout(lang, site, &d.title, &p.path, &head, &body)
 }
 
 /// The player alone, for other sites' `<iframe>` (oEmbed, Twitter cards).
-pub fn embed(e: &Episode, show: &Show, media_url: &str, page_url: &str, video: bool) -> Markup {
+pub fn embed(
+    site: &SiteChrome,
+    e: &Episode,
+    show: &Show,
+    media_url: &str,
+    page_url: &str,
+    video: bool,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="id" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (e.title) }
+                title { (e.title) " · " (site.name) }
                 link rel="stylesheet" href=(assets::STYLE.path());
+                link rel="stylesheet" href=(site.css_path);
                 script src=(assets::PLAYER.path()) defer {}
             }
             body.embed {
-                p { a href=(page_url) target="_blank" rel="noopener" { (e.title) } " · " (show.title) }
+                p { a href=(page_url) target="_blank" rel="noopener" { (e.title) } " · " (show.title) " · " (site.name) }
                 @if video {
                     video #player controls preload="metadata" src=(media_url) {}
                 } @else {
@@ -641,13 +684,13 @@ pub fn embed(e: &Episode, show: &Show, media_url: &str, page_url: &str, video: b
 }
 
 /// A page that is not there (404), or no longer (410, with why and since when).
-pub fn error(lang: UiLang, path: &str, heading: &str, detail: &str) -> Markup {
+pub fn error(lang: UiLang, site: &SiteChrome, path: &str, heading: &str, detail: &str) -> Markup {
     let body = html! {
         h1 { (heading) }
         p { (detail) }
         p { a href="/" { (t(lang, "Ke beranda", "Go to the home page")) } }
     };
-    layout(lang, heading, path, &Head::default(), &body)
+    layout(lang, site, heading, path, &Head::default(), &body)
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub struct SearchPage<'a> {
     pub error: Option<String>,
 }
 
-pub fn render(lang: UiLang, p: &SearchPage<'_>) -> Markup {
+pub fn render(lang: UiLang, site: &super::SiteChrome, p: &SearchPage<'_>) -> Markup {
     let title = t(lang, "Cari", "Search");
     let f = p.form;
     let body = html! {
@@ -156,7 +156,7 @@ pub fn render(lang: UiLang, p: &SearchPage<'_>) -> Markup {
         .to_owned(),
         ..Head::default()
     };
-    layout(lang, title, &p.path, &head, &body)
+    layout(lang, site, title, &p.path, &head, &body)
 }
 
 #[cfg(test)]

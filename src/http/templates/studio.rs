@@ -87,7 +87,17 @@ pub const NAV: &[NavItem] = &[
         en: "Users",
         shown: ADMINS_ONLY,
     },
+    NavItem {
+        path: "/studio/site",
+        id: "Situs",
+        en: "Site",
+        shown: site_keepers,
+    },
 ];
+
+fn site_keepers(access: &Access) -> bool {
+    access.may_globally(Action::ManageSite)
+}
 
 /// `shown` for entries only admins see (users, site settings), for the pages that add them.
 pub const ADMINS_ONLY: fn(&Access) -> bool = admins;

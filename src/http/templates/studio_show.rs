@@ -6,7 +6,10 @@ use super::{
     studio::{Chrome, Notice, csrf_field, layout, notice},
     t,
 };
-use crate::domain::{Show, category::all_categories};
+use crate::{
+    domain::{Show, category::all_categories},
+    service::shows::{COVER_MAX_BYTES, COVER_MAX_SIDE, COVER_MIN_SIDE},
+};
 
 /// The form's fields, as stored or as posted.
 #[derive(Debug, Clone)]
@@ -26,6 +29,7 @@ pub fn settings(
     show: &Show,
     v: &ShowValues,
     feed_url: &str,
+    cover_url: Option<&str>,
     said: Option<(Notice, &str)>,
 ) -> Markup {
     let lang = c.lang;
@@ -38,6 +42,7 @@ pub fn settings(
                 "Copy this address into Apple Podcasts Connect, Spotify for Creators and other directories.")) }
             input #feed-url type="text" readonly value=(feed_url) aria-labelledby="feed";
         }
+        (cover(c, show, cover_url))
         form.stack method="post" action={ "/studio/shows/" (show.slug) "/settings" } {
             (csrf_field(c.csrf))
             label for="title" { (t(lang, "Judul", "Title")) }
@@ -91,4 +96,39 @@ pub fn settings(
         }
     };
     layout(c, &show.title, &body)
+}
+
+/// The cover, and the form replacing it: Apple's rules first, as `service::shows::check_cover`
+/// applies them, then the file field.
+fn cover(c: &Chrome<'_>, show: &Show, cover_url: Option<&str>) -> Markup {
+    let lang = c.lang;
+    html! {
+        section aria-labelledby="cover" {
+            h2 #cover { (t(lang, "Sampul", "Cover")) }
+            @if let Some(url) = cover_url {
+                img.cover src=(url) width="200" height="200" alt=(t(lang, "Sampul acara saat ini", "The show's current cover"));
+            } @else {
+                p { (t(lang, "Acara ini belum bersampul.", "This show has no cover yet.")) }
+            }
+            div #cover-rules {
+                p { (t(lang, "Syarat Apple Podcasts untuk sampul, diperiksa saat mengunggah:",
+                    "Apple Podcasts' rules for a cover, checked when you upload:")) }
+                ul {
+                    li { (t(lang, "gambar JPEG atau PNG;", "a JPEG or PNG image;")) }
+                    li { (t(lang, "persegi, ", "square, ")) (COVER_MIN_SIDE) (t(lang, " sampai ", " to "))
+                        (COVER_MAX_SIDE) (t(lang, " piksel per sisi;", " pixels a side;")) }
+                    li { (t(lang, "paling besar ", "at most ")) (COVER_MAX_BYTES / (1024 * 1024)) " MB." }
+                }
+                p.meta { (t(lang,
+                    "Apple juga meminta warna RGB tanpa transparansi dan teks yang terbaca pada ukuran kecil; itu tidak diperiksa di sini.",
+                    "Apple also asks for RGB colour without transparency and text readable when small; those are not checked here.")) }
+            }
+            form.stack method="post" action={ "/studio/shows/" (show.slug) "/cover" } enctype="multipart/form-data" {
+                (csrf_field(c.csrf))
+                label for="cover-file" { (t(lang, "Berkas sampul", "Cover file")) }
+                input #cover-file type="file" name="file" accept="image/jpeg,image/png" required aria-describedby="cover-rules";
+                div.actions { button type="submit" { (t(lang, "Unggah sampul", "Upload the cover")) } }
+            }
+        }
+    }
 }
