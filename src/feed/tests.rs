@@ -687,3 +687,31 @@ fn matches_golden_feed() {
         path.display()
     );
 }
+
+/// The studio's preview of an item is the item the feed holds once the episode is out,
+/// byte for byte (every field, extras and hostile text included), and a draft's too.
+#[test]
+fn an_item_preview_is_the_feeds_item() {
+    let (show, items) = full();
+    let extras = full_extras(&items);
+    let feed = build(&show, &items, &extras, &urls(), now()).xml;
+    let (episode, media) = &items[0];
+    let published = episode.publish_at.unwrap();
+    let preview = item_preview(
+        &show,
+        episode,
+        media,
+        &extras[&episode.id],
+        &urls(),
+        published,
+    );
+    assert!(preview.starts_with("    <item>"), "{preview}");
+    assert!(preview.ends_with("</item>"), "{preview}");
+    assert!(feed.contains(&format!("\n{preview}\n")), "{preview}");
+
+    let mut draft = episode.clone();
+    draft.publish_at = None;
+    let preview = item_preview(&show, &draft, media, &NO_EXTRAS, &urls(), now());
+    assert!(preview.contains(&rfc2822(now()).to_string()), "{preview}");
+    assert!(preview.contains("<enclosure url="), "{preview}");
+}
