@@ -410,6 +410,37 @@ async fn episode_page(
     t: Option<f64>,
 ) -> Result<Markup, PageError> {
     let (show, episode) = find_episode(app, show_slug, episode_slug, "").await?;
+    episode_markup(app, &show, &episode, lang, t, false).await
+}
+
+/// The public page of `episode` before it is published, for the studio's preview
+/// (`/studio/episodes/{id}/preview`, behind its session and permission check): the same page,
+/// marked as a preview and not to be indexed. Nothing here makes the episode public: its public
+/// address still asks `find_episode`, which finds only published episodes.
+pub(crate) async fn episode_preview(
+    app: &App,
+    show: &Show,
+    episode: &Episode,
+    lang: UiLang,
+) -> Result<Markup, AppError> {
+    episode_markup(app, show, episode, lang, None, true)
+        .await
+        .map_err(|e| match e {
+            PageError::Other(e) => e,
+            PageError::NotFound | PageError::Gone(_) | PageError::Moved(_) => {
+                AppError::not_found("episode")
+            }
+        })
+}
+
+async fn episode_markup(
+    app: &App,
+    show: &Show,
+    episode: &Episode,
+    lang: UiLang,
+    t: Option<f64>,
+    preview: bool,
+) -> Result<Markup, PageError> {
     let media = app.ctx.db.media(episode.media_id).await?;
     let documents = app.ctx.db.episode_documents(episode.id).await?;
     let extras = extras_of(&app.ctx, &episode)
@@ -505,6 +536,7 @@ async fn episode_page(
         waveform_url,
         cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
         history,
+        preview,
     };
     Ok(templates::episode(lang, &page))
 }
