@@ -32,6 +32,7 @@ mod security_headers;
 mod startup;
 mod storage;
 mod studio_accounts;
+mod studio_editor;
 mod studio_matrix;
 mod studio_pages;
 mod studio_review;

@@ -203,6 +203,12 @@ async fn matrix(backend: Backend) {
             by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
             &browser.get(&editor).await,
         );
+        check(
+            who,
+            "page preview",
+            by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
+            &browser.get(&format!("{editor}/preview")).await,
+        );
 
         // The editor's buttons, each on a fresh draft, posted with the session's CSRF token.
         let form_page = if who == Who::Anonymous {
@@ -278,6 +284,60 @@ async fn matrix(backend: Backend) {
         check(
             who,
             "form link a document",
+            by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+            &res,
+        );
+
+        // The editor's file forms (multipart, the token first), each on a fresh draft.
+        let chapters = json!({"version": "1.2.0", "chapters": [{"startTime": 0}]}).to_string();
+        let files: [(&str, &[(&str, &str)], &[u8]); 2] = [
+            (
+                "transcript",
+                &[("language", "id")],
+                crate::episode_files::VTT.as_bytes(),
+            ),
+            ("chapters", &[], chapters.as_bytes()),
+        ];
+        for (route, fields, bytes) in files {
+            let id = draft(&app, &people.maker, "kaltim", "Rapat").await;
+            let res = crate::studio_editor::post_file(
+                people.browser(who),
+                Some(form_page),
+                &format!("/studio/episodes/{id}/{route}"),
+                fields,
+                "berkas",
+                bytes,
+            )
+            .await;
+            check(
+                who,
+                &format!("form {route} upload"),
+                by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+                &res,
+            );
+        }
+        let id = draft(&app, &people.maker, "kaltim", "Rapat").await;
+        let res = app
+            .http
+            .put(app.url(&format!("/api/v1/episodes/{id}/chapters")))
+            .bearer_auth(&people.maker)
+            .body(chapters.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = people
+            .browser(who)
+            .post_form(
+                form_page,
+                &format!("/studio/episodes/{id}/chapters/remove"),
+                &[],
+                &[],
+            )
+            .await;
+        check(
+            who,
+            "form chapters remove",
             by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
             &res,
         );
