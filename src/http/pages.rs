@@ -443,9 +443,7 @@ async fn episode_markup(
 ) -> Result<Markup, PageError> {
     let media = app.ctx.db.media(episode.media_id).await?;
     let documents = app.ctx.db.episode_documents(episode.id).await?;
-    let extras = extras_of(&app.ctx, &episode)
-        .await
-        .map_err(AppError::from)?;
+    let extras = extras_of(&app.ctx, episode).await.map_err(AppError::from)?;
     // The transcript in the page's language when there is one, else the first.
     let wanted = match lang {
         UiLang::Id => "id",
@@ -497,8 +495,8 @@ async fn episode_markup(
         })
         .collect();
     let page = EpisodePage {
-        show: &show,
-        episode: &episode,
+        show,
+        episode,
         media: &media,
         path: episode_path(&show.slug, &episode.slug),
         url: url.clone(),
@@ -507,10 +505,12 @@ async fn episode_markup(
         media_url: app.ctx.urls.media(media.id, &media.info.extension),
         embed_url: app.ctx.urls.embed(&show.slug, &episode.slug),
         oembed_url: app.ctx.urls.oembed(&url),
-        artwork_url: show
-            .artwork
-            .as_ref()
-            .map(|a| app.ctx.urls.artwork(show.id, a)),
+        // The episode's own cover, else its show's.
+        artwork_url: match (&episode.artwork, &show.artwork) {
+            (Some(a), _) => Some(app.ctx.urls.episode_artwork(episode.id, a)),
+            (None, Some(a)) => Some(app.ctx.urls.artwork(show.id, a)),
+            (None, None) => None,
+        },
         documents: documents
             .iter()
             .map(|d| (format!("/documents/{}", d.document.id), d))
@@ -534,7 +534,7 @@ async fn episode_markup(
             .map(|r| (app.ctx.urls.media(r.media.id, &r.media.info.extension), r))
             .collect(),
         waveform_url,
-        cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
+        cited: cited(app, show, episode, media.info.duration_ms, video, t),
         history,
         preview,
     };

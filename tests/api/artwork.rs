@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// A real image made by ffmpeg: `size` like `1400x1400`, `file` ending in .png, .jpg or .gif.
-fn image(dir: &std::path::Path, file: &str, size: &str) -> Vec<u8> {
+pub(crate) fn image(dir: &std::path::Path, file: &str, size: &str) -> Vec<u8> {
     let path = dir.join(file);
     let out = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])

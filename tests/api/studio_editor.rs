@@ -118,7 +118,10 @@ async fn transcripts_and_chapters_from_the_editor(backend: Backend) {
         "the line named: {html}"
     );
     assert!(html.contains("role=\"alert\""), "{html}");
-    assert!(html.contains("<h1>Rapat koordinasi</h1>"), "the editor: {html}");
+    assert!(
+        html.contains("<h1>Rapat koordinasi</h1>"),
+        "the editor: {html}"
+    );
     assert_eq!(episode_files(&app).await, 0);
     assert_eq!(app.stored_objects().await.len(), objects);
     // In English, the same line.
@@ -138,7 +141,12 @@ async fn transcripts_and_chapters_from_the_editor(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("Line 6: expected a timing line"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Line 6: expected a timing line")
+    );
 
     // Forged (no token), no file, a language that is no language, too large: nothing stored.
     let res = post_file(
@@ -151,7 +159,15 @@ async fn transcripts_and_chapters_from_the_editor(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = post_file(author, Some(&editor), &transcript, &[("language", "id")], "", b"").await;
+    let res = post_file(
+        author,
+        Some(&editor),
+        &transcript,
+        &[("language", "id")],
+        "",
+        b"",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("Pilih berkasnya dulu."));
     let res = post_file(
@@ -205,18 +221,37 @@ async fn transcripts_and_chapters_from_the_editor(backend: Backend) {
     // Chapters: refused naming the problem, then set.
     let chapters = format!("{editor}/chapters");
     let late = json!({"version": "1.2.0", "chapters": [{"startTime": 5000}]}).to_string();
-    let res = post_file(author, Some(&editor), &chapters, &[], "bab.json", late.as_bytes()).await;
+    let res = post_file(
+        author,
+        Some(&editor),
+        &chapters,
+        &[],
+        "bab.json",
+        late.as_bytes(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("role=\"alert\""));
     let broken = b"{\"version\": \"1.2.0\",\n \"chapters\": [\n oops ]}";
     let res = post_file(author, Some(&editor), &chapters, &[], "bab.json", broken).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("line 3"), "serde names the line");
+    assert!(
+        res.text().await.unwrap().contains("line 3"),
+        "serde names the line"
+    );
     assert_eq!(episode_files(&app).await, 1);
     let good = json!({"version": "1.2.0", "chapters": [
         {"startTime": 0, "title": "Pembukaan"}, {"startTime": 60, "title": "Tanya jawab"}]})
     .to_string();
-    let res = post_file(author, Some(&editor), &chapters, &[], "bab.json", good.as_bytes()).await;
+    let res = post_file(
+        author,
+        Some(&editor),
+        &chapters,
+        &[],
+        "bab.json",
+        good.as_bytes(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, html) = author.page(&format!("{editor}?done=chapters")).await;
     assert!(html.contains("Bab tersimpan."), "{html}");
@@ -292,7 +327,10 @@ async fn previews_before_publication(backend: Backend) {
     // The recording: container, codec, size.
     assert!(html.contains("Rekaman utama"), "{html}");
     assert!(html.contains("mp3"), "{html}");
-    assert!(html.contains(&format!("href=\"{editor}/preview\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{editor}/preview\"")),
+        "{html}"
+    );
 
     let view = app
         .get_json_as(&format!("/api/v1/episodes/{id}"), &team.citra)
@@ -310,7 +348,12 @@ async fn previews_before_publication(backend: Backend) {
             html.contains("<meta name=\"robots\" content=\"noindex, nofollow\">"),
             "{html}"
         );
-        assert!(html.contains("<h1>Rapat &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;kutip&quot;</h1>"), "{html}");
+        assert!(
+            html.contains(
+                "<h1>Rapat &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;kutip&quot;</h1>"
+            ),
+            "{html}"
+        );
         assert!(!html.contains("<script>alert(1)"), "{html}");
         assert!(!html.contains("rel=\"canonical\""), "{html}");
         assert!(!html.contains("og:url"), "{html}");
@@ -323,7 +366,12 @@ async fn previews_before_publication(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert!(res.text().await.unwrap().contains("<strong>Preview</strong>"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("<strong>Preview</strong>")
+    );
 
     // No one signed in: to the login page. The public address, the feed: as if it did not exist.
     let anonymous = Browser::new(&app);
@@ -345,9 +393,139 @@ async fn previews_before_publication(backend: Backend) {
         .await;
     assert_eq!(view["status"], "draft");
     assert_eq!(
-        anonymous.get(&format!("/shows/kaltim/{slug}")).await.status(),
+        anonymous
+            .get(&format!("/shows/kaltim/{slug}"))
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
 }
 
 on_both_backends!(previews_before_publication);
+
+/// The episode's own cover from the editor: Apple's rules said before the field; an image that
+/// breaks them re-shows the editor naming the rule and stores nothing; a good one is shown to the
+/// team, goes into the feed item as `itunes:image`, and is public once the episode is.
+async fn an_episode_cover_from_the_editor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_show("kaltim").await;
+    let team = team(&app).await;
+    let author = &team.contributor;
+    let id = draft(&app, &team.citra, "kaltim", "Rapat koordinasi").await;
+    let editor = format!("/studio/episodes/{id}");
+    let (_, html) = author.page(&editor).await;
+    let rule = html.find("Syarat Apple Podcasts: gambar JPEG atau PNG persegi, 1400–3000 piksel");
+    let field = html.find("id=\"cover-file\"");
+    assert!(
+        matches!((rule, field), (Some(r), Some(f)) if r < f),
+        "the rule before the field: {html}"
+    );
+    let objects = app.stored_objects().await.len();
+    let dir = tempfile::tempdir().unwrap();
+    let cover = format!("{editor}/cover");
+
+    for (file, size, status, needle) in [
+        (
+            "kecil.png",
+            "1000x1000",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Sampul harus persegi, 1400–3000 piksel (syarat Apple Podcasts); gambar ini 1000×1000",
+        ),
+        (
+            "lebar.jpg",
+            "1600x1400",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "gambar ini 1600×1400",
+        ),
+        (
+            "animasi.gif",
+            "1400x1400",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Sampul harus gambar JPEG atau PNG",
+        ),
+    ] {
+        let bytes = crate::artwork::image(dir.path(), file, size);
+        let res = post_file(author, Some(&editor), &cover, &[], file, &bytes).await;
+        assert_eq!(res.status(), status, "{file}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(needle), "{file}: {html}");
+        assert!(
+            html.contains("<h1>Rapat koordinasi</h1>"),
+            "the editor: {html}"
+        );
+    }
+    assert_eq!(app.stored_objects().await.len(), objects, "nothing stored");
+    assert_eq!(author.get(&cover).await.status(), StatusCode::NOT_FOUND);
+
+    let good = crate::artwork::image(dir.path(), "sampul.png", "1400x1400");
+    let res = post_file(author, Some(&editor), &cover, &[], "sampul.png", &good).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = author.page(&format!("{editor}?done=cover")).await;
+    assert!(html.contains("Sampul tersimpan."), "{html}");
+    assert!(html.contains(&format!("src=\"{cover}?v=")), "{html}");
+    assert!(html.contains("&lt;itunes:image href="), "{html}");
+    let res = author.get(&cover).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), good.as_slice());
+    assert_eq!(app.stored_objects().await.len(), objects + 1);
+    // Not for a stranger.
+    assert_eq!(
+        Browser::new(&app).get(&cover).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Its public address answers once the episode is published; the feed names it.
+    let view = app
+        .get_json_as(&format!("/api/v1/episodes/{id}"), &team.dedi)
+        .await;
+    let url = view["artwork_url"]
+        .as_str()
+        .expect("artwork_url")
+        .to_owned();
+    let path = url.strip_prefix(&app.base).unwrap().to_owned();
+    assert_eq!(app.http.get(&url).send().await.unwrap().status(), 404);
+    let res = app
+        .post_json(
+            &format!("/api/v1/episodes/{id}/publish"),
+            Some(&team.dedi),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app.http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    let feed = app
+        .http
+        .get(app.url("/feeds/kaltim.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        feed.contains(&format!("<itunes:image href=\"{url}\"></itunes:image>")),
+        "{feed}"
+    );
+
+    // A second cover replaces the first: its object is deleted.
+    let other = crate::artwork::image(dir.path(), "sampul2.jpg", "1500x1500");
+    let res = post_file(author, Some(&editor), &cover, &[], "sampul2.jpg", &other).await;
+    // Published: changing it is an editor's.
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post_file(
+        &team.editor,
+        Some(&editor),
+        &cover,
+        &[],
+        "sampul2.jpg",
+        &other,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.stored_objects().await.len(), objects + 1);
+    assert_eq!(app.http.get(&url).send().await.unwrap().status(), 404);
+}
+
+on_both_backends!(an_episode_cover_from_the_editor);

@@ -16,6 +16,9 @@ use crate::{
     studio_review::draft,
 };
 
+/// An editor's file form: its route, its text fields, its file.
+type FileForm<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     Contributor,
@@ -148,6 +151,9 @@ async fn matrix(backend: Backend) {
         .await
         .unwrap();
     let document = document["id"].as_str().unwrap().to_owned();
+
+    let images = tempfile::tempdir().unwrap();
+    let cover = crate::artwork::image(images.path(), "sampul.png", "1400x1400");
 
     // By who: what each route answers. A draft is made afresh for each request that changes one.
     let by = |c, e, a, o| {
@@ -290,13 +296,14 @@ async fn matrix(backend: Backend) {
 
         // The editor's file forms (multipart, the token first), each on a fresh draft.
         let chapters = json!({"version": "1.2.0", "chapters": [{"startTime": 0}]}).to_string();
-        let files: [(&str, &[(&str, &str)], &[u8]); 2] = [
+        let files: [FileForm<'_>; 3] = [
             (
                 "transcript",
                 &[("language", "id")],
                 crate::episode_files::VTT.as_bytes(),
             ),
             ("chapters", &[], chapters.as_bytes()),
+            ("cover", &[], &cover),
         ];
         for (route, fields, bytes) in files {
             let id = draft(&app, &people.maker, "kaltim", "Rapat").await;

@@ -1,6 +1,10 @@
 //! The episode editor's files and previews (issue 23), each on a route of its own beside
 //! `/studio/episodes/{id}`:
 //!
+//! - `POST .../cover` (`multipart/form-data`: `csrf`, `file`): the episode's own cover, checked
+//!   against Apple's rules (`service::episodes::set_cover`, as `PUT /api/v1/episodes/{id}/artwork`);
+//!   `GET .../cover` shows it to the team whatever the episode's state (its public address
+//!   answers once the episode is published).
 //! - `POST .../transcript` (`multipart/form-data`: `csrf`, `language`, `file`): a WebVTT or SRT
 //!   transcript, through `service::episode_files::set_transcript`, the operation
 //!   `PUT /api/v1/episodes/{id}/transcripts/{language}` calls; `POST .../transcript/remove`
@@ -44,24 +48,30 @@ use crate::{
     service::{
         self,
         episode_files::{self as files, MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES},
+        shows::COVER_MAX_BYTES,
     },
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/studio/episodes/{id}/cover", get(cover).post(put_cover))
         .route("/studio/episodes/{id}/transcript", post(put_transcript))
         .route(
             "/studio/episodes/{id}/transcript/remove",
             post(remove_transcript),
         )
         .route("/studio/episodes/{id}/chapters", post(put_chapters))
-        .route("/studio/episodes/{id}/chapters/remove", post(remove_chapters))
+        .route(
+            "/studio/episodes/{id}/chapters/remove",
+            post(remove_chapters),
+        )
         .route("/studio/episodes/{id}/preview", get(preview))
 }
 
 /// The notice of `?done=KEY` after one of these forms.
 pub fn done(key: &str, lang: UiLang) -> Option<&'static str> {
     Some(match key {
+        "cover" => t(lang, "Sampul tersimpan.", "Cover saved."),
         "transcript" => t(lang, "Transkrip tersimpan.", "Transcript saved."),
         "transcript-removed" => t(lang, "Transkrip dihapus.", "Transcript removed."),
         "chapters" => t(lang, "Bab tersimpan.", "Chapters saved."),
@@ -227,13 +237,11 @@ async fn read_file_form(
 
 /// The signed-in user, else the login page without reading the body: the connection cannot
 /// carry another request after a body left unread.
-fn signed_in(user: Result<StudioUser, PageError>) -> Result<StudioUser, Response> {
-    user.map_err(|e| {
-        let mut res = e.into_response();
-        res.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        res
-    })
+fn to_login(e: PageError) -> Response {
+    let mut res = e.into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 /// `POST /studio/episodes/{id}/transcript`: the form's file becomes the episode's transcript in
@@ -245,18 +253,17 @@ async fn put_transcript(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, PageError> {
-    let user = match signed_in(user) {
+    let user = match user {
         Ok(user) => user,
-        Err(res) => return Ok(res),
+        Err(e) => return Ok(to_login(e)),
     };
     let (episode, _) = editable(&state, &user, &id).await?;
     let (parts, body) = req.into_parts();
-    let form = match read_file_form(&state, &user, &parts.headers, body, MAX_TRANSCRIPT_BYTES)
-        .await?
-    {
-        Ok(form) => form,
-        Err(e) => return refused(&state, &user, &id, e).await,
-    };
+    let form =
+        match read_file_form(&state, &user, &parts.headers, body, MAX_TRANSCRIPT_BYTES).await? {
+            Ok(form) => form,
+            Err(e) => return refused(&state, &user, &id, e).await,
+        };
     let set = match parse_lang(form.field("language").trim()) {
         Ok(language) => {
             files::set_transcript(&state.ctx, &user.actor(), &episode, language, form.file).await
@@ -279,9 +286,9 @@ async fn put_chapters(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, PageError> {
-    let user = match signed_in(user) {
+    let user = match user {
         Ok(user) => user,
-        Err(res) => return Ok(res),
+        Err(e) => return Ok(to_login(e)),
     };
     let (episode, _) = editable(&state, &user, &id).await?;
     let (parts, body) = req.into_parts();
@@ -296,6 +303,50 @@ async fn put_chapters(
         ))),
         Err(e) => refused(&state, &user, &id, e).await,
     }
+}
+
+/// `POST /studio/episodes/{id}/cover`: the form's image becomes the episode's own cover.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn put_cover(
+    State(state): State<AppState>,
+    user: Result<StudioUser, PageError>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, PageError> {
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => return Ok(to_login(e)),
+    };
+    let (episode, _) = editable(&state, &user, &id).await?;
+    let (parts, body) = req.into_parts();
+    let form = match read_file_form(&state, &user, &parts.headers, body, COVER_MAX_BYTES).await? {
+        Ok(form) => form,
+        Err(e) => return refused(&state, &user, &id, e).await,
+    };
+    match service::episodes::set_cover(&state.ctx, &user.actor(), episode, form.file, Utc::now())
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/studio/episodes/{id}?done=cover#cover"
+        ))),
+        Err(e) => refused(&state, &user, &id, e).await,
+    }
+}
+
+/// `GET /studio/episodes/{id}/cover`: the episode's own cover, for the team, whatever the
+/// episode's state; never cached.
+#[tracing::instrument(skip_all, fields(%id))]
+async fn cover(
+    State(state): State<AppState>,
+    user: StudioUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let lang = user.lang;
+    let (episode, _) = episodes::load(&state, &user, &id).await?;
+    let artwork = episode.artwork.ok_or_else(|| PageError::not_found(lang))?;
+    crate::http::artwork::image_response(&state, &artwork, "private, no-store")
+        .await
+        .map_err(|e| PageError::internal(lang, format!("{e:?}")))
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,8 +21,8 @@ use super::{PageError, PageForm, StudioUser, episode_files, page, see_other};
 use crate::{
     app::AppState,
     domain::{
-        Enclosure, Episode, EpisodeMeta, EpisodePatch, EpisodeStatus, EpisodeType, Msg, Show, access::Action,
-        audit::Entity,
+        Enclosure, Episode, EpisodeMeta, EpisodePatch, EpisodeStatus, EpisodeType, Msg, Show,
+        access::Action, audit::Entity,
     },
     http::{
         error::UiLang,
@@ -403,6 +403,14 @@ pub(super) async fn render(
                 media: &media,
                 extras: &extras,
                 feed_item,
+                cover_url: episode.artwork.as_ref().map(|a| {
+                    format!(
+                        "/studio/episodes/{}/cover?v={}",
+                        episode.id,
+                        &a.sha256[..16.min(a.sha256.len())]
+                    )
+                }),
+                show_cover_url: show.artwork.as_ref().map(|a| urls.artwork(show.id, a)),
                 show_language: show.language.to_string(),
                 may_edit,
                 csrf: &user.csrf,

@@ -332,6 +332,7 @@ fn action_label(lang: UiLang, action: &str) -> &'static str {
         "transcript-set" => t(lang, "transkrip diperbarui", "transcript updated"),
         "transcript-removed" => t(lang, "transkrip dihapus", "transcript removed"),
         "chapters-set" => t(lang, "bab diperbarui", "chapters updated"),
+        "artwork-set" => t(lang, "sampul diperbarui", "cover updated"),
         "chapters-removed" => t(lang, "bab dihapus", "chapters removed"),
         "rendition-added" => t(lang, "versi lain ditambahkan", "rendition added"),
         "rendition-removed" => t(lang, "versi lain dihapus", "rendition removed"),

@@ -17,7 +17,10 @@ use crate::{
         transcript::TranscriptFormat,
     },
     http::error::UiLang,
-    service::episode_files::{MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES},
+    service::{
+        episode_files::{MAX_CHAPTERS_BYTES, MAX_TRANSCRIPT_BYTES},
+        shows::{COVER_MAX_BYTES, COVER_MAX_SIDE, COVER_MIN_SIDE},
+    },
 };
 
 /// What the editor's file sections show.
@@ -28,6 +31,10 @@ pub struct EditorFiles<'a> {
     pub extras: &'a EpisodeExtras,
     /// The `<item>` this episode would have in its show's feed (`feed::item_preview`).
     pub feed_item: String,
+    /// The episode's own cover, shown to the team (`/studio/episodes/{id}/cover?v=…`), and the
+    /// show's (its public URL), which stands for it until it has one.
+    pub cover_url: Option<String>,
+    pub show_cover_url: Option<String>,
     /// The language of a new transcript unless another is picked: the show's.
     pub show_language: String,
     /// Whether the user may change the episode: the forms are shown.
@@ -53,7 +60,10 @@ fn size(lang: UiLang, bytes: u64) -> String {
 }
 
 fn bit_rate(bits: Option<u64>) -> String {
-    bits.map_or_else(|| "–".to_owned(), |b| format!("{} kbit/s", b.div_ceil(1000)))
+    bits.map_or_else(
+        || "–".to_owned(),
+        |b| format!("{} kbit/s", b.div_ceil(1000)),
+    )
 }
 
 /// The codecs of a recording: "aac", "h264 1280×720 + aac".
@@ -69,6 +79,35 @@ fn codecs(media: &Media) -> String {
         (Some(v), None) => v,
         (None, Some(a)) => a,
         (None, None) => "–".to_owned(),
+    }
+}
+
+/// The episode's cover, with Apple's rules said before its file field.
+pub fn cover_section(lang: UiLang, f: &EditorFiles<'_>) -> Markup {
+    html! {
+        section.cover aria-labelledby="cover" {
+            h2 #cover { (t(lang, "Sampul episode", "Episode cover")) }
+            @if let Some(url) = &f.cover_url {
+                img.cover src=(url) width="160" height="160" alt=(t(lang, "Sampul episode ini", "This episode's cover"));
+            } @else if let Some(url) = &f.show_cover_url {
+                p { (t(lang, "Belum ada sampul episode: sampul acara yang dipakai.", "No episode cover yet: the show's cover is used.")) }
+                img.cover src=(url) width="160" height="160" alt=(t(lang, "Sampul acara", "The show's cover"));
+            } @else {
+                p { (t(lang, "Belum ada sampul, baik untuk episode maupun acaranya.", "No cover yet, neither the episode's nor its show's.")) }
+            }
+            @if f.may_edit {
+                form.stack method="post" enctype="multipart/form-data" action={ "/studio/episodes/" (f.episode) "/cover" } {
+                    (csrf_field(f.csrf))
+                    label for="cover-file" { (t(lang, "Berkas sampul", "Cover file")) }
+                    p #cover-rule .meta { (msg(lang, &Msg::new(
+                        format!("Syarat Apple Podcasts: gambar JPEG atau PNG persegi, {COVER_MIN_SIDE}–{COVER_MAX_SIDE} piksel, paling besar {} MB. Sampul sebelumnya diganti.", COVER_MAX_BYTES / (1024 * 1024)),
+                        format!("Apple Podcasts' rules: a square JPEG or PNG image, {COVER_MIN_SIDE}–{COVER_MAX_SIDE} pixels, at most {} MB. The earlier cover is replaced.", COVER_MAX_BYTES / (1024 * 1024)),
+                    ))) }
+                    input #cover-file type="file" name="file" required accept="image/jpeg,image/png" aria-describedby="cover-rule";
+                    button type="submit" { (t(lang, "Unggah sampul", "Upload the cover")) }
+                }
+            }
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use maud::{Markup, PreEscaped, html};
 
 use super::{
     studio::{Chrome, Notice, csrf_field, layout, msg, notice},
-    studio_editor_files::{EditorFiles, files_section, preview_section, renditions_section},
+    studio_editor_files::{
+        EditorFiles, cover_section, files_section, preview_section, renditions_section,
+    },
     t,
 };
 use crate::{
@@ -429,6 +431,7 @@ fn history_label(lang: UiLang, action: &str) -> String {
         "returned" => ("Dikembalikan ke penulis", "Returned to the author"),
         "withdrawn" => ("Ditarik", "Withdrawn"),
         "restored" => ("Dipulihkan", "Restored"),
+        "artwork-set" => ("Sampul diunggah", "Cover uploaded"),
         "transcript-set" => ("Transkrip diunggah", "Transcript uploaded"),
         "transcript-removed" => ("Transkrip dihapus", "Transcript removed"),
         "chapters-set" => ("Bab diunggah", "Chapters uploaded"),
@@ -588,6 +591,7 @@ pub fn editor(c: &Chrome<'_>, p: &EditorPage<'_>) -> Markup {
                 }
             }
         }
+        (cover_section(lang, &p.files))
         (files_section(lang, &p.files))
         (renditions_section(lang, &p.files))
         (preview_section(lang, &p.files))
