@@ -220,6 +220,14 @@ pub trait EpisodeRepo: Send + Sync {
     async fn create_episode(&self, episode: &Episode) -> Result<(), DbError>;
     async fn episode(&self, id: EpisodeId) -> Result<Episode, DbError>;
     async fn episode_slug_taken(&self, show: ShowId, slug: &Slug) -> Result<bool, DbError>;
+    /// Sets the episode's own cover; returns the episode and the cover it replaced (to delete
+    /// its object). `create_episode` writes none.
+    async fn set_episode_artwork(
+        &self,
+        id: EpisodeId,
+        artwork: &ShowArtwork,
+        now: DateTime<Utc>,
+    ) -> Result<(Episode, Option<ShowArtwork>), DbError>;
     /// Sets (or clears, for a draft) the publication time.
     async fn set_publish_at(
         &self,

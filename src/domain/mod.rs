@@ -162,8 +162,8 @@ pub struct Show {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A show's cover image, checked against Apple's rules when it was uploaded: a square JPEG or
-/// PNG of 1400 to 3000 pixels.
+/// A cover image, a show's or an episode's, checked against Apple's rules when it was
+/// uploaded: a square JPEG or PNG of 1400 to 3000 pixels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ShowArtwork {
     /// The object's key in the store (generated: `artwork/SHOW/SHA.EXT`).
@@ -221,6 +221,11 @@ pub struct Episode {
     /// with a comment); publishing or scheduling ends it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<review::Review>,
+    /// The episode's own cover (`itunes:image` of its item), else its show's stands for it.
+    /// Set by `service::episodes::set_cover` alone (`Db::set_episode_artwork`); the API shows
+    /// its URL, not its storage key.
+    #[serde(skip)]
+    pub artwork: Option<ShowArtwork>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -467,6 +472,14 @@ impl Urls {
 
     pub fn artwork(&self, show: ShowId, artwork: &ShowArtwork) -> String {
         self.join(format_args!("/artwork/{show}/{}", artwork.file_name()))
+    }
+
+    /// An episode's own cover: answered once the episode is published.
+    pub fn episode_artwork(&self, episode: EpisodeId, artwork: &ShowArtwork) -> String {
+        self.join(format_args!(
+            "/artwork/episodes/{episode}/{}",
+            artwork.file_name()
+        ))
     }
 
     /// A transcript: the same URL for as long as the episode has one in that language.

@@ -157,6 +157,11 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
     if meta.block {
         xml.element(CHILD, "itunes:block", "Yes", &[]);
     }
+    // The episode's own cover; without one, apps show the show's.
+    if let Some(artwork) = &episode.artwork {
+        let href = urls.episode_artwork(episode.id, artwork);
+        xml.element(CHILD, "itunes:image", "", &[("href", &href)]);
+    }
     // A zero duration means the probe could not tell; apps would show "0:00" for it, while
     // without the element they read the length from the file.
     let seconds = duration_secs(media.duration_ms);

@@ -84,6 +84,30 @@ pub fn render(
     build(show, items, &Extras::new(), urls, now).xml
 }
 
+/// The `<item>` `episode` would have in its show's feed if it went out at `published`, written
+/// by the feed's own item writer (not a copy of it): the studio shows it before publication.
+/// Unlike `build`, it does not ask whether the episode is visible: a draft is what it is for.
+pub fn item_preview(
+    show: &Show,
+    episode: &Episode,
+    media: &Enclosure,
+    extras: &EpisodeExtras,
+    urls: &Urls,
+    published: DateTime<Utc>,
+) -> String {
+    let entry = Entry {
+        episode,
+        media,
+        published,
+        extras,
+    };
+    let explicit = if show.explicit { "true" } else { "false" };
+    let mut xml = items::write(std::slice::from_ref(&entry), show, urls, explicit);
+    // Each element starts on a new line: the item's first one needs none.
+    xml.remove(0);
+    xml
+}
+
 fn write(show: &Show, entries: &[Entry<'_>], urls: &Urls, last_modified: DateTime<Utc>) -> String {
     let threads = if entries.len() >= PARALLEL_FROM {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))

@@ -107,6 +107,7 @@ fn episode(e: Ep<'_>, media: &Media) -> Episode {
         meta: Default::default(),
         withdrawn: None,
         review: None,
+        artwork: None,
         created_at: at(2025, 1, 1, 0, 0, 0),
         updated_at: e.updated_at,
     }
@@ -686,4 +687,56 @@ fn matches_golden_feed() {
         "rendered feed differs from {}; rerun with UPDATE_GOLDEN=1 and review the diff\n{xml}",
         path.display()
     );
+}
+
+/// The studio's preview of an item is the item the feed holds once the episode is out,
+/// byte for byte (every field, extras and hostile text included), and a draft's too.
+#[test]
+fn an_item_preview_is_the_feeds_item() {
+    let (show, items) = full();
+    let extras = full_extras(&items);
+    let feed = build(&show, &items, &extras, &urls(), now()).xml;
+    let (episode, media) = &items[0];
+    let published = episode.publish_at.unwrap();
+    let preview = item_preview(
+        &show,
+        episode,
+        media,
+        &extras[&episode.id],
+        &urls(),
+        published,
+    );
+    assert!(preview.starts_with("    <item>"), "{preview}");
+    assert!(preview.ends_with("</item>"), "{preview}");
+    assert!(feed.contains(&format!("\n{preview}\n")), "{preview}");
+
+    let mut draft = episode.clone();
+    draft.publish_at = None;
+    draft.meta.block = false;
+    let preview = item_preview(&show, &draft, media, &NO_EXTRAS, &urls(), now());
+    assert!(preview.contains(&rfc2822(now()).to_string()), "{preview}");
+    assert!(preview.contains("<enclosure url="), "{preview}");
+
+    // An episode's own cover, where rss puts `itunes:image`: after `itunes:block`, before
+    // `itunes:duration`.
+    draft.meta.block = true;
+    draft.artwork = Some(crate::domain::ShowArtwork {
+        key: "artwork/episodes/x/0123456789abcdef.png".to_owned(),
+        mime_type: "image/png".to_owned(),
+        width: 1400,
+        height: 1400,
+        size_bytes: 10,
+        sha256: "0123456789abcdef".repeat(4),
+    });
+    let preview = item_preview(&show, &draft, media, &NO_EXTRAS, &urls(), now());
+    let image = format!(
+        "<itunes:image href=\"https://siaran.jabarprov.go.id/artwork/episodes/{}/0123456789abcdef.png\"></itunes:image>",
+        draft.id
+    );
+    let (block, image_at, duration) = (
+        preview.find("<itunes:block>").unwrap(),
+        preview.find(&image).expect(&preview),
+        preview.find("<itunes:duration>").unwrap(),
+    );
+    assert!(block < image_at && image_at < duration, "{preview}");
 }

@@ -1,7 +1,10 @@
-//! Show covers: `PUT /api/v1/shows/{slug}/artwork` (the image as the body) checks Apple's rules
-//! (a square JPEG or PNG, 1400 to 3000 pixels) from the image's header and stores it;
-//! `GET /artwork/{show}/{file}` serves it. A new cover is a new file name, so covers are cached
-//! for a year, and the old object is deleted once the show points at the new one.
+//! Covers. A show's: `PUT /api/v1/shows/{slug}/artwork` (the image as the body) checks Apple's
+//! rules (a square JPEG or PNG, 1400 to 3000 pixels) from the image's header and stores it;
+//! `GET /artwork/{show}/{file}` serves it. An episode's own, by the same rules:
+//! `PUT /api/v1/episodes/{id}/artwork` (for whoever may change the episode) and
+//! `GET /artwork/episodes/{id}/{file}`, answered once the episode is published (the studio shows
+//! a draft's through its own route). A new cover is a new file name, so covers are cached for a
+//! year, and the old object is deleted once the show or episode points at the new one.
 
 use axum::{
     Router,
@@ -13,10 +16,16 @@ use axum::{
 };
 use chrono::Utc;
 
-use super::{Json, SmallBody, auth::Admin, or_not_found, parse_id, shows::ShowView};
+use super::{
+    Json, SmallBody,
+    auth::{Admin, Caller},
+    episodes::EpisodeView,
+    or_not_found, parse_id,
+    shows::ShowView,
+};
 use crate::{
-    app::AppState,
-    domain::ShowId,
+    app::{App, AppState},
+    domain::{EpisodeId, EpisodeStatus, ShowArtwork, ShowId, access::Action},
     http::error::AppError,
     service::{self, shows::COVER_MAX_BYTES},
     storage::ObjectKey,
@@ -26,6 +35,72 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/shows/{slug}/artwork", put(upload))
         .route("/artwork/{show}/{file}", get(serve))
+        .route("/api/v1/episodes/{id}/artwork", put(upload_episode))
+        .route("/artwork/episodes/{id}/{file}", get(serve_episode))
+}
+
+#[tracing::instrument(skip_all, fields(%id))]
+async fn upload_episode(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    SmallBody(body): SmallBody<COVER_MAX_BYTES>,
+) -> Result<Json<EpisodeView>, AppError> {
+    let episode = service::episodes::load(&state.ctx, &id).await?;
+    caller.require(
+        episode.show_id,
+        Action::edit_episode(episode.status(Utc::now())),
+    )?;
+    let episode =
+        service::episodes::set_cover(&state.ctx, &caller.actor, episode, body, Utc::now()).await?;
+    Ok(Json(EpisodeView::of(&state, episode).await?))
+}
+
+/// A published episode's own cover.
+#[tracing::instrument(skip_all, fields(%id, %file))]
+async fn serve_episode(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let id: EpisodeId = parse_id("artwork", &id)?;
+    let episode = state
+        .ctx
+        .db
+        .episode(id)
+        .await
+        .map_err(or_not_found("artwork"))?;
+    if episode.status(Utc::now()) != EpisodeStatus::Published {
+        return Err(AppError::not_found("artwork"));
+    }
+    let artwork = episode
+        .artwork
+        .filter(|a| a.file_name() == file)
+        .ok_or(AppError::not_found("artwork"))?;
+    image_response(&state, &artwork, "public, max-age=31536000, immutable").await
+}
+
+/// A stored cover, streamed, with `cache_control`.
+pub(crate) async fn image_response(
+    app: &App,
+    artwork: &ShowArtwork,
+    cache_control: &str,
+) -> Result<Response, AppError> {
+    let bytes = app
+        .ctx
+        .store
+        .get(&ObjectKey::from_stored(artwork.key.clone()), None)
+        .await?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, artwork.mime_type.clone()),
+            (header::CONTENT_LENGTH, artwork.size_bytes.to_string()),
+            (header::ETAG, format!("\"{}\"", artwork.sha256)),
+            (header::CACHE_CONTROL, cache_control.to_owned()),
+        ],
+        Body::from_stream(bytes),
+    )
+        .into_response())
 }
 
 #[tracing::instrument(skip_all, fields(%slug))]
@@ -56,23 +131,5 @@ async fn serve(
         .artwork
         .filter(|a| a.file_name() == file)
         .ok_or(AppError::not_found("artwork"))?;
-    let bytes = state
-        .ctx
-        .store
-        .get(&ObjectKey::from_stored(artwork.key.clone()), None)
-        .await?;
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, artwork.mime_type.clone()),
-            (header::CONTENT_LENGTH, artwork.size_bytes.to_string()),
-            (header::ETAG, format!("\"{}\"", artwork.sha256)),
-            (
-                header::CACHE_CONTROL,
-                "public, max-age=31536000, immutable".to_owned(),
-            ),
-        ],
-        Body::from_stream(bytes),
-    )
-        .into_response())
+    image_response(&state, &artwork, "public, max-age=31536000, immutable").await
 }

@@ -82,6 +82,9 @@ pub struct EpisodeView {
     pub sha256: String,
     pub url: String,
     pub feed_url: String,
+    /// The episode's own cover (`itunes:image` of its item), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artwork_url: Option<String>,
     pub documents: Vec<LinkedDocument>,
     /// Transcripts, chapters and other renditions.
     #[serde(flatten)]
@@ -109,6 +112,13 @@ async fn written(
     })
 }
 
+impl EpisodeView {
+    /// The view of `episode`, its show read.
+    pub(super) async fn of(app: &App, episode: Episode) -> Result<EpisodeView, AppError> {
+        view(app, episode, None).await
+    }
+}
+
 async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<EpisodeView, AppError> {
     let show = match show {
         Some(s) => s,
@@ -127,6 +137,10 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
         sha256: media.info.sha256,
         url: app.ctx.urls.episode_page(&show.slug, &episode.slug),
         feed_url: app.ctx.urls.feed(&show.slug),
+        artwork_url: episode
+            .artwork
+            .as_ref()
+            .map(|a| app.ctx.urls.episode_artwork(episode.id, a)),
         documents,
         id: episode.id,
         show_slug: show.slug,

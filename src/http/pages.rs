@@ -418,11 +418,42 @@ async fn episode_page(
     t: Option<f64>,
 ) -> Result<Markup, PageError> {
     let (show, episode) = find_episode(app, show_slug, episode_slug, "").await?;
+    episode_markup(app, site, &show, &episode, lang, t, false).await
+}
+
+/// The public page of `episode` before it is published, for the studio's preview
+/// (`/studio/episodes/{id}/preview`, behind its session and permission check): the same page,
+/// marked as a preview and not to be indexed. Nothing here makes the episode public: its public
+/// address still asks `find_episode`, which finds only published episodes.
+pub(crate) async fn episode_preview(
+    state: &AppState,
+    show: &Show,
+    episode: &Episode,
+    lang: UiLang,
+) -> Result<Markup, AppError> {
+    let site = super::site::chrome(state).await;
+    episode_markup(state, &site, show, episode, lang, None, true)
+        .await
+        .map_err(|e| match e {
+            PageError::Other(e) => e,
+            PageError::NotFound | PageError::Gone(_) | PageError::Moved(_) => {
+                AppError::not_found("episode")
+            }
+        })
+}
+
+async fn episode_markup(
+    app: &App,
+    site: &SiteChrome,
+    show: &Show,
+    episode: &Episode,
+    lang: UiLang,
+    t: Option<f64>,
+    preview: bool,
+) -> Result<Markup, PageError> {
     let media = app.ctx.db.media(episode.media_id).await?;
     let documents = app.ctx.db.episode_documents(episode.id).await?;
-    let extras = extras_of(&app.ctx, &episode)
-        .await
-        .map_err(AppError::from)?;
+    let extras = extras_of(&app.ctx, episode).await.map_err(AppError::from)?;
     // The transcript in the page's language when there is one, else the first.
     let wanted = match lang {
         UiLang::Id => "id",
@@ -474,8 +505,8 @@ async fn episode_page(
         })
         .collect();
     let page = EpisodePage {
-        show: &show,
-        episode: &episode,
+        show,
+        episode,
         media: &media,
         path: episode_path(&show.slug, &episode.slug),
         url: url.clone(),
@@ -484,10 +515,12 @@ async fn episode_page(
         media_url: app.ctx.urls.media(media.id, &media.info.extension),
         embed_url: app.ctx.urls.embed(&show.slug, &episode.slug),
         oembed_url: app.ctx.urls.oembed(&url),
-        artwork_url: show
-            .artwork
-            .as_ref()
-            .map(|a| app.ctx.urls.artwork(show.id, a)),
+        // The episode's own cover, else its show's.
+        artwork_url: match (&episode.artwork, &show.artwork) {
+            (Some(a), _) => Some(app.ctx.urls.episode_artwork(episode.id, a)),
+            (None, Some(a)) => Some(app.ctx.urls.artwork(show.id, a)),
+            (None, None) => None,
+        },
         documents: documents
             .iter()
             .map(|d| (format!("/documents/{}", d.document.id), d))
@@ -511,8 +544,9 @@ async fn episode_page(
             .map(|r| (app.ctx.urls.media(r.media.id, &r.media.info.extension), r))
             .collect(),
         waveform_url,
-        cited: cited(app, &show, &episode, media.info.duration_ms, video, t),
+        cited: cited(app, show, episode, media.info.duration_ms, video, t),
         history,
+        preview,
     };
     Ok(templates::episode(lang, site, &page))
 }

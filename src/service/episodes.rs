@@ -1,9 +1,10 @@
 //! Episodes: create, change, publish, withdraw and restore; link the documents a briefing
 //! discusses.
 
+use bytes::Bytes;
 use chrono::{DateTime, SubsecRound as _, Utc};
 
-use super::{Ctx, Error, or_not_found};
+use super::{Ctx, Error, or_not_found, shows::checked_artwork};
 use crate::{
     db::{DbError, new_row_id},
     domain::{
@@ -11,6 +12,10 @@ use crate::{
         EpisodeStatus, LinkedDocument, Media, MediaId, Show, Slug,
         audit::{self, Actor, AuditEntry, Entity},
         check_moment, parse_link_note, parse_withdrawal,
+    },
+    storage::{
+        ObjectKey,
+        replace::{Named, Source, put_then_record},
     },
 };
 
@@ -20,6 +25,55 @@ pub async fn load(ctx: &Ctx, raw_id: &str) -> Result<Episode, Error> {
         .parse()
         .map_err(|_| Error::NotFound { what: "episode" })?;
     ctx.db.episode(id).await.map_err(or_not_found("episode"))
+}
+
+/// Checks `image` against Apple's rules for a cover (as a show's) and makes it `episode`'s own
+/// cover, the `itunes:image` of its item (see `storage::replace`): on any failure nothing new is
+/// left behind, and the cover it replaces is deleted once the episode points at the new one.
+#[tracing::instrument(skip_all, fields(id = %episode.id))]
+pub async fn set_cover(
+    ctx: &Ctx,
+    actor: &Actor,
+    episode: Episode,
+    image: Bytes,
+    now: DateTime<Utc>,
+) -> Result<Episode, Error> {
+    let (artwork, key) = checked_artwork(&image, |sha256, extension| {
+        ObjectKey::for_episode_artwork(episode.id.0, sha256, extension)
+    })?;
+    if episode
+        .artwork
+        .as_ref()
+        .is_some_and(|a| a.key == artwork.key)
+    {
+        // The same image again: nothing to store.
+        return Ok(episode);
+    }
+    let before = episode.artwork.as_ref().map(|a| a.sha256.clone());
+    let mime_type = artwork.mime_type.clone();
+    let episode = put_then_record(
+        ctx.store.as_ref(),
+        &key,
+        Named::ByContent,
+        &mime_type,
+        Source::Bytes(image),
+        || async {
+            let (episode, replaced) = ctx
+                .db
+                .set_episode_artwork(episode.id, &artwork, now)
+                .await?;
+            Ok::<_, DbError>((episode, replaced.map(|old| ObjectKey::from_stored(old.key))))
+        },
+    )
+    .await?;
+    ctx.feeds.changed(episode.show_id).await;
+    ctx.audit(
+        AuditEntry::new(Entity::Episode, episode.id, "artwork-set", actor).with_changes(
+            serde_json::json!({"artwork_sha256": {"from": before, "to": artwork.sha256}}),
+        ),
+    )
+    .await;
+    Ok(episode)
 }
 
 /// The uploaded media a request names, or `unknown-media`.
@@ -94,6 +148,7 @@ pub async fn create(
         meta,
         withdrawn: None,
         review: None,
+        artwork: None,
         created_at: now,
         updated_at: now,
     };

@@ -131,6 +131,31 @@ pub fn check_cover(bytes: &[u8]) -> Result<(&'static str, u32, u32), Error> {
     Ok((header.mime_type, width, height))
 }
 
+/// `image` checked as a cover (`check_cover`), described, and the key `key(sha256, extension)`
+/// stores it under.
+pub(super) fn checked_artwork(
+    image: &[u8],
+    key: impl FnOnce(&str, &str) -> ObjectKey,
+) -> Result<(ShowArtwork, ObjectKey), Error> {
+    let (mime_type, width, height) = check_cover(image)?;
+    let sha256 = hex::encode(Sha256::digest(image));
+    let extension = if mime_type == "image/png" {
+        "png"
+    } else {
+        "jpg"
+    };
+    let key = key(&sha256, extension);
+    let artwork = ShowArtwork {
+        key: key.as_str().to_owned(),
+        mime_type: mime_type.to_owned(),
+        width,
+        height,
+        size_bytes: image.len() as u64,
+        sha256,
+    };
+    Ok((artwork, key))
+}
+
 /// Checks `image` and makes it `show`'s cover (see `storage::replace`): on any failure nothing
 /// new is left behind.
 #[tracing::instrument(skip_all, fields(slug = %show.slug))]
@@ -141,22 +166,10 @@ pub async fn set_cover(
     image: Bytes,
     now: DateTime<Utc>,
 ) -> Result<Show, Error> {
-    let (mime_type, width, height) = check_cover(&image)?;
-    let sha256 = hex::encode(Sha256::digest(&image));
-    let extension = if mime_type == "image/png" {
-        "png"
-    } else {
-        "jpg"
-    };
-    let key = ObjectKey::for_artwork(show.id.0, &sha256, extension);
-    let artwork = ShowArtwork {
-        key: key.as_str().to_owned(),
-        mime_type: mime_type.to_owned(),
-        width,
-        height,
-        size_bytes: image.len() as u64,
-        sha256,
-    };
+    let (artwork, key) = checked_artwork(&image, |sha256, extension| {
+        ObjectKey::for_artwork(show.id.0, sha256, extension)
+    })?;
+    let mime_type = artwork.mime_type.clone();
     if show.artwork.as_ref().is_some_and(|a| a.key == artwork.key) {
         // The same image again: nothing to store.
         return Ok(show);
@@ -166,7 +179,7 @@ pub async fn set_cover(
         ctx.store.as_ref(),
         &key,
         Named::ByContent,
-        mime_type,
+        &mime_type,
         Source::Bytes(image),
         || async {
             let (show, replaced) = ctx.db.set_show_artwork(show.id, &artwork, now).await?;

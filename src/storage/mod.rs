@@ -48,6 +48,15 @@ impl ObjectKey {
         ))
     }
 
+    /// The key of an episode's own cover: one per content, like a show's.
+    pub fn for_episode_artwork(episode: uuid::Uuid, sha256: &str, extension: &str) -> Self {
+        ObjectKey(format!(
+            "artwork/episodes/{episode}/{}.{}",
+            short_hash(sha256),
+            alphanumeric(extension)
+        ))
+    }
+
     /// The key of a document's file (a PDF): one per content, like artwork.
     pub fn for_document(document: uuid::Uuid, sha256: &str) -> Self {
         ObjectKey(format!("documents/{document}/{}.pdf", short_hash(sha256)))

@@ -95,6 +95,7 @@ fn episode_at(
         meta: Default::default(),
         withdrawn: None,
         review: None,
+        artwork: None,
         created_at: t0,
         updated_at: t0,
     }
@@ -249,6 +250,49 @@ async fn story(db: &dyn Db) {
         [("A", Some(10_000)), ("B", Some(95_000)), ("A", None)]
     );
     assert!(db.episode_documents(new.id).await.unwrap().is_empty());
+
+    // An episode's own cover: set, replaced (the old one answered, to delete its object),
+    // read back by every read of the episode and the feed's, and owned (not an orphan).
+    let cover = |sha: &str| siaran::domain::ShowArtwork {
+        key: format!("artwork/episodes/{}/{sha}.png", new.id),
+        mime_type: "image/png".to_owned(),
+        width: 1400,
+        height: 1400,
+        size_bytes: 1234,
+        sha256: sha.repeat(4),
+    };
+    let (first, replaced) = db
+        .set_episode_artwork(new.id, &cover("aaaaaaaaaaaaaaaa"), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.artwork, replaced),
+        (Some(cover("aaaaaaaaaaaaaaaa")), None)
+    );
+    let (second, replaced) = db
+        .set_episode_artwork(new.id, &cover("bbbbbbbbbbbbbbbb"), now)
+        .await
+        .unwrap();
+    assert_eq!(replaced, Some(cover("aaaaaaaaaaaaaaaa")));
+    assert_eq!(second.artwork, Some(cover("bbbbbbbbbbbbbbbb")));
+    assert_eq!(db.episode(new.id).await.unwrap(), second);
+    let in_feed = db.published_episodes(show.id, now).await.unwrap();
+    assert!(in_feed.iter().any(|(e, _)| *e == second));
+    assert!(
+        db.owned_object_keys()
+            .await
+            .unwrap()
+            .contains(&cover("bbbbbbbbbbbbbbbb").key)
+    );
+    assert!(matches!(
+        db.set_episode_artwork(
+            siaran::domain::EpisodeId::new(),
+            &cover("cccccccccccccccc"),
+            now
+        )
+        .await,
+        Err(DbError::NotFound)
+    ));
 
     analytics_story(db, old.media_id, old.id, old.show_id).await;
     open_uploads_story(db, t0).await;

@@ -36,6 +36,7 @@ mod site_settings;
 mod startup;
 mod storage;
 mod studio_accounts;
+mod studio_editor;
 mod studio_files;
 mod studio_matrix;
 mod studio_pages;

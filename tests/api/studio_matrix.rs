@@ -16,6 +16,9 @@ use crate::{
     studio_review::draft,
 };
 
+/// An editor's file form: its route, its text fields, its file.
+type FileForm<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     Contributor,
@@ -149,6 +152,9 @@ async fn matrix(backend: Backend) {
         .unwrap();
     let document = document["id"].as_str().unwrap().to_owned();
 
+    let images = tempfile::tempdir().unwrap();
+    let cover = crate::artwork::image(images.path(), "sampul.png", "1400x1400");
+
     // By who: what each route answers. A draft is made afresh for each request that changes one.
     let by = |c, e, a, o| {
         move |who: Who| match who {
@@ -208,6 +214,12 @@ async fn matrix(backend: Backend) {
             "page editor",
             by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
             &browser.get(&editor).await,
+        );
+        check(
+            who,
+            "page preview",
+            by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
+            &browser.get(&format!("{editor}/preview")).await,
         );
 
         // The editor's buttons, each on a fresh draft, posted with the session's CSRF token.
@@ -284,6 +296,61 @@ async fn matrix(backend: Backend) {
         check(
             who,
             "form link a document",
+            by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+            &res,
+        );
+
+        // The editor's file forms (multipart, the token first), each on a fresh draft.
+        let chapters = json!({"version": "1.2.0", "chapters": [{"startTime": 0}]}).to_string();
+        let files: [FileForm<'_>; 3] = [
+            (
+                "transcript",
+                &[("language", "id")],
+                crate::episode_files::VTT.as_bytes(),
+            ),
+            ("chapters", &[], chapters.as_bytes()),
+            ("cover", &[], &cover),
+        ];
+        for (route, fields, bytes) in files {
+            let id = draft(&app, &people.maker, "kaltim", "Rapat").await;
+            let res = crate::studio_editor::post_file(
+                people.browser(who),
+                Some(form_page),
+                &format!("/studio/episodes/{id}/{route}"),
+                fields,
+                "berkas",
+                bytes,
+            )
+            .await;
+            check(
+                who,
+                &format!("form {route} upload"),
+                by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
+                &res,
+            );
+        }
+        let id = draft(&app, &people.maker, "kaltim", "Rapat").await;
+        let res = app
+            .http
+            .put(app.url(&format!("/api/v1/episodes/{id}/chapters")))
+            .bearer_auth(&people.maker)
+            .body(chapters.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = people
+            .browser(who)
+            .post_form(
+                form_page,
+                &format!("/studio/episodes/{id}/chapters/remove"),
+                &[],
+                &[],
+            )
+            .await;
+        check(
+            who,
+            "form chapters remove",
             by(Allowed(303), Allowed(303), Allowed(303), Refused)(who),
             &res,
         );

@@ -39,6 +39,7 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio/site".to_owned(),
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
+        format!("/studio/episodes/{id}/preview"),
     ];
     let port = crate::helpers::free_port();
     let mut args = vec![

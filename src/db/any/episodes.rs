@@ -12,7 +12,8 @@ use super::{
 };
 use crate::db::{DbError, EpisodeFilter, EpisodePage, EpisodeRepo, StatusCounts};
 use crate::domain::{
-    Enclosure, Episode, EpisodeId, EpisodeStatus, MediaId, ShowId, Slug, Withdrawal, review::Review,
+    Enclosure, Episode, EpisodeId, EpisodeStatus, MediaId, ShowArtwork, ShowId, Slug, Withdrawal,
+    review::Review,
 };
 
 #[async_trait::async_trait]
@@ -310,6 +311,38 @@ impl EpisodeRepo for AnyDb {
         tx.commit().await?;
         w.committed();
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn set_episode_artwork(
+        &self,
+        id: EpisodeId,
+        artwork: &ShowArtwork,
+        now: DateTime<Utc>,
+    ) -> Result<(Episode, Option<ShowArtwork>), DbError> {
+        let mut w = Writer::acquire(&self.pool, self.backend).await?;
+        let mut tx = w.begin().await?;
+        let before = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let after = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE episodes SET artwork = $1, updated_at = $2 WHERE id = $3 RETURNING {}",
+            EPISODE_COLUMNS.replace("e.", "")
+        )))
+        .bind(json(artwork)?)
+        .bind(ms(now))
+        .bind(id.to_string())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(DbError::NotFound)?;
+        tx.commit().await?;
+        w.committed();
+        Ok((episode_from(&after)?, episode_from(&before)?.artwork))
     }
 
     #[tracing::instrument(skip_all, fields(%show, %slug))]

@@ -188,6 +188,10 @@ pub(super) fn episode_from(row: &impl Columns) -> Result<Episode, DbError> {
             None => None,
         },
         review: review_from(row)?,
+        artwork: row
+            .opt_text("artwork")?
+            .map(|json| from_json("episode artwork", &json))
+            .transpose()?,
         created_at: time(row.int("created_at")?)?,
         updated_at: time(row.int("updated_at")?)?,
     })
@@ -257,7 +261,7 @@ pub(super) fn document_from(row: &AnyRow) -> Result<Document, DbError> {
 pub(super) const EPISODE_COLUMNS: &str = "e.id, e.show_id, e.slug, e.guid, e.guid_permalink, \
      e.title, e.description, e.media_id, e.publish_at, e.created_at, e.updated_at, e.meta, \
      e.withdrawn_at, e.withdrawn_reason, e.review_state, e.review_by, e.review_at, \
-     e.review_comment";
+     e.review_comment, e.artwork";
 pub(super) const MEDIA_COLUMNS: &str = "m.id AS m_id, m.storage_key AS m_storage_key, \
      m.filename AS m_filename, m.info AS m_info, m.created_at AS m_created_at";
 /// What a feed reads of an episode's media (`Enclosure`): columns, not the `info` JSON.

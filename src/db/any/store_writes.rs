@@ -68,9 +68,12 @@ impl StoreWriteRepo for AnyDb {
             })?;
             keys.push(file.key);
         }
-        for row in sqlx::query("SELECT artwork FROM shows WHERE artwork IS NOT NULL")
-            .fetch_all(&self.pool)
-            .await?
+        for row in sqlx::query(
+            "SELECT artwork FROM shows WHERE artwork IS NOT NULL \
+             UNION ALL SELECT artwork FROM episodes WHERE artwork IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?
         {
             let json: String = row.try_get(0)?;
             let artwork: ShowArtwork = serde_json::from_str(&json)

@@ -17,17 +17,18 @@ use axum::{
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 
-use super::{PageError, PageForm, StudioUser, page, see_other};
+use super::{PageError, PageForm, StudioUser, episode_files, page, see_other};
 use crate::{
     app::AppState,
     domain::{
-        Episode, EpisodeMeta, EpisodePatch, EpisodeStatus, EpisodeType, Msg, Show, access::Action,
-        audit::Entity,
+        Enclosure, Episode, EpisodeMeta, EpisodePatch, EpisodeStatus, EpisodeType, Msg, Show,
+        access::Action, audit::Entity,
     },
     http::{
         error::UiLang,
         templates::{
             studio::{Notice, msg},
+            studio_editor_files::EditorFiles,
             studio_episodes::{self as view, Buttons, EditorPage, EditorValues, wib_zone},
             t,
         },
@@ -124,7 +125,7 @@ fn require(
     }
 }
 
-fn values_of(episode: &Episode, show: &Show) -> EditorValues {
+pub(super) fn values_of(episode: &Episode, show: &Show) -> EditorValues {
     let m = &episode.meta;
     let (date, time) = episode.publish_at.map_or_else(Default::default, |at| {
         let local = at.with_timezone(&wib_zone());
@@ -333,7 +334,7 @@ async fn perform(
     Ok(())
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     user: &StudioUser,
     episode: &Episode,
@@ -360,8 +361,21 @@ async fn render(
             tracing::warn!(error = %e, media = %media.id, "sound check not shown");
             service::quality::MediaQuality::pending()
         });
-    let status = episode.status(Utc::now());
+    let extras = service::episode_files::extras_of(&state.ctx, episode)
+        .await
+        .map_err(|e| PageError::op(lang, e))?;
+    let now = Utc::now();
+    let status = episode.status(now);
     let urls = &state.ctx.urls;
+    let may_edit = user.access.may(show.id, Action::edit_episode(status));
+    let feed_item = crate::feed::item_preview(
+        show,
+        episode,
+        &Enclosure::from(&media),
+        &extras,
+        urls,
+        episode.publish_at.unwrap_or(now),
+    );
     let markup = view::editor(
         &user.chrome(),
         &EditorPage {
@@ -383,14 +397,35 @@ async fn render(
             quality: &quality,
             documents: &documents,
             registry: &registry,
-            may_link: user.access.may(show.id, Action::edit_episode(status)),
+            may_link: may_edit,
+            files: EditorFiles {
+                episode: episode.id,
+                media: &media,
+                extras: &extras,
+                feed_item,
+                cover_url: episode.artwork.as_ref().map(|a| {
+                    format!(
+                        "/studio/episodes/{}/cover?v={}",
+                        episode.id,
+                        &a.sha256[..16.min(a.sha256.len())]
+                    )
+                }),
+                show_cover_url: show.artwork.as_ref().map(|a| urls.artwork(show.id, a)),
+                show_language: show.language.to_string(),
+                may_edit,
+                csrf: &user.csrf,
+            },
         },
     );
     Ok(page(state, status_code, lang, markup))
 }
 
 /// The episode and its show, if the user may see the show's unpublished episodes.
-async fn load(state: &AppState, user: &StudioUser, id: &str) -> Result<(Episode, Show), PageError> {
+pub(super) async fn load(
+    state: &AppState,
+    user: &StudioUser,
+    id: &str,
+) -> Result<(Episode, Show), PageError> {
     let lang = user.lang;
     let episode = episodes::load(&state.ctx, id)
         .await
@@ -416,6 +451,9 @@ async fn show(
     let done = query.as_deref().and_then(|q| q.strip_prefix("done="));
     let done = match done {
         Some("link") => Some(t(user.lang, "Dokumen ditautkan.", "Document linked.")),
+        Some(key) if episode_files::done(key, user.lang).is_some() => {
+            episode_files::done(key, user.lang)
+        }
         other => other.and_then(Step::parse).map(|s| s.done(user.lang)),
     }
     .map(|text| (Notice::Done, text.to_owned()));

@@ -1,6 +1,7 @@
-//! A file posted with a studio page's form (`multipart/form-data`: the `csrf` field, then the
-//! `file` field, as the pages' forms have them), for every page that takes one (a recording, a
-//! show's cover, a document's PDF, the office's logo). The token is checked before a byte of
+//! A file posted with a studio page's form (`multipart/form-data`: the `csrf` field, any short
+//! text fields, then the `file` field, as the pages' forms have them), for every page that takes
+//! one (a recording, a show's cover, a document's PDF, the office's logo, an episode's cover,
+//! transcript and chapters). The token is checked before a byte of
 //! the file is read, so nothing is stored for a forged form; the file itself streams on to the
 //! operation, which owns its size limit and its rules.
 
@@ -28,11 +29,21 @@ use crate::{
 /// The posted file: its name as the browser gave it, and its bytes still to be read.
 pub struct PostedFile {
     pub filename: String,
+    /// The text fields sent before the file (a transcript's language).
+    fields: Vec<(String, String)>,
     field: multer::Field<'static>,
     limit: u64,
 }
 
 impl PostedFile {
+    /// A text field sent before the file, `""` when absent.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     /// The bytes as they arrive, for an operation that spools them.
     pub fn stream(self) -> ByteStream {
         Box::pin(self.field.map_err(std::io::Error::other))
@@ -56,6 +67,10 @@ impl PostedFile {
         Ok(bytes)
     }
 }
+
+/// Text fields a file form may send before its file, and the length of each.
+const MAX_TEXT_FIELDS: usize = 4;
+const TEXT_FIELD_LIMIT: u64 = 1024;
 
 /// A refusal a page shows above its form: the status and the text in the page's language.
 pub type Refused = (StatusCode, String);
@@ -98,10 +113,20 @@ pub async fn posted_file(
     };
     check_write(state, &headers, session, &sent).await?;
     let bad = |text: &Msg| Ok(Err((StatusCode::BAD_REQUEST, msg(lang, text).to_owned())));
-    let field = match form.next_field().await {
-        Ok(Some(field)) if field.name() == Some("file") => field,
-        Ok(_) => return bad(what),
-        Err(e) => return bad(&unreadable(&e)),
+    let mut fields = Vec::new();
+    let field = loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => break field,
+            Ok(Some(field)) if fields.len() < MAX_TEXT_FIELDS => {
+                let name = field.name().unwrap_or_default().to_owned();
+                match field.text().await {
+                    Ok(text) => fields.push((name, text)),
+                    Err(e) => return bad(&unreadable(&e)),
+                }
+            }
+            Ok(_) => return bad(what),
+            Err(e) => return bad(&unreadable(&e)),
+        }
     };
     let filename = field.file_name().unwrap_or_default().to_owned();
     if filename.is_empty() {
@@ -109,6 +134,7 @@ pub async fn posted_file(
     }
     Ok(Ok(PostedFile {
         filename,
+        fields,
         field,
         limit,
     }))
@@ -142,7 +168,9 @@ fn multipart(
         })?;
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
-            .for_field(csrf::FIELD, 1024)
+            // The token and the text fields before the file (a language code).
+            .per_field(TEXT_FIELD_LIMIT)
+            .for_field("file", u64::MAX)
             // The file's own limit is the operation's (`TooLarge`, with its message).
             .whole_stream(whole),
     );

@@ -19,6 +19,7 @@
 
 mod dashboard;
 mod documents;
+mod episode_files;
 mod episodes;
 mod files;
 mod login;
@@ -68,6 +69,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(documents::router())
         .merge(episodes::router())
+        .merge(episode_files::router())
         .merge(tokens::router())
         .merge(people::router())
         .merge(show_settings::router())

@@ -9,6 +9,7 @@
 pub mod search;
 pub mod studio;
 pub mod studio_documents;
+pub mod studio_editor_files;
 pub mod studio_episodes;
 pub mod studio_show;
 pub mod studio_site;
@@ -67,6 +68,8 @@ pub struct Head {
     pub feed: Option<String>,
     pub oembed: Option<String>,
     pub og: Vec<(&'static str, String)>,
+    /// `<meta name="robots" content="noindex">`: a page search engines must not keep.
+    pub noindex: bool,
 }
 
 /// What every public page shows of the site settings (`http::site::chrome`).
@@ -102,6 +105,7 @@ pub fn layout(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (site.name) }
                 meta name="description" content=(head.description);
+                @if head.noindex { meta name="robots" content="noindex, nofollow"; }
                 @if let Some(c) = &head.canonical { link rel="canonical" href=(c); }
                 @if let Some(f) = &head.feed {
                     link rel="alternate" type="application/rss+xml" title=(title) href=(f);
@@ -348,6 +352,9 @@ pub struct EpisodePage<'a> {
     pub cited: Cited,
     /// Changes made after publication, oldest first.
     pub history: Vec<AuditEntry>,
+    /// The studio's preview of an unpublished episode: marked so, not indexed, without the
+    /// links that only a published episode answers (sharing, embedding, citation files).
+    pub preview: bool,
 }
 
 fn action_label(lang: UiLang, action: &str) -> &'static str {
@@ -360,6 +367,7 @@ fn action_label(lang: UiLang, action: &str) -> &'static str {
         "transcript-set" => t(lang, "transkrip diperbarui", "transcript updated"),
         "transcript-removed" => t(lang, "transkrip dihapus", "transcript removed"),
         "chapters-set" => t(lang, "bab diperbarui", "chapters updated"),
+        "artwork-set" => t(lang, "sampul diperbarui", "cover updated"),
         "chapters-removed" => t(lang, "bab dihapus", "chapters removed"),
         "rendition-added" => t(lang, "versi lain ditambahkan", "rendition added"),
         "rendition-removed" => t(lang, "versi lain dihapus", "rendition removed"),
@@ -459,6 +467,14 @@ pub fn episode(lang: UiLang, site: &SiteChrome, p: &EpisodePage<'_>) -> Markup {
     let video = info.video.is_some();
     let cl = cite_lang(lang);
     let body = html! {
+        @if p.preview {
+            p.preview role="note" {
+                strong { (t(lang, "Pratinjau", "Preview")) }
+                " — " (t(lang,
+                    "belum terbit: halaman ini hanya terlihat oleh tim di studio.",
+                    "not published: only the team sees this page, in the studio."))
+            }
+        }
         p.meta { a href=(p.show_url) { (p.show.title) } }
         h1 { (e.title) }
         p.meta {
@@ -521,12 +537,12 @@ pub fn episode(lang: UiLang, site: &SiteChrome, p: &EpisodePage<'_>) -> Markup {
         blockquote.apa { (italics(&citation::apa(&p.cited, cl))) }
         h3 { "Chicago" }
         blockquote.chicago { (italics(&citation::chicago(&p.cited, cl))) }
-        p {
+        @if !p.preview { p {
             (t(lang, "Unduh kutipan: ", "Download the citation: "))
             a href={ (p.path) "/cite.bib" } { "BibTeX" } " · "
             a href={ (p.path) "/cite.ris" } { "RIS" } " · "
             a href={ (p.path) "/cite.json" } { "CSL-JSON" }
-        }
+        } }
         @if !p.history.is_empty() {
             h2 { (t(lang, "Riwayat perubahan", "Change history")) }
             ul.history { @for entry in &p.history { (history_line(lang, entry)) } }
@@ -578,12 +594,22 @@ pub fn episode(lang: UiLang, site: &SiteChrome, p: &EpisodePage<'_>) -> Markup {
         og.push(("og:image", img.clone()));
         og.push(("twitter:image", img.clone()));
     }
-    let head = Head {
-        description,
-        canonical: Some(p.url.clone()),
-        feed: Some(p.feed_url.clone()),
-        oembed: Some(p.oembed_url.clone()),
-        og,
+    let head = if p.preview {
+        // Nothing to share or embed yet, and nothing for a search engine to keep.
+        Head {
+            description,
+            noindex: true,
+            ..Head::default()
+        }
+    } else {
+        Head {
+            description,
+            canonical: Some(p.url.clone()),
+            feed: Some(p.feed_url.clone()),
+            oembed: Some(p.oembed_url.clone()),
+            og,
+            noindex: false,
+        }
     };
     layout(lang, site, &e.title, &p.path, &head, &body)
 }

@@ -9,6 +9,9 @@ use maud::{Markup, PreEscaped, html};
 
 use super::{
     studio::{Chrome, Notice, csrf_field, layout, msg, notice},
+    studio_editor_files::{
+        EditorFiles, cover_section, files_section, preview_section, renditions_section,
+    },
     t,
 };
 use crate::{
@@ -324,6 +327,8 @@ pub struct EditorPage<'a> {
     pub registry: &'a [Document],
     /// Whether the user may link documents (the same permission as editing the episode).
     pub may_link: bool,
+    /// Transcripts, chapters, renditions and the preview before publication.
+    pub files: EditorFiles<'a>,
 }
 
 /// "−21.3 LUFS"-style figures: one decimal, a real minus sign.
@@ -426,6 +431,11 @@ fn history_label(lang: UiLang, action: &str) -> String {
         "returned" => ("Dikembalikan ke penulis", "Returned to the author"),
         "withdrawn" => ("Ditarik", "Withdrawn"),
         "restored" => ("Dipulihkan", "Restored"),
+        "artwork-set" => ("Sampul diunggah", "Cover uploaded"),
+        "transcript-set" => ("Transkrip diunggah", "Transcript uploaded"),
+        "transcript-removed" => ("Transkrip dihapus", "Transcript removed"),
+        "chapters-set" => ("Bab diunggah", "Chapters uploaded"),
+        "chapters-removed" => ("Bab dihapus", "Chapters removed"),
         other => return other.to_owned(),
     };
     t(lang, id, en).to_owned()
@@ -581,6 +591,10 @@ pub fn editor(c: &Chrome<'_>, p: &EditorPage<'_>) -> Markup {
                 }
             }
         }
+        (cover_section(lang, &p.files))
+        (files_section(lang, &p.files))
+        (renditions_section(lang, &p.files))
+        (preview_section(lang, &p.files))
         section aria-labelledby="history" {
             h2 #history { (t(lang, "Riwayat perubahan", "History of changes")) }
             @if p.history.is_empty() {
