@@ -22,6 +22,7 @@ pub mod quality;
 pub mod review;
 pub mod search;
 pub mod shows;
+pub mod stats;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
