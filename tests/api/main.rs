@@ -35,6 +35,7 @@ mod studio_accounts;
 mod studio_matrix;
 mod studio_pages;
 mod studio_review;
+mod studio_stats;
 mod studio_upload;
 mod uploads;
 

@@ -158,7 +158,7 @@ async fn matrix(backend: Backend) {
             Who::OtherShowsEditor | Who::Anonymous => o,
         }
     };
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 6] = [
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 8] = [
         (
             "/studio/users",
             &by(Refused, Refused, Allowed(200), Refused),
@@ -184,6 +184,15 @@ async fn matrix(backend: Backend) {
             "/studio/shows/kaltim/episodes/new",
             &by(Allowed(200), Allowed(200), Allowed(200), Refused),
         ),
+        // Statistics: whoever may see the show's unpublished episodes, as the API's report.
+        (
+            "/studio/shows/kaltim/stats",
+            &by(Allowed(200), Allowed(200), Allowed(200), Refused),
+        ),
+        (
+            "/studio/shows/kaltim/stats?format=csv",
+            &by(Allowed(200), Allowed(200), Allowed(200), Refused),
+        ),
     ];
     for who in EVERYONE {
         let browser = people.browser(who);
@@ -202,6 +211,12 @@ async fn matrix(backend: Backend) {
             "page editor",
             by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
             &browser.get(&editor).await,
+        );
+        check(
+            who,
+            "page episode statistics",
+            by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
+            &browser.get(&format!("{editor}/stats")).await,
         );
 
         // The editor's buttons, each on a fresh draft, posted with the session's CSRF token.

@@ -26,6 +26,20 @@ async fn studio_pages_pass_axe_in_chromium() {
         )
         .await;
     assert_eq!(res.status(), 201);
+    // Downloads on a few days, so that the statistics pages draw bars and fill their tables.
+    let today = siaran::analytics::window(chrono::Utc::now());
+    let ago = |n| today.checked_sub_days(chrono::Days::new(n)).unwrap();
+    crate::studio_stats::record_downloads(
+        &app,
+        &id,
+        &[
+            (today, Some("Apple Podcasts"), Some("ID")),
+            (ago(1), Some("Spotify"), Some("NL")),
+            (ago(1), None, None),
+            (ago(6), Some("AntennaPod"), Some("ID")),
+        ],
+    )
+    .await;
     let pages = [
         "/studio".to_owned(),
         "/studio?show=kaltim&state=draft".to_owned(),
@@ -35,6 +49,8 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio/shows/kaltim/settings".to_owned(),
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
+        "/studio/shows/kaltim/stats".to_owned(),
+        format!("/studio/episodes/{id}/stats"),
     ];
     let port = crate::helpers::free_port();
     let mut args = vec![

@@ -390,7 +390,11 @@ async fn render(
 }
 
 /// The episode and its show, if the user may see the show's unpublished episodes.
-async fn load(state: &AppState, user: &StudioUser, id: &str) -> Result<(Episode, Show), PageError> {
+pub(super) async fn load(
+    state: &AppState,
+    user: &StudioUser,
+    id: &str,
+) -> Result<(Episode, Show), PageError> {
     let lang = user.lang;
     let episode = episodes::load(&state.ctx, id)
         .await

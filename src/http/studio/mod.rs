@@ -23,6 +23,7 @@ mod episodes;
 mod login;
 mod people;
 mod show_settings;
+mod stats;
 mod tokens;
 mod upload;
 
@@ -69,6 +70,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(tokens::router())
         .merge(people::router())
         .merge(show_settings::router())
+        .merge(stats::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))

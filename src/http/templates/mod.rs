@@ -11,6 +11,7 @@ pub mod studio;
 pub mod studio_documents;
 pub mod studio_episodes;
 pub mod studio_show;
+pub mod studio_stats;
 pub mod studio_upload;
 pub mod studio_users;
 
