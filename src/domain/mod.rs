@@ -7,6 +7,7 @@ pub mod bounds;
 pub mod category;
 pub mod chapters;
 pub mod citation;
+pub mod countries;
 mod documents;
 mod episodes;
 pub mod file_meta;

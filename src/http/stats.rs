@@ -1,5 +1,6 @@
 //! Download reports: `GET /api/v1/episodes/{id}/stats` and `GET /api/v1/shows/{slug}/stats`,
-//! as JSON or, with `?format=csv`, as CSV for a spreadsheet. For the show's team only.
+//! as JSON or, with `?format=csv`, as CSV for a spreadsheet. For the show's team only. The
+//! period and the figures are `service::stats`', which the studio's statistics pages show too.
 
 use axum::{
     Router,
@@ -8,16 +9,16 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Json, auth::Caller, or_not_found, parse_id, query::Query};
 use crate::{
-    analytics,
     app::AppState,
     db::{DownloadStats, StatsScope},
     domain::{EpisodeId, access::Action},
     http::error::AppError,
+    service::stats::{self, Period},
 };
 
 pub fn router() -> Router<AppState> {
@@ -32,11 +33,6 @@ struct StatsQuery {
     to: Option<String>,
     format: Option<String>,
 }
-
-/// A report covers at most this many days.
-const MAX_DAYS: u64 = 366;
-/// Without `from`, the last 30 days.
-const DEFAULT_DAYS: u64 = 29;
 
 #[derive(Debug, Serialize)]
 struct StatsView {
@@ -67,11 +63,6 @@ struct CountryCount {
     country: Option<String>,
     downloads: u64,
 }
-
-const METHOD: &str = "IAB Podcast Measurement Technical Guidelines v2.2: HEAD, 304 and \
-                      bytes=0-1 requests and bots excluded; one download per IP address and \
-                      user agent per calendar day in WIB (UTC+7) once the ID3 tag and one \
-                      minute of audio have been sent";
 
 #[tracing::instrument(skip_all, fields(%id))]
 async fn episode_stats(
@@ -108,51 +99,36 @@ async fn report(
     scope: StatsScope,
     query: &StatsQuery,
 ) -> Result<Response, AppError> {
-    let today = analytics::iab::window(Utc::now());
-    let to = parse_day("to", query.to.as_deref())?.unwrap_or(today);
-    let from = parse_day("from", query.from.as_deref())?
-        .unwrap_or_else(|| to.checked_sub_days(Days::new(DEFAULT_DAYS)).unwrap_or(to));
-    if from > to {
-        return Err(AppError::bad_request(
-            "invalid-date-range",
-            format!("'from' ({from}) jatuh setelah 'to' ({to})"),
-            format!("'from' ({from}) is after 'to' ({to})"),
-        ));
-    }
-    if (to - from).num_days() >= MAX_DAYS as i64 {
-        return Err(AppError::bad_request(
-            "invalid-date-range",
-            format!("Laporan mencakup paling banyak {MAX_DAYS} hari"),
-            format!("A report covers at most {MAX_DAYS} days"),
-        ));
-    }
-    let stats = state.ctx.db.download_stats(scope, from, to).await?;
-    match query.format.as_deref() {
-        None | Some("json") => Ok(Json(view(from, to, stats)).into_response()),
-        Some("csv") => Ok(csv(from, to, &stats)?),
-        Some(other) => Err(AppError::bad_request(
-            "invalid-format",
-            format!("Format '{other}' tidak dikenal (json atau csv)"),
-            format!("Unknown format '{other}' (json or csv)"),
-        )),
+    let period = Period::parse(query.from.as_deref(), query.to.as_deref(), Utc::now())
+        .map_err(|r| AppError::bad_request(r.code, r.msg.id, r.msg.en))?;
+    let format = match query.format.as_deref() {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(other) => {
+            return Err(AppError::bad_request(
+                "invalid-format",
+                format!("Format '{other}' tidak dikenal (json atau csv)"),
+                format!("Unknown format '{other}' (json or csv)"),
+            ));
+        }
+    };
+    let stats = stats::report(&state.ctx, scope, period).await?;
+    match format {
+        Format::Json => Ok(Json(view(period, stats)).into_response()),
+        Format::Csv => Ok(csv_response(stats::csv(period, &stats)?)),
     }
 }
 
-fn parse_day(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            crate::domain::bounds::parse_date(name, v)
-                .map_err(|r| AppError::bad_request(r.code, r.msg.id, r.msg.en))
-        })
-        .transpose()
+enum Format {
+    Json,
+    Csv,
 }
 
-fn view(from: NaiveDate, to: NaiveDate, stats: DownloadStats) -> StatsView {
+fn view(period: Period, stats: DownloadStats) -> StatsView {
     StatsView {
-        from,
-        to,
-        method: METHOD,
+        from: period.from,
+        to: period.to,
+        method: stats::METHOD,
         total: stats.total,
         by_day: stats
             .by_day
@@ -172,27 +148,9 @@ fn view(from: NaiveDate, to: NaiveDate, stats: DownloadStats) -> StatsView {
     }
 }
 
-/// One table, `breakdown,key,downloads`, with the three breakdowns one after the other.
-fn csv(from: NaiveDate, to: NaiveDate, stats: &DownloadStats) -> Result<Response, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["breakdown", "key", "downloads"])
-        .map_err(anyhow::Error::from)?;
-    let mut write = |breakdown: &str, key: &str, n: u64| {
-        out.write_record([breakdown, key, &n.to_string()])
-            .map_err(anyhow::Error::from)
-    };
-    write("total", &format!("{from}..{to}"), stats.total)?;
-    for (day, n) in &stats.by_day {
-        write("day", &day.to_string(), *n)?;
-    }
-    for (app, n) in &stats.by_app {
-        write("app", app.as_deref().unwrap_or("unknown"), *n)?;
-    }
-    for (country, n) in &stats.by_country {
-        write("country", country.as_deref().unwrap_or("unknown"), *n)?;
-    }
-    let body = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((
+/// A report's CSV (`service::stats::csv`) as a file to save; the studio's link gives the same.
+pub fn csv_response(body: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
@@ -202,5 +160,5 @@ fn csv(from: NaiveDate, to: NaiveDate, stats: &DownloadStats) -> Result<Response
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }

@@ -24,6 +24,7 @@ pub mod review;
 pub mod search;
 pub mod shows;
 pub mod site;
+pub mod stats;
 pub mod tokens;
 pub mod uploads;
 pub mod users;

@@ -9,13 +9,13 @@ use crate::{
     on_both_backends,
 };
 
-const APPLE: &str = "Podcasts/1410.53 CFNetwork/1111 Darwin/19.0.0 (x86_64)";
+pub(crate) const APPLE: &str = "Podcasts/1410.53 CFNetwork/1111 Darwin/19.0.0 (x86_64)";
 const ANTENNAPOD: &str = "AntennaPod/3.4.0";
 const BOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
 /// A show with one published episode of the demo briefing (1,001,889 bytes, 166.9 s: a
 /// download needs its ID3 tag plus about 360 KB).
-async fn published_episode(app: &TestApp) -> (String, String) {
+pub(crate) async fn published_episode(app: &TestApp) -> (String, String) {
     let media = app.upload_ok("briefing-demo.mp3").await;
     publish(app, media).await
 }
@@ -59,7 +59,12 @@ async fn publish(app: &TestApp, media: Value) -> (String, String) {
     )
 }
 
-async fn fetch(app: &TestApp, url: &str, agent: &str, range: Option<&str>) -> StatusCode {
+pub(crate) async fn fetch(
+    app: &TestApp,
+    url: &str,
+    agent: &str,
+    range: Option<&str>,
+) -> StatusCode {
     let mut req = app.http.get(url).header(header::USER_AGENT, agent);
     if let Some(r) = range {
         req = req.header(header::RANGE, r);

@@ -41,6 +41,7 @@ mod studio_files;
 mod studio_matrix;
 mod studio_pages;
 mod studio_review;
+mod studio_stats;
 mod studio_upload;
 mod uploads;
 

@@ -165,7 +165,7 @@ async fn matrix(backend: Backend) {
         }
     };
     let document_page = format!("/studio/documents/{document}");
-    let pages: [(&str, &dyn Fn(Who) -> Answer); 8] = [
+    let pages: [(&str, &dyn Fn(Who) -> Answer); 10] = [
         (
             "/studio/users",
             &by(Refused, Refused, Allowed(200), Refused),
@@ -196,6 +196,15 @@ async fn matrix(backend: Backend) {
             "/studio/shows/kaltim/episodes/new",
             &by(Allowed(200), Allowed(200), Allowed(200), Refused),
         ),
+        // Statistics: whoever may see the show's unpublished episodes, as the API's report.
+        (
+            "/studio/shows/kaltim/stats",
+            &by(Allowed(200), Allowed(200), Allowed(200), Refused),
+        ),
+        (
+            "/studio/shows/kaltim/stats?format=csv",
+            &by(Allowed(200), Allowed(200), Allowed(200), Refused),
+        ),
     ];
     for who in EVERYONE {
         let browser = people.browser(who);
@@ -220,6 +229,12 @@ async fn matrix(backend: Backend) {
             "page preview",
             by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
             &browser.get(&format!("{editor}/preview")).await,
+        );
+        check(
+            who,
+            "page episode statistics",
+            by(Allowed(200), Allowed(200), Allowed(200), Refused)(who),
+            &browser.get(&format!("{editor}/stats")).await,
         );
 
         // The editor's buttons, each on a fresh draft, posted with the session's CSRF token.

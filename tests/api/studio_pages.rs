@@ -28,6 +28,20 @@ async fn studio_pages_pass_axe_in_chromium() {
     assert_eq!(res.status(), 201);
     let document: serde_json::Value = res.json().await.unwrap();
     let document = document["id"].as_str().unwrap().to_owned();
+    // Downloads on a few days, so that the statistics pages draw bars and fill their tables.
+    let today = siaran::analytics::window(chrono::Utc::now());
+    let ago = |n| today.checked_sub_days(chrono::Days::new(n)).unwrap();
+    crate::studio_stats::record_downloads(
+        &app,
+        &id,
+        &[
+            (today, Some("Apple Podcasts"), Some("ID")),
+            (ago(1), Some("Spotify"), Some("NL")),
+            (ago(1), None, None),
+            (ago(6), Some("AntennaPod"), Some("ID")),
+        ],
+    )
+    .await;
     let pages = [
         "/studio".to_owned(),
         "/studio?show=kaltim&state=draft".to_owned(),
@@ -40,6 +54,8 @@ async fn studio_pages_pass_axe_in_chromium() {
         "/studio/shows/kaltim/episodes/new".to_owned(),
         format!("/studio/episodes/{id}"),
         format!("/studio/episodes/{id}/preview"),
+        "/studio/shows/kaltim/stats".to_owned(),
+        format!("/studio/episodes/{id}/stats"),
     ];
     let port = crate::helpers::free_port();
     let mut args = vec![

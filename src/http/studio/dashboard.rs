@@ -65,6 +65,7 @@ async fn dashboard(
                 reviews: user.access.may(show.id, Action::Publish),
                 creates: user.access.may(show.id, Action::EditDraft),
                 manages: user.access.may(show.id, Action::ManageShows),
+                reads_stats: user.access.may(show.id, Action::ReadUnpublished),
                 page_url: urls.show_page(&show.slug),
                 feed_url: urls.feed(&show.slug),
                 show,

@@ -26,6 +26,7 @@ mod login;
 mod people;
 mod show_settings;
 mod site_settings;
+mod stats;
 mod tokens;
 mod upload;
 
@@ -74,6 +75,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(people::router())
         .merge(show_settings::router())
         .merge(site_settings::router())
+        .merge(stats::router())
         .merge(upload::router())
         .route("/studio/lang", get(switch_language))
         .route("/studio/{*rest}", get(not_found).post(not_found))

@@ -13,6 +13,7 @@ pub mod studio_editor_files;
 pub mod studio_episodes;
 pub mod studio_show;
 pub mod studio_site;
+pub mod studio_stats;
 pub mod studio_upload;
 pub mod studio_users;
 

@@ -114,6 +114,8 @@ pub struct ShowLine<'a> {
     pub creates: bool,
     /// May change the show: its settings link is shown.
     pub manages: bool,
+    /// May read the show's statistics: its statistics link is shown.
+    pub reads_stats: bool,
     pub page_url: String,
     pub feed_url: String,
 }
@@ -180,6 +182,10 @@ fn show_line(lang: UiLang, line: &ShowLine<'_>) -> Markup {
             a href=(line.page_url) { (t(lang, "Halaman publik", "Public page")) }
             " · "
             a href=(line.feed_url) { (t(lang, "Feed RSS", "RSS feed")) }
+            @if line.reads_stats {
+                " · "
+                a href={ "/studio/shows/" (slug) "/stats" } { (t(lang, "Statistik", "Statistics")) }
+            }
             @if line.manages {
                 " · "
                 a href={ "/studio/shows/" (slug) "/settings" } { (t(lang, "Pengaturan acara", "Show settings")) }
@@ -475,6 +481,8 @@ pub fn editor(c: &Chrome<'_>, p: &EditorPage<'_>) -> Markup {
             a href=(dashboard_url(p.show.slug.as_str(), p.status, "", 1)) { (p.show.title) }
             " · " span.status { (status_label(lang, p.status)) }
             @if let Some(at) = e.publish_at { " · " (wib(at)) }
+            " · "
+            a href={ "/studio/episodes/" (e.id) "/stats" } { (t(lang, "Statistik unduhan", "Download statistics")) }
         }
         @if let Some((kind, text)) = &p.notice { (notice(*kind, text)) }
         @if let Some(Review { state: ReviewState::Returned, by, at, comment }) = &e.review {
