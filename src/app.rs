@@ -130,6 +130,7 @@ impl AppState {
             urls,
             spool: spool.spool.clone(),
             jobs: JobQueue::default(),
+            keys: Arc::new(signing_keys(&settings)?),
         };
         let state = AppState(Arc::new(App {
             settings,
@@ -173,10 +174,17 @@ impl CommandContext {
                 urls,
                 spool: spool.spool.clone(),
                 jobs: JobQueue::default(),
+                keys: Arc::new(signing_keys(settings)?),
             },
             _spool: spool,
         })
     }
+}
+
+/// The key publication records are signed with (`SIARAN_SIGNING_KEY`, else the default one).
+pub fn signing_keys(settings: &Settings) -> anyhow::Result<crate::service::transparency::Keys> {
+    let s = &settings.signing;
+    crate::service::transparency::Keys::load(s.key.as_deref(), &s.data_dir, s.retired.as_deref())
 }
 
 pub async fn connect_db(settings: &Settings) -> anyhow::Result<Arc<dyn Db>> {
@@ -219,6 +227,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::artwork::router())
         .merge(http::pages::router())
         .merge(http::history::router())
+        .merge(http::transparency::router())
         .merge(http::search::router())
         .merge(http::assets::router())
         .merge(http::studio::router(&state));
@@ -306,6 +315,8 @@ pub async fn serve(
         shutdown.await;
         futures_util::future::join_all(workers.into_iter().map(|w| w.stop())).await;
     };
+    // Scheduled episodes are recorded in the transparency log when their time comes.
+    crate::service::transparency::start_recorder(state.ctx.clone(), state.settings.jobs.poll);
     let header_read_timeout = state.settings.header_read_timeout;
     crate::http::connections::serve(listener, build_router(state), header_read_timeout, shutdown)
         .await;

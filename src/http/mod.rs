@@ -28,6 +28,7 @@ pub mod shows;
 pub mod stats;
 pub mod studio;
 pub mod templates;
+pub mod transparency;
 pub mod uploads;
 
 use axum::{

@@ -23,6 +23,7 @@ pub mod review;
 pub mod search;
 pub mod shows;
 pub mod tokens;
+pub mod transparency;
 pub mod uploads;
 pub mod users;
 
@@ -53,6 +54,8 @@ pub struct Ctx {
     /// Background jobs (a stored media file's analysis): queued in the database, this
     /// instance's worker woken.
     pub jobs: JobQueue,
+    /// The key publication records are signed with, and the retired ones still listed.
+    pub keys: Arc<transparency::Keys>,
 }
 
 /// Told whenever a show's feed may have changed (the serving feed cache, `http::feeds::cache`).
