@@ -746,10 +746,11 @@ pub trait PublicationLogRepo: Send + Sync {
     async fn log_entry(&self, seq: u64) -> Result<Entry, DbError>;
     /// The episode's last record.
     async fn last_record(&self, episode: EpisodeId) -> Result<Option<Entry>, DbError>;
-    /// Episodes published by `now` (not withdrawn) of which the log has no record: scheduled
-    /// ones whose time came.
+    /// Episodes published after `since` and by `now` (not withdrawn) of which the log has no
+    /// record: scheduled ones whose time came.
     async fn unrecorded_publications(
         &self,
+        since: DateTime<Utc>,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<EpisodeId>, DbError>;

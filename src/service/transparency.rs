@@ -13,10 +13,11 @@
 //! builds its record again on the new head.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::{SubsecRound as _, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 
 use super::{Ctx, Error};
 use crate::{
@@ -42,6 +43,9 @@ pub struct Keys {
     pub signer: SigningIdentity,
     /// From `SIARAN_SIGNING_KEYS_RETIRED`: a key set whose keys carry their validity periods.
     pub retired: Vec<PublicKey>,
+    /// This instance's appends, one at a time: they would only lose races to each other.
+    /// Instances still race, which the database settles.
+    append: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Keys {
@@ -87,7 +91,11 @@ impl Keys {
             retired = retired.len(),
             "signing key loaded"
         );
-        Ok(Keys { signer, retired })
+        Ok(Keys {
+            signer,
+            retired,
+            append: Arc::default(),
+        })
     }
 
     /// A fresh key in memory only (tests, benchmarks).
@@ -95,6 +103,7 @@ impl Keys {
         Keys {
             signer: SigningIdentity::generate(),
             retired: Vec::new(),
+            append: Arc::default(),
         }
     }
 }
@@ -157,6 +166,7 @@ pub async fn record_citing(ctx: &Ctx, document: DocumentId) {
 /// The entry appended, if the episode's state called for one.
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn try_record(ctx: &Ctx, id: EpisodeId) -> Result<Option<Entry>, Error> {
+    let _one_at_a_time = ctx.keys.append.lock().await;
     for attempt in 0..APPEND_ATTEMPTS {
         let Some(record) = build(ctx, id).await? else {
             return Ok(None);
@@ -299,12 +309,16 @@ async fn files_of(ctx: &Ctx, episode: &crate::domain::Episode) -> Result<Vec<Fil
     Ok(files)
 }
 
-/// Records the scheduled episodes whose time has come (and any published episode the log does
-/// not know: those published before the log existed). Returns how many were recorded.
-pub async fn record_due(ctx: &Ctx) -> Result<u64, Error> {
+/// Records the episodes published after `since` of which the log knows nothing: scheduled
+/// ones whose time has come (and, from the beginning of time, those published before the log
+/// existed). Returns how many were recorded.
+pub async fn record_due(ctx: &Ctx, since: DateTime<Utc>) -> Result<u64, Error> {
     let mut recorded = 0;
     loop {
-        let due = ctx.db.unrecorded_publications(Utc::now(), 100).await?;
+        let due = ctx
+            .db
+            .unrecorded_publications(since, Utc::now(), 100)
+            .await?;
         if due.is_empty() {
             return Ok(recorded);
         }
@@ -321,13 +335,20 @@ pub async fn record_due(ctx: &Ctx) -> Result<u64, Error> {
     }
 }
 
-/// Runs `record_due` every `every` on the current runtime, for as long as it runs.
+/// Runs `record_due` every `every` on the current runtime, for as long as it runs: the first
+/// pass over every published episode, later ones over the last hour's (a pass looks back well
+/// beyond the one before it, so a slow pass or a clock step misses nothing).
 pub fn start_recorder(ctx: Ctx, every: Duration) {
     tokio::spawn(async move {
+        let mut since = DateTime::<Utc>::UNIX_EPOCH;
         loop {
-            match record_due(&ctx).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(records = n, "recorded scheduled publications"),
+            let started = Utc::now();
+            match record_due(&ctx, since).await {
+                Ok(0) => since = started - chrono::Duration::hours(1),
+                Ok(n) => {
+                    since = started - chrono::Duration::hours(1);
+                    tracing::info!(records = n, "recorded scheduled publications");
+                }
                 Err(e) => tracing::warn!(error = %e, "cannot record scheduled publications"),
             }
             tokio::time::sleep(every).await;

@@ -102,17 +102,19 @@ impl PublicationLogRepo for AnyDb {
     #[tracing::instrument(skip_all)]
     async fn unrecorded_publications(
         &self,
+        since: DateTime<Utc>,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<EpisodeId>, DbError> {
         let rows = sqlx::query(
-            "SELECT e.id FROM episodes e WHERE e.publish_at IS NOT NULL AND e.publish_at <= $1 \
+            "SELECT e.id FROM episodes e WHERE e.publish_at > $3 AND e.publish_at <= $1 \
              AND e.withdrawn_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM publication_log l WHERE l.episode_id = e.id) \
              ORDER BY e.publish_at LIMIT $2",
         )
         .bind(ms(now))
         .bind(i64::from(limit))
+        .bind(ms(since))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
