@@ -56,7 +56,7 @@ pub struct FileEntry {
 
 /// A publication record: the JSON that is canonicalised, hashed and signed. Strings, integers
 /// and booleans only, so its canonical form (JCS) has no number formatting to disagree on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Record {
     #[serde(rename = "type")]
     pub kind: String,

@@ -66,7 +66,8 @@ impl Keys {
                 } else {
                     let key = SigningIdentity::generate();
                     write_key(&path, &key)?;
-                    tracing::warn!(path = %path.display(), key = key.id(),
+                    // At info: `serve` logs it; a one-shot command keeps its one line of stderr.
+                    tracing::info!(path = %path.display(), key = key.id(),
                         "no SIARAN_SIGNING_KEY: generated a signing key for publication records; \
                          give every instance the same key (docs/transparency.md)");
                     key
@@ -324,9 +325,15 @@ pub async fn record_due(ctx: &Ctx, since: DateTime<Utc>) -> Result<u64, Error> {
         }
         let mut progressed = false;
         for id in due {
-            if try_record(ctx, id).await?.is_some() {
-                recorded += 1;
-                progressed = true;
+            // One episode that cannot be recorded (its media row gone) must not hold up the
+            // others; it is tried again next pass.
+            match try_record(ctx, id).await {
+                Ok(Some(_)) => {
+                    recorded += 1;
+                    progressed = true;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, episode = %id, "publication not recorded"),
             }
         }
         if !progressed {

@@ -223,6 +223,15 @@ async fn records_chain_and_verify(backend: Backend) {
     let out = siaran(&["verify-log", &app.base]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("entry 2:"), "{}", text(&out));
+    // Edited into something that is not even JSON: still served, and named.
+    sql(
+        &app,
+        "UPDATE publication_log SET record = '{' WHERE seq = 1",
+    )
+    .await;
+    let out = siaran(&["verify-log", &app.base]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("entry 1:"), "{}", text(&out));
 }
 on_both_backends!(records_chain_and_verify);
 
