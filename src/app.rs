@@ -138,6 +138,7 @@ impl AppState {
             spool: spool.spool.clone(),
             jobs: JobQueue::default(),
             site,
+            keys: Arc::new(signing_keys(&settings)?),
         };
         let state = AppState(Arc::new(App {
             settings,
@@ -184,6 +185,7 @@ impl CommandContext {
                 spool: spool.spool.clone(),
                 jobs: JobQueue::default(),
                 site,
+                keys: Arc::new(signing_keys(settings)?),
             },
             _spool: spool,
         })
@@ -202,6 +204,12 @@ impl CommandContext {
         .check(chrono::Utc::now())
         .await
     }
+}
+
+/// The key publication records are signed with (`SIARAN_SIGNING_KEY`, else the default one).
+pub fn signing_keys(settings: &Settings) -> anyhow::Result<crate::service::transparency::Keys> {
+    let s = &settings.signing;
+    crate::service::transparency::Keys::load(s.key.as_deref(), &s.data_dir, s.retired.as_deref())
 }
 
 pub async fn connect_db(settings: &Settings) -> anyhow::Result<Arc<dyn Db>> {
@@ -254,6 +262,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::feeds::router())
         .merge(http::site::router())
         .merge(http::pages::router())
+        .merge(http::transparency::router())
         .merge(http::assets::router());
     let untimed = Router::new()
         .merge(
@@ -359,6 +368,8 @@ pub async fn serve(
         shutdown.await;
         futures_util::future::join_all(workers.into_iter().map(|w| w.stop())).await;
     };
+    // Scheduled episodes are recorded in the transparency log when their time comes.
+    crate::service::transparency::start_recorder(state.ctx.clone(), state.settings.jobs.poll);
     let header_read_timeout = state.settings.header_read_timeout;
     crate::http::connections::serve(listener, build_router(state), header_read_timeout, shutdown)
         .await;

@@ -1,7 +1,9 @@
 //! The command line: `serve`, `migrate`, `token create`, `user create|reset-password|disable`,
-//! `probe`, `import`, `import-feed` (the benchmarks are their own binary, `siaran-bench`). Every flag can
+//! `probe`, `import`, `import-feed`, `keys`, `verify-log`, `verify` (the benchmarks are their own binary, `siaran-bench`). Every flag can
 //! also be set by the environment variable of the same name (`--database-url` =
 //! `SIARAN_DATABASE_URL`).
+
+mod transparency;
 
 use std::path::PathBuf;
 
@@ -80,6 +82,16 @@ pub enum Command {
     /// Check that the database and the store agree, changing nothing: every file a record names
     /// exists, and every file is named by a record. Exits 1 when they do not.
     Check(StoreArgs),
+    /// The key publication records are signed with.
+    Keys {
+        #[command(subcommand)]
+        command: transparency::KeysCommand,
+    },
+    /// Download a site's transparency log and check every entry's hash, signature and link;
+    /// fails naming the first broken entry.
+    VerifyLog(transparency::VerifyLogArgs),
+    /// Say whether a downloaded file is exactly a file of an archived publication.
+    Verify(transparency::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +162,8 @@ pub struct DbArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// file://PATH or s3://BUCKET[/PREFIX] (S3 uses the standard AWS_* variables)
     #[arg(long, env = "SIARAN_STORAGE_URL", default_value = config::DEFAULT_STORAGE_URL)]
     pub storage_url: String,
@@ -326,6 +340,7 @@ impl ServeArgs {
                 search_per_min: self.rate_search_per_min,
                 streams_per_address: self.max_streams_per_address,
             },
+            signing: self.signing.settings(&self.db.database_url),
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))
@@ -364,6 +379,32 @@ pub struct StoreArgs {
     /// Folder where files wait while they are hashed and probed.
     #[arg(long, env = "SIARAN_SPOOL_DIR")]
     pub spool_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// The key publication records are signed with (docs/transparency.md).
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    /// A PKCS#8 Ed25519 key file (`siaran keys generate`), the same for every instance.
+    /// Without it, `signing-key.pem` beside the SQLite database (else in ./data/) is used,
+    /// created the first time.
+    #[arg(long, env = "SIARAN_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// A key set (JSON, `siaran keys retire`) of the keys used before, with their validity
+    /// periods: still published, so the records they signed still verify.
+    #[arg(long, env = "SIARAN_SIGNING_KEYS_RETIRED")]
+    pub signing_keys_retired: Option<PathBuf>,
+}
+
+impl SigningArgs {
+    fn settings(&self, database_url: &str) -> config::SigningSettings {
+        config::SigningSettings {
+            key: self.signing_key.clone(),
+            retired: self.signing_keys_retired.clone(),
+            ..config::SigningSettings::default_for(database_url)
+        }
+    }
 }
 
 impl StoreArgs {
@@ -372,6 +413,7 @@ impl StoreArgs {
         settings.public_url = config::parse_public_url(&self.public_url)?;
         settings.max_upload_bytes = self.max_upload_bytes;
         settings.spool_dir.clone_from(&self.spool_dir);
+        settings.signing = self.signing.settings(&self.db.database_url);
         Ok(settings)
     }
 }
@@ -435,6 +477,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(command).await,
+        Command::Keys { command } => print_stdout(&transparency::keys(command)?),
+        Command::VerifyLog(args) => print_stdout(&transparency::verify_log(&args).await?),
+        Command::Verify(args) => print_stdout(&transparency::verify(&args).await?),
         Command::Probe {
             file,
             quality: true,

@@ -2,7 +2,11 @@
 //! overridden by command-line flags (clap reads both; each flag's variable has the same name).
 //! Everything is validated here, before any port is bound.
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use anyhow::{Context as _, bail};
 use url::Url;
@@ -293,6 +297,8 @@ pub struct Settings {
     pub session_idle: std::time::Duration,
     /// Rate limits and the cap on streams (`http::limits`).
     pub limits: LimitSettings,
+    /// The key publication records are signed with (`service::transparency`).
+    pub signing: SigningSettings,
 }
 
 /// `http::limits`: per instance; 0 turns a limit off.
@@ -316,6 +322,36 @@ impl Default for LimitSettings {
             writes_per_min: DEFAULT_RATE_WRITES_PER_MIN,
             search_per_min: DEFAULT_RATE_SEARCH_PER_MIN,
             streams_per_address: DEFAULT_MAX_STREAMS_PER_ADDRESS,
+        }
+    }
+}
+
+/// Where the signing key of publication records comes from (docs/transparency.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningSettings {
+    /// `SIARAN_SIGNING_KEY`: a PKCS#8 Ed25519 key file, the same for every instance.
+    pub key: Option<PathBuf>,
+    /// `SIARAN_SIGNING_KEYS_RETIRED`: a key set (JSON) of the keys signed with before, with
+    /// their validity periods, still listed so their records verify.
+    pub retired: Option<PathBuf>,
+    /// Without `key`: the folder the key is created in (`signing-key.pem`).
+    pub data_dir: PathBuf,
+}
+
+impl SigningSettings {
+    /// No key configured: the default key beside a SQLite database file, else in `./data/`.
+    pub fn default_for(database_url: &str) -> SigningSettings {
+        let data_dir = database_url
+            .strip_prefix("sqlite://")
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|p| !p.is_empty() && !p.starts_with(':'))
+            .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("data"));
+        SigningSettings {
+            key: None,
+            retired: None,
+            data_dir,
         }
     }
 }
@@ -346,6 +382,7 @@ impl Settings {
             jobs: JobSettings::default(),
             session_idle: parse_duration("SIARAN_SESSION_IDLE", DEFAULT_SESSION_IDLE)?,
             limits: LimitSettings::default(),
+            signing: SigningSettings::default_for(database_url),
         })
     }
 }

@@ -15,6 +15,7 @@ use super::{
     DownloadStats, LinkedDocument, Listen, StatsScope,
 };
 use crate::domain::audit::{AuditEntry, Entity};
+use crate::domain::publication::Entry;
 use crate::domain::quality::QualityReport;
 use crate::domain::search::{SearchQuery, SearchResults};
 use crate::domain::users::{Email, ShowRole, User};
@@ -46,6 +47,7 @@ pub trait Db:
     + JobRepo
     + QualityRepo
     + SiteRepo
+    + PublicationLogRepo
     + Send
     + Sync
     + std::fmt::Debug
@@ -771,4 +773,29 @@ pub trait SiteRepo: Send + Sync {
         ),
         DbError,
     >;
+}
+
+/// The transparency log (`domain::publication`): append-only, one chain.
+#[async_trait::async_trait]
+pub trait PublicationLogRepo: Send + Sync {
+    /// Appends `entry` at `entry.seq`. `Conflict` when another entry took that place, or named
+    /// the same previous entry (of the log, or of the episode): the caller builds it again.
+    async fn append_log(&self, entry: &Entry) -> Result<(), DbError>;
+    /// The last entry's place and hash.
+    async fn log_head(&self) -> Result<Option<(u64, String)>, DbError>;
+    /// Up to `limit` entries after place `after`, in order.
+    async fn log_entries(&self, after: u64, limit: u32) -> Result<Vec<Entry>, DbError>;
+    async fn log_entry(&self, seq: u64) -> Result<Entry, DbError>;
+    /// The episode's last record.
+    async fn last_record(&self, episode: EpisodeId) -> Result<Option<Entry>, DbError>;
+    /// Episodes published after `since` and by `now` (not withdrawn) of which the log has no
+    /// record: scheduled ones whose time came.
+    async fn unrecorded_publications(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<EpisodeId>, DbError>;
+    /// When the key first signed an entry.
+    async fn key_first_used(&self, key_id: &str) -> Result<Option<DateTime<Utc>>, DbError>;
 }

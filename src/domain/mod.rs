@@ -13,6 +13,7 @@ mod episodes;
 pub mod file_meta;
 mod ids;
 mod meta;
+pub mod publication;
 pub mod quality;
 pub mod records;
 pub mod review;
@@ -504,6 +505,16 @@ impl Urls {
     /// the same URL for as long as the media exists.
     pub fn waveform(&self, media: MediaId, file_name: &str) -> String {
         self.join(format_args!("/media/{media}/{file_name}"))
+    }
+
+    /// The episode's latest signed publication record (`http::transparency`).
+    pub fn publication_record(&self, episode: EpisodeId) -> String {
+        self.join(format_args!("/transparency/episodes/{episode}"))
+    }
+
+    /// One entry of the transparency log.
+    pub fn log_entry(&self, seq: u64) -> String {
+        self.join(format_args!("/transparency/records/{seq}"))
     }
 
     /// The enclosure URL: ends in the file's extension, ASCII only.

@@ -83,13 +83,21 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
     }
 
     // podcast:, by element name.
-    if !extras.renditions.is_empty() {
-        // The enclosure itself comes first, marked as the default, then each other rendition.
-        alternate(xml, media, None, true, urls);
-        for r in &extras.renditions {
-            let rendition = Enclosure::from(&r.media);
-            alternate(xml, &rendition, Some(&r.display_title()), false, urls);
-        }
+    // The enclosure itself comes first, marked as the default, then each other rendition;
+    // each with its hash and the episode's signed publication record (issue 25), so an app or
+    // a reader can check the file they have.
+    let record = urls.publication_record(episode.id);
+    alternate(xml, media, None, true, urls, &record);
+    for r in &extras.renditions {
+        let rendition = Enclosure::from(&r.media);
+        alternate(
+            xml,
+            &rendition,
+            Some(&r.display_title()),
+            false,
+            urls,
+            &record,
+        );
     }
     if extras.has_chapters() {
         let url = urls.chapters(episode.id);
@@ -190,8 +198,16 @@ fn item(xml: &mut Xml, show: &Show, entry: &Entry<'_>, urls: &Urls, explicit: &s
 }
 
 /// `<podcast:alternateEnclosure type length bitrate height title default>` with its
-/// `podcast:integrity` (SHA-256, as Subresource Integrity writes it) and `podcast:source`.
-fn alternate(xml: &mut Xml, media: &Enclosure, title: Option<&str>, default: bool, urls: &Urls) {
+/// `podcast:integrity` (SHA-256, as Subresource Integrity writes it), `podcast:source` and
+/// `siaran:record` (the signed publication record naming that hash).
+fn alternate(
+    xml: &mut Xml,
+    media: &Enclosure,
+    title: Option<&str>,
+    default: bool,
+    urls: &Urls,
+    record: &str,
+) {
     let length = media.size_bytes.to_string();
     let bitrate = media.bit_rate.map(|b| b.to_string());
     let height = media.video_height.map(|h| h.to_string());
@@ -220,6 +236,7 @@ fn alternate(xml: &mut Xml, media: &Enclosure, title: Option<&str>, default: boo
     }
     let uri = urls.media(media.id, &media.extension);
     xml.element(GRANDCHILD, "podcast:source", "", &[("uri", &uri)]);
+    xml.element(GRANDCHILD, "siaran:record", "", &[("href", record)]);
     xml.close(CHILD, "podcast:alternateEnclosure");
 }
 

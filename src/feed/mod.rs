@@ -29,12 +29,19 @@ use crate::domain::{
     Enclosure, Episode, EpisodeExtras, EpisodeId, Location, Medium, Person, Show, ShowType, Urls,
 };
 
-const NAMESPACES: [(&str, &str); 4] = [
+const NAMESPACES: [(&str, &str); 5] = [
     ("atom", "http://www.w3.org/2005/Atom"),
     ("content", "http://purl.org/rss/1.0/modules/content/"),
     ("itunes", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
     ("podcast", "https://podcastindex.org/namespace/1.0"),
+    // `<siaran:record href>` in each `podcast:alternateEnclosure`: the episode's signed
+    // publication record (docs/transparency.md). The Podcasting 2.0 namespace has no element
+    // for it; an element of our own namespace is what RSS allows any reader to skip.
+    ("siaran", SIARAN_NAMESPACE),
 ];
+
+/// The namespace of Siaran's own feed elements.
+pub const SIARAN_NAMESPACE: &str = "urn:x-siaran:publication:1";
 
 /// An episode visible in the feed, with the time it went out.
 struct Entry<'a> {

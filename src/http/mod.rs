@@ -30,6 +30,7 @@ pub mod site;
 pub mod stats;
 pub mod studio;
 pub mod templates;
+pub mod transparency;
 pub mod uploads;
 
 use axum::{

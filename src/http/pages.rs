@@ -547,6 +547,19 @@ async fn episode_markup(
         cited: cited(app, show, episode, media.info.duration_ms, video, t),
         history,
         preview,
+        record: match app.ctx.db.last_record(episode.id).await {
+            Ok(r) => r.map(|e| {
+                let url = app.ctx.urls.log_entry(e.seq);
+                (e, url)
+            }),
+            // The page without its seal rather than no page.
+            Err(e) => {
+                tracing::warn!(error = %e, episode = %episode.id, "publication record not shown");
+                None
+            }
+        },
+        keys_url: "/.well-known/siaran-keys.json".into(),
+        base_url: app.ctx.urls.base().to_owned(),
     };
     Ok(templates::episode(lang, site, &page))
 }

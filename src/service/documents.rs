@@ -132,6 +132,7 @@ pub async fn set_file(
         ),
     )
     .await;
+    super::transparency::record_citing(ctx, id).await;
     Ok(document)
 }
 
@@ -156,6 +157,7 @@ pub async fn remove_file(ctx: &Ctx, actor: &Actor, document: Document) -> Result
                 .with_changes(serde_json::json!({"file_sha256": {"from": old.sha256, "to": null}})),
         )
         .await;
+        super::transparency::record_citing(ctx, document.id).await;
     }
     Ok(())
 }

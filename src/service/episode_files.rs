@@ -230,6 +230,7 @@ async fn store_file(
     )
     .await?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     Ok(file)
 }
 
@@ -281,6 +282,7 @@ async fn remove_file(
         .await
         .map_err(or_not_found(what))?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     delete_unowned(ctx.store.as_ref(), &file.key).await;
     Ok(())
 }
@@ -318,6 +320,7 @@ pub async fn add_rendition(
             other => other.into(),
         })?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "rendition-added", actor)
             .with_changes(serde_json::json!({"media_id": media.id, "title": title})),
@@ -341,6 +344,7 @@ pub async fn remove_rendition(
         .await
         .map_err(or_not_found("rendition"))?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "rendition-removed", actor)
             .with_changes(serde_json::json!({"media_id": media_id})),

@@ -170,6 +170,7 @@ pub async fn create(
         }
     }
     ctx.feeds.changed(show.id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "created", actor)
             .with_changes(audit::created_from(&episode, source)),
@@ -232,6 +233,7 @@ pub async fn update(
             other => other.into(),
         })?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "updated", actor)
             .with_changes(audit::diff(&old, &episode)),
@@ -258,6 +260,7 @@ pub async fn publish(ctx: &Ctx, actor: &Actor, episode: Episode) -> Result<Episo
         published
     };
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     tracing::info!(episode = %episode.id, "published");
     Ok(episode)
 }
@@ -279,6 +282,7 @@ pub async fn withdraw(
         .set_withdrawal(episode.id, Some(&withdrawal), now)
         .await?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "withdrawn", actor)
             .with_changes(serde_json::json!({"reason": withdrawal.reason})),
@@ -293,6 +297,7 @@ pub async fn withdraw(
 pub async fn restore(ctx: &Ctx, actor: &Actor, episode: Episode) -> Result<Episode, Error> {
     let episode = ctx.db.set_withdrawal(episode.id, None, Utc::now()).await?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(AuditEntry::new(
         Entity::Episode,
         episode.id,
@@ -340,6 +345,7 @@ pub async fn link_document(
     };
     ctx.db.link_document(&link).await?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "document-linked", actor).with_changes(
             serde_json::json!({"link_id": link.id, "document_id": link.document_id, "at_ms": link.at_ms, "note": link.note}),
@@ -370,6 +376,7 @@ pub async fn unlink_document(
         .await
         .map_err(or_not_found("link"))?;
     ctx.feeds.changed(episode.show_id).await;
+    super::transparency::record(ctx, episode.id).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "document-unlinked", actor)
             .with_changes(serde_json::json!({"link_id": link})),

@@ -26,6 +26,7 @@ pub mod shows;
 pub mod site;
 pub mod stats;
 pub mod tokens;
+pub mod transparency;
 pub mod uploads;
 pub mod users;
 
@@ -58,6 +59,8 @@ pub struct Ctx {
     pub jobs: JobQueue,
     /// The site settings as this instance last read them (`site`).
     pub site: site::SiteCache,
+    /// The key publication records are signed with, and the retired ones still listed.
+    pub keys: Arc<transparency::Keys>,
 }
 
 /// Told whenever a show's feed may have changed (the serving feed cache, `http::feeds::cache`).

@@ -156,6 +156,7 @@ async fn story(db: &dyn Db) {
     for e in [&draft, &old, &new, &later] {
         db.create_episode(e).await.unwrap();
     }
+    publication_log_story(db, [old.id, new.id, later.id], t0).await;
     assert_eq!(db.episode(old.id).await.unwrap(), old);
     assert_eq!(db.episode(new.id).await.unwrap(), new);
     assert!(db.episode_slug_taken(show.id, &old.slug).await.unwrap());
@@ -353,6 +354,102 @@ async fn site_story(db: &dyn Db, t0: DateTime<Utc>) {
     let owned = db.owned_object_keys().await.unwrap();
     assert!(owned.contains(&logo(2).key), "{owned:?}");
     assert!(!owned.contains(&logo(1).key));
+}
+
+/// The transparency log: appended in order, a taken place or a named predecessor refused (so
+/// two racing instances cannot fork it), read back as signed; published episodes without a
+/// record found. `published` are published by now, in order of publication.
+async fn publication_log_story(db: &dyn Db, published: [EpisodeId; 3], t0: DateTime<Utc>) {
+    use siaran::domain::publication::{
+        Entry, FORMAT, KeySet, PublicKey, RECORD_TYPE, Record, SigningIdentity, time,
+    };
+    let key = SigningIdentity::generate();
+    let record = |seq: u64, prev: &str, episode: EpisodeId, episode_prev: &str, at| Record {
+        kind: RECORD_TYPE.into(),
+        v: FORMAT,
+        seq,
+        prev: prev.into(),
+        episode_id: episode.to_string(),
+        episode_prev: episode_prev.into(),
+        event: "published".into(),
+        state: "published".into(),
+        url: "https://x.example/shows/a/b".into(),
+        guid: "g".into(),
+        title: "Jumpa pers".into(),
+        at: time(at),
+        files: vec![],
+        key: key.id().into(),
+    };
+    let now = Utc::now();
+    assert_eq!(db.log_head().await.unwrap(), None);
+    assert_eq!(db.key_first_used(key.id()).await.unwrap(), None);
+    assert_eq!(
+        db.unrecorded_publications(DateTime::<Utc>::UNIX_EPOCH, now, 10)
+            .await
+            .unwrap(),
+        published
+    );
+    assert_eq!(
+        db.unrecorded_publications(t0, now, 10).await.unwrap(),
+        published[1..],
+        "after `since` only"
+    );
+
+    let first: Entry = key.entry(record(1, "", published[0], "", t0));
+    db.append_log(&first).await.unwrap();
+    // The same place again, or the same predecessor: refused.
+    let racing = key.entry(record(1, "", published[1], "", t0));
+    assert!(matches!(
+        db.append_log(&racing).await,
+        Err(DbError::Conflict(_))
+    ));
+    let forked = key.entry(record(2, "", published[1], "", t0));
+    assert!(matches!(
+        db.append_log(&forked).await,
+        Err(DbError::Conflict(_))
+    ));
+    let second = key.entry(record(
+        2,
+        &first.hash,
+        published[0],
+        &first.hash,
+        t0 + Duration::hours(1),
+    ));
+    db.append_log(&second).await.unwrap();
+    let episode_fork = key.entry(record(3, &second.hash, published[0], &first.hash, t0));
+    assert!(matches!(
+        db.append_log(&episode_fork).await,
+        Err(DbError::Conflict(_))
+    ));
+
+    assert_eq!(db.log_head().await.unwrap(), Some((2, second.hash.clone())));
+    assert_eq!(
+        db.log_entries(0, 10).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    assert_eq!(db.log_entries(1, 10).await.unwrap(), vec![second.clone()]);
+    assert_eq!(db.log_entries(0, 1).await.unwrap(), vec![first.clone()]);
+    assert_eq!(db.log_entry(2).await.unwrap(), second);
+    assert!(matches!(db.log_entry(3).await, Err(DbError::NotFound)));
+    assert_eq!(
+        db.last_record(published[0]).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(db.last_record(published[1]).await.unwrap(), None);
+    assert_eq!(db.key_first_used(key.id()).await.unwrap(), Some(t0));
+    assert_eq!(
+        db.unrecorded_publications(DateTime::<Utc>::UNIX_EPOCH, now, 10)
+            .await
+            .unwrap(),
+        published[1..]
+    );
+    // What was stored verifies: the bytes signed are the bytes read back.
+    let keys = KeySet {
+        keys: vec![PublicKey::of(&key.public())],
+    };
+    for e in db.log_entries(0, 10).await.unwrap() {
+        keys.verify_entry(&e).unwrap();
+    }
 }
 
 /// Reviews, and the studio's dashboard: a page of a show's episodes in one state with their

@@ -443,7 +443,16 @@ async fn renditions(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 204);
-    assert!(!feed(&app, "video").await.contains("alternateEnclosure"));
+    // The enclosure alone stays, as the one alternateEnclosure, with its hash and its signed
+    // record (issue 25).
+    let xml = feed(&app, "video").await;
+    assert_eq!(
+        xml.matches("<podcast:alternateEnclosure").count(),
+        1,
+        "{xml}"
+    );
+    assert!(!xml.contains("Audio saja"), "{xml}");
+    assert!(xml.contains("<siaran:record href="), "{xml}");
 }
 on_both_backends!(renditions);
 

@@ -100,6 +100,8 @@ impl TestApp {
         let mut settings = Settings::new(&db_url, "file://unused").expect("settings");
         settings.public_url = base.parse().expect("public url");
         settings.spool_dir = Some(spool_dir.clone());
+        // The signing key is created in the test's folder (peers share it: same settings).
+        settings.signing.data_dir = dir.path().to_path_buf();
         // Background jobs (a recording's analysis) run only where a test asks for them
         // (tests/api/quality.rs): elsewhere they would race the test's own checks of the store
         // and the spool folder. They are still queued.

@@ -43,6 +43,7 @@ mod studio_pages;
 mod studio_review;
 mod studio_stats;
 mod studio_upload;
+mod transparency;
 mod uploads;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.

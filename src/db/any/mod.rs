@@ -21,6 +21,7 @@ mod episodes;
 mod feed;
 mod jobs;
 mod media;
+mod publication_log;
 mod quality;
 mod rows;
 mod search;

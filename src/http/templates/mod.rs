@@ -356,6 +356,10 @@ pub struct EpisodePage<'a> {
     /// The studio's preview of an unpublished episode: marked so, not indexed, without the
     /// links that only a published episode answers (sharing, embedding, citation files).
     pub preview: bool,
+    /// The episode's latest signed publication record, with its URL, and the site's key set.
+    pub record: Option<(crate::domain::publication::Entry, String)>,
+    pub keys_url: String,
+    pub base_url: String,
 }
 
 fn action_label(lang: UiLang, action: &str) -> &'static str {
@@ -544,6 +548,9 @@ pub fn episode(lang: UiLang, site: &SiteChrome, p: &EpisodePage<'_>) -> Markup {
             a href={ (p.path) "/cite.ris" } { "RIS" } " · "
             a href={ (p.path) "/cite.json" } { "CSL-JSON" }
         } }
+        @if let Some((entry, record_url)) = &p.record {
+            (verified(lang, entry, record_url, &p.keys_url, &p.base_url))
+        }
         @if !p.history.is_empty() {
             h2 { (t(lang, "Riwayat perubahan", "Change history")) }
             ul.history { @for entry in &p.history { (history_line(lang, entry)) } }
@@ -613,6 +620,35 @@ pub fn episode(lang: UiLang, site: &SiteChrome, p: &EpisodePage<'_>) -> Markup {
         }
     };
     layout(lang, site, &e.title, &p.path, &head, &body)
+}
+
+/// "Verified publication": the signed record of what was published, and how to check a file.
+fn verified(
+    lang: UiLang,
+    entry: &crate::domain::publication::Entry,
+    record_url: &str,
+    keys_url: &str,
+    base_url: &str,
+) -> Markup {
+    let r = &entry.record;
+    html! {
+        section #verified {
+            h2 { (t(lang, "Publikasi terverifikasi", "Verified publication")) }
+            p {
+                (t(lang,
+                    "Setiap berkas siaran ini (rekaman, versi lain, transkrip, dokumen) tercatat dengan sidik SHA-256-nya dalam log transparansi yang ditandatangani secara digital (Ed25519). Catatan terakhir: ",
+                    "Every file of this briefing (recording, renditions, transcripts, documents) is recorded with its SHA-256 fingerprint in a digitally signed (Ed25519) transparency log. Latest record: "))
+                a href=(record_url) { (t(lang, "entri ", "entry ")) (entry.seq) }
+                " (" (r.at) ", " (r.files.len()) (t(lang, " berkas, ", " files, ")) (r.state) ")."
+            }
+            p.meta { (t(lang, "Hash catatan ", "Record hash ")) code { (entry.hash) } br; (t(lang, "Kunci ", "Key ")) code { (r.key) } " · " a href=(keys_url) { (t(lang, "kunci publik", "public keys")) } " · " a href="/transparency/log" { (t(lang, "log lengkap", "full log")) } }
+            p {
+                (t(lang, "Periksa berkas yang Anda terima: ", "Check a file you received: "))
+                code { "siaran verify BERKAS --server " (base_url) }
+                (t(lang, " — atau bandingkan SHA-256-nya dengan catatan.", " — or compare its SHA-256 with the record."))
+            }
+        }
+    }
 }
 
 /// `*text*` as `<em>` (the citation formatters mark italics so), everything else escaped.
