@@ -35,8 +35,8 @@ pub use repos::{
     AnalyticsRepo, AuditRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter, EpisodePage,
     EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo, MediaRepo,
     OpenUploads, QualityRecord, QualityRepo, SearchRepo, SessionRepo, ShowRepo, StatusCounts,
-    StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload, UploadChunk, UploadRepo,
-    UserRepo, WaveformFiles,
+    StoreWriteRepo, StoredFile, StoredSession, TokenRepo, Upload, UploadChunk, UploadOwner,
+    UploadRepo, UserRepo, WaveformFiles,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on
