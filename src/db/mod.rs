@@ -36,7 +36,8 @@ pub use repos::{
     EpisodePage, EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey,
     LoginThrottleRepo, MediaRepo, OpenUploads, PublicationLogRepo, QualityRecord, QualityRepo,
     SearchRepo, SessionRepo, ShowRepo, SiteRepo, StatusCounts, StoreWriteRepo, StoredFile,
-    StoredSession, TokenRepo, Upload, UploadChunk, UploadRepo, UserRepo, WaveformFiles,
+    StoredSession, TokenRepo, Upload, UploadChunk, UploadOwner, UploadRepo, UserRepo,
+    WaveformFiles,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on

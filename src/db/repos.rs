@@ -412,6 +412,8 @@ pub struct Upload {
     pub metadata: String,
     /// The token that created it: a token's open uploads are capped (`service::uploads`).
     pub token_id: Option<uuid::Uuid>,
+    /// The signed-in user who created it without a token (the studio): capped as a token is.
+    pub user_id: Option<UserId>,
     /// A token naming the one request that may append next.
     pub claim: String,
     /// The media record the upload became, once complete.
@@ -428,7 +430,15 @@ pub struct UploadChunk {
     pub key: ObjectKey,
 }
 
-/// What one token has open: its uploads neither complete nor expired, and the bytes they
+/// Whose open uploads are counted together: a token's (whoever holds it), or a signed-in
+/// user's made without a token (the studio's page, through the session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadOwner {
+    Token(uuid::Uuid),
+    User(UserId),
+}
+
+/// What one owner has open: its uploads neither complete nor expired, and the bytes they
 /// declared (`Upload-Length`) together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OpenUploads {
@@ -478,10 +488,11 @@ pub trait UploadRepo: Send + Sync {
     /// Deletes the upload; returns whether it existed and the chunks it had, whose objects the
     /// caller deletes.
     async fn delete_upload(&self, id: uuid::Uuid) -> Result<(bool, Vec<UploadChunk>), DbError>;
-    /// What `token` has open at `now`: uploads it created that are neither complete nor expired.
+    /// What `owner` has open at `now`: uploads it created that are neither complete nor
+    /// expired (a user's: those made through a session, not with its tokens).
     async fn open_uploads(
         &self,
-        token: uuid::Uuid,
+        owner: UploadOwner,
         now: DateTime<Utc>,
     ) -> Result<OpenUploads, DbError>;
     /// Uploads whose expiry is at or before `now`, oldest first, at most `limit`.

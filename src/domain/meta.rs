@@ -162,6 +162,11 @@ pub struct EpisodeMeta {
     pub location: Option<Location>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub soundbites: Vec<Soundbite>,
+    /// The publication date proposed when the draft was made (the studio's new-episode form,
+    /// pre-filled from the file's tags or name as `siaran import` reads them): the editor's
+    /// schedule starts from it while the episode has none. Not written to any feed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposed_date: Option<chrono::NaiveDate>,
 }
 
 /// A value that cannot go into a feed: which field, and why in both languages.
@@ -330,6 +335,15 @@ impl EpisodeMeta {
     /// handlers go).
     pub fn validated(mut self, duration_ms: u64) -> Result<EpisodeMeta, MetaError> {
         check_persons("persons", &self.persons)?;
+        if let Some(date) = self.proposed_date
+            && !bounds::YEARS.contains(&chrono::Datelike::year(&date))
+        {
+            return Err(error(
+                "proposed_date",
+                "proposed_date harus antara tahun 1900 dan 9999",
+                "proposed_date must lie between the years 1900 and 9999",
+            ));
+        }
         if let Some(l) = &self.location {
             check_location("location", l)?;
         }

@@ -167,30 +167,69 @@ impl From<UploadError> for TusError {
                 "Unggahan sudah kedaluwarsa; mulai unggahan baru",
                 "The upload has expired; start a new one",
             ),
-            UploadError::TooManyOpen { limit } => fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-open-uploads",
-                &format!(
-                    "Token ini sudah membuka {limit} unggahan yang belum selesai; selesaikan \
-                     atau hapus (DELETE) salah satunya dulu"
-                ),
-                &format!(
-                    "This token already has {limit} unfinished uploads open; finish or delete \
-                     (DELETE) one of them first"
-                ),
-            ),
-            UploadError::TooManyOpenBytes { limit } => fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-open-upload-bytes",
-                &format!(
-                    "Unggahan yang belum selesai dari token ini bersama unggahan ini akan \
-                     melebihi {limit} byte; selesaikan atau hapus (DELETE) salah satunya dulu"
-                ),
-                &format!(
-                    "This token's unfinished uploads and this one would declare more than \
-                     {limit} bytes; finish or delete (DELETE) one of them first"
-                ),
-            ),
+            UploadError::TooManyOpen { limit, session } => {
+                let (id, en) = if session {
+                    (
+                        format!(
+                            "Anda sudah membuka {limit} unggahan yang belum selesai; \
+                             selesaikan atau hapus salah satunya dulu"
+                        ),
+                        format!(
+                            "You already have {limit} unfinished uploads open; finish or \
+                             delete one of them first"
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "Token ini sudah membuka {limit} unggahan yang belum selesai; \
+                             selesaikan atau hapus (DELETE) salah satunya dulu"
+                        ),
+                        format!(
+                            "This token already has {limit} unfinished uploads open; finish \
+                             or delete (DELETE) one of them first"
+                        ),
+                    )
+                };
+                fail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-open-uploads",
+                    &id,
+                    &en,
+                )
+            }
+            UploadError::TooManyOpenBytes { limit, session } => {
+                let (id, en) = if session {
+                    (
+                        format!(
+                            "Unggahan Anda yang belum selesai bersama unggahan ini akan \
+                             melebihi {limit} byte; selesaikan atau hapus salah satunya dulu"
+                        ),
+                        format!(
+                            "Your unfinished uploads and this one would declare more than \
+                             {limit} bytes; finish or delete one of them first"
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "Unggahan yang belum selesai dari token ini bersama unggahan ini \
+                             akan melebihi {limit} byte; selesaikan atau hapus (DELETE) salah \
+                             satunya dulu"
+                        ),
+                        format!(
+                            "This token's unfinished uploads and this one would declare more \
+                             than {limit} bytes; finish or delete (DELETE) one of them first"
+                        ),
+                    )
+                };
+                fail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-open-upload-bytes",
+                    &id,
+                    &en,
+                )
+            }
             UploadError::MetadataTooLarge { limit } => fail(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "upload-metadata-too-large",

@@ -58,6 +58,18 @@ pub async fn ingest(
     max_bytes: u64,
 ) -> Result<Media, IngestError> {
     let spooled = spool_body(&ctx.spool, body, max_bytes).await?;
+    ingest_spooled(ctx, id, filename, spooled).await
+}
+
+/// `ingest` after the spool: for a file its caller already spooled and hashed (a resumable
+/// upload's last chunk, written after the earlier ones: `service::uploads`), so its bytes are
+/// not written a second time. Probe, store and row run in a task of their own, as in `ingest`.
+pub(crate) async fn ingest_spooled(
+    ctx: &Ctx,
+    id: MediaId,
+    filename: &str,
+    spooled: Spooled,
+) -> Result<Media, IngestError> {
     let filename = filename.to_owned();
     let ctx = ctx.clone();
     let span = tracing::Span::current();

@@ -15,15 +15,27 @@
 //! `get` and `delete`, which behave alike on the filesystem and on S3. The cost on S3 is that the
 //! bytes travel once more than with parts (chunks up, back down for the probe, the file up).
 //!
-//! The last chunk is not stored as a chunk: the earlier chunks and it are streamed in order
-//! through `ingest` (spool + SHA-256 + probe + store + row, as `POST /api/v1/media`), and only
-//! then is the upload marked complete, so `Upload-Offset == Upload-Length` means a media record
-//! exists. A refused file (not playable media) removes the upload whole: no row, no object.
+//! The last chunk is not stored as a chunk. A body whose `Content-Length` reaches the upload's
+//! end is received straight into the file that becomes the media: the stored chunks (none when
+//! the whole file comes in one PATCH, as the studio's page sends it) are copied in front of it
+//! and the whole is hashed in that one pass, then `ingest_spooled` probes and stores it (on the
+//! file store a hard link), so the bytes are written once, as `POST /api/v1/media` writes them.
+//! Were that body spooled on its own and then read back through `ingest`, a one-PATCH upload
+//! would be written and hashed twice (the studio's uploads ran at a fifth of curl's speed). Cut
+//! short, such a body is kept as a chunk like any other. Only after `ingest` is the upload
+//! marked complete, so `Upload-Offset == Upload-Length` means a media record exists. A refused
+//! file (not playable media) removes the upload whole: no row, no object.
 //!
-//! What one token may hold is bounded: at most `Limits::open` uploads open (neither complete nor
-//! expired) and `Limits::open_bytes` declared by them together, and no upload keeps more than
+//! Nothing here syncs a spool file: the store makes an object durable before the row that names
+//! it is written (`ObjectStore::put_file` syncs, then links or uploads), and a spool file does
+//! not outlive a crash anyway. Chunks are hashed only when the client sent a checksum.
+//!
+//! What one owner may hold is bounded — a token, or a user uploading through the studio's
+//! session without one (`UploadOwner`) —: at most `Limits::open` uploads open (neither complete
+//! nor expired) and `Limits::open_bytes` declared by them together, and no upload keeps more than
 //! `MAX_METADATA_BYTES` of `Upload-Metadata` or a file name over `MAX_FILENAME_BYTES`. Without
-//! this one token could declare terabytes in seconds and fill the database with file names.
+//! this one token or one session could declare terabytes in seconds and fill the database
+//! with file names.
 //!
 //! Who may append is decided in the database: each PATCH takes the upload's claim, and only the
 //! holder of the claim at the right offset can move the offset. A request stalled behind a dead
@@ -31,7 +43,7 @@
 //!
 //! This module owns the `uploads/` objects and the upload rows; it does not touch HTTP.
 
-use std::{io, path::PathBuf, sync::Arc, time::Duration};
+use std::{io, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
@@ -42,10 +54,10 @@ use uuid::Uuid;
 
 use super::{
     Ctx,
-    ingest::{IngestError, ingest},
+    ingest::{IngestError, Spooled, ingest, ingest_spooled},
 };
 use crate::{
-    db::{DbError, OpenUploads, Upload, UploadChunk},
+    db::{DbError, OpenUploads, Upload, UploadChunk, UploadOwner},
     domain::{Media, MediaId, audit::Actor},
     storage::{
         ByteStream, ObjectKey, ObjectStore, StoreError,
@@ -63,8 +75,9 @@ pub const MAX_METADATA_BYTES: usize = 4 * 1024;
 /// The longest file name kept (in bytes of UTF-8), as common filesystems allow.
 pub const MAX_FILENAME_BYTES: usize = 255;
 
-/// What one token may have open at once (`SIARAN_MAX_OPEN_UPLOADS`,
-/// `SIARAN_MAX_OPEN_UPLOAD_BYTES`). Complete and expired uploads do not count.
+/// What one token, or one user through the studio's session, may have open at once
+/// (`SIARAN_MAX_OPEN_UPLOADS`, `SIARAN_MAX_OPEN_UPLOAD_BYTES`). Complete and expired uploads do
+/// not count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Uploads.
@@ -74,14 +87,20 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Refuses when `open` (what a token holds, the upload being created included) is over a cap.
-    fn check(self, open: OpenUploads) -> Result<(), UploadError> {
+    /// Refuses when `open` (what `owner` holds, the upload being created included) is over a
+    /// cap.
+    fn check(self, owner: UploadOwner, open: OpenUploads) -> Result<(), UploadError> {
+        let session = matches!(owner, UploadOwner::User(_));
         if open.count > self.open {
-            return Err(UploadError::TooManyOpen { limit: self.open });
+            return Err(UploadError::TooManyOpen {
+                limit: self.open,
+                session,
+            });
         }
         if open.bytes > self.open_bytes {
             return Err(UploadError::TooManyOpenBytes {
                 limit: self.open_bytes,
+                session,
             });
         }
         Ok(())
@@ -104,12 +123,13 @@ pub enum UploadError {
     NotFound,
     #[error("upload expired")]
     Expired,
-    /// The token has `limit` uploads open already.
-    #[error("the token has {limit} uploads open already")]
-    TooManyOpen { limit: u64 },
-    /// The token's open uploads and this one would declare more than `limit` bytes.
-    #[error("the token's open uploads would declare more than {limit} bytes")]
-    TooManyOpenBytes { limit: u64 },
+    /// The owner (a token, or a user's session when `session`) has `limit` uploads open
+    /// already.
+    #[error("the uploader has {limit} uploads open already")]
+    TooManyOpen { limit: u64, session: bool },
+    /// The owner's open uploads and this one would declare more than `limit` bytes.
+    #[error("the uploader's open uploads would declare more than {limit} bytes")]
+    TooManyOpenBytes { limit: u64, session: bool },
     #[error("Upload-Metadata is longer than {limit} bytes")]
     MetadataTooLarge { limit: usize },
     #[error("the file name is longer than {limit} bytes")]
@@ -168,7 +188,7 @@ pub struct Appended {
 impl Uploads {
     /// Creates an upload of `length` bytes for `by`; `metadata` is the client's header as sent.
     /// Refused, with nothing stored, when the file name or the metadata is too long or when
-    /// `by`'s token would hold more than its `Limits`.
+    /// `by` (its token, or the signed-in user without one) would hold more than its `Limits`.
     pub async fn create(
         &self,
         by: &Actor,
@@ -194,18 +214,25 @@ impl Uploads {
             filename: filename.to_owned(),
             metadata: metadata.to_owned(),
             token_id: by.token_id,
+            user_id: by.user_id,
             claim: String::new(),
             media_id: None,
             created_at: now,
             expires_at: now + self.expiry,
         };
         self.ctx.db.create_upload(&upload).await?;
-        if let Some(token) = by.token_id {
+        let owner = match (by.token_id, by.user_id) {
+            (Some(token), _) => Some(UploadOwner::Token(token)),
+            (None, Some(user)) => Some(UploadOwner::User(user)),
+            // `import`, `demo`, `cli`: an operator's own commands are not capped.
+            (None, None) => None,
+        };
+        if let Some(owner) = owner {
             // Counted with its own row in, not before: of creations at the same time, the later
             // of any two sees both and gives way (at worst both do), so no number of them at
             // once gets past a cap, and a refused one leaves nothing.
-            let open = self.ctx.db.open_uploads(token, now).await?;
-            if let Err(refused) = self.limits.check(open) {
+            let open = self.ctx.db.open_uploads(owner, now).await?;
+            if let Err(refused) = self.limits.check(owner, open) {
                 self.ctx.db.delete_upload(upload.id).await?;
                 return Err(refused);
             }
@@ -288,20 +315,36 @@ impl Uploads {
     ) -> Result<Appended, UploadError> {
         let offset = chunk.offset;
         let remaining = upload.length - offset;
-        let received = receive(self.ctx.spool.dir(), chunk.body, remaining)
-            .await
-            .map_err(|e| match e {
-                UploadError::BeyondLength { .. } => UploadError::BeyondLength {
-                    length: upload.length,
-                },
-                other => other,
-            })?;
+        // A body declared to reach the end (a whole file in one PATCH, as the studio's page
+        // sends it, or the last chunk) is received after the stored chunks, into the file that
+        // becomes the media: its bytes are written and hashed once.
+        let finishing = remaining > 0 && chunk.declared == Some(remaining);
+        let earlier = if finishing {
+            self.chunks_before(&upload, offset).await?
+        } else {
+            Vec::new()
+        };
+        let prefix = finishing.then_some((self.ctx.store.as_ref(), earlier.as_slice()));
+        let received = receive(
+            self.ctx.spool.dir(),
+            prefix,
+            chunk.body,
+            remaining,
+            chunk.sha256.is_some(),
+        )
+        .await
+        .map_err(|e| match e {
+            UploadError::BeyondLength { .. } => UploadError::BeyondLength {
+                length: upload.length,
+            },
+            other => other,
+        })?;
         let cut = received.cut || chunk.declared.is_some_and(|n| received.size < n);
         if cut {
             tracing::info!(id = %upload.id, offset, size = received.size, "chunk cut short");
         }
         if let Some(expected) = chunk.sha256
-            && (cut || received.sha256 != expected)
+            && (cut || received.sha256 != Some(expected))
         {
             // A cut chunk cannot match the checksum of the whole; the client sends it again.
             return Err(UploadError::ChecksumMismatch);
@@ -313,13 +356,39 @@ impl Uploads {
             });
         }
         if offset + received.size < upload.length {
-            let appended = self.store_chunk(&upload, &claim, offset, &received).await?;
+            let appended = if received.prefix == 0 {
+                self.store_chunk(&upload, &claim, offset, received.size, received.file.path())
+                    .await?
+            } else {
+                // Cut after the earlier chunks were copied in front of it: its own part alone.
+                let tail = tail_of(self.ctx.spool.dir(), received.file.path(), received.prefix)
+                    .await
+                    .map_err(UploadError::Spool)?;
+                drop(received.file);
+                self.store_chunk(&upload, &claim, offset, received.size, tail.path())
+                    .await?
+            };
             return Ok(Appended {
                 upload: appended,
                 media: None,
             });
         }
-        let media = self.finish(&upload, &claim, offset, &received).await?;
+        let (chunks, whole) = match received.whole {
+            Some(sha256) => (
+                earlier,
+                Whole::Spooled(Spooled {
+                    file: received.file,
+                    sha256,
+                    size: upload.length,
+                }),
+            ),
+            // Not declared to reach the end, and did (a body without Content-Length).
+            None => (
+                self.chunks_before(&upload, offset).await?,
+                Whole::LastChunk(received.file),
+            ),
+        };
+        let media = self.finish(&upload, &claim, offset, &chunks, whole).await?;
         let mut upload = upload;
         upload.received = upload.length;
         upload.media_id = Some(media.id);
@@ -329,62 +398,12 @@ impl Uploads {
         })
     }
 
-    async fn store_chunk(
+    /// The upload's stored chunks, which must cover `0..offset` end to end.
+    async fn chunks_before(
         &self,
         upload: &Upload,
-        claim: &str,
         offset: u64,
-        received: &Received,
-    ) -> Result<Upload, UploadError> {
-        let key = ObjectKey::for_upload_chunk(upload.id, offset, claim);
-        let chunk = UploadChunk {
-            start: offset,
-            size: received.size,
-            key: key.clone(),
-        };
-        let now = Utc::now();
-        let expires_at = now + self.expiry;
-        // A chunk whose row is not written (another request took the upload over) is taken back.
-        put_then_record(
-            self.ctx.store.as_ref(),
-            &key,
-            Named::Uniquely,
-            "application/octet-stream",
-            Source::File(received.file.path()),
-            || async {
-                match self
-                    .ctx
-                    .db
-                    .append_upload_chunk(upload.id, claim, &chunk, expires_at, now)
-                    .await
-                {
-                    Ok(true) => Ok(((), None)),
-                    Ok(false) => Err(UploadError::Superseded),
-                    Err(e) => Err(e.into()),
-                }
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            ReplaceError::Store(e) => e.into(),
-            ReplaceError::Record(e) => e,
-        })?;
-        tracing::debug!(id = %upload.id, offset, size = received.size, "chunk stored");
-        Ok(Upload {
-            received: offset + received.size,
-            expires_at,
-            ..upload.clone()
-        })
-    }
-
-    /// Streams the stored chunks and the last one through `ingest`; marks the upload complete.
-    async fn finish(
-        &self,
-        upload: &Upload,
-        claim: &str,
-        offset: u64,
-        last: &Received,
-    ) -> Result<Media, UploadError> {
+    ) -> Result<Vec<UploadChunk>, UploadError> {
         let chunks = self.ctx.db.upload_chunks(upload.id).await?;
         let mut next = 0;
         for c in &chunks {
@@ -403,9 +422,79 @@ impl Uploads {
                 upload.id
             ))));
         }
-        let body = assembled(self.ctx.store.clone(), &chunks, last.file.path().to_owned());
+        Ok(chunks)
+    }
+
+    async fn store_chunk(
+        &self,
+        upload: &Upload,
+        claim: &str,
+        offset: u64,
+        size: u64,
+        file: &std::path::Path,
+    ) -> Result<Upload, UploadError> {
+        let key = ObjectKey::for_upload_chunk(upload.id, offset, claim);
+        let chunk = UploadChunk {
+            start: offset,
+            size,
+            key: key.clone(),
+        };
+        let now = Utc::now();
+        let expires_at = now + self.expiry;
+        // A chunk whose row is not written (another request took the upload over) is taken back.
+        // The store makes the object durable before the row names it (`put_file` syncs).
+        put_then_record(
+            self.ctx.store.as_ref(),
+            &key,
+            Named::Uniquely,
+            "application/octet-stream",
+            Source::File(file),
+            || async {
+                match self
+                    .ctx
+                    .db
+                    .append_upload_chunk(upload.id, claim, &chunk, expires_at, now)
+                    .await
+                {
+                    Ok(true) => Ok(((), None)),
+                    Ok(false) => Err(UploadError::Superseded),
+                    Err(e) => Err(e.into()),
+                }
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            ReplaceError::Store(e) => e.into(),
+            ReplaceError::Record(e) => e,
+        })?;
+        tracing::debug!(id = %upload.id, offset, size, "chunk stored");
+        Ok(Upload {
+            received: offset + size,
+            expires_at,
+            ..upload.clone()
+        })
+    }
+
+    /// Makes the whole file media (`ingest`), marks the upload complete, forgets its chunks.
+    async fn finish(
+        &self,
+        upload: &Upload,
+        claim: &str,
+        offset: u64,
+        chunks: &[UploadChunk],
+        whole: Whole,
+    ) -> Result<Media, UploadError> {
         let media_id = MediaId::new();
-        let media = match ingest(&self.ctx, media_id, &upload.filename, body, upload.length).await {
+        let ingested = match whole {
+            Whole::Spooled(spooled) => {
+                ingest_spooled(&self.ctx, media_id, &upload.filename, spooled).await
+            }
+            Whole::LastChunk(last) => {
+                let body = assembled(self.ctx.store.clone(), chunks, last);
+                ingest(&self.ctx, media_id, &upload.filename, body, upload.length).await
+            }
+        };
+        let media = match ingested {
             Ok(media) => media,
             Err(e @ (IngestError::Probe(_) | IngestError::TooLarge { .. })) => {
                 // Refused for what the file is: sending it again cannot help.
@@ -434,7 +523,7 @@ impl Uploads {
         // removes, never a row naming a missing object.
         match self.ctx.db.delete_upload_chunks(upload.id).await {
             Ok(()) => {
-                delete_objects(self.ctx.store.as_ref(), &chunks).await;
+                delete_objects(self.ctx.store.as_ref(), chunks).await;
             }
             Err(e) => {
                 tracing::warn!(id = %upload.id, error = %e, "could not forget a finished upload's chunks");
@@ -497,11 +586,23 @@ async fn delete_objects(store: &dyn ObjectStore, chunks: &[UploadChunk]) -> bool
     all
 }
 
+/// The whole file of a finishing upload.
+enum Whole {
+    /// Spooled and hashed already: the stored chunks, then the last one's body.
+    Spooled(Spooled),
+    /// The last chunk alone on disk: the stored chunks are read again in front of it.
+    LastChunk(tempfile::NamedTempFile),
+}
+
 /// The stored chunks in order, then the local file of the last one, as one stream.
-fn assembled(store: Arc<dyn ObjectStore>, chunks: &[UploadChunk], last: PathBuf) -> ByteStream {
+fn assembled(
+    store: Arc<dyn ObjectStore>,
+    chunks: &[UploadChunk],
+    last: tempfile::NamedTempFile,
+) -> ByteStream {
     enum Part {
         Stored(ObjectKey),
-        Local(PathBuf),
+        Local(tempfile::NamedTempFile),
     }
     let parts: Vec<Part> = chunks
         .iter()
@@ -515,8 +616,10 @@ fn assembled(store: Arc<dyn ObjectStore>, chunks: &[UploadChunk], last: PathBuf)
                 async move {
                     match part {
                         Part::Stored(key) => store.get(&key, None).await.map_err(io::Error::other),
-                        Part::Local(path) => {
-                            let file = tokio::fs::File::open(path).await?;
+                        Part::Local(temp) => {
+                            let file = tokio::fs::File::open(temp.path()).await?;
+                            // Open: the file may go (unlinked when `temp` drops) while it is read.
+                            drop(temp);
                             Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
                                 file,
                                 256 * 1024,
@@ -533,18 +636,28 @@ fn assembled(store: Arc<dyn ObjectStore>, chunks: &[UploadChunk], last: PathBuf)
 #[derive(Debug)]
 struct Received {
     file: tempfile::NamedTempFile,
+    /// The bytes of the earlier chunks in front of the chunk's in `file` (when finishing).
+    prefix: u64,
+    /// The chunk's own bytes.
     size: u64,
-    sha256: [u8; 32],
+    /// The chunk's SHA-256, when asked for (the client sent a checksum).
+    sha256: Option<[u8; 32]>,
+    /// The SHA-256 of all of `file` (hex), when it was received after the earlier chunks.
+    whole: Option<String>,
     /// The body failed or went quiet before its end.
     cut: bool,
 }
 
-/// Spools the body, hashing it, refusing more than `max` bytes. A body that fails or idles past
-/// `IDLE_TIMEOUT` ends the chunk where it stopped.
+/// Spools the body, refusing more than `max` bytes; with `earlier`, those chunks are copied
+/// from the store in front of it and the whole is hashed in the same pass. A body that fails or
+/// idles past `IDLE_TIMEOUT` ends the chunk where it stopped. Not synced: the store makes what
+/// it keeps durable (`ObjectStore::put_file`), and a spool file is gone after a crash anyway.
 async fn receive(
     dir: &std::path::Path,
+    earlier: Option<(&dyn ObjectStore, &[UploadChunk])>,
     mut body: ByteStream,
     max: u64,
+    check: bool,
 ) -> Result<Received, UploadError> {
     tokio::fs::create_dir_all(dir)
         .await
@@ -555,7 +668,20 @@ async fn receive(
         .map_err(UploadError::Spool)?;
     let handle = tokio::fs::File::from_std(file.reopen().map_err(UploadError::Spool)?);
     let mut writer = BufWriter::with_capacity(256 * 1024, handle);
-    let mut hasher = Sha256::new();
+    let mut whole = earlier.map(|_| Sha256::new());
+    let mut prefix: u64 = 0;
+    if let (Some((store, chunks)), Some(whole)) = (earlier, whole.as_mut()) {
+        for c in chunks {
+            let mut stored = store.get(&c.key, None).await?;
+            while let Some(bytes) = stored.next().await {
+                let bytes = bytes.map_err(UploadError::Spool)?;
+                prefix += bytes.len() as u64;
+                whole.update(&bytes);
+                writer.write_all(&bytes).await.map_err(UploadError::Spool)?;
+            }
+        }
+    }
+    let mut hasher = check.then(Sha256::new);
     let mut size: u64 = 0;
     let mut cut = false;
     loop {
@@ -580,19 +706,39 @@ async fn receive(
         if size > max {
             return Err(UploadError::BeyondLength { length: max });
         }
-        hasher.update(&chunk);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk);
+        }
+        if let Some(h) = whole.as_mut() {
+            h.update(&chunk);
+        }
         writer.write_all(&chunk).await.map_err(UploadError::Spool)?;
     }
     writer.flush().await.map_err(UploadError::Spool)?;
-    writer
-        .into_inner()
-        .sync_all()
-        .await
-        .map_err(UploadError::Spool)?;
     Ok(Received {
         file,
+        prefix,
         size,
-        sha256: hasher.finalize().into(),
+        sha256: hasher.map(|h| h.finalize().into()),
+        whole: whole.map(|h| hex::encode(h.finalize())),
         cut,
     })
+}
+
+/// A copy of `file` from byte `from` on, in a spool file of its own.
+async fn tail_of(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    from: u64,
+) -> io::Result<tempfile::NamedTempFile> {
+    use tokio::io::AsyncSeekExt as _;
+    let out = tempfile::Builder::new()
+        .prefix("siaran-chunk-")
+        .tempfile_in(dir)?;
+    let mut src = tokio::fs::File::open(file).await?;
+    src.seek(io::SeekFrom::Start(from)).await?;
+    let mut dst = tokio::fs::File::from_std(out.reopen()?);
+    tokio::io::copy(&mut src, &mut dst).await?;
+    dst.flush().await?;
+    Ok(out)
 }

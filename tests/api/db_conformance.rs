@@ -5,7 +5,7 @@ use siaran::{
     db::{
         AnyDb, ApiToken, Db, DbError, Document, DocumentKind, DocumentLink, Download,
         EpisodeFilter, JobError, JobKind, JobState, Listen, OpenUploads, QualityRecord, Role,
-        StatsScope, StoredFile, Upload, WaveformFiles, new_row_id, prelude::*,
+        StatsScope, StoredFile, Upload, UploadOwner, WaveformFiles, new_row_id, prelude::*,
     },
     domain::{
         DocumentId, Enclosure, Episode, EpisodeId, EpisodeStatus, Lang, Media, MediaId, Msg, Show,
@@ -829,13 +829,16 @@ async fn open_uploads_story(db: &dyn Db, t0: DateTime<Utc>) {
         filename: "Rapat.mp3".into(),
         metadata: String::new(),
         token_id,
+        user_id: None,
         claim: String::new(),
         media_id: None,
         created_at: t0,
         expires_at,
     };
     assert_eq!(
-        db.open_uploads(token, t0).await.unwrap(),
+        db.open_uploads(UploadOwner::Token(token), t0)
+            .await
+            .unwrap(),
         OpenUploads::default()
     );
     let big = upload(Some(token), 8 << 30, t0 + hour);
@@ -852,7 +855,9 @@ async fn open_uploads_story(db: &dyn Db, t0: DateTime<Utc>) {
     }
     assert_eq!(db.upload(big.id).await.unwrap().token_id, Some(token));
     assert_eq!(
-        db.open_uploads(token, t0).await.unwrap(),
+        db.open_uploads(UploadOwner::Token(token), t0)
+            .await
+            .unwrap(),
         OpenUploads {
             count: 3,
             bytes: (8 << 30) + 1300
@@ -866,26 +871,68 @@ async fn open_uploads_story(db: &dyn Db, t0: DateTime<Utc>) {
     );
     // Complete, or expired at the time asked about: not open.
     assert_eq!(
-        db.open_uploads(token, t0).await.unwrap(),
+        db.open_uploads(UploadOwner::Token(token), t0)
+            .await
+            .unwrap(),
         OpenUploads {
             count: 2,
             bytes: (8 << 30) + 300
         }
     );
     assert_eq!(
-        db.open_uploads(token, t0 + hour / 2).await.unwrap(),
+        db.open_uploads(UploadOwner::Token(token), t0 + hour / 2)
+            .await
+            .unwrap(),
         OpenUploads {
             count: 1,
             bytes: 8 << 30
         }
     );
     assert_eq!(
-        db.open_uploads(other, t0).await.unwrap(),
+        db.open_uploads(UploadOwner::Token(other), t0)
+            .await
+            .unwrap(),
         OpenUploads { count: 1, bytes: 5 }
     );
     db.delete_upload(big.id).await.unwrap();
     assert_eq!(
-        db.open_uploads(token, t0 + hour / 2).await.unwrap(),
+        db.open_uploads(UploadOwner::Token(token), t0 + hour / 2)
+            .await
+            .unwrap(),
+        OpenUploads::default()
+    );
+
+    // A user's: what it made through a session, not what its tokens made.
+    let user = UserId::new();
+    let session = Upload {
+        user_id: Some(user),
+        ..upload(None, 40, t0 + hour)
+    };
+    let with_token = Upload {
+        user_id: Some(user),
+        ..upload(Some(token), 2, t0 + hour)
+    };
+    for u in [&session, &with_token] {
+        db.create_upload(u).await.unwrap();
+    }
+    assert_eq!(db.upload(session.id).await.unwrap(), session);
+    assert_eq!(
+        db.open_uploads(UploadOwner::User(user), t0).await.unwrap(),
+        OpenUploads {
+            count: 1,
+            bytes: 40
+        }
+    );
+    assert_eq!(
+        db.open_uploads(UploadOwner::Token(token), t0 + hour / 2)
+            .await
+            .unwrap(),
+        OpenUploads { count: 1, bytes: 2 }
+    );
+    assert_eq!(
+        db.open_uploads(UploadOwner::User(UserId::new()), t0)
+            .await
+            .unwrap(),
         OpenUploads::default()
     );
 }

@@ -295,7 +295,6 @@ async fn a_file_without_javascript_becomes_a_draft(backend: Backend) {
     let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
     let episode_id = to
         .strip_prefix("/studio/episodes/")
-        .and_then(|rest| rest.strip_suffix("?date=2024-03-15"))
         .unwrap_or_else(|| panic!("{to}"));
     let res = app
         .http
@@ -310,6 +309,18 @@ async fn a_file_without_javascript_becomes_a_draft(backend: Backend) {
     assert_eq!(episode["title"], "rapat koordinasi");
     assert_eq!(episode["media_id"], media_id.as_str());
     assert_eq!(episode["show_slug"], "pertama");
+    // The date the file gave is the draft's: its editor's schedule starts from it.
+    assert_eq!(episode["meta"]["proposed_date"], "2024-03-15", "{episode}");
+    assert_eq!(episode["publish_at"], Value::Null, "{episode}");
+    create_user(&app, "edi@kaltimprov.go.id", "Edi Editor", "editor");
+    let editor = Browser::new(&app);
+    editor.login_ok("edi@kaltimprov.go.id").await;
+    let (status, html) = editor.page(&to).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(r#"id="date" type="date" name="date" value="2024-03-15""#),
+        "{html}"
+    );
     let res = app
         .http
         .get(app.url(&format!("/api/v1/episodes/{episode_id}/history")))
@@ -351,6 +362,106 @@ fn silent_wav(path: &std::path::Path, bytes: u32) {
     }
     file.flush().unwrap();
 }
+
+/// Uploads made through the session (the page's tus client, no token) count against the same
+/// caps as a token's, per user: with room for two open, the third creation answers 429
+/// `too-many-open-uploads` in the user's language and stores nothing; one past the declared
+/// bytes answers 429 `too-many-open-upload-bytes`; a token (the API's) still has its own room,
+/// and a deleted upload makes room again.
+async fn session_uploads_count_against_the_open_upload_caps(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.max_open_uploads = 2;
+        s.max_open_upload_bytes = 5000;
+    })
+    .await;
+    app.create_show("pertama").await;
+    create_user(
+        &app,
+        "kiki@kaltimprov.go.id",
+        "Kiki Kontributor",
+        "contributor",
+    );
+    let browser = Browser::new(&app);
+    browser.login_ok("kiki@kaltimprov.go.id").await;
+    let create = |length: u64, lang: &'static str| {
+        browser
+            .http
+            .post(browser.url("/api/v1/uploads/"))
+            .header(header::ORIGIN, app.base.trim_end_matches('/'))
+            .header(header::ACCEPT_LANGUAGE, lang)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", length.to_string())
+            .header("Upload-Metadata", "filename YS53YXY=")
+            .send()
+    };
+    let first = create(1000, "id").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first = first.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(create(1000, "id").await.unwrap().status(), 201);
+
+    let res = create(1000, "id").await.unwrap();
+    assert_eq!(res.status(), 429);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "too-many-open-uploads", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Anda sudah membuka 2 unggahan"),
+        "{body}"
+    );
+    let res = create(1000, "en").await.unwrap();
+    assert_eq!(res.status(), 429);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("You already have 2 unfinished uploads open"),
+        "{body}"
+    );
+    assert_eq!(app.count_rows("uploads").await, 2);
+
+    // A token's uploads are counted apart from the session's.
+    let res = app
+        .http
+        .post(app.url("/api/v1/uploads/"))
+        .bearer_auth(&app.admin_token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "1000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    // Deleted: room for one more, but not for more bytes than the cap.
+    let res = browser
+        .http
+        .delete(&first)
+        .header(header::ORIGIN, app.base.trim_end_matches('/'))
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = create(4001, "en").await.unwrap();
+    assert_eq!(res.status(), 429);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "too-many-open-upload-bytes", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Your unfinished uploads and this one"),
+        "{body}"
+    );
+    assert_eq!(create(4000, "en").await.unwrap().status(), 201);
+    assert_eq!(app.count_rows("uploads").await, 3);
+}
+on_both_backends!(session_uploads_count_against_the_open_upload_caps);
 
 /// In Chromium, through the file field and tus with the session: a 200 MB file with the network
 /// cut at about 40 % for 3 s goes on by itself and finishes; a second file, the page reloaded at

@@ -860,6 +860,7 @@ async fn upload_state_in_the_database(backend: Backend) {
         filename: "Rapat.mp3".into(),
         metadata: format!("filename {}", b64(b"Rapat.mp3")),
         token_id: Some(uuid::Uuid::new_v4()),
+        user_id: None,
         claim: String::new(),
         media_id: None,
         created_at: now,

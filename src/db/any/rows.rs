@@ -285,8 +285,8 @@ pub(super) fn to_i64(v: u64) -> Result<i64, DbError> {
     i64::try_from(v).map_err(|_| DbError::Other(anyhow::anyhow!("value too large: {v}")))
 }
 
-pub(super) const UPLOAD_COLUMNS: &str =
-    "id, length, received, filename, metadata, token_id, claim, media_id, created_at, expires_at";
+pub(super) const UPLOAD_COLUMNS: &str = "id, length, received, filename, metadata, token_id, user_id, claim, media_id, created_at, \
+     expires_at";
 
 pub(super) fn uint(row: &AnyRow, col: &str) -> Result<u64, DbError> {
     let v: i64 = row.try_get(col)?;
@@ -301,6 +301,7 @@ fn uuid(what: &str, s: &str) -> Result<uuid::Uuid, DbError> {
 pub(super) fn upload_from(row: &AnyRow) -> Result<Upload, DbError> {
     let media_id: Option<String> = row.try_get("media_id")?;
     let token_id: Option<String> = row.try_get("token_id")?;
+    let user_id: Option<String> = row.try_get("user_id")?;
     Ok(Upload {
         id: uuid("upload id", &row.try_get::<String, _>("id")?)?,
         length: uint(row, "length")?,
@@ -308,6 +309,9 @@ pub(super) fn upload_from(row: &AnyRow) -> Result<Upload, DbError> {
         filename: row.try_get("filename")?,
         metadata: row.try_get("metadata")?,
         token_id: token_id.map(|t| uuid("token id", &t)).transpose()?,
+        user_id: user_id
+            .map(|u| uuid("user id", &u).map(crate::domain::UserId))
+            .transpose()?,
         claim: row.try_get("claim")?,
         media_id: media_id
             .map(|m| uuid("media id", &m).map(crate::domain::MediaId))

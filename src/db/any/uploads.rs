@@ -12,7 +12,7 @@ use super::{
     AnyDb,
     rows::{UPLOAD_COLUMNS, chunk_from, ms, to_i64, uint, upload_from},
 };
-use crate::db::{DbError, OpenUploads, Upload, UploadChunk, UploadRepo};
+use crate::db::{DbError, OpenUploads, Upload, UploadChunk, UploadOwner, UploadRepo};
 use crate::domain::MediaId;
 
 #[async_trait::async_trait]
@@ -20,8 +20,9 @@ impl UploadRepo for AnyDb {
     #[tracing::instrument(skip_all, fields(id = %upload.id))]
     async fn create_upload(&self, upload: &Upload) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO uploads (id, length, received, filename, metadata, token_id, claim, \
-             media_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO uploads (id, length, received, filename, metadata, token_id, user_id, \
+             claim, media_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(upload.id.to_string())
         .bind(to_i64(upload.length)?)
@@ -29,6 +30,7 @@ impl UploadRepo for AnyDb {
         .bind(&upload.filename)
         .bind(&upload.metadata)
         .bind(upload.token_id.map(|t| t.to_string()))
+        .bind(upload.user_id.map(|u| u.to_string()))
         .bind(&upload.claim)
         .bind(upload.media_id.map(|m| m.to_string()))
         .bind(ms(upload.created_at))
@@ -181,14 +183,23 @@ impl UploadRepo for AnyDb {
         Ok((gone.rows_affected() == 1, chunks))
     }
 
-    #[tracing::instrument(skip_all, fields(%token))]
-    async fn open_uploads(&self, token: Uuid, now: DateTime<Utc>) -> Result<OpenUploads, DbError> {
+    #[tracing::instrument(skip_all, fields(?owner))]
+    async fn open_uploads(
+        &self,
+        owner: UploadOwner,
+        now: DateTime<Utc>,
+    ) -> Result<OpenUploads, DbError> {
+        // A user's own count is of what it made through a session: its tokens have theirs.
+        let (condition, id) = match owner {
+            UploadOwner::Token(token) => ("token_id = $1", token.to_string()),
+            UploadOwner::User(user) => ("user_id = $1 AND token_id IS NULL", user.to_string()),
+        };
         // SUM of a BIGINT is a NUMERIC on PostgreSQL, which the Any driver cannot read.
-        let row = sqlx::query(
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(length), 0) AS BIGINT) AS bytes \
-             FROM uploads WHERE token_id = $1 AND media_id IS NULL AND expires_at > $2",
-        )
-        .bind(token.to_string())
+             FROM uploads WHERE {condition} AND media_id IS NULL AND expires_at > $2"
+        )))
+        .bind(id)
         .bind(ms(now))
         .fetch_one(&self.pool)
         .await?;

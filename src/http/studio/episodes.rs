@@ -127,13 +127,21 @@ fn require(
 
 pub(super) fn values_of(episode: &Episode, show: &Show) -> EditorValues {
     let m = &episode.meta;
-    let (date, time) = episode.publish_at.map_or_else(Default::default, |at| {
-        let local = at.with_timezone(&wib_zone());
-        (
-            local.format("%Y-%m-%d").to_string(),
-            local.format("%H:%M").to_string(),
-        )
-    });
+    // Unscheduled: the date proposed when the draft was made, if any; the time is the
+    // scheduler's to give.
+    let (date, time) = episode.publish_at.map_or_else(
+        || {
+            let proposed = m.proposed_date.map(|d| d.format("%Y-%m-%d").to_string());
+            (proposed.unwrap_or_default(), String::new())
+        },
+        |at| {
+            let local = at.with_timezone(&wib_zone());
+            (
+                local.format("%Y-%m-%d").to_string(),
+                local.format("%H:%M").to_string(),
+            )
+        },
+    );
     EditorValues {
         title: episode.title.clone(),
         description: episode.description.clone(),

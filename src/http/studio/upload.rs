@@ -7,8 +7,8 @@
 //! `/studio/shows/{slug}/episodes/new/file`, streamed into the operation `/api/v1/media` calls
 //! (`service::media::upload`): nothing of it is held in memory. Either way the page then shows
 //! what the probe found, with a form pre-filled as `siaran import` does
-//! (`domain::file_meta::guess`), which creates a draft (`service::episodes::create`) and goes
-//! on to the episode's editor.
+//! (`domain::file_meta::guess`), which creates a draft (`service::episodes::create`), its date
+//! kept as the draft's proposed one, and goes on to the episode's editor.
 //!
 //! This module extracts and renders; the rules are the operations'.
 
@@ -200,8 +200,9 @@ struct NewEpisodeInput {
     title: String,
     #[serde(default)]
     description: String,
-    /// `YYYY-MM-DD`, the date the file suggests: handed to the editor, where the episode is
-    /// scheduled (a draft has no publication time).
+    /// `YYYY-MM-DD`, the date the file suggests: kept with the draft as its proposed date
+    /// (`EpisodeMeta::proposed_date`), where the editor's schedule starts (a draft has no
+    /// publication time).
     #[serde(default)]
     date: String,
 }
@@ -235,18 +236,16 @@ async fn create(
                 media: media.clone(),
                 publish_at: None,
                 slug: None,
-                meta: EpisodeMeta::default(),
+                // The date goes with the draft: whoever schedules it starts from there.
+                meta: EpisodeMeta {
+                    proposed_date: date,
+                    ..EpisodeMeta::default()
+                },
                 guid: None,
             };
             match episodes::create(&state.ctx, &user.actor(), &show, draft, Utc::now(), None).await
             {
-                Ok(episode) => {
-                    let mut to = format!("/studio/episodes/{}", episode.id);
-                    if let Some(date) = date {
-                        to.push_str(&format!("?date={date}"));
-                    }
-                    return Ok(see_other(&to));
-                }
+                Ok(episode) => return Ok(see_other(&format!("/studio/episodes/{}", episode.id))),
                 Err(e) => files::refusal(lang, e)?,
             }
         }

@@ -11,7 +11,8 @@
 const form = document.getElementById("upload-form");
 const en = document.documentElement.lang === "en";
 const say = (id, english) => (en ? english : id);
-const MiB = 1024 * 1024;
+// What the page last saw sent of an upload, by its address (see the list of unfinished ones).
+const SENT = "siaran-sent::";
 
 function start() {
   if (!form || !window.tus || !tus.isSupported) return;
@@ -28,8 +29,10 @@ function start() {
 
   const options = {
     endpoint,
-    // Each chunk is kept by the server once in: a cut or a reload loses at most one.
-    chunkSize: 16 * MiB,
+    // No chunkSize: the whole file in one PATCH. The server keeps a cut body up to its last
+    // byte, so a cut or a reload loses nothing it received, and a body that reaches the end is
+    // written once, straight into the media file (service::uploads). Chunks would each cost a
+    // round trip and be copied again into that file at the end.
     retryDelays: [0, 1000, 2000, 4000, 8000, 15000, 30000, 60000],
     removeFingerprintOnSuccess: true,
     headers: { "Accept-Language": en ? "en" : "id" },
@@ -113,8 +116,12 @@ function start() {
       const upload = new tus.Upload(item.file, {
         ...options,
         metadata: { filename: item.file.name, filetype: item.file.type || "application/octet-stream" },
-        onProgress: (sent, total) => meter(item, sent, total),
+        onProgress: (sent, total) => {
+          meter(item, sent, total);
+          if (upload.url) localStorage.setItem(SENT + upload.url, String(sent));
+        },
         onSuccess: ({ lastResponse }) => {
+          localStorage.removeItem(SENT + upload.url);
           const media = lastResponse && lastResponse.getHeader("Siaran-Media-Id");
           item.li.dataset.state = "done";
           item.bar.value = 100;
@@ -170,9 +177,23 @@ function start() {
   async function showProbe(item, media) {
     if (!media) return;
     item.li.dataset.media = media;
-    const res = await fetch(`${pagePath}?media=${encodeURIComponent(media)}`, {
-      credentials: "same-origin",
-    });
+    // The file may be in just as the network drops (a PATCH under way is not cut by it): ask
+    // again until it is back.
+    let res;
+    for (let wait = 1000; !res; wait = Math.min(wait * 2, 30000)) {
+      try {
+        res = await fetch(`${pagePath}?media=${encodeURIComponent(media)}`, {
+          credentials: "same-origin",
+        });
+      } catch {
+        item.status.textContent = `${say("Selesai diunggah", "Uploaded")} · ${say(
+          "menunggu jaringan",
+          "waiting for the network",
+        )}…`;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    item.status.textContent = say("Selesai diunggah", "Uploaded");
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
     const section = doc.getElementById(`probe-${media}`);
     if (section) item.li.append(document.importNode(section, true));
@@ -220,15 +241,26 @@ function start() {
       li.append(status);
       resumeList.append(li);
       resume.hidden = false;
-      try {
-        const res = await fetch(upload.uploadUrl, {
+      const head = () =>
+        fetch(upload.uploadUrl, {
           method: "HEAD",
           credentials: "same-origin",
           headers: { "Tus-Resumable": "1.0.0" },
         });
+      try {
+        let res = await head();
+        // The PATCH the reload cut is stored a moment after this page asks: while the server
+        // is behind what the page had sent, ask again (for 3 s at most: bytes still in the
+        // connection when it was cut never arrive).
+        const sent = Number(localStorage.getItem(SENT + upload.uploadUrl) || 0);
+        for (let i = 0; i < 12 && res.ok && Number(res.headers.get("Upload-Offset")) < sent; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          res = await head();
+        }
         if (!res.ok) {
           // Finished elsewhere, expired or removed: nothing to resume.
           tus.defaultOptions.urlStorage.removeUpload(upload.urlStorageKey);
+          localStorage.removeItem(SENT + upload.uploadUrl);
           li.remove();
           continue;
         }
