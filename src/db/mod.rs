@@ -1,5 +1,5 @@
 //! The database: what Siaran stores outside the object store, as one repository trait per
-//! aggregate (`ShowRepo`, `EpisodeRepo`, … in `repos.rs`) and `Db`, all of them together, which
+//! aggregate (`ShowRepo`, `EpisodeRepo`, … in `repos/`, a file per group) and `Db`, all of them together, which
 //! callers hold as `Arc<dyn Db>`. One implementation, `AnyDb` (`any/`), on `sqlx::AnyPool`,
 //! speaks to SQLite (the embedded default) and PostgreSQL (production).
 //!
