@@ -1579,3 +1579,45 @@ async fn tokens_from_before_0020_keep_their_role_on_postgres() {
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
     tokens_from_before_0020("migrations/postgres", &mut conn, &url).await;
 }
+
+/// A rolling upgrade (issue 26): the database already holds a migration of a newer release
+/// that this one does not know. This release still starts on it (and serves: the migration
+/// was additive), where sqlx's migrator refuses by default (`VersionMissing`).
+async fn a_newer_release_s_migration_is_tolerated(url: &str) {
+    use sqlx::Connection as _;
+    let db = AnyDb::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::query("CREATE TABLE from_the_future (id TEXT PRIMARY KEY)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101, 'from a newer release', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let _ = conn.close().await;
+    let again = AnyDb::connect(url).await.unwrap();
+    again
+        .migrate()
+        .await
+        .expect("a newer release's migration is not an error");
+    again.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_newer_release_s_migration_is_tolerated_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    a_newer_release_s_migration_is_tolerated(&url).await;
+}
+
+#[tokio::test]
+async fn a_newer_release_s_migration_is_tolerated_on_postgres() {
+    a_newer_release_s_migration_is_tolerated(&fresh_postgres_db().await).await;
+}

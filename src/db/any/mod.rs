@@ -44,8 +44,18 @@ use crate::db::{Backend, Db, DbError};
 use crate::domain::{Media, MediaId};
 use sqlite_feed::SqliteReader;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+// A rolling upgrade runs the previous release beside the new one on the database the new one
+// migrated: the migrator therefore accepts applied migrations it does not know (a newer
+// release's), as long as it knows no migration that is missing. Migrations are additive first,
+// destructive ones only a release later (docs/production.md), so the older code still works.
+static SQLITE_MIGRATIONS: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("migrations/sqlite")
+};
+static POSTGRES_MIGRATIONS: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("migrations/postgres")
+};
 
 #[derive(Debug, Clone)]
 pub struct AnyDb {
