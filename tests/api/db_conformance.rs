@@ -935,6 +935,17 @@ async fn open_uploads_story(db: &dyn Db, t0: DateTime<Utc>) {
             .unwrap(),
         OpenUploads::default()
     );
+    // The same, listed for the user's dashboard; none once expired.
+    assert_eq!(
+        db.uploads_in_progress(user, t0, 10).await.unwrap(),
+        [session.clone()]
+    );
+    assert!(
+        db.uploads_in_progress(user, t0 + hour * 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Salts, listener rows with compare-and-set, downloads and their report.

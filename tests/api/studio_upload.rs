@@ -425,6 +425,30 @@ async fn session_uploads_count_against_the_open_upload_caps(backend: Backend) {
     );
     assert_eq!(app.count_rows("uploads").await, 2);
 
+    // The dashboard lists them, with how far each got.
+    let url = if first.starts_with("http") {
+        first.clone()
+    } else {
+        browser.url(&first)
+    };
+    let res = browser
+        .http
+        .patch(&url)
+        .header(header::ORIGIN, app.base.trim_end_matches('/'))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header(header::CONTENT_TYPE, "application/offset+octet-stream")
+        .body(vec![0u8; 500])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (status, page) = browser.page("/studio").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Unggahan yang sedang berjalan"), "{page}");
+    assert_eq!(page.matches("<strong>a.wav</strong>").count(), 2, "{page}");
+    assert!(page.contains("50% (") && page.contains("0% ("), "{page}");
+
     // A token's uploads are counted apart from the session's.
     let res = app
         .http

@@ -13,7 +13,7 @@ use super::{
     rows::{UPLOAD_COLUMNS, chunk_from, ms, to_i64, uint, upload_from},
 };
 use crate::db::{DbError, OpenUploads, Upload, UploadChunk, UploadOwner, UploadRepo};
-use crate::domain::MediaId;
+use crate::domain::{MediaId, UserId};
 
 #[async_trait::async_trait]
 impl UploadRepo for AnyDb {
@@ -207,6 +207,28 @@ impl UploadRepo for AnyDb {
             count: uint(&row, "n")?,
             bytes: uint(&row, "bytes")?,
         })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn uploads_in_progress(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Upload>, DbError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {UPLOAD_COLUMNS} FROM uploads \
+             WHERE user_id = $1 AND token_id IS NULL AND media_id IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC LIMIT $3"
+        )))
+        .bind(user.to_string())
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(upload_from)
+        .collect()
     }
 
     #[tracing::instrument(skip_all)]

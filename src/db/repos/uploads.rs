@@ -104,6 +104,14 @@ pub trait UploadRepo: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<OpenUploads, DbError>;
     /// Uploads whose expiry is at or before `now`, oldest first, at most `limit`.
+    /// A user's uploads made through a session that are neither complete nor expired at
+    /// `now`, the latest first, at most `limit` (the studio's dashboard).
+    async fn uploads_in_progress(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Upload>, DbError>;
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32)
     -> Result<Vec<Upload>, DbError>;
 }

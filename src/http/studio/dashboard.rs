@@ -25,6 +25,8 @@ use crate::{
 
 /// Episodes on a page of the dashboard.
 pub const PER_PAGE: u32 = 25;
+/// Uploads in progress listed on the dashboard, the latest first.
+const UPLOADS_SHOWN: u32 = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/studio", get(dashboard))
@@ -105,6 +107,10 @@ async fn dashboard(
         )),
         None => None,
     };
+    let uploads = db
+        .uploads_in_progress(user.user.id, now, UPLOADS_SHOWN)
+        .await
+        .map_err(failed)?;
     let list = found.as_ref().map(|(line, found)| EpisodeList {
         show: line.show,
         counts: line.counts,
@@ -120,6 +126,6 @@ async fn dashboard(
         &state,
         StatusCode::OK,
         lang,
-        view::dashboard(&user.chrome(), &lines, list.as_ref()),
+        view::dashboard(&user.chrome(), &lines, &uploads, list.as_ref()),
     ))
 }

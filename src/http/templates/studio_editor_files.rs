@@ -47,7 +47,7 @@ fn kib(bytes: usize) -> usize {
 }
 
 /// "1,2 MB" / "1.2 MB", "340 kB".
-fn size(lang: UiLang, bytes: u64) -> String {
+pub fn size(lang: UiLang, bytes: u64) -> String {
     let text = if bytes >= 1_000_000 {
         format!("{:.1} MB", bytes as f64 / 1_000_000.0)
     } else {

@@ -134,7 +134,12 @@ pub struct EpisodeList<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub fn dashboard(c: &Chrome<'_>, shows: &[ShowLine<'_>], list: Option<&EpisodeList<'_>>) -> Markup {
+pub fn dashboard(
+    c: &Chrome<'_>,
+    shows: &[ShowLine<'_>],
+    uploads: &[crate::db::Upload],
+    list: Option<&EpisodeList<'_>>,
+) -> Markup {
     let lang = c.lang;
     let body = html! {
         p { (t(lang, "Selamat datang, ", "Welcome, ")) (c.user.name) "." }
@@ -150,11 +155,36 @@ pub fn dashboard(c: &Chrome<'_>, shows: &[ShowLine<'_>], list: Option<&EpisodeLi
                 }
             }
         }
+        @if !uploads.is_empty() {
+            (uploads_in_progress(lang, uploads))
+        }
         @if let Some(list) = list {
             (episode_list(lang, list))
         }
     };
     layout(c, t(lang, "Dasbor", "Dashboard"), &body)
+}
+
+/// The user's uploads not finished yet (made through the studio): how far each got, and how to go
+/// on (the new-episode page resumes a file chosen again from what the server has).
+fn uploads_in_progress(lang: UiLang, uploads: &[crate::db::Upload]) -> Markup {
+    use super::studio_editor_files::size;
+    html! {
+        h2 #uploads { (t(lang, "Unggahan yang sedang berjalan", "Uploads in progress")) }
+        p { (t(lang,
+            "Pilih berkas yang sama lagi di halaman \u{201c}episode baru\u{201d} acaranya: unggahan dilanjutkan dari bagian yang sudah diterima.",
+            "Choose the same file again on the show's \u{201c}new episode\u{201d} page: the upload goes on from what was received.")) }
+        ul.uploads {
+            @for upload in uploads {
+                @let percent = (upload.received * 100).checked_div(upload.length).unwrap_or(0);
+                li {
+                    strong { (upload.filename) }
+                    " — " (percent) "% (" (size(lang, upload.received)) " / " (size(lang, upload.length)) ")"
+                    " · " (t(lang, "kedaluwarsa ", "expires ")) (wib(upload.expires_at))
+                }
+            }
+        }
+    }
 }
 
 fn show_line(lang: UiLang, line: &ShowLine<'_>) -> Markup {
