@@ -938,7 +938,7 @@ async fn open_uploads_story(db: &dyn Db, t0: DateTime<Utc>) {
     // The same, listed for the user's dashboard; none once expired.
     assert_eq!(
         db.uploads_in_progress(user, t0, 10).await.unwrap(),
-        [session.clone()]
+        std::slice::from_ref(&session)
     );
     assert!(
         db.uploads_in_progress(user, t0 + hour * 2, 10)
