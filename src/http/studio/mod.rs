@@ -70,7 +70,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(documents::router())
         .merge(episodes::router())
-        .merge(episode_files::router())
         .merge(tokens::router())
         .merge(people::router())
         .merge(show_settings::router())
@@ -86,6 +85,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// `app::build_router` keeps them out of the pages' timeout.
 pub fn untimed_router(state: &AppState) -> Router<AppState> {
     upload::untimed_router()
+        // The editor's file forms (a 10 MB cover over a slow uplink outlasts the API's timeout)
+        // and, beside them, its cover and preview pages.
+        .merge(episode_files::router())
         .merge(show_settings::untimed_router())
         .merge(documents::untimed_router())
         .merge(site_settings::untimed_router())
