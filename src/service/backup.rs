@@ -63,6 +63,7 @@ pub async fn backup(
     dir: &Path,
 ) -> anyhow::Result<BackupReport> {
     ensure_empty(dir).await?;
+    let mut gone_before: Option<String> = None;
     for attempt in 1..=ATTEMPTS {
         clear(dir).await?;
         let database = dir.join(DATABASE);
@@ -87,8 +88,17 @@ pub async fn backup(
                     attempts: attempt,
                 });
             }
+            // The same key missing from a fresh copy of the database: not a file replaced
+            // meanwhile, but one lost outside Siaran.
+            Copied::Gone(key) if gone_before.as_ref() == Some(&key) => {
+                clear(dir).await?;
+                bail!(
+                    "the database names {key}, which is not in the store: `siaran check` lists what is missing; restore it before a backup"
+                );
+            }
             Copied::Gone(key) => {
                 tracing::info!(%key, attempt, "backup: an object was replaced meanwhile; copying the database again");
+                gone_before = Some(key);
             }
         }
     }
@@ -126,11 +136,12 @@ pub async fn restore(
     if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(parent).await?;
     }
-    tokio::fs::copy(dir.join(DATABASE), &database)
-        .await
-        .with_context(|| format!("cannot copy the database to {}", database.display()))?;
     let mut restored = Vec::new();
     let result = async {
+        // Inside the clean-up: a copy cut short (a full disk) is removed like the rest.
+        tokio::fs::copy(dir.join(DATABASE), &database)
+            .await
+            .with_context(|| format!("cannot copy the database to {}", database.display()))?;
         let db = AnyDb::connect(database_url).await?;
         db.migrate().await?;
         db.close().await;
