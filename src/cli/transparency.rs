@@ -189,6 +189,13 @@ impl Site {
             let page: Page = self
                 .get(&format!("/transparency/log?after={after}"))
                 .await?;
+            // A page that brings nothing yet promises more would keep the reader asking forever.
+            if page.entries.is_empty() && page.next.is_some() {
+                anyhow::bail!(
+                    "entry {}: the log promises entries after {after} but serves none",
+                    after + 1
+                );
+            }
             for entry in page.entries {
                 check.push(keys, &entry)?;
                 if entry.seq == head.head.size {
