@@ -168,15 +168,19 @@ pub async fn record_citing(ctx: &Ctx, document: DocumentId) {
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn try_record(ctx: &Ctx, id: EpisodeId) -> Result<Option<Entry>, Error> {
     let _one_at_a_time = ctx.keys.append.lock().await;
+    let mut appended = None;
     for attempt in 0..APPEND_ATTEMPTS {
         let Some(record) = build(ctx, id).await? else {
-            return Ok(None);
+            return Ok(appended);
         };
         let entry = ctx.keys.signer.entry(record);
         match ctx.db.append_log(&entry).await {
             Ok(()) => {
                 tracing::info!(seq = entry.seq, event = %entry.record.event, "publication recorded");
-                return Ok(Some(entry));
+                // Another instance may have changed the episode while this record was made
+                // from what it read before (and found nothing to record itself): build again,
+                // until the log's last word on the episode is what the episode is.
+                appended = Some(entry);
             }
             Err(DbError::Conflict(_)) => {
                 // Another instance appended first: build again on its entry.
