@@ -192,18 +192,18 @@ impl CommandContext {
     }
 }
 
-impl CommandContext {
-    /// What the reconciler would repair, nothing changed (`siaran check`).
-    pub async fn check(&self, settings: &Settings) -> anyhow::Result<crate::reconcile::Findings> {
-        Reconciler {
-            db: self.ctx.db.clone(),
-            store: self.ctx.store.clone(),
-            spool_base: spool_base(settings),
-            lease: settings.write_lease,
-        }
-        .check(chrono::Utc::now())
-        .await
+/// What the reconciler would repair, nothing changed (`siaran check`): the database is opened
+/// as it is (no migration) and no key, spool or write note is made.
+pub async fn check_store(settings: &Settings) -> anyhow::Result<crate::reconcile::Findings> {
+    let db = AnyDb::connect(settings.database_url.expose()).await?;
+    Reconciler {
+        db: Arc::new(db),
+        store: open_store(&settings.storage_url).await?,
+        spool_base: spool_base(settings),
+        lease: settings.write_lease,
     }
+    .check(chrono::Utc::now())
+    .await
 }
 
 /// The key publication records are signed with (`SIARAN_SIGNING_KEY`, else the default one).

@@ -507,9 +507,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { dir, store } => {
             let settings = store.settings()?;
-            let db = app::connect_db(&settings).await?;
+            // As it is: a backup changes nothing, not even the schema.
+            let db = AnyDb::connect(settings.database_url.expose()).await?;
             let objects = app::open_store(&settings.storage_url).await?;
-            let report = service::backup::backup(db.as_ref(), objects.as_ref(), &dir).await?;
+            let report = service::backup::backup(&db, objects.as_ref(), &dir).await?;
             print_stdout(&format!(
                 "backed up the database and {} files ({} bytes) into {}",
                 report.manifest.objects,
@@ -532,8 +533,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check(store) => {
             let settings = store.settings()?;
-            let command = app::CommandContext::build(&settings).await?;
-            let found = command.check(&settings).await?;
+            let found = app::check_store(&settings).await?;
             let report = serde_json::json!({
                 "objects": found.objects,
                 "orphans": found.orphans_removed,
