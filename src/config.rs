@@ -314,7 +314,7 @@ pub struct LimitSettings {
 
 pub const DEFAULT_RATE_WRITES_PER_MIN: u32 = 600;
 pub const DEFAULT_RATE_SEARCH_PER_MIN: u32 = 120;
-pub const DEFAULT_MAX_STREAMS_PER_ADDRESS: u32 = 32;
+pub const DEFAULT_MAX_STREAMS_PER_ADDRESS: u32 = 128;
 
 impl Default for LimitSettings {
     fn default() -> LimitSettings {
