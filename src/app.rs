@@ -48,6 +48,8 @@ pub struct App {
     pub spool: ProcessSpool,
     /// Rate limits and the cap on streams per address (`http::limits`).
     pub limits: http::limits::Limits,
+    /// True once the instance begins to shut down (uploads then keep what arrived).
+    pub stopping: tokio::sync::watch::Sender<bool>,
     /// The database, the tracked store, the URLs and the spool, as the operations (`service`) and
     /// the handlers' reads use them, with this feed cache as the operations' notifier.
     pub ctx: Ctx,
@@ -79,6 +81,7 @@ impl App {
                 open: self.settings.max_open_uploads,
                 open_bytes: self.settings.max_open_upload_bytes,
             },
+            stopping: self.stopping.subscribe(),
         }
     }
 }
@@ -148,6 +151,7 @@ impl AppState {
             upload_slots,
             spool,
             limits: http::limits::Limits::new(&settings_limits),
+            stopping: tokio::sync::watch::Sender::new(false),
             ctx,
         }));
         state.uploads().start_cleanup();
@@ -364,8 +368,10 @@ pub async fn serve(
             .start()
         })
         .collect();
+    let stopping = state.clone();
     let shutdown = async move {
         shutdown.await;
+        stopping.stopping.send_replace(true);
         futures_util::future::join_all(workers.into_iter().map(|w| w.stop())).await;
     };
     // Scheduled episodes are recorded in the transparency log when their time comes.

@@ -115,6 +115,10 @@ pub struct Uploads {
     /// How long an upload waits for its next chunk.
     pub expiry: Duration,
     pub limits: Limits,
+    /// Turns true when the instance begins to shut down: a body still arriving then is ended
+    /// there and what arrived is kept, so the client resumes from it on another instance
+    /// rather than from its last chunk (with the studio's one-PATCH upload, from nothing).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -331,6 +335,7 @@ impl Uploads {
             chunk.body,
             remaining,
             chunk.sha256.is_some(),
+            self.stopping.clone(),
         )
         .await
         .map_err(|e| match e {
@@ -658,6 +663,7 @@ async fn receive(
     mut body: ByteStream,
     max: u64,
     check: bool,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Received, UploadError> {
     tokio::fs::create_dir_all(dir)
         .await
@@ -684,8 +690,23 @@ async fn receive(
     let mut hasher = check.then(Sha256::new);
     let mut size: u64 = 0;
     let mut cut = false;
+    // Resolves when the instance begins to shut down (never, if nobody can tell it to).
+    let shutting_down = async move {
+        if stopping.wait_for(|s| *s).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(shutting_down);
     loop {
-        let chunk = match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(IDLE_TIMEOUT, body.next()) => next,
+            () = &mut shutting_down => {
+                tracing::info!(size, "shutting down; keeping what arrived of the upload");
+                cut = true;
+                break;
+            }
+        };
+        let chunk = match next {
             Ok(Some(Ok(chunk))) => chunk,
             Ok(None) => break,
             Ok(Some(Err(e))) => {

@@ -399,3 +399,91 @@ fn probe_prints_json_or_one_line_and_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// An upload still arriving when the instance is told to stop (SIGTERM) keeps what arrived: the
+/// client resumes from there on the next instance, not from its last chunk (with the studio's
+/// whole file in one PATCH, not from nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_under_way_at_shutdown_keeps_what_arrived() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("siaran.db").display());
+    let storage = format!("file://{}", dir.path().join("media").display());
+    let token = create_token(&db_url, "contributor");
+    let command = || {
+        let mut cmd = siaran();
+        cmd.env("SIARAN_DATABASE_URL", &db_url)
+            .env("SIARAN_STORAGE_URL", &storage);
+        cmd
+    };
+    let server = Server::start(command()).await;
+    let http = reqwest::Client::new();
+    let length: usize = 8 << 20;
+    let res = http
+        .post(format!("{}/api/v1/uploads/", server.base))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", "filename YS53YXY=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let path = location[location.find("/api/v1/uploads/").unwrap()..].to_owned();
+
+    // The whole file in one PATCH, of which 3 MiB arrive before the instance is told to stop.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body =
+        reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let sending = tokio::spawn({
+        let (http, url, token) = (
+            http.clone(),
+            format!("{}{path}", server.base),
+            token.clone(),
+        );
+        async move {
+            http.patch(url)
+                .bearer_auth(token)
+                .header("Tus-Resumable", "1.0.0")
+                .header("Upload-Offset", "0")
+                .header("Content-Type", "application/offset+octet-stream")
+                .header("Content-Length", length.to_string())
+                .body(body)
+                .send()
+                .await
+        }
+    });
+    let sent = 3 << 20;
+    for _ in 0..(sent / (64 << 10)) {
+        tx.send(Ok(vec![7u8; 64 << 10])).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    // Stopped at once, not after the 20 s given to other requests.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(tx);
+    let _ = sending.await;
+
+    let next = Server::start(command()).await;
+    let res = http
+        .head(format!("{}{path}", next.base))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["upload-offset"].to_str().unwrap(),
+        sent.to_string()
+    );
+    next.terminate();
+}
