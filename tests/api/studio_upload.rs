@@ -525,9 +525,13 @@ async fn a_large_upload_in_chromium_survives_a_cut_and_a_reload() {
     assert_eq!(seen["h1"], "New episode", "{seen}");
     assert_eq!(seen["enhanced"], true, "the module ran: {seen}");
 
-    // The cut: about 40 % in, offline for 3 s, then finished by itself.
+    // Offline from about 40 % for 3 s, then finished by itself. DevTools' offline emulation
+    // does not cut a request under way, and the page sends the file in one PATCH, so on a fast
+    // machine the file may be nearly in when the page goes offline: only that it went offline
+    // after 40 % is checked. (A body really cut is resumed from the server's offset:
+    // `uploads::cut_connections_resume_from_the_server_offset`, and the reload below.)
     let cut = seen["cutAt"].as_f64().unwrap();
-    assert!((0.4..0.8).contains(&cut), "cut at {cut}: {seen}");
+    assert!((0.4..=1.0).contains(&cut), "cut at {cut}: {seen}");
     assert_eq!(seen["whileOffline"]["onLine"], false, "{seen}");
     assert_ne!(seen["whileOffline"]["state"], "failed", "{seen}");
     let first_media = seen["first"]["media"].as_str().expect("a media id");
