@@ -98,13 +98,8 @@ async fn refused(
     id: &str,
     e: impl Into<AppError>,
 ) -> Result<Response, PageError> {
-    let lang = user.lang;
-    let e: AppError = e.into();
-    let status = e.status();
-    if status.is_server_error() {
-        return Err(PageError::internal(lang, format!("{e:?}")));
-    }
-    shown(state, user, id, status, msg(lang, &e.message()).to_owned()).await
+    let (status, text) = studio_files::refusal(user.lang, e)?;
+    shown(state, user, id, status, text).await
 }
 
 /// The editor as it now stands, with `text` above its forms, answered with `status`.
