@@ -224,7 +224,7 @@ async fn tus_upload_moves_between_instances(c: &mut Cluster, http: &reqwest::Cli
         tx.send(Ok(piece.to_vec())).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    c.instances[0].kill();
+    c.instances[0].process.kill();
     drop(tx);
     assert!(
         sending.await.unwrap().is_err(),
@@ -323,14 +323,14 @@ async fn stream_survives_a_garage_node(c: &mut Cluster, http: &reqwest::Client) 
         received += piece.len() as u64;
         if killed.is_none() && received >= 8 << 20 {
             let serving = c.garage.serving_node().await;
-            c.garage.nodes[serving].kill();
+            c.garage.nodes[serving].process.kill();
             killed = Some(serving);
         }
         // A listener on a modest link.
         tokio::time::sleep(Duration::from_micros(200)).await;
     }
     assert_eq!(received, size);
-    assert_eq!(hex(&hasher.finalize()), sha);
+    assert_eq!(hex::encode(hasher.finalize()), sha);
     let killed = killed.unwrap();
     eprintln!("Garage node {killed} killed mid-stream; the listener got all {size} bytes");
 
@@ -390,7 +390,7 @@ async fn reads_survive_an_instance(c: &mut Cluster, http: &reqwest::Client) {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(700)).await;
-    c.instances[1].kill();
+    c.instances[1].process.kill();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     c.instances[1].start(&c.settings).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -566,7 +566,7 @@ impl Cluster {
                 name: ["a", "b"][i],
                 port,
                 base: format!("http://127.0.0.1:{port}"),
-                child: None,
+                process: Process::default(),
             };
             instance.start(&settings).await;
             instances.push(instance);
@@ -623,17 +623,14 @@ struct Instance {
     name: &'static str,
     port: u16,
     base: String,
-    child: Option<Child>,
+    process: Process,
 }
 
 impl Instance {
     async fn start(&mut self, s: &Settings) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(s.dir.join(format!("siaran-{}.log", self.name)))
-            .unwrap();
-        let child = siaran()
+        let log = s.dir.join(format!("siaran-{}.log", self.name));
+        let mut serve = siaran();
+        serve
             .arg("serve")
             .env("SIARAN_DATABASE_URL", &s.db_url)
             .env("SIARAN_STORAGE_URL", format!("s3://{}/siaran", s.bucket))
@@ -653,12 +650,8 @@ impl Instance {
             .env("SIARAN_RECONCILE_EVERY_SECS", "1")
             .env("SIARAN_WRITE_LEASE_SECS", "2")
             .env("RUST_LOG", "warn,symphonia_bundle_mp3=error")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start siaran serve");
-        self.child = Some(child);
+            .env("NO_COLOR", "1");
+        self.process.spawn(serve, &log);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(res) = reqwest::get(format!("{}/healthz", self.base)).await
@@ -666,13 +659,9 @@ impl Instance {
             {
                 return;
             }
-            let exited = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten());
+            let exited = self.process.exited();
             if exited.is_some() || Instant::now() > deadline {
-                let log = std::fs::read_to_string(s.dir.join(format!("siaran-{}.log", self.name)))
-                    .unwrap_or_default();
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(10).collect();
                 panic!(
                     "instance {} did not come up ({exited:?}): {tail:?}",
@@ -682,16 +671,41 @@ impl Instance {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// A process of the cluster, its stderr appended to a log file, killed (SIGKILL) when asked or
+/// when the test ends.
+#[derive(Default)]
+struct Process(Option<Child>);
+
+impl Process {
+    fn spawn(&mut self, mut command: Command, log: &Path) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start a process of the cluster");
+        self.0 = Some(child);
+    }
+
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
 
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        if let Some(mut child) = self.0.take() {
             child.kill().unwrap();
             child.wait().unwrap();
         }
     }
 }
 
-impl Drop for Instance {
+impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
     }
@@ -707,27 +721,19 @@ struct Garage {
 struct GarageNode {
     conf: PathBuf,
     s3_port: u16,
-    child: Option<Child>,
+    process: Process,
 }
 
 impl GarageNode {
     async fn start(&mut self, bin: &Path) {
-        let log = self.conf.with_file_name("garage.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let child = Command::new(bin)
+        let mut server = Command::new(bin);
+        server
             .arg("-c")
             .arg(&self.conf)
             .arg("server")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start garage");
-        self.child = Some(child);
+            .env("RUST_LOG", "warn");
+        self.process
+            .spawn(server, &self.conf.with_file_name("garage.log"));
         let deadline = Instant::now() + Duration::from_secs(30);
         while tokio::net::TcpStream::connect(("127.0.0.1", self.s3_port))
             .await
@@ -737,26 +743,13 @@ impl GarageNode {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for GarageNode {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 impl Garage {
     /// Three nodes in three zones, replication factor 3, and a key that may create buckets.
     async fn start(dir: &Path) -> Garage {
         let bin = which("garage").expect("Garage is not installed (scripts/garage installs it)");
-        let secret = hex(&rand::random::<[u8; 32]>());
+        let secret = hex::encode(rand::random::<[u8; 32]>());
         let mut nodes = Vec::new();
         for i in 0..3 {
             let node_dir = dir.join(format!("garage-{i}"));
@@ -789,27 +782,14 @@ api_bind_addr = "127.0.0.1:{admin}"
             let mut node = GarageNode {
                 conf,
                 s3_port: s3,
-                child: None,
+                process: Process::default(),
             };
             node.start(&bin).await;
             nodes.push(node);
         }
-        let g = |node: usize, args: &[&str]| -> String {
-            let out = Command::new(&bin)
-                .arg("-c")
-                .arg(&nodes[node].conf)
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "garage {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8(out.stdout).unwrap()
-        };
-        let retry = |node: usize, args: &[&str]| -> String {
-            for _ in 0..50 {
+        // The nodes take a moment to find each other: each command is tried for up to 10 s.
+        let garage = |node: usize, args: &[&str]| -> String {
+            for tries in 1.. {
                 let out = Command::new(&bin)
                     .arg("-c")
                     .arg(&nodes[node].conf)
@@ -819,19 +799,24 @@ api_bind_addr = "127.0.0.1:{admin}"
                 if out.status.success() {
                     return String::from_utf8(out.stdout).unwrap();
                 }
+                assert!(
+                    tries < 50,
+                    "garage {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 std::thread::sleep(Duration::from_millis(200));
             }
-            g(node, args)
+            unreachable!()
         };
         let ids: Vec<String> = (0..3)
-            .map(|i| retry(i, &["node", "id", "-q"]).trim().to_owned())
+            .map(|i| garage(i, &["node", "id", "-q"]).trim().to_owned())
             .collect();
         for id in &ids[1..] {
-            retry(0, &["node", "connect", id]);
+            garage(0, &["node", "connect", id]);
         }
         for (i, id) in ids.iter().enumerate() {
             let short = id.split('@').next().unwrap();
-            retry(
+            garage(
                 0,
                 &[
                     "layout",
@@ -844,9 +829,9 @@ api_bind_addr = "127.0.0.1:{admin}"
                 ],
             );
         }
-        retry(0, &["layout", "apply", "--version", "1"]);
-        let key = retry(0, &["key", "create", "siaran-klaster"]);
-        retry(0, &["key", "allow", "--create-bucket", "siaran-klaster"]);
+        garage(0, &["layout", "apply", "--version", "1"]);
+        let key = garage(0, &["key", "create", "siaran-klaster"]);
+        garage(0, &["key", "allow", "--create-bucket", "siaran-klaster"]);
         let field = |name: &str| {
             key.lines()
                 .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
@@ -1104,7 +1089,7 @@ fn random_wav(dir: &Path, name: &str, data: usize) -> (PathBuf, String) {
         left -= n;
     }
     file.flush().unwrap();
-    (path, hex(&hasher.finalize()))
+    (path, hex::encode(hasher.finalize()))
 }
 
 async fn wait_for(url: &str, ok: impl Fn(u16) -> bool) {
@@ -1134,8 +1119,4 @@ fn which(program: &str) -> Result<PathBuf, ()> {
 
 fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
