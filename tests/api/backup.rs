@@ -5,19 +5,19 @@
 
 use std::{
     path::Path,
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use serde_json::{Value, json};
 
 use crate::{
     helpers::{files_under, sample_bytes},
-    startup::{create_token, free_port, siaran},
+    startup::{Server, create_token, siaran},
 };
 
 const PUBLIC_URL: &str = "https://siaran.example.go.id";
@@ -48,25 +48,8 @@ impl Site {
         self.command(args).output().unwrap()
     }
 
-    async fn serve(&self) -> (Child, String) {
-        let port = free_port();
-        let child = self
-            .command(&["serve"])
-            .env("SIARAN_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            assert!(Instant::now() < deadline, "siaran serve did not come up");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        (child, base)
+    async fn serve(&self) -> Server {
+        Server::start_public(self.command(&[]), PUBLIC_URL).await
     }
 }
 
@@ -142,7 +125,8 @@ async fn a_backup_taken_while_serving_restores_the_same_feed() {
     let dir = tempfile::tempdir().unwrap();
     let live = Site::at(&dir.path().join("live"));
     let token = create_token(&live.db_url, "admin");
-    let (mut server, base) = live.serve().await;
+    let server = live.serve().await;
+    let base = server.base.clone();
     let http = reqwest::Client::new();
     let media_paths = publish(&http, &base, &token).await;
 
@@ -194,8 +178,7 @@ async fn a_backup_taken_while_serving_restores_the_same_feed() {
         .bytes()
         .await
         .unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.terminate();
 
     // Backing up into a folder that is not empty is refused.
     let out = live.run(&["backup", &backup_arg]);
@@ -220,7 +203,8 @@ async fn a_backup_taken_while_serving_restores_the_same_feed() {
     assert_eq!(stored as u64, manifest["objects"].as_u64().unwrap());
     let out = restored.run(&["check"]);
     assert!(out.status.success(), "{:?}", stderr_lines(&out));
-    let (mut server, base) = restored.serve().await;
+    let server = restored.serve().await;
+    let base = server.base.clone();
     let again = http
         .get(format!("{base}/feeds/arsip.xml"))
         .send()
@@ -241,8 +225,7 @@ async fn a_backup_taken_while_serving_restores_the_same_feed() {
         };
         assert_eq!(res.bytes().await.unwrap(), sample_bytes(sample), "{path}");
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.terminate();
 
     // A restore onto what is not empty is refused, and changes nothing.
     let before = files_under(&dir.path().join("restored"));

@@ -53,13 +53,23 @@ impl Server {
     }
 
     /// Like `start`, with the server's stderr going to `stderr`.
-    pub async fn start_with_stderr(mut cmd: Command, stderr: Stdio) -> Server {
+    pub async fn start_with_stderr(cmd: Command, stderr: Stdio) -> Server {
+        Server::start_as(cmd, stderr, None).await
+    }
+
+    /// Like `start`, its links made from `public_url` rather than its own address (what a
+    /// server behind a proxy does; its answers then compare byte for byte with another's).
+    pub async fn start_public(cmd: Command, public_url: &str) -> Server {
+        Server::start_as(cmd, Stdio::inherit(), Some(public_url)).await
+    }
+
+    async fn start_as(mut cmd: Command, stderr: Stdio, public_url: Option<&str>) -> Server {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let child = cmd
             .arg("serve")
             .env("SIARAN_LISTEN", format!("127.0.0.1:{port}"))
-            .env("SIARAN_PUBLIC_URL", &base)
+            .env("SIARAN_PUBLIC_URL", public_url.unwrap_or(&base))
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
