@@ -113,6 +113,15 @@ pub struct SignedHead {
     pub signature: String,
 }
 
+/// The log's last entry as the database holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogHead {
+    pub seq: u64,
+    pub hash: String,
+    /// The last record's time: the next one is never earlier (`service::transparency`).
+    pub at: DateTime<Utc>,
+}
+
 /// RFC 3339 as records write times.
 pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -388,13 +397,16 @@ impl KeySet {
 }
 
 /// Checks a log as a verifier reads it, entry after entry from the first.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ChainCheck {
     /// Entries checked.
     pub size: u64,
     /// The last entry's hash.
     pub hash: String,
     episodes: HashMap<String, String>,
+    /// The last entry's time: records are written in time order (a record dated before the
+    /// one it follows was backdated).
+    at: String,
 }
 
 impl ChainCheck {
@@ -415,6 +427,16 @@ impl ChainCheck {
                 "it does not name the hash of the entry before it (the chain is broken)",
             ));
         }
+        // Times are written alike (`time`: UTC, milliseconds), so their text orders as they do.
+        if entry.record.at < self.at {
+            return Err(broken(
+                entry.seq,
+                format!(
+                    "its time {} is before the entry before it ({}): it was backdated",
+                    entry.record.at, self.at
+                ),
+            ));
+        }
         let episode_prev = self
             .episodes
             .get(&entry.record.episode_id)
@@ -429,6 +451,7 @@ impl ChainCheck {
             .insert(entry.record.episode_id.clone(), entry.hash.clone());
         self.size = entry.seq;
         self.hash.clone_from(&entry.hash);
+        self.at.clone_from(&entry.record.at);
         Ok(())
     }
 
@@ -554,6 +577,23 @@ mod tests {
         let third = key.entry(record(3, &first.hash, &first.hash, &key));
         let err = check.push(&keys, &third).unwrap_err();
         assert_eq!(err.seq, 2, "{err}");
+    }
+
+    #[test]
+    fn a_backdated_record_is_named_even_when_signed() {
+        let key = SigningIdentity::generate();
+        let keys = keyset(&[&key]);
+        let first = key.entry(record(1, "", "", &key));
+        let mut same_time = record(2, &first.hash, &first.hash, &key);
+        same_time.at = first.record.at.clone();
+        let mut earlier = record(2, &first.hash, &first.hash, &key);
+        earlier.at = "2026-12-05T03:59:59.999Z".into();
+        let mut check = ChainCheck::default();
+        check.push(&keys, &first).unwrap();
+        check.clone().push(&keys, &key.entry(same_time)).unwrap();
+        let err = check.push(&keys, &key.entry(earlier)).unwrap_err();
+        assert_eq!(err.seq, 2);
+        assert!(err.why.contains("backdated"), "{err}");
     }
 
     #[test]

@@ -70,7 +70,12 @@ async fn log(
 
 #[tracing::instrument(skip_all)]
 async fn head(State(state): State<AppState>) -> Result<Response, AppError> {
-    let (size, hash) = state.ctx.db.log_head().await?.unwrap_or_default();
+    let (size, hash) = state
+        .ctx
+        .db
+        .log_head()
+        .await?
+        .map_or((0, String::new()), |h| (h.seq, h.hash));
     let signed: SignedHead = state.ctx.keys.signer.sign_head(size, hash, Utc::now());
     Ok(no_store(Json(signed)))
 }

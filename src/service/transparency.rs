@@ -218,7 +218,11 @@ async fn build(ctx: &Ctx, id: EpisodeId) -> Result<Option<Record>, Error> {
     };
     let show = ctx.db.show(episode.show_id).await?;
     let files = files_of(ctx, &episode).await?;
-    let (seq, prev) = ctx.db.log_head().await?.unwrap_or((0, String::new()));
+    let head = ctx.db.log_head().await?;
+    // Never before the head's time, whatever this instance's clock says: the log reads in time
+    // order, and a verifier refuses a record dated before the one it follows.
+    let at = head.as_ref().map_or(now, |h| h.at.max(now));
+    let (seq, prev) = head.map_or((0, String::new()), |h| (h.seq, h.hash));
     let record = Record {
         kind: RECORD_TYPE.into(),
         v: FORMAT,
@@ -231,7 +235,7 @@ async fn build(ctx: &Ctx, id: EpisodeId) -> Result<Option<Record>, Error> {
         url: ctx.urls.episode_page(&show.slug, &episode.slug),
         guid: episode.guid.clone(),
         title: episode.title.clone(),
-        at: time(now),
+        at: time(at),
         files,
         key: ctx.keys.signer.id().into(),
     };

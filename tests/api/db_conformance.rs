@@ -422,7 +422,8 @@ async fn publication_log_story(db: &dyn Db, published: [EpisodeId; 3], t0: DateT
         Err(DbError::Conflict(_))
     ));
 
-    assert_eq!(db.log_head().await.unwrap(), Some((2, second.hash.clone())));
+    let head = db.log_head().await.unwrap().unwrap();
+    assert_eq!((head.seq, head.hash), (2, second.hash.clone()));
     assert_eq!(
         db.log_entries(0, 10).await.unwrap(),
         vec![first.clone(), second.clone()]

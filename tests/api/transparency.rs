@@ -235,6 +235,46 @@ async fn records_chain_and_verify(backend: Backend) {
 }
 on_both_backends!(records_chain_and_verify);
 
+/// The log's head dated ahead of this instance's clock (written by an instance whose clock runs
+/// fast): the next record is dated at the head's time, not before it, so the log still reads in
+/// time order and verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_is_never_dated_before_the_head() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let episode = published_episode(&app, "ppid", "briefing-demo.mp3").await;
+    let id = episode["id"].as_str().unwrap();
+    let ahead = chrono::Utc::now() + chrono::Duration::hours(1);
+    sql(
+        &app,
+        &format!(
+            "UPDATE publication_log SET at = {} WHERE seq = 1",
+            ahead.timestamp_millis()
+        ),
+    )
+    .await;
+    patch_title(&app, id, "Judul baru").await;
+    let entries = log(&app).await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[1].record.at,
+        siaran::domain::publication::time(ahead)
+    );
+    // The head's column as the first record says (the key's validity starts at its first
+    // record's time): the log verifies, the second record dated after the first.
+    let first_at = chrono::DateTime::parse_from_rfc3339(&entries[0].record.at).unwrap();
+    sql(
+        &app,
+        &format!(
+            "UPDATE publication_log SET at = {} WHERE seq = 1",
+            first_at.timestamp_millis()
+        ),
+    )
+    .await;
+    check_chain(&app).await;
+    let out = siaran(&["verify-log", &app.base]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 /// Two instances over one database publish twenty episodes at once: one chain, no fork, no gap,
 /// each episode recorded once.
 async fn concurrent_publications_make_one_chain(backend: Backend) {

@@ -12,7 +12,7 @@ use super::{
 use crate::db::{DbError, PublicationLogRepo};
 use crate::domain::{
     EpisodeId,
-    publication::{Entry, Record},
+    publication::{Entry, LogHead, Record},
 };
 
 const COLUMNS: &str = "seq, hash, record, signature";
@@ -68,13 +68,18 @@ impl PublicationLogRepo for AnyDb {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn log_head(&self) -> Result<Option<(u64, String)>, DbError> {
-        let row = sqlx::query("SELECT seq, hash FROM publication_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn log_head(&self) -> Result<Option<LogHead>, DbError> {
+        let row =
+            sqlx::query("SELECT seq, hash, at FROM publication_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|row| {
             let seq: i64 = get(&row, "seq")?;
-            Ok((u64::try_from(seq).unwrap_or(0), get(&row, "hash")?))
+            Ok(LogHead {
+                seq: u64::try_from(seq).unwrap_or(0),
+                hash: get(&row, "hash")?,
+                at: time(get(&row, "at")?)?,
+            })
         })
         .transpose()
     }

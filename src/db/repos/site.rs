@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::DbError;
 use crate::domain::EpisodeId;
-use crate::domain::publication::Entry;
+use crate::domain::publication::{Entry, LogHead};
 
 /// The office's site settings: one row, absent until an admin saves them.
 #[async_trait::async_trait]
@@ -35,8 +35,8 @@ pub trait PublicationLogRepo: Send + Sync {
     /// Appends `entry` at `entry.seq`. `Conflict` when another entry took that place, or named
     /// the same previous entry (of the log, or of the episode): the caller builds it again.
     async fn append_log(&self, entry: &Entry) -> Result<(), DbError>;
-    /// The last entry's place and hash.
-    async fn log_head(&self) -> Result<Option<(u64, String)>, DbError>;
+    /// The last entry's place, hash and time.
+    async fn log_head(&self) -> Result<Option<LogHead>, DbError>;
     /// Up to `limit` entries after place `after`, in order.
     async fn log_entries(&self, after: u64, limit: u32) -> Result<Vec<Entry>, DbError>;
     async fn log_entry(&self, seq: u64) -> Result<Entry, DbError>;
