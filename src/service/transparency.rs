@@ -318,9 +318,11 @@ async fn files_of(ctx: &Ctx, episode: &crate::domain::Episode) -> Result<Vec<Fil
     Ok(files)
 }
 
-/// Records the episodes published after `since` of which the log knows nothing: scheduled
-/// ones whose time has come (and, from the beginning of time, those published before the log
-/// existed). Returns how many were recorded.
+/// Records what the log is missing since `since`: scheduled episodes whose time has come (also
+/// again, after their date was moved), changes whose record could not be appended (the
+/// operation's append failed, or its process died between the change and the record), and,
+/// from the beginning of time, episodes published before the log existed. Returns how many
+/// were recorded.
 pub async fn record_due(ctx: &Ctx, since: DateTime<Utc>) -> Result<u64, Error> {
     let mut recorded = 0;
     loop {

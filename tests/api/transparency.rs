@@ -421,5 +421,50 @@ async fn a_scheduled_publication_is_recorded_when_it_comes_out() {
         assert!(std::time::Instant::now() < deadline, "never recorded");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    check_chain(&app).await;
+    let id = log(&app).await[0].record.episode_id.clone();
+
+    // Its date moved two seconds ahead: out of the feed now (recorded at once), back when that
+    // time comes (recorded by the recorder, though the episode has records already).
+    let again = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let res = app
+        .http
+        .patch(app.url(&format!("/api/v1/episodes/{id}")))
+        .bearer_auth(&app.editor_token)
+        .json(&json!({"publish_at": again.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let states = |entries: &[Entry]| -> Vec<String> {
+        entries.iter().map(|e| e.record.state.clone()).collect()
+    };
+    assert_eq!(states(&log(&app).await), ["published", "unpublished"]);
+    wait_for_records(&app, 3, deadline).await;
+    assert_eq!(
+        states(&log(&app).await),
+        ["published", "unpublished", "published"]
+    );
+
+    // A change whose record was never appended (as when the append failed): the title changed
+    // in the database alone. The recorder finds the episode changed after its last record.
+    let later = chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    sql(
+        &app,
+        &format!(
+            "UPDATE episodes SET title = 'Judul tanpa catatan', updated_at = {} WHERE id = '{id}'",
+            later.timestamp_millis()
+        ),
+    )
+    .await;
+    wait_for_records(&app, 4, deadline + std::time::Duration::from_secs(5)).await;
+    let entries = check_chain(&app).await;
+    assert_eq!(entries[3].record.event, "changed");
+    assert_eq!(entries[3].record.title, "Judul tanpa catatan");
+}
+
+async fn wait_for_records(app: &TestApp, n: usize, deadline: std::time::Instant) {
+    while log(app).await.len() < n {
+        assert!(std::time::Instant::now() < deadline, "never recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -127,9 +127,14 @@ impl PublicationLogRepo for AnyDb {
         limit: u32,
     ) -> Result<Vec<EpisodeId>, DbError> {
         let rows = sqlx::query(
-            "SELECT e.id FROM episodes e WHERE e.publish_at > $3 AND e.publish_at <= $1 \
-             AND e.withdrawn_at IS NULL AND NOT EXISTS \
-             (SELECT 1 FROM publication_log l WHERE l.episode_id = e.id) \
+            "SELECT e.id FROM episodes e WHERE \
+             (e.publish_at > $3 AND e.publish_at <= $1 AND e.withdrawn_at IS NULL \
+              AND NOT EXISTS (SELECT 1 FROM publication_log l \
+                              WHERE l.episode_id = e.id AND l.at >= e.publish_at)) \
+             OR (e.updated_at > $3 AND e.updated_at <= $1 \
+                 AND EXISTS (SELECT 1 FROM publication_log l WHERE l.episode_id = e.id) \
+                 AND NOT EXISTS (SELECT 1 FROM publication_log l \
+                                 WHERE l.episode_id = e.id AND l.at >= e.updated_at)) \
              ORDER BY e.publish_at LIMIT $2",
         )
         .bind(ms(now))

@@ -42,8 +42,11 @@ pub trait PublicationLogRepo: Send + Sync {
     async fn log_entry(&self, seq: u64) -> Result<Entry, DbError>;
     /// The episode's last record.
     async fn last_record(&self, episode: EpisodeId) -> Result<Option<Entry>, DbError>;
-    /// Episodes published after `since` and by `now` (not withdrawn) of which the log has no
-    /// record: scheduled ones whose time came.
+    /// Episodes the log may not have the last word on, up to `limit`: published after `since`
+    /// and by `now` (not withdrawn) with no record since they came out — scheduled ones whose
+    /// time came, also again after their date was moved —, and recorded ones changed after
+    /// `since` and after their last record (a record whose append failed). `service::transparency`
+    /// builds each again and appends only what differs.
     async fn unrecorded_publications(
         &self,
         since: DateTime<Utc>,
