@@ -78,8 +78,8 @@ impl Limits {
             &self.search_by_address,
             &self.verify_by_address,
         ]
-            .into_iter()
-            .flatten()
+        .into_iter()
+        .flatten()
         {
             limiter.retain_recent();
         }

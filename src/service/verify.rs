@@ -154,14 +154,18 @@ impl Verifier {
     /// `Busy`); the spooled clip is removed before this returns, and on cancellation.
     #[tracing::instrument(skip_all)]
     pub async fn verify(&self, ctx: &Ctx, body: ByteStream) -> Result<Verdict, Error> {
-        let _slot = self.slots.clone().try_acquire_owned().map_err(|_| Error::Busy {
-            code: "verify-busy",
-            msg: Msg::new(
-                "Terlalu banyak pemeriksaan berjalan bersamaan; coba lagi sebentar lagi",
-                "Too many checks are running at once; try again shortly",
-            ),
-            retry_after: RETRY_AFTER_SECS,
-        })?;
+        let _slot = self
+            .slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Busy {
+                code: "verify-busy",
+                msg: Msg::new(
+                    "Terlalu banyak pemeriksaan berjalan bersamaan; coba lagi sebentar lagi",
+                    "Too many checks are running at once; try again shortly",
+                ),
+                retry_after: RETRY_AFTER_SECS,
+            })?;
         let body = bounded(body, BODY_IDLE, BODY_DEADLINE);
         let spooled = ingest::spool_body(&ctx.spool, body, self.max_bytes)
             .await
@@ -282,10 +286,7 @@ impl<'a> Episodes<'a> {
     async fn load(&mut self, id: EpisodeId) -> Result<&Option<(Published, MediaId)>, Error> {
         if !self.seen.contains_key(&id) {
             let found = match self.ctx.db.episode(id).await {
-                Ok(e)
-                    if e.withdrawn.is_none()
-                        && e.publish_at.is_some_and(|at| at <= self.now) =>
-                {
+                Ok(e) if e.withdrawn.is_none() && e.publish_at.is_some_and(|at| at <= self.now) => {
                     let show = self.ctx.db.show(e.show_id).await?;
                     Some((
                         Published {
@@ -371,8 +372,12 @@ async fn resolve(episodes: &mut Episodes<'_>, report: ClipReport) -> Result<Foun
             });
         }
     }
-    found.matches.sort_by_key(|m| (m.clip_start_ms, m.clip_end_ms));
-    found.unmatched.sort_by_key(|u| (u.clip_start_ms, u.clip_end_ms));
+    found
+        .matches
+        .sort_by_key(|m| (m.clip_start_ms, m.clip_end_ms));
+    found
+        .unmatched
+        .sort_by_key(|u| (u.clip_start_ms, u.clip_end_ms));
     found.cuts.sort_by_key(|c| c.clip_at_ms);
     // An edit is only said of a clip found in the archive.
     found.edited = report.edited && !found.matches.is_empty();
@@ -384,23 +389,26 @@ async fn resolve(episodes: &mut Episodes<'_>, report: ClipReport) -> Result<Foun
 /// a client must not hold a slot for ever.
 fn bounded(body: ByteStream, idle: Duration, deadline: Duration) -> ByteStream {
     let until = tokio::time::Instant::now() + deadline;
-    Box::pin(futures_util::stream::unfold(Some(body), move |body| async move {
-        let mut body = body?;
-        let wait = until
-            .saturating_duration_since(tokio::time::Instant::now())
-            .min(idle);
-        match tokio::time::timeout(wait, body.next()).await {
-            Ok(Some(chunk)) => Some((chunk, Some(body))),
-            Ok(None) => None,
-            Err(_) => Some((
-                Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the clip arrived too slowly",
+    Box::pin(futures_util::stream::unfold(
+        Some(body),
+        move |body| async move {
+            let mut body = body?;
+            let wait = until
+                .saturating_duration_since(tokio::time::Instant::now())
+                .min(idle);
+            match tokio::time::timeout(wait, body.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(body))),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the clip arrived too slowly",
+                    )),
+                    None,
                 )),
-                None,
-            )),
-        }
-    }))
+            }
+        },
+    ))
 }
 
 fn refused_probe(e: ProbeError) -> Error {
@@ -655,9 +663,23 @@ mod tests {
             edited: true,
         };
         let s = summary(None, &found);
-        assert!(s.en.contains("“A” (3 December 2026) at 12:03–12:13 (0:00–0:10 of the clip, 87% similar)"), "{}", s.en);
-        assert!(s.en.contains("0:10–0:14 of the clip matches nothing"), "{}", s.en);
-        assert!(s.en.contains("12:08–12:11 of “A” is left out at 0:05"), "{}", s.en);
+        assert!(
+            s.en.contains(
+                "“A” (3 December 2026) at 12:03–12:13 (0:00–0:10 of the clip, 87% similar)"
+            ),
+            "{}",
+            s.en
+        );
+        assert!(
+            s.en.contains("0:10–0:14 of the clip matches nothing"),
+            "{}",
+            s.en
+        );
+        assert!(
+            s.en.contains("12:08–12:11 of “A” is left out at 0:05"),
+            "{}",
+            s.en
+        );
         assert!(s.en.contains("the order changes at 0:14"), "{}", s.en);
         assert!(s.id.contains("Potongan ini telah disunting"), "{}", s.id);
         assert!(s.id.contains("kemiripan 87%"), "{}", s.id);
@@ -669,7 +691,11 @@ mod tests {
         };
         let s = summary(None, &plain);
         assert!(!s.en.contains("edited"), "{}", s.en);
-        assert!(s.en.contains("Parts that match nothing in the archive: 0:10–0:14."), "{}", s.en);
+        assert!(
+            s.en.contains("Parts that match nothing in the archive: 0:10–0:14."),
+            "{}",
+            s.en
+        );
     }
 
     #[tokio::test]

@@ -134,7 +134,10 @@ async fn exact_files_and_the_archive(backend: Backend) {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Tidak ada kecocokan di arsip."), "{html}");
     assert!(html.contains(&sha256_hex(&sample_bytes("sample.flac"))));
-    assert!(html.contains("enctype=\"multipart/form-data\""), "the form again");
+    assert!(
+        html.contains("enctype=\"multipart/form-data\""),
+        "the form again"
+    );
     let (status, html) = post_page(&app, "/cek?lang=en", "rekaman.mp4", &mp4).await;
     assert_eq!(status, 200, "{html}");
     assert!(
@@ -191,9 +194,19 @@ async fn bad_input_is_refused_and_nothing_kept() {
     let (status, v) = verify(&app, text.clone(), "id").await;
     assert_eq!(status, 415, "{v}");
     assert_eq!(v["code"], "not-media");
-    assert!(v["message"].as_str().unwrap().contains("Bukan berkas audio/video"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bukan berkas audio/video")
+    );
     let (_, v) = verify(&app, text.clone(), "en").await;
-    assert!(v["message"].as_str().unwrap().contains("Not an audio or video file"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Not an audio or video file")
+    );
     assert_spool_empty(&app);
 
     // Longer than the limit (sample.m4a is 6 s).
@@ -230,7 +243,10 @@ async fn bad_input_is_refused_and_nothing_kept() {
     match res {
         Ok(res) => {
             assert_eq!(res.status(), 413);
-            assert_eq!(res.json::<Value>().await.unwrap()["code"], "payload-too-large");
+            assert_eq!(
+                res.json::<Value>().await.unwrap()["code"],
+                "payload-too-large"
+            );
         }
         Err(e) => assert!(e.is_request() || e.is_body(), "unexpected error: {e}"),
     }
@@ -247,9 +263,17 @@ async fn bad_input_is_refused_and_nothing_kept() {
         socket.write_all(head.as_bytes()).await.unwrap();
         socket.write_all(&bytes[..10_000]).await.unwrap();
         socket.flush().await.unwrap();
-        wait_for(|| files_under(&app.spool_dir).len() == 1, "the clip is spooled").await;
+        wait_for(
+            || files_under(&app.spool_dir).len() == 1,
+            "the clip is spooled",
+        )
+        .await;
     }
-    wait_for(|| files_under(&app.spool_dir).is_empty(), "the spool is emptied").await;
+    wait_for(
+        || files_under(&app.spool_dir).is_empty(),
+        "the spool is emptied",
+    )
+    .await;
 
     // The page: the form, and a refusal shown above the form again.
     let res = app.http.get(app.url("/cek")).send().await.unwrap();
@@ -260,9 +284,18 @@ async fn bad_input_is_refused_and_nothing_kept() {
     assert!(html.contains("tidak disimpan"), "{html}");
     let (status, html) = post_page(&app, "/cek", "teks.mp3", &text).await;
     assert_eq!(status, 415, "{html}");
-    assert!(html.contains("role=\"alert\">Bukan berkas audio/video"), "{html}");
+    assert!(
+        html.contains("role=\"alert\">Bukan berkas audio/video"),
+        "{html}"
+    );
     assert!(html.contains("name=\"file\""), "the form again: {html}");
-    let (status, html) = post_page(&app, "/cek?lang=en", "long.m4a", &sample_bytes("sample.m4a")).await;
+    let (status, html) = post_page(
+        &app,
+        "/cek?lang=en",
+        "long.m4a",
+        &sample_bytes("sample.m4a"),
+    )
+    .await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("The clip is too long"), "{html}");
     let (status, html) = post_page(&app, "/cek", "", b"").await;
@@ -299,7 +332,11 @@ async fn concurrency_and_rate_limits_refuse() {
         async move { http.post(url).body(body).send().await }
     });
     tx.send(Ok(vec![0u8; 4096])).await.unwrap();
-    wait_for(|| files_under(&app.spool_dir).len() == 1, "the slow clip is spooled").await;
+    wait_for(
+        || files_under(&app.spool_dir).len() == 1,
+        "the slow clip is spooled",
+    )
+    .await;
     // ...so another is refused at once, with when to try again.
     let res = app
         .http
