@@ -209,6 +209,19 @@ async fn bad_input_is_refused_and_nothing_kept() {
     );
     assert_spool_empty(&app);
 
+    // Media whose audio cannot be decoded (an MP4 cut in half).
+    let mp4 = sample_bytes("sample.mp4");
+    let (status, v) = verify(&app, mp4[..mp4.len() / 2].to_vec(), "en").await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["code"], "undecodable");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The file's audio cannot be decoded")
+    );
+    assert_spool_empty(&app);
+
     // Longer than the limit (sample.m4a is 6 s).
     let (status, v) = verify(&app, sample_bytes("sample.m4a"), "en").await;
     assert_eq!(status, 422, "{v}");
@@ -362,4 +375,40 @@ async fn concurrency_and_rate_limits_refuse() {
     // The page itself is not counted.
     let res = app.http.get(app.url("/cek")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+}
+
+/// The page in a real Chromium: axe-core finds no serious or critical WCAG 2.1 A/AA violation
+/// on the form or on its result, neither scrolls sideways at 360 px, and the form, given a file
+/// and submitted as a person would, answers the result page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_works_in_chromium_and_passes_axe() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let port = crate::helpers::free_port();
+    let clip = crate::helpers::sample_path("sample.wav");
+    let report = crate::helpers::run_node(
+        "check-page.js",
+        vec![
+            app.base.clone(),
+            port.to_string(),
+            env!("CARGO_TARGET_TMPDIR").to_owned(),
+            clip.display().to_string(),
+        ],
+    )
+    .await;
+    for page in ["form", "result"] {
+        let found = &report[page];
+        assert_eq!(found["h1"], "Periksa potongan rekaman", "{page}: {report}");
+        assert_eq!(found["violations"], json!([]), "{page}: {report}");
+        let passed = found["passed"].as_array().unwrap();
+        for rule in ["document-title", "html-has-lang", "label", "color-contrast"] {
+            assert!(passed.contains(&json!(rule)), "{page} {rule}: {report}");
+        }
+        assert_eq!(found["sideways"], false, "{page} at 360 px: {report}");
+    }
+    assert_eq!(
+        report["result"]["summary"], "Tidak ada kecocokan di arsip.",
+        "{report}"
+    );
+    assert_eq!(report["csp"], json!([]), "{report}");
+    assert_spool_empty(&app);
 }

@@ -33,17 +33,21 @@ fn at(path: &str, ms: u64) -> String {
 pub fn render(lang: UiLang, site: &super::SiteChrome, p: &CheckPage<'_>) -> Markup {
     let title = t(lang, "Periksa potongan rekaman", "Check a clip");
     let code = t(lang, "id", "en");
-    let mb = p.max_bytes / 1_000_000;
+    let mib = p.max_bytes >> 20;
     let minutes = p.max_seconds.div_ceil(60);
     let body = html! {
         h1 { (title) }
+        // What was asked first: the result, or why the file was refused; the form after it.
+        @if let Some(e) = &p.error { p.error role="alert" { (e) } }
+        @if let Some(v) = p.verdict { (result(lang, v)) }
+        @if p.verdict.is_some() { h2 { (t(lang, "Periksa berkas lain", "Check another file")) } }
         p { (t(lang,
             "Menerima potongan rekaman pejabat lewat WhatsApp atau media sosial? Kirim berkasnya di sini. Kami memeriksa apakah berkas itu persis rekaman resmi yang diterbitkan, dan bila bukan, mencari setiap bagiannya di arsip siaran resmi dengan sidik akustik: dari siaran mana, pada menit berapa, dan apakah ada yang disisipkan, dipotong atau diubah urutannya.",
             "Received a clip of an official on WhatsApp or social media? Send the file here. We check whether it is exactly a recording the office published, and if not, look for each part of it in the archive of official briefings by its acoustic fingerprint: from which briefing, at which minute, and whether anything was inserted, cut out or reordered."))
         }
         p.meta {
             (t(lang, "Berkas Anda tidak disimpan: hanya diperiksa, lalu langsung dihapus. Paling besar ", "Your file is not kept: it is checked, then deleted at once. At most "))
-            (mb) " MB"
+            (mib) " MiB"
             (t(lang, "; potongan sampai ", "; clips up to "))
             (minutes)
             (t(lang, " menit dicari di arsip (salinan persis berkas yang diterbitkan dikenali berapa pun panjangnya).", " minutes are looked up in the archive (an exact copy of a published file is recognised whatever its length)."))
@@ -56,8 +60,6 @@ pub fn render(lang: UiLang, site: &super::SiteChrome, p: &CheckPage<'_>) -> Mark
             }
             p { button type="submit" { (t(lang, "Periksa", "Check")) } }
         }
-        @if let Some(e) = &p.error { p.error role="alert" { (e) } }
-        @if let Some(v) = p.verdict { (result(lang, v)) }
     };
     let head = Head {
         description: t(
