@@ -333,3 +333,141 @@ async fn file_field(req: Request, whole: u64) -> Result<ByteStream, Msg> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::MediaId,
+        service::verify::{Published, Unmatched},
+    };
+
+    fn published(title: &str) -> Published {
+        Published {
+            id: EpisodeId::new(),
+            title: title.into(),
+            show_title: "Siaran Pers".into(),
+            published_at: "2026-12-03T02:00:00Z".parse().unwrap(),
+            url: "https://siaran.example/shows/pers/rapat".into(),
+            path: "/shows/pers/rapat".into(),
+        }
+    }
+
+    /// A spliced and cut clip, as the fingerprint core reports one.
+    fn edited() -> Verdict {
+        let a = published("Rapat <Koordinasi>");
+        Verdict {
+            sha256: "ab".repeat(32),
+            size_bytes: 1000,
+            clip_ms: 19_000,
+            exact: None,
+            matches: vec![
+                Match {
+                    episode: a.clone(),
+                    episode_start_ms: 723_400,
+                    episode_end_ms: 733_000,
+                    clip_start_ms: 0,
+                    clip_end_ms: 10_000,
+                    score: 0.874,
+                },
+                Match {
+                    episode: published("Lain"),
+                    episode_start_ms: 60_000,
+                    episode_end_ms: 65_000,
+                    clip_start_ms: 14_000,
+                    clip_end_ms: 19_000,
+                    score: 0.8,
+                },
+            ],
+            unmatched: vec![Unmatched {
+                clip_start_ms: 10_000,
+                clip_end_ms: 14_000,
+            }],
+            cuts: vec![
+                CutAt {
+                    episode: a.clone(),
+                    clip_at_ms: 5_000,
+                    episode_start_ms: 728_000,
+                    episode_end_ms: 731_000,
+                },
+                CutAt {
+                    episode: a,
+                    clip_at_ms: 8_000,
+                    episode_start_ms: 100_000,
+                    episode_end_ms: 100_000,
+                },
+            ],
+            edited: true,
+            summary: Msg::new("disunting", "edited"),
+        }
+    }
+
+    #[test]
+    fn the_answer_links_each_stretch_at_its_moment() {
+        let v = serde_json::to_value(VerdictView::new(&edited(), UiLang::En)).unwrap();
+        assert_eq!(v["exact"], false);
+        assert!(v.get("episode_id").is_none() && v.get("url").is_none());
+        assert_eq!(
+            v["matches"][0]["url"],
+            "https://siaran.example/shows/pers/rapat#t=723"
+        );
+        assert_eq!(v["matches"][1]["clip_start_ms"], 14_000);
+        assert_eq!(v["unmatched"][0]["clip_end_ms"], 14_000);
+        assert_eq!(v["cuts"][0]["kind"], "skipped");
+        assert_eq!(v["cuts"][1]["kind"], "out-of-order");
+        assert_eq!(v["edited"], true);
+        assert_eq!(v["summary"], "edited");
+    }
+
+    #[test]
+    fn the_page_shows_each_stretch_its_gaps_and_edits() {
+        let site = crate::http::templates::SiteChrome {
+            name: "Diskominfo".into(),
+            address: String::new(),
+            ppid_contact: String::new(),
+            css_path: "/site.css".into(),
+            logo_url: None,
+        };
+        let verdict = edited();
+        let page = CheckPage {
+            verdict: Some(&verdict),
+            error: None,
+            max_bytes: 200 << 20,
+            max_seconds: 600,
+        };
+        let html = page::render(UiLang::Id, &site, &page).into_string();
+        for expected in [
+            "<a href=\"/shows/pers/rapat#t=723\">Rapat &lt;Koordinasi&gt;</a>",
+            "<strong>12:03–12:13</strong>",
+            "<strong>0:00–0:10</strong>",
+            "<strong>87%</strong>",
+            "dalam potongan 0:10–0:14",
+            "<a href=\"/shows/pers/rapat#t=728\">12:08–12:11</a>",
+            "Urutan diubah pada 0:08",
+            "<strong>disunting</strong>",
+            "name=\"robots\" content=\"noindex, nofollow\"",
+        ] {
+            assert!(html.contains(expected), "{expected}: {html}");
+        }
+        let exact = Verdict {
+            exact: Some(crate::service::verify::Exact {
+                episode: published("Rapat"),
+                media: MediaId::new(),
+                rendition: true,
+                duration_ms: 60_000,
+            }),
+            ..edited()
+        };
+        let page = CheckPage {
+            verdict: Some(&exact),
+            ..page
+        };
+        let html = page::render(UiLang::En, &site, &page).into_string();
+        assert!(
+            html.contains(
+                "a rendition of the recording of <a href=\"/shows/pers/rapat\">Rapat</a>"
+            ),
+            "{html}"
+        );
+    }
+}
