@@ -58,7 +58,8 @@ fn assert_spool_empty(app: &TestApp) {
 }
 
 async fn exact_files_and_the_archive(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // Many clips from one address; the rate limit has a test of its own.
+    let app = TestApp::spawn_with(backend, |s| s.limits.verify_per_min = 0).await;
     let episode = published_episode(&app, "kaltim", "sample.mp4").await;
     let id = episode["id"].as_str().unwrap();
     let page_url = episode["url"].as_str().unwrap();
@@ -72,6 +73,16 @@ async fn exact_files_and_the_archive(backend: Backend) {
         .await;
     assert_eq!(res.status(), 201);
     let flac = app.upload_ok("sample.flac").await;
+    let webm = app.upload_ok("sample.webm").await;
+    let res = app
+        .post_json(
+            "/api/v1/shows/kaltim/episodes",
+            Some(&app.editor_token),
+            &json!({"title": "Terjadwal", "media_id": webm["id"],
+                    "publish_at": "2036-01-05T02:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
     let objects = app.stored_objects().await.len();
 
     // The published recording, byte for byte.
@@ -128,6 +139,10 @@ async fn exact_files_and_the_archive(backend: Backend) {
     assert_eq!(v["summary"], "Tidak ada kecocokan di arsip.");
     let (_, v) = verify(&app, sample_bytes("sample.flac"), "en").await;
     assert_eq!(v["summary"], "No match in the archive.");
+    // Nor is a scheduled one's, before its time.
+    let (status, v) = verify(&app, sample_bytes("sample.webm"), "id").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["exact"], false, "{v}");
 
     // The page says it too, for the form's file; the episode page leads to it.
     let (status, html) = post_page(&app, "/cek", "klip.flac", &sample_bytes("sample.flac")).await;
@@ -174,7 +189,7 @@ async fn exact_files_and_the_archive(backend: Backend) {
 
     // Nothing of the clips was kept.
     assert_eq!(app.stored_objects().await.len(), objects);
-    assert_eq!(app.count_rows("media").await, 3);
+    assert_eq!(app.count_rows("media").await, 4);
     assert_spool_empty(&app);
 }
 on_both_backends!(exact_files_and_the_archive);
