@@ -331,10 +331,29 @@ struct Found {
     edited: bool,
 }
 
-/// Names the report's episodes. A stretch of an episode that is no longer public (withdrawn
-/// since it was indexed) is not named: its span of the clip joins the unmatched ones, and its
-/// cuts are dropped. Matches come in clip order.
+/// Names the report's episodes (each read once).
 async fn resolve(episodes: &mut Episodes<'_>, report: ClipReport) -> Result<Found, Error> {
+    let ids: Vec<EpisodeId> = report
+        .matches
+        .iter()
+        .map(|s| s.episode)
+        .chain(report.cuts.iter().map(|c| c.episode))
+        .collect();
+    let mut public = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(e) = public.entry(id) {
+            e.insert(episodes.get(id).await?);
+        }
+    }
+    Ok(found(report, &public))
+}
+
+/// The report with its episodes named from `public` (`None`: not public now). A stretch of an
+/// episode that is no longer public (withdrawn since it was indexed) is not named: its span of
+/// the clip joins the unmatched ones, and its cuts are dropped. Matches, unmatched spans and
+/// cuts come in clip order; an edit is only said of a clip found in the archive.
+fn found(report: ClipReport, public: &HashMap<EpisodeId, Option<Published>>) -> Found {
+    let named = |id: EpisodeId| public.get(&id).cloned().flatten();
     let mut found = Found {
         unmatched: report
             .unmatched
@@ -347,7 +366,7 @@ async fn resolve(episodes: &mut Episodes<'_>, report: ClipReport) -> Result<Foun
         ..Found::default()
     };
     for s in report.matches {
-        match episodes.get(s.episode).await? {
+        match named(s.episode) {
             Some(episode) => found.matches.push(Match {
                 episode,
                 episode_start_ms: s.episode_start_ms,
@@ -363,7 +382,7 @@ async fn resolve(episodes: &mut Episodes<'_>, report: ClipReport) -> Result<Foun
         }
     }
     for c in report.cuts {
-        if let Some(episode) = episodes.get(c.episode).await? {
+        if let Some(episode) = named(c.episode) {
             found.cuts.push(CutAt {
                 episode,
                 clip_at_ms: c.clip_at_ms,
@@ -379,9 +398,8 @@ async fn resolve(episodes: &mut Episodes<'_>, report: ClipReport) -> Result<Foun
         .unmatched
         .sort_by_key(|u| (u.clip_start_ms, u.clip_end_ms));
     found.cuts.sort_by_key(|c| c.clip_at_ms);
-    // An edit is only said of a clip found in the archive.
     found.edited = report.edited && !found.matches.is_empty();
-    Ok(found)
+    found
 }
 
 /// The body, failing when nothing arrives for `idle` or all of it takes longer than `deadline`:
@@ -626,6 +644,72 @@ mod tests {
             s.en,
             "This is the official recording of “Rapat Koordinasi”, published on 3 December 2026."
         );
+    }
+
+    #[test]
+    fn only_public_episodes_are_named_in_clip_order() {
+        use crate::service::fingerprint::{ClipSpan, Cut, Stretch};
+        let (shown, gone) = (published("A"), EpisodeId::new());
+        let stretch = |episode, clip: (u64, u64)| Stretch {
+            episode,
+            episode_start_ms: 1_000,
+            episode_end_ms: 2_000,
+            clip_start_ms: clip.0,
+            clip_end_ms: clip.1,
+            score: 1.5,
+        };
+        let report = |edited| ClipReport {
+            clip_ms: 30_000,
+            matches: vec![
+                stretch(shown.id, (20_000, 30_000)),
+                stretch(gone, (0, 10_000)),
+                stretch(shown.id, (10_000, 15_000)),
+            ],
+            unmatched: vec![ClipSpan {
+                clip_start_ms: 15_000,
+                clip_end_ms: 20_000,
+            }],
+            cuts: vec![
+                Cut {
+                    episode: gone,
+                    clip_at_ms: 5_000,
+                    episode_start_ms: 0,
+                    episode_end_ms: 0,
+                },
+                Cut {
+                    episode: shown.id,
+                    clip_at_ms: 20_000,
+                    episode_start_ms: 2_000,
+                    episode_end_ms: 3_000,
+                },
+            ],
+            edited,
+        };
+        let public = HashMap::from([(shown.id, Some(shown.clone())), (gone, None)]);
+        let f = found(report(true), &public);
+        let clip: Vec<_> = f.matches.iter().map(|m| m.clip_start_ms).collect();
+        assert_eq!(clip, [10_000, 20_000]);
+        assert!(
+            f.matches
+                .iter()
+                .all(|m| m.episode.id == shown.id && m.score == 1.0)
+        );
+        // The withdrawn episode's stretch is a part that matches nothing public.
+        let spans: Vec<_> = f
+            .unmatched
+            .iter()
+            .map(|u| (u.clip_start_ms, u.clip_end_ms))
+            .collect();
+        assert_eq!(spans, [(0, 10_000), (15_000, 20_000)]);
+        assert_eq!(f.cuts.len(), 1);
+        assert_eq!(f.cuts[0].clip_at_ms, 20_000);
+        assert!(f.edited);
+        // Nothing public left: no match, and no edit claimed.
+        let none = HashMap::from([(shown.id, None), (gone, None)]);
+        let f = found(report(true), &none);
+        assert!(f.matches.is_empty() && f.cuts.is_empty() && !f.edited);
+        assert_eq!(f.unmatched.len(), 4);
+        assert_eq!(summary(None, &f).en, "No match in the archive.");
     }
 
     #[test]
