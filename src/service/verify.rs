@@ -180,14 +180,16 @@ impl Verifier {
             .db
             .published_file_by_sha256(&spooled.sha256, now)
             .await?
+            && let Some(verdict) =
+                exact_verdict(ctx, &mut episodes, &spooled, episode, media).await?
         {
-            return exact_verdict(ctx, &mut episodes, &spooled, episode, media).await;
+            return Ok(verdict);
         }
         let info = ingest::probe_blocking(spooled.file.path().to_owned())
             .await
             .map_err(refused_probe)?;
         if info.audio.is_none() {
-            return Err(undecodable("the file has no audio track"));
+            return Err(no_audio());
         }
         if info.duration_ms > self.max_duration_ms {
             return Err(too_long(info.duration_ms, self.max_duration_ms));
@@ -196,7 +198,7 @@ impl Verifier {
             .await
             .map_err(|e| match e {
                 FingerprintError::Undecodable(why) => undecodable(&why),
-                FingerprintError::NoAudio => undecodable("the file has no audio"),
+                FingerprintError::NoAudio => no_audio(),
                 FingerprintError::Db(e) => e.into(),
             })?;
         let clip_ms = if report.clip_ms > 0 {
@@ -225,18 +227,19 @@ impl Verifier {
     }
 }
 
-/// The clip is exactly `media` of `episode`: one stretch covering the whole file.
+/// The clip is exactly `media` of `episode`: one stretch covering the whole file. `None` when
+/// the episode stopped being public since the lookup (withdrawn in between): the clip is then
+/// looked up as any other.
 async fn exact_verdict(
     ctx: &Ctx,
     episodes: &mut Episodes<'_>,
     spooled: &ingest::Spooled,
     episode: EpisodeId,
     media: MediaId,
-) -> Result<Verdict, Error> {
-    let published = episodes
-        .get(episode)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("episode {episode} of an exact file is not public"))?;
+) -> Result<Option<Verdict>, Error> {
+    let Some(published) = episodes.get(episode).await? else {
+        return Ok(None);
+    };
     let record = ctx.db.media(media).await?;
     let rendition = record.id != episodes.media_of(episode).await?;
     let duration_ms = record.info.duration_ms;
@@ -247,7 +250,7 @@ async fn exact_verdict(
         duration_ms,
     };
     tracing::info!(%episode, %media, "clip is an exact published file");
-    Ok(Verdict {
+    Ok(Some(Verdict {
         sha256: spooled.sha256.clone(),
         size_bytes: spooled.size,
         clip_ms: duration_ms,
@@ -264,7 +267,7 @@ async fn exact_verdict(
         unmatched: Vec::new(),
         cuts: Vec::new(),
         edited: false,
-    })
+    }))
 }
 
 /// The episodes an answer names, each read once, public ones only.
@@ -448,6 +451,14 @@ fn undecodable(why: &str) -> Error {
         "undecodable",
         format!("Suara berkas ini tidak dapat dibaca: {why}"),
         format!("The file's audio cannot be decoded: {why}"),
+    )
+}
+
+fn no_audio() -> Error {
+    Error::invalid(
+        "undecodable",
+        "Berkas ini tidak berisi suara yang dapat diperiksa",
+        "The file has no audio to check",
     )
 }
 

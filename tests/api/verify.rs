@@ -237,6 +237,34 @@ async fn bad_input_is_refused_and_nothing_kept() {
     );
     assert_spool_empty(&app);
 
+    // A video without sound: nothing to look up.
+    let dir = tempfile::tempdir().unwrap();
+    let silent = dir.path().join("video-only.webm");
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=navy:s=64x64:d=1",
+        ])
+        .args(["-c:v", "libvpx", "-b:v", "50k"])
+        .arg(&silent)
+        .output()
+        .expect("ffmpeg runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, v) = verify(&app, std::fs::read(&silent).unwrap(), "en").await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["code"], "undecodable");
+    assert_eq!(v["message"], "The file has no audio to check");
+    assert_spool_empty(&app);
+
     // Longer than the limit (sample.m4a is 6 s).
     let (status, v) = verify(&app, sample_bytes("sample.m4a"), "en").await;
     assert_eq!(status, 422, "{v}");
