@@ -50,6 +50,8 @@ pub struct App {
     pub limits: http::limits::Limits,
     /// True once the instance begins to shut down (uploads then keep what arrived).
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Clip verification's bounds and slots (`service::verify`).
+    pub verifier: crate::service::verify::Verifier,
     /// The database, the tracked store, the URLs and the spool, as the operations (`service`) and
     /// the handlers' reads use them, with this feed cache as the operations' notifier.
     pub ctx: Ctx,
@@ -130,6 +132,7 @@ impl AppState {
         let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone())?;
         let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
         let settings_limits = settings.limits;
+        let settings_verify = settings.verify;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
             settings.max_concurrent_uploads.max(1),
         ));
@@ -152,6 +155,7 @@ impl AppState {
             spool,
             limits: http::limits::Limits::new(&settings_limits),
             stopping: tokio::sync::watch::Sender::new(false),
+            verifier: crate::service::verify::Verifier::new(&settings_verify),
             ctx,
         }));
         state.uploads().start_cleanup();
@@ -275,6 +279,9 @@ pub fn build_router(state: AppState) -> Router {
                 .merge(http::uploads::router())
                 .merge(http::document_files::router())
                 .merge(http::studio::untimed_router(&state))
+                // A clip for verification may take minutes to arrive (`service::verify` bounds
+                // it); its page, `GET /cek`, is here too, as one path cannot be in both groups.
+                .merge(http::verify::router())
                 .route_layer(limit())
                 .route_layer(axum::middleware::from_fn_with_state(
                     state.clone(),

@@ -299,6 +299,38 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// The key publication records are signed with (`service::transparency`).
     pub signing: SigningSettings,
+    /// Clip verification's bounds (`service::verify`).
+    pub verify: VerifySettings,
+}
+
+/// Clip verification (`POST /api/v1/verify`, `/cek`): what one clip may be, and how many are
+/// checked at once on an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifySettings {
+    /// `SIARAN_VERIFY_MAX_BYTES`: a larger clip answers 413 (before it is read when its length
+    /// is declared).
+    pub max_bytes: u64,
+    /// `SIARAN_VERIFY_MAX_SECONDS`: a longer clip answers 422 `clip-too-long` (an exact copy of
+    /// a published file is recognised whatever its length).
+    pub max_seconds: u64,
+    /// `SIARAN_VERIFY_CONCURRENCY`: clips checked at once; more answer 503 `verify-busy`.
+    pub concurrency: usize,
+}
+
+/// 200 MiB: ten minutes of video at a phone's bit rate.
+pub const DEFAULT_VERIFY_MAX_BYTES: u64 = 200 << 20;
+pub const DEFAULT_VERIFY_MAX_SECONDS: u64 = 600;
+/// Each verification decodes a clip on a core; two leave the others to serving.
+pub const DEFAULT_VERIFY_CONCURRENCY: usize = 2;
+
+impl Default for VerifySettings {
+    fn default() -> VerifySettings {
+        VerifySettings {
+            max_bytes: DEFAULT_VERIFY_MAX_BYTES,
+            max_seconds: DEFAULT_VERIFY_MAX_SECONDS,
+            concurrency: DEFAULT_VERIFY_CONCURRENCY,
+        }
+    }
 }
 
 /// `http::limits`: per instance; 0 turns a limit off.
@@ -310,11 +342,15 @@ pub struct LimitSettings {
     pub search_per_min: u32,
     /// Media streams answered at once to one address.
     pub streams_per_address: u32,
+    /// Clip verifications (`/api/v1/verify`, the `/cek` form) a minute per address.
+    pub verify_per_min: u32,
 }
 
 pub const DEFAULT_RATE_WRITES_PER_MIN: u32 = 600;
 pub const DEFAULT_RATE_SEARCH_PER_MIN: u32 = 120;
 pub const DEFAULT_MAX_STREAMS_PER_ADDRESS: u32 = 128;
+/// Each one decodes up to ten minutes of audio: a person checks a few clips, not hundreds.
+pub const DEFAULT_RATE_VERIFY_PER_MIN: u32 = 10;
 
 impl Default for LimitSettings {
     fn default() -> LimitSettings {
@@ -322,6 +358,7 @@ impl Default for LimitSettings {
             writes_per_min: DEFAULT_RATE_WRITES_PER_MIN,
             search_per_min: DEFAULT_RATE_SEARCH_PER_MIN,
             streams_per_address: DEFAULT_MAX_STREAMS_PER_ADDRESS,
+            verify_per_min: DEFAULT_RATE_VERIFY_PER_MIN,
         }
     }
 }
@@ -383,6 +420,7 @@ impl Settings {
             session_idle: parse_duration("SIARAN_SESSION_IDLE", DEFAULT_SESSION_IDLE)?,
             limits: LimitSettings::default(),
             signing: SigningSettings::default_for(database_url),
+            verify: VerifySettings::default(),
         })
     }
 }

@@ -216,6 +216,19 @@ pub struct ServeArgs {
     /// Searches a minute per address on this instance; more answer 429. 0: no limit.
     #[arg(long, env = "SIARAN_RATE_SEARCH_PER_MIN", default_value_t = config::DEFAULT_RATE_SEARCH_PER_MIN)]
     pub rate_search_per_min: u32,
+    /// Clip verifications (`/api/v1/verify`, the `/cek` form) a minute per address on this
+    /// instance; more answer 429. 0: no limit.
+    #[arg(long, env = "SIARAN_RATE_VERIFY_PER_MIN", default_value_t = config::DEFAULT_RATE_VERIFY_PER_MIN)]
+    pub rate_verify_per_min: u32,
+    /// Largest clip accepted for verification, in bytes.
+    #[arg(long, env = "SIARAN_VERIFY_MAX_BYTES", default_value_t = config::DEFAULT_VERIFY_MAX_BYTES)]
+    pub verify_max_bytes: u64,
+    /// Longest clip looked up in the archive, in seconds.
+    #[arg(long, env = "SIARAN_VERIFY_MAX_SECONDS", default_value_t = config::DEFAULT_VERIFY_MAX_SECONDS)]
+    pub verify_max_seconds: u64,
+    /// Clips this instance checks at once; more answer 503.
+    #[arg(long, env = "SIARAN_VERIFY_CONCURRENCY", default_value_t = config::DEFAULT_VERIFY_CONCURRENCY)]
+    pub verify_concurrency: usize,
     /// Media streams this instance answers at once to one address; more answer 429. 0: no cap.
     #[arg(long, env = "SIARAN_MAX_STREAMS_PER_ADDRESS", default_value_t = config::DEFAULT_MAX_STREAMS_PER_ADDRESS)]
     pub max_streams_per_address: u32,
@@ -339,6 +352,12 @@ impl ServeArgs {
                 writes_per_min: self.rate_writes_per_min,
                 search_per_min: self.rate_search_per_min,
                 streams_per_address: self.max_streams_per_address,
+                verify_per_min: self.rate_verify_per_min,
+            },
+            verify: config::VerifySettings {
+                max_bytes: self.verify_max_bytes,
+                max_seconds: self.verify_max_seconds.max(1),
+                concurrency: self.verify_concurrency.max(1),
             },
             signing: self.signing.settings(&self.db.database_url),
         };

@@ -104,7 +104,9 @@ impl AppError {
             }
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
-            AppError::Unavailable(_) | AppError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Timeout | AppError::Op(Op::Busy { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -208,7 +210,9 @@ impl IntoResponse for AppError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let AppError::RateLimited { retry_after } = self {
+        if let AppError::RateLimited { retry_after }
+        | AppError::Op(service::Error::Busy { retry_after, .. }) = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }

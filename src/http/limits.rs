@@ -2,6 +2,9 @@
 //! - **writes** (any request but `GET`, `HEAD` and `OPTIONS` to the API and the studio): at most
 //!   `SIARAN_RATE_WRITES_PER_MIN` per caller (a token, or a studio session) and per address;
 //! - **search** (`/api/v1/search`, `/cari`): at most `SIARAN_RATE_SEARCH_PER_MIN` per address;
+//! - **clip verification** (`POST /api/v1/verify`, `POST /cek`): at most
+//!   `SIARAN_RATE_VERIFY_PER_MIN` per address (each decodes a clip; `service::verify` also caps
+//!   how many run at once);
 //! - **media streams**: at most `SIARAN_MAX_STREAMS_PER_ADDRESS` answered at once to one
 //!   address (a player opens one or two; a downloader with a hundred connections is not a
 //!   listener).
@@ -45,6 +48,7 @@ pub struct Limits {
     writes_by_caller: Option<DefaultKeyedRateLimiter<[u8; 16]>>,
     writes_by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     search_by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    verify_by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     streams: Streams,
 }
 
@@ -58,6 +62,8 @@ impl Limits {
                 .map(DefaultKeyedRateLimiter::keyed),
             search_by_address: per_minute(settings.search_per_min)
                 .map(DefaultKeyedRateLimiter::keyed),
+            verify_by_address: per_minute(settings.verify_per_min)
+                .map(DefaultKeyedRateLimiter::keyed),
             streams: Streams {
                 max: settings.streams_per_address,
                 open: Arc::default(),
@@ -67,9 +73,13 @@ impl Limits {
 
     /// Forgets callers whose buckets are full again (run now and then: keeps memory bounded).
     pub fn shrink(&self) {
-        for limiter in [&self.writes_by_address, &self.search_by_address]
-            .into_iter()
-            .flatten()
+        for limiter in [
+            &self.writes_by_address,
+            &self.search_by_address,
+            &self.verify_by_address,
+        ]
+        .into_iter()
+        .flatten()
         {
             limiter.retain_recent();
         }
@@ -109,6 +119,11 @@ fn refusal(state: &AppState, peer: SocketAddr, req: &Request) -> Option<Duration
             .search_by_address
             .as_ref()
             .and_then(|l| wait(l, &address()))
+    } else if is_verification(req) {
+        limits
+            .verify_by_address
+            .as_ref()
+            .and_then(|l| wait(l, &address()))
     } else if is_write(req.method()) {
         let by_caller = limits
             .writes_by_caller
@@ -133,6 +148,13 @@ fn peer_of(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 0)),
         |Extension(ConnectInfo(p))| p,
     )
+}
+
+/// A clip sent for verification: the API's, or the `/cek` page's form (the page itself, a
+/// `GET`, is not counted).
+fn is_verification(req: &Request) -> bool {
+    let path = req.uri().path();
+    path == "/api/v1/verify" || (path == "/cek" && req.method() == Method::POST)
 }
 
 fn is_write(method: &Method) -> bool {

@@ -32,6 +32,7 @@ pub mod studio;
 pub mod templates;
 pub mod transparency;
 pub mod uploads;
+pub mod verify;
 
 use axum::{
     body::Bytes,

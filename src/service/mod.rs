@@ -16,6 +16,7 @@ pub mod backup;
 pub mod documents;
 pub mod episode_files;
 pub mod episodes;
+pub mod fingerprint;
 pub mod ingest;
 pub mod jobs;
 pub mod media;
@@ -29,6 +30,7 @@ pub mod tokens;
 pub mod transparency;
 pub mod uploads;
 pub mod users;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -122,6 +124,14 @@ pub enum Error {
     /// Not playable media.
     #[error(transparent)]
     Media(#[from] ProbeError),
+    /// As many of these operations as the instance runs at once are running (clip
+    /// verifications): try again in `retry_after` seconds.
+    #[error("{code}: {}", .msg.en)]
+    Busy {
+        code: &'static str,
+        msg: Msg,
+        retry_after: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -149,7 +159,8 @@ impl Error {
             Error::NotFound { what } => format!("{what}-not-found"),
             Error::Invalid { code, .. }
             | Error::Conflict { code, .. }
-            | Error::UnsupportedType { code, .. } => (*code).to_owned(),
+            | Error::UnsupportedType { code, .. }
+            | Error::Busy { code, .. } => (*code).to_owned(),
             Error::TooLarge { .. } => "payload-too-large".into(),
             Error::Interrupted(_) => "upload-interrupted".into(),
             Error::Media(ProbeError::Io(_)) | Error::Internal(_) => "internal-error".into(),
@@ -166,7 +177,8 @@ impl Error {
             ),
             Error::Invalid { msg, .. }
             | Error::Conflict { msg, .. }
-            | Error::UnsupportedType { msg, .. } => msg.clone(),
+            | Error::UnsupportedType { msg, .. }
+            | Error::Busy { msg, .. } => msg.clone(),
             Error::TooLarge { limit } => Msg::new(
                 format!("Unggahan melebihi batas {limit} byte"),
                 format!("The upload exceeds the limit of {limit} bytes"),

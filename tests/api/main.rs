@@ -45,6 +45,7 @@ mod studio_stats;
 mod studio_upload;
 mod transparency;
 mod uploads;
+mod verify;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
 #[macro_export]

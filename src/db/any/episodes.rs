@@ -506,6 +506,40 @@ impl EpisodeRepo for AnyDb {
             })
             .collect()
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn published_file_by_sha256(
+        &self,
+        sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(EpisodeId, MediaId)>, DbError> {
+        // Both arms by `media_sha256` (the index on media.sha256), then the few episodes of
+        // those media rows.
+        let row = sqlx::query(
+            "SELECT e.id AS episode_id, m.id AS media_id, e.publish_at AS publish_at, \
+             0 AS rendition FROM media m JOIN episodes e ON e.media_id = m.id \
+             WHERE m.sha256 = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
+             AND e.withdrawn_at IS NULL \
+             UNION ALL \
+             SELECT e.id, m.id, e.publish_at, 1 FROM media m \
+             JOIN episode_renditions r ON r.media_id = m.id \
+             JOIN episodes e ON e.id = r.episode_id \
+             WHERE m.sha256 = $1 AND e.publish_at IS NOT NULL AND e.publish_at <= $2 \
+             AND e.withdrawn_at IS NULL \
+             ORDER BY publish_at, rendition, episode_id LIMIT 1",
+        )
+        .bind(sha256)
+        .bind(ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                parse("episode id", &get::<String>(&row, "episode_id")?)?,
+                parse("media id", &get::<String>(&row, "media_id")?)?,
+            ))
+        })
+        .transpose()
+    }
 }
 
 /// A `LIKE` pattern finding `text` anywhere, in any (ASCII) case: `%`, `_` and `\` taken

@@ -117,6 +117,15 @@ pub trait EpisodeRepo: Send + Sync {
         &self,
         now: DateTime<Utc>,
     ) -> Result<HashMap<ShowId, StatusCounts>, DbError>;
+    /// The episode published at `now` (and not withdrawn) whose recording or one of whose
+    /// renditions is the file of SHA-256 `sha256` (lower-case hex), with that file's media id;
+    /// the earliest published first, a recording before a rendition. How a clip sent for
+    /// verification is found to be exactly an archived file (`service::verify`).
+    async fn published_file_by_sha256(
+        &self,
+        sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(EpisodeId, MediaId)>, DbError>;
 }
 
 /// Which of a show's episodes `EpisodeRepo::episode_page` reads: those in `status` at `now`

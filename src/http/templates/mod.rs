@@ -16,6 +16,7 @@ pub mod studio_site;
 pub mod studio_stats;
 pub mod studio_upload;
 pub mod studio_users;
+pub mod verify;
 
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
@@ -151,6 +152,7 @@ pub fn layout(
                         "Arsip siaran resmi sesuai kewajiban informasi publik (UU 14/2008 pasal 7).",
                         "Archive of official briefings, as the public-information law requires (UU 14/2008, art. 7)."))
                     }
+                    p { a href="/cek" { (t(lang, "Periksa potongan rekaman", "Check a clip")) } }
                 }
             }
         }
@@ -646,6 +648,11 @@ fn verified(
                 (t(lang, "Periksa berkas yang Anda terima: ", "Check a file you received: "))
                 code { "siaran verify BERKAS --server " (base_url) }
                 (t(lang, " — atau bandingkan SHA-256-nya dengan catatan.", " — or compare its SHA-256 with the record."))
+            }
+            p {
+                (t(lang, "Menerima potongan rekaman yang diedarkan? ", "Received a clip that is going around? "))
+                a href="/cek" { (t(lang, "Periksa apakah berasal dari arsip ini", "Check whether it comes from this archive")) }
+                "."
             }
         }
     }
