@@ -44,6 +44,7 @@ mod studio_review;
 mod studio_stats;
 mod studio_upload;
 mod transparency;
+mod upgrade;
 mod uploads;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
