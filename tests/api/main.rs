@@ -25,6 +25,7 @@ mod flow;
 mod history;
 mod import;
 mod limits;
+mod load;
 mod media_errors;
 mod pages;
 mod probe_corpus;
