@@ -59,7 +59,11 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
         .arg(&key)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Every process of both releases on the same database, store and signing key (production.md).
     let configured = |mut cmd: Command| {
         cmd.env("SIARAN_DATABASE_URL", &db_url)
@@ -75,7 +79,11 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
     // The new release migrates the shared database, then serves and writes.
     let mut migrate = configured(siaran());
     let out = migrate.arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = create_token(&db_url, "admin");
     let current = Server::start(configured(siaran())).await;
     let new = Api::new(&current.base, &token);
@@ -94,7 +102,9 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
     // It serves what the new release wrote.
     let episodes = old.get_json("/api/v1/shows/baru/episodes").await;
     assert!(
-        episodes.to_string().contains(written_by_new["id"].as_str().unwrap()),
+        episodes
+            .to_string()
+            .contains(written_by_new["id"].as_str().unwrap()),
         "the previous release does not list the new release's episode: {episodes}"
     );
     let feed = old.text("/feeds/baru.xml").await;
@@ -135,23 +145,29 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
 
     let opus = sample_bytes("sample.opus");
     let tus_media = old.tus_upload("rapat-lama.opus", &opus).await;
-    let info = old
-        .get_json(&format!("/api/v1/media/{tus_media}"))
-        .await;
+    let info = old.get_json(&format!("/api/v1/media/{tus_media}")).await;
     assert_eq!(info["sha256"], sha256_hex(&opus), "{info}");
     let tus_episode = old
-        .create_episode("lama", "Unggahan tus rilis lama", &json!({"id": tus_media}), true)
+        .create_episode(
+            "lama",
+            "Unggahan tus rilis lama",
+            &json!({"id": tus_media}),
+            true,
+        )
         .await;
 
     // The current release serves what the previous one wrote: its feed (cached above, before
     // the previous release published), the episodes, both recordings.
-    new.wait_for_in_feed("lama", "Unggahan tus rilis lama").await;
+    new.wait_for_in_feed("lama", "Unggahan tus rilis lama")
+        .await;
     let feed = new.text("/feeds/lama.xml").await;
     assert!(feed.contains("Ditulis rilis lama"), "{feed}");
     let episodes = new.get_json("/api/v1/shows/lama/episodes").await;
     for episode in [&draft, &tus_episode] {
         assert!(
-            episodes.to_string().contains(episode["id"].as_str().unwrap()),
+            episodes
+                .to_string()
+                .contains(episode["id"].as_str().unwrap()),
             "the new release does not list {episode}: {episodes}"
         );
     }
@@ -163,7 +179,11 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
         .collect();
     assert_eq!(enclosures.len(), 2, "{enclosures:?}");
     for url in &enclosures {
-        let expected = if url.contains(&tus_media) { &opus } else { &flac };
+        let expected = if url.contains(&tus_media) {
+            &opus
+        } else {
+            &flac
+        };
         new.check_range(url, expected).await;
     }
     let media = new.get_json(&format!("/api/v1/media/{tus_media}")).await;
@@ -357,7 +377,11 @@ impl Api {
     /// The show's feed on this instance names `title` within 5 s (another instance wrote it).
     async fn wait_for_in_feed(&self, show: &str, title: &str) {
         let deadline = Instant::now() + Duration::from_secs(5);
-        while !self.text(&format!("/feeds/{show}.xml")).await.contains(title) {
+        while !self
+            .text(&format!("/feeds/{show}.xml"))
+            .await
+            .contains(title)
+        {
             assert!(
                 Instant::now() < deadline,
                 "{title} not in {}'s feed of {show} after 5 s",
