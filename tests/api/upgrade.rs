@@ -41,12 +41,19 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
         );
         return;
     };
-    let previous_version = version_of(siaran_at(&previous));
-    let current_version = version_of(siaran());
-    eprintln!("previous release: {previous_version}; current: {current_version}");
+    // Between two releases both binaries may say the same version (the bump comes with the
+    // release): they are told apart by their files, not their versions.
     assert_ne!(
-        previous_version, current_version,
-        "SIARAN_PREVIOUS_BIN is not an earlier release"
+        previous.canonicalize().unwrap(),
+        std::path::Path::new(env!("CARGO_BIN_EXE_siaran"))
+            .canonicalize()
+            .unwrap(),
+        "SIARAN_PREVIOUS_BIN is the current build"
+    );
+    eprintln!(
+        "previous release: {}; current: {}",
+        version_of(siaran_at(&previous)),
+        version_of(siaran())
     );
 
     let dir = tempfile::tempdir().unwrap();
