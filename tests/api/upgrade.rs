@@ -92,8 +92,8 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
         String::from_utf8_lossy(&out.stderr)
     );
     let token = create_token(&db_url, "admin");
-    let current = Server::start(configured(siaran())).await;
-    let new = Api::new(&current.base, &token);
+    let current = Running(Some(Server::start(configured(siaran())).await));
+    let new = Api::new(current.base(), &token);
     new.create_show("baru").await;
     let recording = sample_bytes("sample.m4a");
     let media = new.upload("rapat-baru.m4a", recording.clone()).await;
@@ -103,8 +103,8 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
 
     // The previous release starts on the migrated database: its migrator accepts the newer
     // migrations it does not know.
-    let previous_server = Server::start(configured(siaran_at(&previous))).await;
-    let old = Api::new(&previous_server.base, &token);
+    let previous_server = Running(Some(Server::start(configured(siaran_at(&previous))).await));
+    let old = Api::new(previous_server.base(), &token);
 
     // It serves what the new release wrote.
     let episodes = old.get_json("/api/v1/shows/baru/episodes").await;
@@ -204,6 +204,30 @@ async fn upgrade_previous_release_serves_beside_the_current_one() {
     }
     assert!(previous_server.terminate().success());
     assert!(current.terminate().success());
+}
+
+/// A server killed if the test fails before stopping it, so that no instance of either release
+/// outlives a failed run.
+struct Running(Option<Server>);
+
+impl Running {
+    fn base(&self) -> &str {
+        &self.0.as_ref().unwrap().base
+    }
+
+    /// SIGTERM, then the exit status (graceful shutdown exits 0).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        self.0.take().unwrap().terminate()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(server) = &mut self.0 {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+        }
+    }
 }
 
 /// The previous release's binary, if the test is asked for: a set `SIARAN_PREVIOUS_BIN` naming
