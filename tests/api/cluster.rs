@@ -34,10 +34,10 @@ use sha2::{Digest as _, Sha256};
 use crate::{
     helpers::{fresh_postgres_db, sample_bytes},
     s3server::client_for,
-    startup::{create_token, free_port, siaran},
+    startup::{create_token, free_port, siaran, siaran_at},
 };
 
-const SHOW: &str = "klaster";
+pub(crate) const SHOW: &str = "klaster";
 
 /// `deploy/siaran.service` passes `systemd-analyze verify`, with `ExecStart` pointing at the
 /// binary this suite built (verify checks that the program exists).
@@ -489,7 +489,7 @@ async fn one_row_per_thing(c: &Cluster, http: &reqwest::Client) {
 
 // --- the cluster -------------------------------------------------------------------------------
 
-struct Settings {
+pub(crate) struct Settings {
     db_url: String,
     bucket: String,
     s3_endpoint: String,
@@ -498,21 +498,39 @@ struct Settings {
     public_url: String,
     hub: String,
     dir: PathBuf,
+    /// The `siaran` binary the instances run (the suite's own unless the load benchmark is given
+    /// another, e.g. a release build), and settings added to every instance's environment.
+    bin: Option<PathBuf>,
+    extra_env: Vec<(&'static str, String)>,
 }
 
-struct Cluster {
-    settings: Settings,
-    garage: Garage,
-    instances: Vec<Instance>,
+pub(crate) struct Cluster {
+    pub(crate) settings: Settings,
+    pub(crate) garage: Garage,
+    pub(crate) instances: Vec<Instance>,
     nginx: Child,
-    token: String,
+    pub(crate) token: String,
     bucket: String,
     hub: Hub,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+/// What the load benchmark (tests/api/load.rs) changes in the cluster.
+#[derive(Default)]
+pub(crate) struct Options {
+    /// nginx logs each request to `access.log` in the cluster's folder: `$upstream_addr $status
+    /// $request_time`.
+    pub(crate) access_log: bool,
+    pub(crate) bin: Option<PathBuf>,
+    pub(crate) extra_env: Vec<(&'static str, String)>,
 }
 
 impl Cluster {
     async fn start() -> Cluster {
+        Cluster::start_with(Options::default()).await
+    }
+
+    pub(crate) async fn start_with(options: Options) -> Cluster {
         // SIARAN_TEST_KEEP=1 keeps the logs (siaran-a.log, garage-N/garage.log, nginx-error.log).
         let dir = tempfile::Builder::new()
             .prefix("siaran-cluster")
@@ -523,7 +541,14 @@ impl Cluster {
         let garage = Garage::start(dir.path()).await;
         let (front_port, garage_port) = (free_port(), free_port());
         let ports = [free_port(), free_port()];
-        let nginx = nginx(dir.path(), front_port, ports, garage_port, &garage);
+        let nginx = nginx(
+            dir.path(),
+            front_port,
+            ports,
+            garage_port,
+            &garage,
+            options.access_log,
+        );
         let hub = Hub::start().await;
         let s3_endpoint = format!("http://127.0.0.1:{garage_port}");
         let bucket = format!(
@@ -558,6 +583,8 @@ impl Cluster {
             public_url: format!("http://127.0.0.1:{front_port}"),
             hub: hub.url.clone(),
             dir: dir.path().to_owned(),
+            bin: options.bin,
+            extra_env: options.extra_env,
         };
         let token = create_token(&settings.db_url, "admin");
         let mut instances = Vec::new();
@@ -584,7 +611,7 @@ impl Cluster {
         }
     }
 
-    fn front(&self, path: &str) -> String {
+    pub(crate) fn front(&self, path: &str) -> String {
         format!("{}{path}", self.settings.public_url)
     }
 
@@ -619,17 +646,17 @@ impl Drop for Cluster {
     }
 }
 
-struct Instance {
-    name: &'static str,
+pub(crate) struct Instance {
+    pub(crate) name: &'static str,
     port: u16,
-    base: String,
-    process: Process,
+    pub(crate) base: String,
+    pub(crate) process: Process,
 }
 
 impl Instance {
-    async fn start(&mut self, s: &Settings) {
+    pub(crate) async fn start(&mut self, s: &Settings) {
         let log = s.dir.join(format!("siaran-{}.log", self.name));
-        let mut serve = siaran();
+        let mut serve = s.bin.as_deref().map_or_else(siaran, siaran_at);
         serve
             .arg("serve")
             .env("SIARAN_DATABASE_URL", &s.db_url)
@@ -650,7 +677,8 @@ impl Instance {
             .env("SIARAN_RECONCILE_EVERY_SECS", "1")
             .env("SIARAN_WRITE_LEASE_SECS", "2")
             .env("RUST_LOG", "warn,symphonia_bundle_mp3=error")
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(s.extra_env.iter().map(|(k, v)| (k, v)));
         self.process.spawn(serve, &log);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -676,7 +704,7 @@ impl Instance {
 /// A process of the cluster, its stderr appended to a log file, killed (SIGKILL) when asked or
 /// when the test ends.
 #[derive(Default)]
-struct Process(Option<Child>);
+pub(crate) struct Process(Option<Child>);
 
 impl Process {
     fn spawn(&mut self, mut command: Command, log: &Path) {
@@ -697,7 +725,11 @@ impl Process {
         self.0.as_mut().and_then(|c| c.try_wait().ok().flatten())
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.0.as_ref().map(Child::id)
+    }
+
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.0.take() {
             child.kill().unwrap();
             child.wait().unwrap();
@@ -711,21 +743,21 @@ impl Drop for Process {
     }
 }
 
-struct Garage {
-    bin: PathBuf,
-    nodes: Vec<GarageNode>,
+pub(crate) struct Garage {
+    pub(crate) bin: PathBuf,
+    pub(crate) nodes: Vec<GarageNode>,
     key_id: String,
     secret: String,
 }
 
-struct GarageNode {
+pub(crate) struct GarageNode {
     conf: PathBuf,
     s3_port: u16,
-    process: Process,
+    pub(crate) process: Process,
 }
 
 impl GarageNode {
-    async fn start(&mut self, bin: &Path) {
+    pub(crate) async fn start(&mut self, bin: &Path) {
         let mut server = Command::new(bin);
         server
             .arg("-c")
@@ -881,7 +913,14 @@ api_bind_addr = "127.0.0.1:{admin}"
 
 /// One nginx for the cluster: `deploy/nginx/siaran.conf` for the instances, and the three Garage
 /// nodes behind `garage_port` (a connection each, none kept idle, retried on the next node).
-fn nginx(dir: &Path, front: u16, instances: [u16; 2], garage_port: u16, garage: &Garage) -> Child {
+fn nginx(
+    dir: &Path,
+    front: u16,
+    instances: [u16; 2],
+    garage_port: u16,
+    garage: &Garage,
+    access_log: bool,
+) -> Child {
     let deployed = std::fs::read_to_string(repo_path("deploy/nginx/siaran.conf")).unwrap();
     let mut conf = deployed.clone();
     for (from, to) in [
@@ -899,12 +938,21 @@ fn nginx(dir: &Path, front: u16, instances: [u16; 2], garage_port: u16, garage: 
         .collect();
     let tmp = dir.join("nginx-tmp");
     std::fs::create_dir_all(&tmp).unwrap();
+    let log = if access_log {
+        format!(
+            "log_format upstream '$upstream_addr $status $request_time';\n  \
+             access_log {}/access.log upstream;",
+            dir.display()
+        )
+    } else {
+        "access_log off;".to_owned()
+    };
     let main = format!(
         r#"pid {d}/nginx.pid;
 error_log {d}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-  access_log off;
+  {log}
   client_body_temp_path {t}; proxy_temp_path {t};
   fastcgi_temp_path {t}; uwsgi_temp_path {t}; scgi_temp_path {t};
 {conf}
@@ -972,7 +1020,7 @@ impl Hub {
 
 // --- small things ------------------------------------------------------------------------------
 
-async fn upload(http: &reqwest::Client, base: &str, token: &str, sample: &str) -> Value {
+pub(crate) async fn upload(http: &reqwest::Client, base: &str, token: &str, sample: &str) -> Value {
     let res = http
         .post(format!("{base}/api/v1/media?filename={sample}"))
         .bearer_auth(token)
@@ -984,7 +1032,7 @@ async fn upload(http: &reqwest::Client, base: &str, token: &str, sample: &str) -
     res.json().await.unwrap()
 }
 
-async fn create_episode(
+pub(crate) async fn create_episode(
     http: &reqwest::Client,
     base: &str,
     token: &str,
@@ -1058,7 +1106,7 @@ fn tokio_stream_of<T: Send + 'static>(
 }
 
 /// A WAV of random samples (Garage compresses: silence would not exercise it), and its SHA-256.
-fn random_wav(dir: &Path, name: &str, data: usize) -> (PathBuf, String) {
+pub(crate) fn random_wav(dir: &Path, name: &str, data: usize) -> (PathBuf, String) {
     let path = dir.join(name);
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let mut hasher = Sha256::new();

@@ -25,6 +25,7 @@ mod flow;
 mod history;
 mod import;
 mod limits;
+mod load;
 mod media_errors;
 mod pages;
 mod probe_corpus;
@@ -44,6 +45,7 @@ mod studio_review;
 mod studio_stats;
 mod studio_upload;
 mod transparency;
+mod upgrade;
 mod uploads;
 mod verify;
 

@@ -15,7 +15,13 @@ use crate::{
 };
 
 pub fn siaran() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_siaran"));
+    siaran_at(env!("CARGO_BIN_EXE_siaran").as_ref())
+}
+
+/// A `siaran` command like `siaran()`, of the binary at `bin` (another release's, in
+/// tests/api/upgrade.rs).
+pub fn siaran_at(bin: &std::path::Path) -> Command {
+    let mut cmd = Command::new(bin);
     // Nothing from the developer's environment leaks into these runs.
     for (k, _) in std::env::vars() {
         if k.starts_with("SIARAN_") || k.starts_with("AWS_") {
