@@ -215,8 +215,17 @@ pub async fn check_store(settings: &Settings) -> anyhow::Result<crate::reconcile
 }
 
 /// The key publication records are signed with (`SIARAN_SIGNING_KEY`, else the default one).
+/// PostgreSQL means instances that share one log, so they must share the key: there it is not
+/// made up per process (each would sign with its own, and the site would list only one).
 pub fn signing_keys(settings: &Settings) -> anyhow::Result<crate::service::transparency::Keys> {
     let s = &settings.signing;
+    if s.key.is_none() && !settings.database_url.expose().starts_with("sqlite:") {
+        anyhow::bail!(
+            "SIARAN_SIGNING_KEY is not set: with PostgreSQL every instance signs publication \
+             records with the same key; create one with `siaran keys generate --out FILE` and \
+             give every instance its path (docs/transparency.md)"
+        );
+    }
     crate::service::transparency::Keys::load(s.key.as_deref(), &s.data_dir, s.retired.as_deref())
 }
 

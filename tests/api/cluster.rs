@@ -586,6 +586,8 @@ impl Cluster {
             bin: options.bin,
             extra_env: options.extra_env,
         };
+        // One key for every instance, as deploy/siaran.service gives it.
+        crate::helpers::signing_key_in(&settings.dir);
         let token = create_token(&settings.db_url, "admin");
         let mut instances = Vec::new();
         for (i, port) in ports.into_iter().enumerate() {
@@ -660,6 +662,7 @@ impl Instance {
         serve
             .arg("serve")
             .env("SIARAN_DATABASE_URL", &s.db_url)
+            .env("SIARAN_SIGNING_KEY", s.dir.join("signing-key.pem"))
             .env("SIARAN_STORAGE_URL", format!("s3://{}/siaran", s.bucket))
             .env("AWS_ACCESS_KEY_ID", &s.key_id)
             .env("AWS_SECRET_ACCESS_KEY", &s.secret)

@@ -31,6 +31,7 @@ struct Setup {
     s3: Option<(S3Target, String)>,
     spool: PathBuf,
     log: PathBuf,
+    key: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -55,6 +56,7 @@ impl Setup {
             s3,
             spool: dir.path().join("spool"),
             log: dir.path().join("server.log"),
+            key: crate::helpers::signing_key_in(dir.path()),
             _dir: dir,
         }
     }
@@ -62,6 +64,7 @@ impl Setup {
     fn command(&self) -> Command {
         let mut cmd = siaran();
         cmd.env("SIARAN_DATABASE_URL", &self.db_url)
+            .env("SIARAN_SIGNING_KEY", &self.key)
             .env("SIARAN_SPOOL_DIR", &self.spool)
             .env("SIARAN_RECONCILE_EVERY_SECS", "1")
             .env("SIARAN_WRITE_LEASE_SECS", "2")

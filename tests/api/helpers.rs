@@ -30,6 +30,18 @@ pub fn postgres_admin_url() -> String {
     )
 }
 
+/// A new signing key in `dir` (`signing-key.pem`, where the embedded default keeps its own);
+/// returns its path, for `SIARAN_SIGNING_KEY`.
+pub fn signing_key_in(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("signing-key.pem");
+    siaran::service::transparency::write_key(
+        &path,
+        &siaran::domain::publication::SigningIdentity::generate(),
+    )
+    .expect("signing key written");
+    path
+}
+
 /// A fresh, uniquely named PostgreSQL database; returns its URL.
 pub async fn fresh_postgres_db() -> String {
     let admin = postgres_admin_url();
@@ -100,8 +112,10 @@ impl TestApp {
         let mut settings = Settings::new(&db_url, "file://unused").expect("settings");
         settings.public_url = base.parse().expect("public url");
         settings.spool_dir = Some(spool_dir.clone());
-        // The signing key is created in the test's folder (peers share it: same settings).
+        // The signing key, in the test's folder (peers share it: same settings), given as
+        // SIARAN_SIGNING_KEY is, which PostgreSQL requires.
         settings.signing.data_dir = dir.path().to_path_buf();
+        settings.signing.key = Some(signing_key_in(dir.path()));
         // Background jobs (a recording's analysis) run only where a test asks for them
         // (tests/api/quality.rs): elsewhere they would race the test's own checks of the store
         // and the spool folder. They are still queued.

@@ -471,6 +471,15 @@ fn siaran_command(app: &TestApp) -> std::process::Command {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SIARAN_DATABASE_URL", app.db_url())
         .env(
+            "SIARAN_SIGNING_KEY",
+            app.state
+                .settings
+                .signing
+                .key
+                .as_ref()
+                .expect("the test's key"),
+        )
+        .env(
             "SIARAN_STORAGE_URL",
             format!("file://{}", app.media_root.display()),
         )

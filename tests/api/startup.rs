@@ -234,8 +234,13 @@ async fn serve_on_postgres_and_s3_from_the_environment() {
     let bucket = s3.fresh_bucket().await;
     let db_url = fresh_postgres_db().await;
     let token = create_token(&db_url, "admin");
+    let keys = tempfile::tempdir().unwrap();
     let mut cmd = siaran();
     cmd.env("SIARAN_DATABASE_URL", &db_url)
+        .env(
+            "SIARAN_SIGNING_KEY",
+            crate::helpers::signing_key_in(keys.path()),
+        )
         .env("SIARAN_STORAGE_URL", format!("s3://{bucket}/siaran"))
         .env("AWS_ACCESS_KEY_ID", &s3.access_key)
         .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
@@ -297,6 +302,14 @@ async fn bad_configuration_stops_before_the_port_is_bound() {
                 ("AWS_ENDPOINT_URL", s3.endpoint.clone()),
             ],
             "no-such-bucket",
+        ),
+        (
+            // PostgreSQL: instances share the log, so they must share its signing key.
+            vec![
+                ("SIARAN_DATABASE_URL", fresh_postgres_db().await),
+                ("SIARAN_STORAGE_URL", files.clone()),
+            ],
+            "SIARAN_SIGNING_KEY is not set",
         ),
         (
             vec![
