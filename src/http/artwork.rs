@@ -22,7 +22,7 @@ use super::{
     Json, SmallBody,
     auth::{Admin, Caller},
     episodes::EpisodeView,
-    openapi::{ApiError, Unavailable},
+    openapi::{ApiError, Binary, Unavailable},
     or_not_found, parse_id,
     shows::ShowView,
 };
@@ -53,7 +53,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     path = "/api/v1/episodes/{id}/artwork",
     tag = "artwork",
     params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
-    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
+    request_body(content = Binary, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
     responses(
         (status = 200, description = "The episode with its cover", body = EpisodeView),
         (status = 400, description = "The body cannot be read", body = ApiError),
@@ -138,7 +138,7 @@ pub(crate) async fn image_response(
     path = "/api/v1/shows/{slug}/artwork",
     tag = "artwork",
     params(("slug" = String, Path, description = "The show's slug")),
-    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
+    request_body(content = Binary, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
     responses(
         (status = 200, description = "The show with its cover", body = ShowView),
         (status = 400, description = "The body cannot be read", body = ApiError),

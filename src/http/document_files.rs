@@ -22,7 +22,7 @@ use super::{
     auth::Caller,
     conditional::ETag,
     media::{Ranged, disposition, ranged},
-    openapi::{ApiError, Unavailable},
+    openapi::{ApiError, Binary, Unavailable},
 };
 use crate::{
     app::AppState,
@@ -63,7 +63,7 @@ pub fn with_url(mut document: Document, urls: &Urls) -> Document {
     path = "/api/v1/documents/{id}/file",
     tag = "documents",
     params(("id" = String, Path, description = "The document's id (a lower-case UUID)"), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF"),
+    request_body(content = Binary, content_type = "application/pdf", description = "The PDF"),
     responses(
         (status = 200, description = "The document with its file", body = Document),
         (status = 400, description = "The request is malformed (the message says how)", body = ApiError),

@@ -32,7 +32,7 @@ use super::{
     auth::Uploader,
     conditional::{ETag, http_date, if_range_allows, not_modified},
     error::{UiLang, WarningView},
-    openapi::{ApiError, Unavailable},
+    openapi::{ApiError, Binary, Unavailable},
     or_not_found, parse_id,
     range::{RangeDecision, decide},
 };
@@ -166,7 +166,7 @@ struct UploadQuery {
     path = "/api/v1/media",
     tag = "media",
     params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The recording (audio or video)"),
+    request_body(content = Binary, content_type = "application/octet-stream", description = "The recording (audio or video)"),
     responses(
         (status = 201, description = "The media record", body = MediaView, headers(("Location" = String, description = "The record's address in the API"))),
         (status = 400, description = "The upload was cut short", body = ApiError),

@@ -46,6 +46,13 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// A request body of raw bytes (a recording, an image, a PDF, a tus chunk): the API reads them
+/// as they come and checks what they are itself.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct Binary(Vec<u8>);
+
 /// The answers every `/api/v1` operation may give besides its own: the database or store not
 /// answering, or the request taking longer than the API allows (503).
 #[derive(IntoResponses)]
@@ -124,7 +131,40 @@ fn api() -> OpenApiRouter<AppState> {
 /// The document, generated once.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| api().into_openapi())
+    DOC.get_or_init(|| {
+        let mut doc = api().into_openapi();
+        unique_operation_ids(&mut doc);
+        doc
+    })
+}
+
+/// utoipa names an operation after its handler, and handlers in different modules share names
+/// (`read`, `list`): each operation is named after its method and path instead
+/// (`get_episodes_id_history`), unique as OpenAPI requires and readable in a client.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in &mut doc.paths.paths {
+        let words: Vec<String> = path
+            .trim_start_matches("/api/v1")
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let trailing = if path.ends_with('/') { "_slash" } else { "" };
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
+        ] {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{}{trailing}", words.join("_")));
+            }
+        }
+    }
 }
 
 /// The document as served, with its ETag.

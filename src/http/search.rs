@@ -20,11 +20,11 @@ use serde::Serialize;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::templates::search::{self as page, Form, SearchPage};
 use super::{
     Json,
     openapi::{ApiError, Unavailable},
 };
-use super::templates::search::{self as page, Form, SearchPage};
 use crate::{
     app::AppState,
     domain::{

@@ -30,7 +30,7 @@ use super::{
     auth::Uploader,
     conditional::http_date,
     media::MediaView,
-    openapi::{ApiError, Unavailable},
+    openapi::{ApiError, Binary, Unavailable},
 };
 use crate::{
     app::AppState,
@@ -545,10 +545,10 @@ async fn options_upload(state: State<AppState>) -> Response {
     post,
     path = "/api/v1/uploads/",
     tag = "uploads",
-    params(("Tus-Resumable" = TusResumable, Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
+    params(("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
         ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename` (base64) names the file"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of the bytes sent with the request (checksum extension)")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
     responses(
         (status = 201, description = "Created (and, with a body, the bytes taken)", headers(
             ("Location" = String, description = "The upload's address"),
@@ -585,10 +585,10 @@ async fn create_slash(
     post,
     path = "/api/v1/uploads",
     tag = "uploads",
-    params(("Tus-Resumable" = TusResumable, Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
+    params(("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
         ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename` (base64) names the file"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of the bytes sent with the request (checksum extension)")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
     responses(
         (status = 201, description = "Created (and, with a body, the bytes taken)", headers(
             ("Location" = String, description = "The upload's address"),
@@ -682,7 +682,7 @@ async fn create(
     head,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = TusResumable, Header, description = "The tus version: `1.0.0`; another answers 412")),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412")),
     responses(
         (status = 200, description = "Where it stands", headers(
             ("Upload-Length" = u64, description = "The whole file's size"),
@@ -722,9 +722,9 @@ async fn head(
     patch,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = TusResumable, Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = u64, Header, description = "Where these bytes start: the offset the server has"),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = u64, Header, description = "Where these bytes start: the offset the server has"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of this request's bytes")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "The next bytes"),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "The next bytes"),
     responses(
         (status = 204, description = "Taken; the last bytes make the media record", headers(
             ("Upload-Offset" = u64, description = "The bytes received so far"),
@@ -803,7 +803,7 @@ async fn append(
     delete,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = TusResumable, Header, description = "The tus version: `1.0.0`; another answers 412")),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "No token, or not a live one", body = ApiError),
@@ -837,10 +837,10 @@ async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
     post,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = TusResumable, Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = Option<u64>, Header, description = "Where these bytes start: the offset the server has"),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = Option<u64>, Header, description = "Where these bytes start: the offset the server has"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of this request's bytes"),
         ("X-HTTP-Method-Override" = String, Header, description = "`PATCH` or `DELETE`: the tus request this POST stands for")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "For `PATCH`: the next bytes"),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "For `PATCH`: the next bytes"),
     responses(
         (status = 204, description = "As the PATCH or DELETE it stands for", headers(
             ("Upload-Offset" = u64, description = "The bytes received so far"),
