@@ -68,7 +68,14 @@ pub struct CitationView {
     tag = "documents",
     request_body = NewDocument,
     responses(
-        (status = 201, description = "The document, created", body = Document, headers(("Location" = String, description = "The document's address in the API"))),
+        (status = 201, description = "The document, created", body = Document, headers(("Location" = String, description = "The document's address in the API")),
+            links(
+                ("get_documents_id" = (operation_id = "get_documents_id", parameters(("id" = "$response.body#/id")))),
+                ("patch_documents_id" = (operation_id = "patch_documents_id", parameters(("id" = "$response.body#/id")))),
+                ("put_documents_id_file" = (operation_id = "put_documents_id_file", parameters(("id" = "$response.body#/id")))),
+                ("get_documents_id_episodes" = (operation_id = "get_documents_id_episodes", parameters(("id" = "$response.body#/id")))),
+                ("get_documents_id_history" = (operation_id = "get_documents_id_history", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow this", body = ApiError),

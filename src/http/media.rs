@@ -168,7 +168,10 @@ struct UploadQuery {
     params(UploadQuery),
     request_body(content = Binary, content_type = "application/octet-stream", description = "The recording (audio or video)"),
     responses(
-        (status = 201, description = "The media record", body = MediaView, headers(("Location" = String, description = "The record's address in the API"))),
+        (status = 201, description = "The media record", body = MediaView, headers(("Location" = String, description = "The record's address in the API")),
+            links(
+                ("get_media_id" = (operation_id = "get_media_id", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 400, description = "The upload was cut short", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow this", body = ApiError),

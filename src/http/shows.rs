@@ -95,7 +95,14 @@ impl ShowView {
     request_body = NewShow,
     responses(
         (status = 201, description = "The show, created", body = ShowView,
-            headers(("Location" = String, description = "The show's address in the API"))),
+            headers(("Location" = String, description = "The show's address in the API")),
+            links(
+                ("get_shows_slug" = (operation_id = "get_shows_slug", parameters(("slug" = "$response.body#/slug")))),
+                ("patch_shows_slug" = (operation_id = "patch_shows_slug", parameters(("slug" = "$response.body#/slug")))),
+                ("post_shows_slug_episodes" = (operation_id = "post_shows_slug_episodes", parameters(("slug" = "$response.body#/slug")))),
+                ("get_shows_slug_history" = (operation_id = "get_shows_slug_history", parameters(("slug" = "$response.body#/slug")))),
+                ("put_shows_slug_artwork" = (operation_id = "put_shows_slug_artwork", parameters(("slug" = "$response.body#/slug")))),
+            )),
         (status = 400, description = "The body is not JSON", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The token's role does not manage shows", body = ApiError),

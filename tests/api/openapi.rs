@@ -129,6 +129,38 @@ async fn the_document_names_every_api_route_and_the_server_answers_each() {
     }
     assert!(operations > 40, "{operations} operations");
 
+    // The stateful phase's links name operations that exist (their ids are made from method and
+    // path by `http::openapi`, so a renamed route must not leave a link dangling).
+    let ids: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    assert!(ids.len() >= operations, "an id per operation: {ids:?}");
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values())
+            {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    links += 1;
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(ids.contains(target), "a link to {target}, not an operation");
+                }
+            }
+        }
+    }
+    assert!(links >= 4, "{links} links");
+
     // Every operation says what its errors look like, and who may call it.
     let schemes = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(schemes["scheme"], "bearer", "{schemes}");
@@ -157,9 +189,10 @@ async fn the_document_is_revalidated_by_its_etag() {
 }
 
 /// Schemathesis against the served document, with an admin's token so that the authorised
-/// operations run to their end, on a server holding a show with a published episode. Every
-/// phase but the stateful one (the document declares no links: see `http::openapi`), a bounded
-/// number of cases per operation (`SIARAN_SCHEMATHESIS_EXAMPLES`, 25 by default), a fixed seed so
+/// operations run to their end, on a server holding a show with a published episode, a
+/// document and a media file. Every phase, the stateful one following the document's links (a
+/// show, an episode, a document or a media file just created, then read, changed, published…),
+/// a bounded number of cases per operation (`SIARAN_SCHEMATHESIS_EXAMPLES`, 25 by default), a fixed seed so
 /// that a failure can be replayed. Fails with Schemathesis's report.
 async fn schemathesis_finds_nothing(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| {
@@ -229,6 +262,12 @@ parameters = {{ "path.id" = {{ dictionary = "media", probability = 0.5 }} }}
     std::fs::write(&config_path, config).unwrap();
 
     let examples = std::env::var("SIARAN_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "25".into());
+    // `SIARAN_SCHEMATHESIS_CHECKS=all` runs every check Schemathesis has, for a deeper look.
+    let checks = std::env::var("SIARAN_SCHEMATHESIS_CHECKS").unwrap_or_else(|_| {
+        "not_a_server_error,status_code_conformance,content_type_conformance,\
+         response_schema_conformance,response_headers_conformance"
+            .into()
+    });
     let args = vec![
         "--no-color".to_owned(),
         "--config-file".into(),
@@ -236,11 +275,9 @@ parameters = {{ "path.id" = {{ dictionary = "media", probability = 0.5 }} }}
         "run".to_owned(),
         app.url("/api/v1/openapi.json"),
         "--checks".into(),
-        "not_a_server_error,status_code_conformance,content_type_conformance,\
-         response_schema_conformance"
-            .into(),
+        checks,
         "--phases".into(),
-        "examples,coverage,fuzzing".into(),
+        "examples,coverage,fuzzing,stateful".into(),
         "--max-examples".into(),
         examples,
         "--seed".into(),
