@@ -171,12 +171,41 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
 fn rendered() -> &'static (String, ETag) {
     static JSON: OnceLock<(String, ETag)> = OnceLock::new();
     JSON.get_or_init(|| {
-        let json = document()
-            .to_pretty_json()
-            .expect("an OpenAPI document serialises");
+        let mut value = serde_json::to_value(document()).expect("an OpenAPI document serialises");
+        camel_case_links(&mut value);
+        let json = serde_json::to_string_pretty(&value).expect("JSON serialises");
         let etag = ETag::strong(&hex::encode(&Sha256::digest(json.as_bytes())[..16]));
         (json, etag)
     })
+}
+
+/// utoipa 5.5 writes a response link's fields in snake case (`operation_id`, `operation_ref`,
+/// `request_body`), where OpenAPI names them `operationId`, `operationRef` and `requestBody`:
+/// without them a link names no operation, and Schemathesis's stateful phase refuses it.
+fn camel_case_links(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let links = paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses").and_then(|r| r.as_object_mut()))
+        .flat_map(|responses| responses.values_mut())
+        .filter_map(|response| response.get_mut("links").and_then(|l| l.as_object_mut()))
+        .flat_map(|links| links.values_mut())
+        .filter_map(|link| link.as_object_mut());
+    for link in links {
+        for (from, to) in [
+            ("operation_id", "operationId"),
+            ("operation_ref", "operationRef"),
+            ("request_body", "requestBody"),
+        ] {
+            if let Some(v) = link.remove(from) {
+                link.insert(to.to_owned(), v);
+            }
+        }
+    }
 }
 
 pub fn router() -> Router<AppState> {
