@@ -276,6 +276,7 @@ pub fn build_router(state: AppState) -> Router {
                 .route_layer(limit()),
         )
         .merge(http::health::router())
+        .merge(http::openapi::router())
         .merge(http::feeds::router())
         .merge(http::site::router())
         .merge(http::pages::router())

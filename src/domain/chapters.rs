@@ -11,7 +11,7 @@ use crate::domain::Msg;
 pub const MIME_TYPE: &str = "application/json+chapters";
 pub const VERSION: &str = "1.2.0";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Chapters {
     pub version: String,
@@ -30,7 +30,7 @@ pub struct Chapters {
     pub waypoints: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Chapter {
     /// Seconds from the start, with fractions.

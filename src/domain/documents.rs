@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{Document, DocumentId, DocumentKind, Rejection, bounds, double_option, parse_title};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewDocument {
     pub title: String,
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct NewDocument {
 }
 
 /// `PATCH /api/v1/documents/{id}`: the fields given change; `null` clears an optional one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct DocumentPatch {
     pub title: Option<String>,
     #[serde(default, with = "double_option")]

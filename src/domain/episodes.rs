@@ -72,7 +72,7 @@ impl EpisodeDraft {
 
 /// `PATCH /api/v1/episodes/{id}`: the fields given change, the others stay. The RSS `guid` never
 /// changes, so apps see a corrected episode as the same one; `publish_at: null` makes a draft.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct EpisodePatch {
     pub title: Option<String>,
     pub description: Option<String>,

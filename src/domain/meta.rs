@@ -11,7 +11,7 @@ use super::bounds;
 pub const MAX_LIST_ENTRIES: usize = 50;
 
 /// `itunes:type`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ShowType {
     /// Newest first; the usual for briefings.
@@ -22,7 +22,7 @@ pub enum ShowType {
 }
 
 /// `podcast:medium`, for the kinds Siaran publishes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Medium {
     #[default]
@@ -32,7 +32,7 @@ pub enum Medium {
 }
 
 /// `itunes:episodeType`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EpisodeType {
     #[default]
@@ -42,7 +42,7 @@ pub enum EpisodeType {
 }
 
 /// `podcast:person`: an official who speaks, a host, a guest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
     pub name: String,
     /// The Podcast Taxonomy role (`host`, `guest`, ...); `host` when absent.
@@ -58,7 +58,7 @@ pub struct Person {
 }
 
 /// `podcast:location`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Location {
     /// What a person reads: "Kantor Gubernur Kalimantan Timur, Samarinda".
     pub name: String,
@@ -71,14 +71,14 @@ pub struct Location {
 }
 
 /// `podcast:funding`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Funding {
     pub url: String,
     pub text: String,
 }
 
 /// `podcast:license`: a name (an SPDX identifier such as `CC-BY-4.0`) and, for others, a URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct License {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +86,7 @@ pub struct License {
 }
 
 /// `podcast:txt`: free text for a purpose (a directory's verification code, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Txt {
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +94,7 @@ pub struct Txt {
 }
 
 /// `podcast:updateFrequency`: an iCalendar RRULE and its words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UpdateFrequency {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +102,7 @@ pub struct UpdateFrequency {
 }
 
 /// `podcast:soundbite`: a moment worth sharing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Soundbite {
     pub start_ms: u64,
     pub duration_ms: u64,
@@ -111,7 +111,7 @@ pub struct Soundbite {
 }
 
 /// A show's feed metadata beyond its core fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShowMeta {
     #[serde(rename = "type")]
@@ -139,7 +139,7 @@ pub struct ShowMeta {
 }
 
 /// An episode's feed metadata beyond its core fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EpisodeMeta {
     pub episode_type: EpisodeType,

@@ -137,7 +137,7 @@ use url::Url;
 
 use crate::{media::MediaInfo, storage::ObjectKey};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Show {
     pub id: ShowId,
     pub slug: Slug,
@@ -233,7 +233,7 @@ pub struct Episode {
 }
 
 /// Why and when a briefing was taken down.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Withdrawal {
     pub at: DateTime<Utc>,
     pub reason: String,
@@ -261,7 +261,7 @@ impl Episode {
 
 /// Where an episode stands, in order: a draft, in review (submitted to the show's editors),
 /// scheduled, published; or withdrawn. A draft sent back from review is a draft again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EpisodeStatus {
     Draft,

@@ -101,7 +101,7 @@ pub struct QualityReport {
 }
 
 /// Where a media record stands with its analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum QualityState {
     Pending,

@@ -81,7 +81,7 @@ pub struct ApiToken {
 
 /// The kinds of official document briefings discuss. Stored and answered as kebab-case
 /// Indonesian names; common English names are accepted on input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentKind {
     UndangUndang,
@@ -175,7 +175,7 @@ impl fmt::Display for DocumentKind {
 }
 
 /// An official document: a regulation, decree, press release...
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Document {
     pub id: DocumentId,
     pub title: String,
@@ -193,7 +193,7 @@ pub struct Document {
 }
 
 /// A document's uploaded file, stored in object storage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DocumentFile {
     /// The object's key (`documents/DOC/SHA16.pdf`); not shown.
     #[serde(skip_serializing)]
@@ -228,7 +228,7 @@ pub struct DocumentLink {
 }
 
 /// A document as linked from one episode.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LinkedDocument {
     /// The link's own id (`DELETE /api/v1/episodes/{id}/documents/{link_id}`).
     pub link_id: Uuid,
@@ -301,7 +301,7 @@ pub enum StatsScope {
 }
 
 /// Downloads in a date range, broken down three ways. Days without downloads are absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DownloadStats {
     pub total: u64,
     pub by_day: Vec<(NaiveDate, u64)>,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Rejection, bounds};
 
 /// Where an unpublished episode stands with its show's editors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     /// Submitted: in the review queue of the show's editors.
@@ -38,7 +38,7 @@ impl ReviewState {
 
 /// The last step of an episode's review: what, by whom (the audit trail's name for them),
 /// when, and the reviewer's comment when it was returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Review {
     pub state: ReviewState,
     pub by: String,

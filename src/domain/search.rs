@@ -172,7 +172,7 @@ pub struct Moment {
 }
 
 /// Where in an episode the query matched.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MatchedIn {
     /// Title or description.
     pub episode: bool,

@@ -16,7 +16,7 @@ const PODCAST_GUID_NAMESPACE: Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d
 /// Slugs whose feed address Siaran uses itself.
 const RESERVED_SLUGS: [&str; 1] = ["opml"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewShow {
     pub slug: String,
     pub title: String,
@@ -39,7 +39,7 @@ pub struct NewShow {
 
 /// The fields given change, the others stay as they are. The `podcast:guid` never changes; a
 /// new slug keeps the old feed URL answering 301.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ShowPatch {
     pub slug: Option<String>,
     pub title: Option<String>,

@@ -13,7 +13,7 @@ pub enum SlugError {
 }
 
 /// A URL-safe identifier: lower-case ASCII letters, digits and single hyphens.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
 
@@ -94,7 +94,7 @@ impl fmt::Display for Slug {
 }
 
 /// A BCP 47 language tag as podcast feeds use it (`id`, `en`, `id-ID`, `jv`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Lang(String);
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::domain::Msg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TranscriptFormat {
     Vtt,

@@ -12,14 +12,17 @@ use axum::{
     extract::{Path, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, put},
+    routing::get,
 };
 use chrono::Utc;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     Json, SmallBody,
     auth::{Admin, Caller},
     episodes::EpisodeView,
+    openapi::{ApiError, Binary, Unavailable},
     or_not_found, parse_id,
     shows::ShowView,
 };
@@ -32,13 +35,39 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/shows/{slug}/artwork", put(upload))
+    Router::from(api())
         .route("/artwork/{show}/{file}", get(serve))
-        .route("/api/v1/episodes/{id}/artwork", put(upload_episode))
         .route("/artwork/episodes/{id}/{file}", get(serve_episode))
 }
 
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(upload_episode))
+}
+
+/// Sets the episode's own cover (the body), checked against Apple's rules.
+#[utoipa::path(
+    put,
+    path = "/api/v1/episodes/{id}/artwork",
+    tag = "artwork",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body(content = Binary, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
+    responses(
+        (status = 200, description = "The episode with its cover", body = EpisodeView),
+        (status = 400, description = "The body cannot be read", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 415, description = "Not a JPEG or PNG", body = ApiError),
+        (status = 422, description = "The image breaks Apple's rules (size, shape)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn upload_episode(
     State(state): State<AppState>,
@@ -103,6 +132,27 @@ pub(crate) async fn image_response(
         .into_response())
 }
 
+/// Sets the show's cover (the body; admins only), checked against Apple's rules.
+#[utoipa::path(
+    put,
+    path = "/api/v1/shows/{slug}/artwork",
+    tag = "artwork",
+    params(("slug" = String, Path, description = "The show's slug")),
+    request_body(content = Binary, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
+    responses(
+        (status = 200, description = "The show with its cover", body = ShowView),
+        (status = 400, description = "The body cannot be read", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 415, description = "Not a JPEG or PNG", body = ApiError),
+        (status = 422, description = "The image breaks Apple's rules (size, shape)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn upload(
     State(state): State<AppState>,

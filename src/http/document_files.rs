@@ -10,16 +10,19 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, Method, StatusCode, header},
     response::Response,
-    routing::{get, put},
+    routing::get,
 };
 use futures_util::TryStreamExt as _;
 use serde::Deserialize;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     Json,
     auth::Caller,
     conditional::ETag,
     media::{Ranged, disposition, ranged},
+    openapi::{ApiError, Binary, Unavailable},
 };
 use crate::{
     app::AppState,
@@ -30,13 +33,18 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/documents/{id}/file", put(upload).delete(remove))
-        .route("/documents/{id}/{file}", get(serve))
+    Router::from(api()).route("/documents/{id}/{file}", get(serve))
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload, remove))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// The file's name, given back on download.
     #[serde(default)]
     pub filename: Option<String>,
 }
@@ -49,6 +57,27 @@ pub fn with_url(mut document: Document, urls: &Urls) -> Document {
     document
 }
 
+/// Stores the document's PDF (the body), replacing one it had.
+#[utoipa::path(
+    put,
+    path = "/api/v1/documents/{id}/file",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document's id (a lower-case UUID)"), UploadQuery),
+    request_body(content = Binary, content_type = "application/pdf", description = "The PDF"),
+    responses(
+        (status = 200, description = "The document with its file", body = Document),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 415, description = "Not a PDF (it does not start with `%PDF-`)", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn upload(
     State(state): State<AppState>,
@@ -73,6 +102,23 @@ async fn upload(
     Ok(Json(with_url(document, &state.ctx.urls)))
 }
 
+/// Removes the document's PDF.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/documents/{id}/file",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document's id (a lower-case UUID)")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn remove(
     State(state): State<AppState>,

@@ -5,15 +5,17 @@ use axum::{
     extract::{Path, State},
     http::{StatusCode, header},
     response::IntoResponse,
-    routing::get,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     Json,
     auth::{Caller, reads_unpublished},
     document_files::with_url,
+    openapi::{ApiError, Unavailable},
     query::Query,
 };
 use crate::{
@@ -27,20 +29,27 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/documents", get(list).post(create))
-        .route("/api/v1/documents/{id}", get(read).patch(update))
-        .route("/api/v1/documents/{id}/episodes", get(citations))
+    api().into()
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update))
+        .routes(routes!(citations))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only documents of this kind (`regulation`, `decree`, …).
     #[serde(default)]
     pub kind: Option<String>,
 }
 
 /// An episode citing a document, as `GET /api/v1/documents/{id}/episodes` lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CitationView {
     pub link_id: uuid::Uuid,
     pub episode_id: EpisodeId,
@@ -52,6 +61,32 @@ pub struct CitationView {
     pub url: String,
 }
 
+/// Records a document (a regulation, a decree, a press release).
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents",
+    tag = "documents",
+    request_body = NewDocument,
+    responses(
+        (status = 201, description = "The document, created", body = Document, headers(("Location" = String, description = "The document's address in the API")),
+            links(
+                ("get_documents_id" = (operation_id = "get_documents_id", parameters(("id" = "$response.body#/id")))),
+                ("patch_documents_id" = (operation_id = "patch_documents_id", parameters(("id" = "$response.body#/id")))),
+                ("put_documents_id_file" = (operation_id = "put_documents_id_file", parameters(("id" = "$response.body#/id")))),
+                ("get_documents_id_episodes" = (operation_id = "get_documents_id_episodes", parameters(("id" = "$response.body#/id")))),
+                ("get_documents_id_history" = (operation_id = "get_documents_id_history", parameters(("id" = "$response.body#/id")))),
+            )),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
@@ -69,6 +104,19 @@ async fn create(
     ))
 }
 
+/// Every document, public; of one kind with `kind`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents",
+    tag = "documents",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The documents", body = Vec<Document>),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 422, description = "`kind` is not a known kind", body = ApiError),
+        Unavailable,
+    ),
+)]
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,
@@ -91,6 +139,27 @@ async fn list(
     ))
 }
 
+/// Changes the fields given; `null` clears an optional one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/documents/{id}",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document's id (a lower-case UUID)")),
+    request_body = DocumentPatch,
+    responses(
+        (status = 200, description = "The document, changed", body = Document),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn update(
     State(state): State<AppState>,
@@ -104,6 +173,19 @@ async fn update(
     Ok(Json(with_url(document, &state.ctx.urls)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/episodes",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The episodes citing it", body = Vec<CitationView>),
+        (status = 401, description = "A token that is not a live one", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
 /// The published episodes that cite the document (for a caller of their show, drafts and
 /// scheduled ones too), each link with its moment.
 #[tracing::instrument(skip_all, fields(%id))]
@@ -138,6 +220,18 @@ async fn citations(
     Ok(Json(views))
 }
 
+/// One document, public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The document", body = Document),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn read(
     State(state): State<AppState>,

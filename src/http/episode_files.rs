@@ -20,16 +20,19 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
+    routing::get,
 };
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::{
     Json, SmallBody,
     auth::Caller,
     conditional::{ETag, none_match},
+    openapi::{ApiError, Unavailable},
     or_not_found, parse_id,
 };
 use crate::{
@@ -52,25 +55,21 @@ use crate::{
 const CACHE_CONTROL: &str = "public, max-age=300";
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/episodes/{id}/transcripts/{language}",
-            put(put_transcript).delete(delete_transcript),
-        )
-        .route(
-            "/api/v1/episodes/{id}/chapters",
-            put(put_chapters).delete(delete_chapters),
-        )
-        .route("/api/v1/episodes/{id}/renditions", post(add_rendition))
-        .route(
-            "/api/v1/episodes/{id}/renditions/{media_id}",
-            delete(remove_rendition),
-        )
+    Router::from(api())
         .route("/transcripts/{episode}/{file}", get(serve_transcript))
         .route("/chapters/{file}", get(serve_chapters))
 }
 
-#[derive(Debug, Serialize)]
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_transcript, delete_transcript))
+        .routes(routes!(put_chapters, delete_chapters))
+        .routes(routes!(add_rendition))
+        .routes(routes!(remove_rendition))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TranscriptView {
     pub language: Lang,
     pub format: TranscriptFormat,
@@ -80,7 +79,7 @@ pub struct TranscriptView {
     pub sha256: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RenditionView {
     pub media_id: MediaId,
     pub title: String,
@@ -94,7 +93,7 @@ pub struct RenditionView {
 }
 
 /// The extras of an episode as the API shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExtrasView {
     pub transcripts: Vec<TranscriptView>,
     /// Set when the episode has chapters, uploaded (`chapters_source: "uploaded"`) or built from
@@ -155,6 +154,28 @@ fn transcript_view(file: &EpisodeFile, urls: &Urls) -> Option<TranscriptView> {
     })
 }
 
+/// Stores the episode's transcript in a language (WebVTT or SRT, the body), checked cue by cue against the recording.
+#[utoipa::path(
+    put,
+    path = "/api/v1/episodes/{id}/transcripts/{language}",
+    tag = "episode files",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("language" = String, Path, description = "The transcript's language tag (`id`, `en`, `jv`…)")),
+    request_body(content = String, content_type = "text/vtt", description = "WebVTT or SRT"),
+    responses(
+        (status = 200, description = "The transcript as stored", body = TranscriptView),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 415, description = "Neither WebVTT nor SRT", body = ApiError),
+        (status = 422, description = "A cue breaks a rule (the message names the line), or the language is not a tag", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn put_transcript(
     State(state): State<AppState>,
@@ -174,6 +195,27 @@ async fn put_transcript(
     Ok((StatusCode::OK, Json(view)))
 }
 
+/// Stores the episode's chapters (Podcasting 2.0 JSON chapters, the body).
+#[utoipa::path(
+    put,
+    path = "/api/v1/episodes/{id}/chapters",
+    tag = "episode files",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body(content = chapters::Chapters, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The chapters as stored", body = chapters::Chapters),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn put_chapters(
     State(state): State<AppState>,
@@ -190,6 +232,24 @@ async fn put_chapters(
     Ok((StatusCode::OK, Json(parsed)))
 }
 
+/// Removes the episode's transcript in a language.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/episodes/{id}/transcripts/{language}",
+    tag = "episode files",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("language" = String, Path, description = "The transcript's language tag (`id`, `en`, `jv`…)")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id, %language))]
 async fn delete_transcript(
     State(state): State<AppState>,
@@ -206,6 +266,23 @@ async fn delete_transcript(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Removes the episode's uploaded chapters (those built from its documents stay).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/episodes/{id}/chapters",
+    tag = "episode files",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn delete_chapters(
     State(state): State<AppState>,
@@ -221,13 +298,34 @@ async fn delete_chapters(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewRendition {
     pub media_id: String,
     #[serde(default)]
     pub title: Option<String>,
 }
 
+/// Adds another rendition of the recording, a media file uploaded first (`POST /api/v1/media`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/episodes/{id}/renditions",
+    tag = "episode files",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body = NewRendition,
+    responses(
+        (status = 201, description = "The rendition", body = RenditionView),
+        (status = 400, description = "The request is malformed (the message says how)", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn add_rendition(
     State(state): State<AppState>,
@@ -257,6 +355,23 @@ async fn add_rendition(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+/// Removes a rendition.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/episodes/{id}/renditions/{media_id}",
+    tag = "episode files",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("media_id" = String, Path, description = "The rendition's media id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id, %media_id))]
 async fn remove_rendition(
     State(state): State<AppState>,

@@ -5,14 +5,16 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
-    routing::{get, post},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::{
     Json,
     auth::{Caller, reads_unpublished},
+    openapi::{ApiError, Unavailable},
 };
 use crate::{
     app::{App, AppState},
@@ -25,24 +27,23 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/shows/{slug}/episodes", get(list).post(create))
-        .route("/api/v1/episodes/{id}", get(read).patch(update))
-        .route("/api/v1/episodes/{id}/publish", post(publish))
-        .route("/api/v1/episodes/{id}/review", post(submit_for_review))
-        .route("/api/v1/episodes/{id}/return", post(return_to_author))
-        .route(
-            "/api/v1/episodes/{id}/withdrawal",
-            axum::routing::put(withdraw).delete(restore),
-        )
-        .route("/api/v1/episodes/{id}/documents", post(link_document))
-        .route(
-            "/api/v1/episodes/{id}/documents/{link_id}",
-            axum::routing::delete(unlink_document),
-        )
+    api().into()
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update))
+        .routes(routes!(publish))
+        .routes(routes!(submit_for_review))
+        .routes(routes!(return_to_author))
+        .routes(routes!(withdraw, restore))
+        .routes(routes!(link_document))
+        .routes(routes!(unlink_document))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewEpisode {
     pub title: String,
     #[serde(default)]
@@ -59,7 +60,7 @@ pub struct NewEpisode {
     pub meta: EpisodeMeta,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EpisodeView {
     pub id: EpisodeId,
     pub show_slug: Slug,
@@ -159,6 +160,39 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
     })
 }
 
+/// Creates an episode of a show from an uploaded media file: a draft without `publish_at`, published or scheduled with it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows/{slug}/episodes",
+    tag = "episodes",
+    params(("slug" = String, Path, description = "The show's slug")),
+    request_body = NewEpisode,
+    responses(
+        (status = 201, description = "The episode, created", body = EpisodeView, headers(("Location" = String, description = "The episode's address in the API")),
+            links(
+                ("get_episodes_id" = (operation_id = "get_episodes_id", parameters(("id" = "$response.body#/id")))),
+                ("patch_episodes_id" = (operation_id = "patch_episodes_id", parameters(("id" = "$response.body#/id")))),
+                ("post_episodes_id_publish" = (operation_id = "post_episodes_id_publish", parameters(("id" = "$response.body#/id")))),
+                ("post_episodes_id_review" = (operation_id = "post_episodes_id_review", parameters(("id" = "$response.body#/id")))),
+                ("put_episodes_id_withdrawal" = (operation_id = "put_episodes_id_withdrawal", parameters(("id" = "$response.body#/id")))),
+                ("delete_episodes_id_withdrawal" = (operation_id = "delete_episodes_id_withdrawal", parameters(("id" = "$response.body#/id")))),
+                ("post_episodes_id_documents" = (operation_id = "post_episodes_id_documents", parameters(("id" = "$response.body#/id")))),
+                ("get_episodes_id_history" = (operation_id = "get_episodes_id_history", parameters(("id" = "$response.body#/id")))),
+                ("put_episodes_id_chapters" = (operation_id = "put_episodes_id_chapters", parameters(("id" = "$response.body#/id")))),
+                ("get_episodes_id_stats" = (operation_id = "get_episodes_id_stats", parameters(("id" = "$response.body#/id")))),
+            )),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(show = %show_slug))]
 async fn create(
     State(state): State<AppState>,
@@ -198,6 +232,27 @@ async fn create(
     ))
 }
 
+/// Changes the fields given; setting, moving or clearing `publish_at` publishes or unpublishes.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/episodes/{id}",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body = EpisodePatch,
+    responses(
+        (status = 200, description = "The episode, changed", body = EpisodeView),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn update(
     State(state): State<AppState>,
@@ -218,6 +273,19 @@ async fn update(
 
 /// A show's episodes: published ones for everyone, drafts and scheduled ones too for a caller
 /// of the show.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{slug}/episodes",
+    tag = "episodes",
+    params(("slug" = String, Path, description = "The show's slug")),
+    responses(
+        (status = 200, description = "The episodes", body = Vec<EpisodeView>),
+        (status = 401, description = "A token that is not a live one", body = ApiError),
+        (status = 404, description = "No such show", body = ApiError),
+        Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(show = %show_slug))]
 async fn list(
     State(state): State<AppState>,
@@ -236,6 +304,20 @@ async fn list(
     Ok(Json(views))
 }
 
+/// One episode: a published one for everyone, any for a caller who may see the show's unpublished ones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/episodes/{id}",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 401, description = "A token that is not a live one", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn read(
     State(state): State<AppState>,
@@ -252,6 +334,24 @@ async fn read(
     Ok(Json(view(&state, episode, None).await?))
 }
 
+/// Publishes an episode now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/episodes/{id}/publish",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn publish(
     State(state): State<AppState>,
@@ -264,6 +364,23 @@ async fn publish(
     Ok(Json(view(&state, episode, None).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/episodes/{id}/review",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 /// `POST /api/v1/episodes/{id}/review`: puts a draft in the review queue of its show's editors.
 #[tracing::instrument(skip_all, fields(%id))]
 async fn submit_for_review(
@@ -277,12 +394,32 @@ async fn submit_for_review(
     Ok(Json(view(&state, episode, None).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewReturn {
     #[serde(default)]
     pub comment: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/episodes/{id}/return",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body = NewReturn,
+    responses(
+        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 /// `POST /api/v1/episodes/{id}/return` `{"comment"}`: sends an episode in review back to its
 /// author, who reads the comment.
 #[tracing::instrument(skip_all, fields(%id))]
@@ -300,11 +437,31 @@ async fn return_to_author(
     Ok(Json(view(&state, episode, None).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewWithdrawal {
     pub reason: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/episodes/{id}/withdrawal",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body = NewWithdrawal,
+    responses(
+        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 /// `PUT /api/v1/episodes/{id}/withdrawal` `{"reason"}`: takes a published briefing down. It
 /// leaves the feed; its page answers 410 with the reason and the date.
 #[tracing::instrument(skip_all, fields(%id))]
@@ -320,6 +477,23 @@ async fn withdraw(
     Ok(Json(view(&state, episode, None).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/episodes/{id}/withdrawal",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 /// `DELETE /api/v1/episodes/{id}/withdrawal`: puts a withdrawn briefing back.
 #[tracing::instrument(skip_all, fields(%id))]
 async fn restore(
@@ -333,7 +507,7 @@ async fn restore(
     Ok(Json(view(&state, episode, None).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewLink {
     pub document_id: String,
     #[serde(default)]
@@ -342,6 +516,27 @@ pub struct NewLink {
     pub note: Option<String>,
 }
 
+/// Links a document to the episode, at a moment of the recording if `at_ms` is given.
+#[utoipa::path(
+    post,
+    path = "/api/v1/episodes/{id}/documents",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    request_body = NewLink,
+    responses(
+        (status = 201, description = "The link", body = LinkedDocument),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn link_document(
     State(state): State<AppState>,
@@ -367,6 +562,23 @@ async fn link_document(
     Ok((StatusCode::CREATED, Json::<LinkedDocument>(linked)))
 }
 
+/// Removes a document's link from the episode.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/episodes/{id}/documents/{link_id}",
+    tag = "episodes",
+    params(("id" = String, Path, description = "The episode's id"), ("link_id" = String, Path, description = "The link's id")),
+    responses(
+        (status = 204, description = "Unlinked"),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
+        (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "It conflicts with what is stored (the message says what)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id, %link_id))]
 async fn unlink_document(
     State(state): State<AppState>,

@@ -231,7 +231,7 @@ fn anyhow_chain(e: &AppError) -> String {
 /// A warning answered beside a record that was stored — `"warnings": [{"code", "message"}]` —
 /// in the language the request asked for: the write succeeded, but something may cost the
 /// office elsewhere (Apple Podcasts cuts descriptions after 4,000 characters).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WarningView {
     pub code: String,
     pub message: String,

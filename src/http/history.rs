@@ -7,13 +7,15 @@
 use axum::{
     Router,
     extract::{Path, State},
-    routing::get,
 };
 use chrono::Utc;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     Json,
     auth::{Caller, reads_unpublished},
+    openapi::{ApiError, Unavailable},
 };
 use crate::{
     app::{App, AppState},
@@ -26,10 +28,15 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/shows/{slug}/history", get(show))
-        .route("/api/v1/episodes/{id}/history", get(episode))
-        .route("/api/v1/documents/{id}/history", get(document))
+    api().into()
+}
+
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(episode))
+        .routes(routes!(document))
 }
 
 async fn trail(
@@ -48,6 +55,20 @@ async fn trail(
     Ok(Json(entries))
 }
 
+/// A show's audit trail, public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{slug}/history",
+    tag = "history",
+    params(("slug" = String, Path, description = "The show's slug")),
+    responses(
+        (status = 200, description = "The audit trail, oldest first (token ids for callers only)", body = Vec<AuditEntry>),
+        (status = 401, description = "A token that is not a live one", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn show(
     State(state): State<AppState>,
@@ -58,6 +79,20 @@ async fn show(
     trail(&state, Entity::Show, show.id.to_string(), caller.as_ref()).await
 }
 
+/// An episode's audit trail: public once published, else for callers who may see the show's unpublished episodes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/episodes/{id}/history",
+    tag = "history",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The audit trail, oldest first (token ids for callers only)", body = Vec<AuditEntry>),
+        (status = 401, description = "A token that is not a live one", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn episode(
     State(state): State<AppState>,
@@ -81,6 +116,20 @@ async fn episode(
     .await
 }
 
+/// A document's audit trail, public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/history",
+    tag = "history",
+    params(("id" = String, Path, description = "The document's id")),
+    responses(
+        (status = 200, description = "The audit trail, oldest first (token ids for callers only)", body = Vec<AuditEntry>),
+        (status = 401, description = "A token that is not a live one", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn document(
     State(state): State<AppState>,

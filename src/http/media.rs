@@ -18,18 +18,21 @@ use axum::{
     extract::{ConnectInfo, Path, Query, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::get,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::{
     Json,
     auth::Uploader,
     conditional::{ETag, http_date, if_range_allows, not_modified},
     error::{UiLang, WarningView},
+    openapi::{ApiError, Binary, Unavailable},
     or_not_found, parse_id,
     range::{RangeDecision, decide},
 };
@@ -45,14 +48,19 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/media", post(upload))
-        .route("/api/v1/media/{id}", get(read))
+    Router::from(api())
         .route("/media/{file}", get(deliver))
         .route("/media/{id}/{file}", get(waveform))
 }
 
-#[derive(Debug, Serialize)]
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(read))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MediaView {
     pub id: MediaId,
     pub filename: String,
@@ -68,7 +76,7 @@ pub struct MediaView {
 
 /// `quality` of a media record: `state`, and when done the report's figures (warnings in the
 /// request's language), when failed `error`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QualityView {
     pub state: QualityState,
     #[serde(flatten)]
@@ -80,7 +88,7 @@ pub struct QualityView {
 }
 
 /// Where a media file's waveform is served, in audiowaveform's formats.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WaveformView {
     /// audiowaveform's JSON at the analysis's resolution.
     pub json_url: String,
@@ -145,11 +153,36 @@ impl QualityView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// The file's name, given back on download.
     filename: Option<String>,
 }
 
+/// Uploads a media file (the body, streamed): it is probed, hashed and stored; a file that is not playable media is refused and nothing is kept.
+#[utoipa::path(
+    post,
+    path = "/api/v1/media",
+    tag = "media",
+    params(UploadQuery),
+    request_body(content = Binary, content_type = "application/octet-stream", description = "The recording (audio or video)"),
+    responses(
+        (status = 201, description = "The media record", body = MediaView, headers(("Location" = String, description = "The record's address in the API")),
+            links(
+                ("get_media_id" = (operation_id = "get_media_id", parameters(("id" = "$response.body#/id")))),
+            )),
+        (status = 400, description = "The upload was cut short", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow this", body = ApiError),
+        (status = 413, description = "The body is over the limit", body = ApiError),
+        (status = 415, description = "Not a media type Siaran takes, or empty", body = ApiError),
+        (status = 422, description = "Media that does not play (no audio frames, cut short)", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all)]
 async fn upload(
     State(state): State<AppState>,
@@ -181,6 +214,18 @@ async fn upload(
     ))
 }
 
+/// A media record with its sound-quality analysis, public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/media/{id}",
+    tag = "media",
+    params(("id" = String, Path, description = "The media file's id (a lower-case UUID)")),
+    responses(
+        (status = 200, description = "The media record", body = MediaView),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        Unavailable,
+    ),
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn read(
     State(state): State<AppState>,

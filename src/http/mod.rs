@@ -19,6 +19,7 @@ pub mod history;
 pub mod limits;
 pub mod media;
 pub mod middleware;
+pub mod openapi;
 pub mod pages;
 pub mod query;
 pub mod range;

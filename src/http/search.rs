@@ -18,8 +18,13 @@ use axum::{
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::templates::search::{self as page, Form, SearchPage};
+use super::{
+    Json,
+    openapi::{ApiError, Unavailable},
+};
 use crate::{
     app::AppState,
     domain::{
@@ -32,10 +37,34 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/search", get(api))
+    Router::from(api_routes())
         .route("/cari", get(html))
         .route("/search", get(moved))
+}
+
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api))
+}
+
+/// The parameters as the API's document names them; the query string is read by `params`,
+/// leniently (bad percent-encoding is replaced, unknown names ignored).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct SearchParams {
+    /// Words and "quoted phrases"; all must match.
+    q: String,
+    /// Only this show's episodes (its slug).
+    show: Option<String>,
+    /// Published on or after this day, `YYYY-MM-DD`.
+    from: Option<String>,
+    /// Published on or before this day, `YYYY-MM-DD`.
+    to: Option<String>,
+    /// `episodes`, `documents`, or a document kind.
+    kind: Option<String>,
+    /// How many results of each kind, 1 to 50 (default 20).
+    limit: Option<String>,
 }
 
 /// The raw parameters, last value wins.
@@ -136,7 +165,8 @@ fn query_of(p: &Params) -> Result<SearchQuery, AppError> {
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SearchResults)]
 struct Answer {
     /// The terms searched for, as understood: words and "phrases".
     terms: Vec<String>,
@@ -145,7 +175,8 @@ struct Answer {
     documents: Vec<DocumentView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SearchEpisode)]
 struct EpisodeView {
     id: EpisodeId,
     show: ShowRef,
@@ -159,13 +190,13 @@ struct EpisodeView {
     moments: Vec<MomentView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ShowRef {
     slug: Slug,
     title: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct MomentView {
     start_ms: u64,
     end_ms: u64,
@@ -175,7 +206,8 @@ struct MomentView {
     url: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SearchDocument)]
 struct DocumentView {
     id: DocumentId,
     title: String,
@@ -254,6 +286,19 @@ fn answer_of(state: &AppState, terms: &[Term], r: SearchResults) -> Answer {
     }
 }
 
+/// Searches published episodes (titles, descriptions, transcripts, the documents they discuss) and documents. Public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "The results, best first", body = Answer),
+        (status = 422, description = "A parameter is not readable (the message says which), or no terms", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+)]
 #[tracing::instrument(skip_all)]
 async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
     let p = params(raw.as_deref());

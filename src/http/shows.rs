@@ -5,12 +5,17 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
-    routing::get,
 };
 use chrono::Utc;
 use serde::Serialize;
 
-use super::{Json, auth::Admin};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    Json,
+    auth::Admin,
+    openapi::{ApiError, Unavailable},
+};
 use crate::{
     app::AppState,
     domain::{NewShow, Show, ShowPatch, Urls, bounds::description_warnings},
@@ -19,13 +24,18 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/shows", get(list).post(create))
-        .route("/api/v1/shows/{slug}", get(show).patch(update))
+    api().into()
+}
+
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
 }
 
 /// A show as the API answers it: its fields and the URLs built from them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ShowView {
     #[serde(flatten)]
     pub show: Show,
@@ -39,7 +49,7 @@ pub struct ShowView {
     pub warnings: Vec<WarningView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ArtworkView {
     pub url: String,
     pub mime_type: String,
@@ -77,6 +87,33 @@ impl ShowView {
     }
 }
 
+/// Creates a show (admins only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows",
+    tag = "shows",
+    request_body = NewShow,
+    responses(
+        (status = 201, description = "The show, created", body = ShowView,
+            headers(("Location" = String, description = "The show's address in the API")),
+            links(
+                ("get_shows_slug" = (operation_id = "get_shows_slug", parameters(("slug" = "$response.body#/slug")))),
+                ("patch_shows_slug" = (operation_id = "patch_shows_slug", parameters(("slug" = "$response.body#/slug")))),
+                ("post_shows_slug_episodes" = (operation_id = "post_shows_slug_episodes", parameters(("slug" = "$response.body#/slug")))),
+                ("get_shows_slug_history" = (operation_id = "get_shows_slug_history", parameters(("slug" = "$response.body#/slug")))),
+                ("put_shows_slug_artwork" = (operation_id = "put_shows_slug_artwork", parameters(("slug" = "$response.body#/slug")))),
+            )),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The token's role does not manage shows", body = ApiError),
+        (status = 409, description = "The slug is taken", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
@@ -94,6 +131,27 @@ async fn create(
     ))
 }
 
+/// Changes the fields given (admins only); a new slug keeps the old feed URL answering 301.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/shows/{slug}",
+    tag = "shows",
+    params(("slug" = String, Path, description = "The show's slug")),
+    request_body = ShowPatch,
+    responses(
+        (status = 200, description = "The show, changed", body = ShowView),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The token's role does not manage shows", body = ApiError),
+        (status = 404, description = "No such show", body = ApiError),
+        (status = 409, description = "The new slug is taken", body = ApiError),
+        (status = 413, description = "The body is over the JSON limit", body = ApiError),
+        (status = 422, description = "A value breaks a rule (the message says which)", body = ApiError),
+        (status = 429, description = "Over the write rate limit (`Retry-After`)", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn update(
     State(state): State<AppState>,
@@ -107,6 +165,16 @@ async fn update(
     Ok(Json(ShowView::written(show, &state.ctx.urls, &headers)))
 }
 
+/// Every show, public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows",
+    tag = "shows",
+    responses(
+        (status = 200, description = "The shows", body = Vec<ShowView>),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<ShowView>>, AppError> {
     let shows = state.ctx.db.list_shows().await?;
@@ -118,6 +186,18 @@ async fn list(State(state): State<AppState>) -> Result<Json<Vec<ShowView>>, AppE
     ))
 }
 
+/// One show, public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{slug}",
+    tag = "shows",
+    params(("slug" = String, Path, description = "The show's slug")),
+    responses(
+        (status = 200, description = "The show", body = ShowView),
+        (status = 404, description = "No such show", body = ApiError),
+        Unavailable,
+    )
+)]
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn show(
     State(state): State<AppState>,

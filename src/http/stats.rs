@@ -7,12 +7,19 @@ use axum::{
     extract::{Path, State},
     http::header,
     response::{IntoResponse, Response},
-    routing::get,
 };
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Json, auth::Caller, or_not_found, parse_id, query::Query};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    Json,
+    auth::Caller,
+    openapi::{ApiError, Unavailable},
+    or_not_found, parse_id,
+    query::Query,
+};
 use crate::{
     app::AppState,
     db::{DownloadStats, StatsScope},
@@ -22,19 +29,28 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/episodes/{id}/stats", get(episode_stats))
-        .route("/api/v1/shows/{slug}/stats", get(show_stats))
+    api().into()
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes and their operations in the API's document (`http::openapi`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(episode_stats))
+        .routes(routes!(show_stats))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatsQuery {
+    /// First day, `YYYY-MM-DD` (UTC); 30 days before `to` when absent.
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (UTC); today when absent.
     to: Option<String>,
+    /// `json` (the default) or `csv`.
     format: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct StatsView {
     from: NaiveDate,
     to: NaiveDate,
@@ -46,24 +62,40 @@ struct StatsView {
     by_country: Vec<CountryCount>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DayCount {
     day: NaiveDate,
     downloads: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct AppCount {
     app: Option<String>,
     downloads: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CountryCount {
     country: Option<String>,
     downloads: u64,
 }
 
+/// An episode's downloads, by day, app and country.
+#[utoipa::path(
+    get,
+    path = "/api/v1/episodes/{id}/stats",
+    tag = "stats",
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), StatsQuery),
+    responses(
+        (status = 200, description = "Downloads in the period (IAB-style counting: `method` says how)", body = StatsView, content((StatsView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "`from`, `to` or `format` is not readable, or the period is not one", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller may not see the show's unpublished episodes", body = ApiError),
+        (status = 404, description = "No such episode or show", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn episode_stats(
     State(state): State<AppState>,
@@ -82,6 +114,22 @@ async fn episode_stats(
     report(&state, StatsScope::Episode(id), &query).await
 }
 
+/// A show's downloads, by day, app and country.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{slug}/stats",
+    tag = "stats",
+    params(("slug" = String, Path, description = "The show's slug"), StatsQuery),
+    responses(
+        (status = 200, description = "Downloads in the period (IAB-style counting: `method` says how)", body = StatsView, content((StatsView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "`from`, `to` or `format` is not readable, or the period is not one", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller may not see the show's unpublished episodes", body = ApiError),
+        (status = 404, description = "No such episode or show", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%slug))]
 async fn show_stats(
     State(state): State<AppState>,

@@ -16,7 +16,6 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -24,7 +23,15 @@ use futures_util::TryStreamExt as _;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Json, auth::Uploader, conditional::http_date, media::MediaView};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    Json,
+    auth::Uploader,
+    conditional::http_date,
+    media::MediaView,
+    openapi::{ApiError, Binary, Unavailable},
+};
 use crate::{
     app::AppState,
     db::Upload,
@@ -58,19 +65,31 @@ const EXPOSE_HEADERS: &str = "Location, Upload-Offset, Upload-Length, Upload-Met
 const ALLOW_METHODS: &str = "POST, GET, HEAD, PATCH, DELETE, OPTIONS";
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/uploads", post(create).options(options))
-        .route("/api/v1/uploads/", post(create).options(options))
-        .route(
-            "/api/v1/uploads/{id}",
-            get(status)
-                .head(head)
-                .patch(patch)
-                .delete(terminate)
-                .post(method_override)
-                .options(options),
-        )
-        .layer(middleware::from_fn(tus_headers))
+    Router::from(api()).layer(middleware::from_fn(tus_headers))
+}
+
+/// The routes and their operations in the API's document (`http::openapi`). tus-js-client's
+/// usual endpoint ends with a slash, so the creation address is answered with and without one.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, options))
+        .routes(routes!(create_slash, options_slash))
+        .routes(routes!(
+            status,
+            head,
+            patch,
+            terminate,
+            method_override,
+            options_upload
+        ))
+}
+
+/// `Tus-Resumable`: the one version of tus spoken here.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+enum TusResumable {
+    #[schema(rename = "1.0.0")]
+    V1,
 }
 
 /// Every answer carries `Tus-Resumable` and the CORS headers; a tus request of another protocol
@@ -438,6 +457,21 @@ fn respond(status: StatusCode, headers: Vec<(HeaderName, HeaderValue)>) -> Respo
     res
 }
 
+/// tus discovery (`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`) and CORS preflight; no token needed.
+#[utoipa::path(
+    options,
+    path = "/api/v1/uploads",
+    tag = "uploads",
+    responses(
+        (status = 204, description = "tus discovery and CORS preflight", headers(
+            ("Tus-Version" = String, description = "`1.0.0`"),
+            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
+            ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
+            ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
+        )),
+        Unavailable,
+    ),
+)]
 /// Discovery (tus `OPTIONS`) and CORS preflight, without a token.
 async fn options(State(state): State<AppState>) -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -464,7 +498,118 @@ async fn options(State(state): State<AppState>) -> Response {
     res
 }
 
+/// `OPTIONS /api/v1/uploads/`, as `options`.
+/// tus discovery (`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`) and CORS preflight; no token needed.
+#[utoipa::path(
+    options,
+    path = "/api/v1/uploads/",
+    tag = "uploads",
+    responses(
+        (status = 204, description = "tus discovery and CORS preflight", headers(
+            ("Tus-Version" = String, description = "`1.0.0`"),
+            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
+            ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
+            ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
+        )),
+        Unavailable,
+    ),
+)]
+async fn options_slash(state: State<AppState>) -> Response {
+    options(state).await
+}
+
+/// `OPTIONS /api/v1/uploads/{id}`, as `options`.
+/// tus discovery (`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`) and CORS preflight; no token needed.
+#[utoipa::path(
+    options,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id")),
+    responses(
+        (status = 204, description = "tus discovery and CORS preflight", headers(
+            ("Tus-Version" = String, description = "`1.0.0`"),
+            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
+            ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
+            ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
+        )),
+        Unavailable,
+    ),
+)]
+async fn options_upload(state: State<AppState>) -> Response {
+    options(state).await
+}
+
+/// `POST /api/v1/uploads/`, as `create`.
+/// tus creation: a new upload of `Upload-Length` bytes; with an `application/offset+octet-stream` body, creation-with-upload. A complete upload becomes a media record, as `POST /api/v1/media` makes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads/",
+    tag = "uploads",
+    params(("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
+        ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename` (base64) names the file"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of the bytes sent with the request (checksum extension)")),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
+    responses(
+        (status = 201, description = "Created (and, with a body, the bytes taken)", headers(
+            ("Location" = String, description = "The upload's address"),
+            ("Upload-Offset" = u64, description = "The bytes received so far"),
+            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
+            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
+            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
+        )),
+        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 413, description = "Over `Tus-Max-Size`", body = ApiError),
+        (status = 415, description = "Empty, or not a media type Siaran takes", body = ApiError),
+        (status = 422, description = "Media that does not play", body = ApiError),
+        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
+async fn create_slash(
+    state: State<AppState>,
+    uploader: Uploader,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TusError> {
+    create(state, uploader, headers, body).await
+}
+
 /// Creation, and creation-with-upload when the body is `application/offset+octet-stream`.
+/// tus creation: a new upload of `Upload-Length` bytes; with an `application/offset+octet-stream` body, creation-with-upload. A complete upload becomes a media record, as `POST /api/v1/media` makes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    tag = "uploads",
+    params(("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
+        ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename` (base64) names the file"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of the bytes sent with the request (checksum extension)")),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
+    responses(
+        (status = 201, description = "Created (and, with a body, the bytes taken)", headers(
+            ("Location" = String, description = "The upload's address"),
+            ("Upload-Offset" = u64, description = "The bytes received so far"),
+            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
+            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
+            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
+        )),
+        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 413, description = "Over `Tus-Max-Size`", body = ApiError),
+        (status = 415, description = "Empty, or not a media type Siaran takes", body = ApiError),
+        (status = 422, description = "Media that does not play", body = ApiError),
+        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
@@ -532,6 +677,29 @@ async fn create(
     Ok(respond(StatusCode::CREATED, out))
 }
 
+/// tus: where an upload stands (`Upload-Offset`, `Upload-Length`, `Upload-Metadata`).
+#[utoipa::path(
+    head,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412")),
+    responses(
+        (status = 200, description = "Where it stands", headers(
+            ("Upload-Length" = u64, description = "The whole file's size"),
+            ("Upload-Offset" = u64, description = "The bytes received so far"),
+            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
+            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
+            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
+        )),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 410, description = "Expired or removed", body = ApiError),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn head(
     State(state): State<AppState>,
@@ -549,6 +717,37 @@ async fn head(
     Ok(respond(StatusCode::OK, out))
 }
 
+/// tus: the next bytes of an upload, from `Upload-Offset`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = u64, Header, description = "Where these bytes start: the offset the server has"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of this request's bytes")),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "The next bytes"),
+    responses(
+        (status = 204, description = "Taken; the last bytes make the media record", headers(
+            ("Upload-Offset" = u64, description = "The bytes received so far"),
+            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
+            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
+            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
+        )),
+        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "`Upload-Offset` is not where the upload stands", body = ApiError),
+        (status = 413, description = "Over `Tus-Max-Size`", body = ApiError),
+        (status = 415, description = "Not `application/offset+octet-stream`, or the finished file is not media Siaran takes", body = ApiError),
+        (status = 422, description = "Media that does not play", body = ApiError),
+        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
+        (status = 410, description = "Expired or removed", body = ApiError),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn patch(
     State(state): State<AppState>,
@@ -599,6 +798,24 @@ async fn append(
     ))
 }
 
+/// tus termination: removes an upload and its bytes.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
+        (status = 410, description = "Expired or removed", body = ApiError),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn terminate(
     State(state): State<AppState>,
@@ -616,6 +833,38 @@ async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = Option<u64>, Header, description = "Where these bytes start: the offset the server has"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of this request's bytes"),
+        ("X-HTTP-Method-Override" = String, Header, description = "`PATCH` or `DELETE`: the tus request this POST stands for")),
+    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "For `PATCH`: the next bytes"),
+    responses(
+        (status = 204, description = "As the PATCH or DELETE it stands for", headers(
+            ("Upload-Offset" = u64, description = "The bytes received so far"),
+            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
+            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
+            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
+        )),
+        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 409, description = "`Upload-Offset` is not where the upload stands", body = ApiError),
+        (status = 413, description = "Over `Tus-Max-Size`", body = ApiError),
+        (status = 415, description = "Not `application/offset+octet-stream`, or the finished file is not media Siaran takes", body = ApiError),
+        (status = 422, description = "Media that does not play", body = ApiError),
+        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
+        (status = 410, description = "Expired or removed", body = ApiError),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
+        (status = 405, description = "Another method override", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 /// `X-HTTP-Method-Override` for clients behind proxies that pass only GET and POST.
 #[tracing::instrument(skip_all, fields(%id))]
 async fn method_override(
@@ -635,8 +884,7 @@ async fn method_override(
     }
 }
 
-/// `GET /api/v1/uploads/{id}`: where an upload stands, and the media record it became.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct UploadView {
     id: Uuid,
     offset: u64,
@@ -649,6 +897,23 @@ struct UploadView {
     media: Option<MediaView>,
 }
 
+/// Where an upload stands as JSON, and the media record it became (not a tus request).
+#[utoipa::path(
+    get,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id")),
+    responses(
+        (status = 200, description = "The upload", body = UploadView),
+        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 401, description = "No token, or not a live one", body = ApiError),
+        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
+        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
+        (status = 410, description = "Expired or removed", body = ApiError),
+        Unavailable,
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(%id))]
 async fn status(
     State(state): State<AppState>,

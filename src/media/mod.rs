@@ -12,7 +12,7 @@ pub use probe::{ProbeError, probe_file, probe_source};
 
 /// Everything Siaran knows about a media file. The same value is printed by `siaran probe`,
 /// stored with each upload and answered by `POST /api/v1/media`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MediaInfo {
     /// Container name: mp3, mp4, mov, ogg, flac, wav, webm, mkv, aac.
     pub container: String,
@@ -37,7 +37,7 @@ pub struct MediaInfo {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AudioInfo {
     /// Codec short name: mp3, aac, opus, vorbis, flac, pcm_s16le, ...
     pub codec: String,
@@ -45,7 +45,7 @@ pub struct AudioInfo {
     pub channels: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VideoInfo {
     /// Codec short name: h264, hevc, vp8, vp9, av1, ...
     pub codec: String,
@@ -54,7 +54,7 @@ pub struct VideoInfo {
     pub frame_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tags {
     pub title: Option<String>,
     pub artist: Option<String>,
@@ -63,7 +63,7 @@ pub struct Tags {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Artwork {
     pub mime_type: String,
     pub width: Option<u32>,

@@ -27,6 +27,7 @@ mod import;
 mod limits;
 mod load;
 mod media_errors;
+mod openapi;
 mod pages;
 mod probe_corpus;
 mod quality;

@@ -1,0 +1,330 @@
+//! The API's contract (issue 26, point 4): the OpenAPI 3.1 document generated from the code is
+//! served at `/api/v1/openapi.json`, names every `/api/v1` route the program serves, and every
+//! answer the program gives conforms to it — Schemathesis, run against the served document on
+//! both backends, finds no 5xx, no undocumented status, content type or body.
+
+use std::{collections::BTreeSet, path::Path, time::Duration};
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp},
+    on_both_backends,
+};
+
+async fn document(app: &TestApp) -> Value {
+    let res = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    res.json().await.expect("the document is JSON")
+}
+
+/// The `/api/v1` paths the program's source registers: `.route("...")` literals (axum) and the
+/// paths of `#[utoipa::path]` annotations (registered through utoipa-axum's `routes!`).
+fn routed_paths() -> BTreeSet<String> {
+    let mut files = Vec::new();
+    collect_rs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let route = regex::Regex::new(r#"\.route(?:_service)?\(\s*"(/api/v1[^"]*)""#).unwrap();
+    let annotated = regex::Regex::new(r#"\bpath\s*=\s*"(/api/v1[^"]*)""#).unwrap();
+    let mut paths = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        for re in [&route, &annotated] {
+            for c in re.captures_iter(&text) {
+                paths.insert(c[1].to_owned());
+            }
+        }
+    }
+    paths
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            collect_rs(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// A route under `/api/v1` that the document does not name fails here: annotate its handler
+/// with `#[utoipa::path]` and register it through its module's `api()` (see `http::openapi`).
+/// And every operation the document names is one the server answers, with that method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_names_every_api_route_and_the_server_answers_each() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let doc = document(&app).await;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "OpenAPI 3.1: {}",
+        doc["openapi"]
+    );
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .cloned()
+        .collect();
+    let routed = routed_paths();
+    assert!(
+        routed.len() > 30,
+        "the source scan found routes: {routed:?}"
+    );
+    let missing: Vec<_> = routed.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes under /api/v1 missing from /api/v1/openapi.json: {missing:?}"
+    );
+    assert!(
+        documented.iter().all(|p| p.starts_with("/api/v1/")),
+        "{documented:?}"
+    );
+
+    // Each documented operation is routed: not the fallback's 404, not 405.
+    let placeholder = regex::Regex::new(r"\{[^}]+\}").unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = placeholder.replace_all(path, "00000000-0000-7000-8000-000000000000");
+        for method in item.as_object().unwrap().keys() {
+            let Ok(m) = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            if !matches!(
+                m.as_str(),
+                "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS"
+            ) {
+                continue;
+            }
+            operations += 1;
+            let res = app
+                .http
+                .request(m.clone(), app.url(&concrete))
+                .bearer_auth(&app.admin_token)
+                .header("tus-resumable", "1.0.0")
+                // tus's POST stands for another method; without one it answers 405 itself.
+                .header("x-http-method-override", "DELETE")
+                .send()
+                .await
+                .expect("request");
+            let status = res.status();
+            assert_ne!(status, 405, "{m} {path} is documented but not routed");
+            if m != reqwest::Method::HEAD && status == 404 {
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                assert_ne!(
+                    body["code"], "page-not-found",
+                    "{m} {path} is documented but not routed"
+                );
+            }
+        }
+    }
+    assert!(operations > 40, "{operations} operations");
+
+    // The stateful phase's links name operations that exist (their ids are made from method and
+    // path by `http::openapi`, so a renamed route must not leave a link dangling).
+    let ids: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    assert!(ids.len() >= operations, "an id per operation: {ids:?}");
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values())
+            {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    links += 1;
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(ids.contains(target), "a link to {target}, not an operation");
+                }
+            }
+        }
+    }
+    assert!(links >= 4, "{links} links");
+
+    // Every operation says what its errors look like, and who may call it.
+    let schemes = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(schemes["scheme"], "bearer", "{schemes}");
+    assert!(doc["components"]["schemas"]["Error"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_is_revalidated_by_its_etag() {
+    let app = TestApp::spawn(Backend::SqliteFs).await;
+    let res = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+}
+
+/// Schemathesis against the served document, with an admin's token so that the authorised
+/// operations run to their end, on a server holding a show with a published episode, a
+/// document and a media file. Every phase, the stateful one following the document's links (a
+/// show, an episode, a document or a media file just created, then read, changed, published…),
+/// a bounded number of cases per operation (`SIARAN_SCHEMATHESIS_EXAMPLES`, 25 by default), a fixed seed so
+/// that a failure can be replayed. Fails with Schemathesis's report.
+async fn schemathesis_finds_nothing(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        // Bodies stay small: Schemathesis sends what the schema allows, not recordings.
+        s.max_upload_bytes = 2 * 1024 * 1024;
+        // Thousands of requests a minute from one address and token are the point here.
+        s.limits.writes_per_min = 0;
+        s.limits.search_per_min = 0;
+    })
+    .await;
+    let show = app.create_show("kontrak").await;
+    let media = app.upload_ok("briefing-demo.mp3").await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/shows/{}/episodes", show["slug"].as_str().unwrap()),
+            Some(&app.admin_token),
+            &json!({"title": "Rapat anggaran", "media_id": media["id"],
+                    "publish_at": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let episode: Value = res.json().await.unwrap();
+    let res = app
+        .post_json(
+            "/api/v1/documents",
+            Some(&app.admin_token),
+            &json!({"title": "Peraturan Gubernur tentang APBD", "kind": "peraturan-gubernur",
+                    "number": "12/2026", "issued_on": "2026-02-03"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let document: Value = res.json().await.unwrap();
+
+    // Half of the cases of an operation on a show, an episode, a document or a media file name
+    // the one this server holds, so that they reach past "not found" (Schemathesis's
+    // dictionaries; the other half are generated).
+    let report = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+[dictionaries.shows]
+values = ["kontrak"]
+[dictionaries.episodes]
+values = [{episode}]
+[dictionaries.documents]
+values = [{document}]
+[dictionaries.media]
+values = [{media}]
+
+[[operations]]
+include-path-regex = "^/api/v1/shows/"
+parameters = {{ "path.slug" = {{ dictionary = "shows", probability = 0.5 }} }}
+[[operations]]
+include-path-regex = "^/api/v1/episodes/"
+parameters = {{ "path.id" = {{ dictionary = "episodes", probability = 0.5 }} }}
+[[operations]]
+include-path-regex = "^/api/v1/documents/"
+parameters = {{ "path.id" = {{ dictionary = "documents", probability = 0.5 }} }}
+[[operations]]
+include-path-regex = "^/api/v1/media/"
+parameters = {{ "path.id" = {{ dictionary = "media", probability = 0.5 }} }}
+"#,
+        episode = episode["id"],
+        document = document["id"],
+        media = media["id"],
+    );
+    let config_path = report.path().join("schemathesis.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    let examples = std::env::var("SIARAN_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "25".into());
+    // `SIARAN_SCHEMATHESIS_CHECKS=all` runs every check Schemathesis has, for a deeper look.
+    let checks = std::env::var("SIARAN_SCHEMATHESIS_CHECKS").unwrap_or_else(|_| {
+        "not_a_server_error,status_code_conformance,content_type_conformance,\
+         response_schema_conformance,response_headers_conformance"
+            .into()
+    });
+    let args = vec![
+        "--no-color".to_owned(),
+        "--config-file".into(),
+        config_path.display().to_string(),
+        "run".to_owned(),
+        app.url("/api/v1/openapi.json"),
+        "--checks".into(),
+        checks,
+        "--phases".into(),
+        "examples,coverage,fuzzing,stateful".into(),
+        "--max-examples".into(),
+        examples,
+        "--seed".into(),
+        "26".into(),
+        "--workers".into(),
+        "2".into(),
+        "--request-timeout".into(),
+        "20".into(),
+        "--header".into(),
+        format!("Authorization: Bearer {}", app.admin_token),
+        "--suppress-health-check".into(),
+        "all".into(),
+        "--generation-database".into(),
+        "none".into(),
+        "--report-dir".into(),
+        report.path().display().to_string(),
+    ];
+    let cwd = report.path().to_path_buf();
+    let out = tokio::time::timeout(
+        Duration::from_secs(600),
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("schemathesis")
+                .args(&args)
+                .current_dir(&cwd)
+                // Bodies of the media types only the API reads (a PDF, a transcript, tus chunks).
+                .env(
+                    "PYTHONPATH",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api"),
+                )
+                .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
+                .output()
+        }),
+    )
+    .await
+    .expect("Schemathesis finished within 10 minutes")
+    .unwrap()
+    .expect("run schemathesis (scripts/test installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The report, for `cargo nextest run --success-output immediate` too.
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "Schemathesis found failures ({:?}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    // It ran the operations, not an empty selection.
+    assert!(stdout.contains("passed"), "{stdout}");
+}
+on_both_backends!(schemathesis_finds_nothing);
