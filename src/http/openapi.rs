@@ -67,7 +67,7 @@ pub enum Unavailable {
     info(
         title = "Siaran API",
         description = "Publishing backend for public briefings: shows, episodes, documents, \
-            media uploads (plain and tus), search, history and statistics. Errors answer \
+            media uploads (plain and tus), search, history, statistics and clip verification. Errors answer \
             `{\"code\", \"message\"}` with the message in Indonesian or English \
             (`Accept-Language`). Writes take a bearer token (`siaran token create`).",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
@@ -85,6 +85,8 @@ pub enum Unavailable {
         (name = "search", description = "Full-text search"),
         (name = "history", description = "Audit trails"),
         (name = "stats", description = "Download statistics"),
+        (name = "verify", description = "Is this clip from the archive? (exact file, or where its \
+            sound is found by acoustic fingerprint)"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ApiError))
@@ -126,6 +128,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(super::search::api_routes())
         .merge(super::history::api())
         .merge(super::stats::api())
+        .merge(super::verify::api_routes())
 }
 
 /// The document, generated once.

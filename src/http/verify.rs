@@ -18,14 +18,16 @@ use axum::{
     extract::{Query, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse as _, Response},
-    routing::{get, post},
+    routing::get,
 };
 use futures_util::TryStreamExt as _;
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     Json,
     error::{AppError, UiLang},
+    openapi::{ApiError, Binary},
     pages::PageQuery,
     templates::verify::{self as page, CheckPage},
 };
@@ -37,13 +39,16 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/verify", post(api))
-        .route("/cek", get(form).post(posted))
+    Router::from(api_routes()).route("/cek", get(form).post(posted))
+}
+
+/// The API's route and its operation in the API's document (`http::openapi`).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api))
 }
 
 /// The API's answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VerdictView {
     pub exact: bool,
     /// When exact: the episode whose published file the clip is.
@@ -65,7 +70,7 @@ pub struct VerdictView {
     pub summary: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchView {
     pub episode_id: EpisodeId,
     pub title: String,
@@ -79,13 +84,13 @@ pub struct MatchView {
     pub score: f32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SpanView {
     pub clip_start_ms: u64,
     pub clip_end_ms: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CutView {
     pub episode_id: EpisodeId,
     pub url: String,
@@ -173,6 +178,21 @@ fn private(mut res: Response, lang: UiLang) -> Response {
     res
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "verify",
+    request_body(content = Binary, content_type = "application/octet-stream", description = "The clip (audio or video, any container Siaran reads), at most `SIARAN_VERIFY_MAX_BYTES`; never stored"),
+    responses(
+        (status = 200, description = "Where the clip comes from in the archive, if anywhere: the exact file, the matching stretches, what matches nothing, the edits, and a summary in the request's language", body = VerdictView),
+        (status = 400, description = "The clip was cut short", body = ApiError),
+        (status = 413, description = "The clip is over the size limit", body = ApiError),
+        (status = 415, description = "Not an audio or video file", body = ApiError),
+        (status = 422, description = "No audio that decodes, or longer than `SIARAN_VERIFY_MAX_SECONDS`", body = ApiError),
+        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        (status = 503, description = "Every verification slot is busy (`Retry-After`), or the service is unavailable", body = ApiError),
+    ),
+)]
 #[tracing::instrument(skip_all)]
 async fn api(
     State(state): State<AppState>,
