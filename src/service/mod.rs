@@ -16,6 +16,7 @@ pub mod backup;
 pub mod documents;
 pub mod episode_files;
 pub mod episodes;
+pub mod fingerprint;
 pub mod ingest;
 pub mod jobs;
 pub mod media;
