@@ -133,9 +133,16 @@ impl From<FingerprintError> for Error {
     }
 }
 
-/// Gaps between two stretches of one episode longer than this are cuts (shorter ones are the
-/// alignment's own jitter, an item or two).
+/// Gaps between two touching stretches of one episode longer than this are cuts (shorter ones
+/// are the alignment's own jitter, an item or two).
 const CUT_MIN_MS: u64 = 500;
+/// The same across an unmatched span, where both stretches' ends are estimates (±0.5–1 s).
+const CUT_ACROSS_UNMATCHED_MIN_MS: u64 = 1500;
+/// Chromaprint's item at a moment describes the audio of the next second or two, so an item
+/// stops matching its stretch that long before the stretch ends: the alignment places every
+/// boundary inside a clip about this much too early (measured on espeak cuts and insertions:
+/// 0.6–0.8 s, docs/verification.md), and boundaries are moved later by it.
+const BOUNDARY_SHIFT_MS: u64 = 700;
 
 /// Queues the fingerprint of `episode`'s recording if it is published or scheduled. A failure
 /// is logged: the next serving instance queues what is missing (`Db::enqueue_missing_fingerprints`).
@@ -322,12 +329,15 @@ fn report(
 ) -> ClipReport {
     let n = clip.items.len();
     let clip_ms = clip.duration_ms;
-    // Item `i` starts at i × item; the last item's span runs to the clip's end.
+    // Item `i` starts at i × item; the first span starts at the clip's start, the last runs to
+    // its end, and those between are moved by what an item sees ahead (`BOUNDARY_SHIFT_MS`).
     let at = |i: usize| -> u64 {
-        if i >= n {
+        if i == 0 {
+            0
+        } else if i >= n {
             clip_ms
         } else {
-            (i as u64 * clip.item_us / 1000).min(clip_ms)
+            (i as u64 * clip.item_us / 1000 + BOUNDARY_SHIFT_MS).min(clip_ms)
         }
     };
     let mut matches = Vec::new();
@@ -337,11 +347,10 @@ fn report(
         };
         let clip_start_ms = at(run.start);
         let clip_end_ms = at(run.end);
-        let start_item = run.start as i64 + run.offset;
-        let episode_start_ms =
-            u64::try_from(start_item.max(0)).unwrap_or(0) * clip.item_us / 1000;
-        let episode_end_ms =
-            (episode_start_ms + (clip_end_ms - clip_start_ms)).min(episode_ms.max(episode_start_ms));
+        let offset_ms = run.offset * i64::try_from(clip.item_us).unwrap_or(0) / 1000;
+        let episode_start_ms = u64::try_from((clip_start_ms as i64 + offset_ms).max(0)).unwrap_or(0);
+        let episode_end_ms = (episode_start_ms + (clip_end_ms - clip_start_ms))
+            .min(episode_ms.max(episode_start_ms));
         matches.push(Stretch {
             episode,
             episode_start_ms,
@@ -367,7 +376,7 @@ fn report(
             .filter(|s| s.clip_end_ms > s.clip_start_ms)
             .collect()
     };
-    let cuts = cuts(&matches);
+    let cuts = cuts(&matches, &unmatched);
     let episodes_seen: HashSet<EpisodeId> = matches.iter().map(|m| m.episode).collect();
     let edited = !unmatched.is_empty() || !cuts.is_empty() || episodes_seen.len() > 1;
     ClipReport {
@@ -381,20 +390,28 @@ fn report(
 
 /// Between consecutive stretches of one episode: what of the episode the clip skips, or, when
 /// the second comes earlier in the episode than the first ended, a stretch out of order.
-fn cuts(matches: &[Stretch]) -> Vec<Cut> {
+fn cuts(matches: &[Stretch], unmatched: &[ClipSpan]) -> Vec<Cut> {
     matches
         .windows(2)
         .filter(|w| w[0].episode == w[1].episode)
         .filter_map(|w| {
             let (a, b) = (&w[0], &w[1]);
-            if b.episode_start_ms > a.episode_end_ms + CUT_MIN_MS {
+            let between = unmatched
+                .iter()
+                .any(|u| u.clip_start_ms >= a.clip_end_ms && u.clip_end_ms <= b.clip_start_ms);
+            let min = if between {
+                CUT_ACROSS_UNMATCHED_MIN_MS
+            } else {
+                CUT_MIN_MS
+            };
+            if b.episode_start_ms > a.episode_end_ms + min {
                 Some(Cut {
                     episode: a.episode,
                     clip_at_ms: b.clip_start_ms,
                     episode_start_ms: a.episode_end_ms,
                     episode_end_ms: b.episode_start_ms,
                 })
-            } else if b.episode_start_ms + CUT_MIN_MS < a.episode_end_ms {
+            } else if b.episode_start_ms + min < a.episode_end_ms {
                 Some(Cut {
                     episode: a.episode,
                     clip_at_ms: b.clip_start_ms,
@@ -432,7 +449,7 @@ mod tests {
             stretch(e, (18_000, 23_000), (5_000, 10_000)),
         ];
         assert_eq!(
-            cuts(&skipped),
+            cuts(&skipped, &[]),
             vec![Cut {
                 episode: e,
                 clip_at_ms: 5_000,
@@ -444,18 +461,18 @@ mod tests {
             stretch(e, (18_000, 23_000), (0, 5_000)),
             stretch(e, (10_000, 15_000), (5_000, 10_000)),
         ];
-        let cut = &cuts(&reordered)[0];
+        let cut = &cuts(&reordered, &[])[0];
         assert_eq!((cut.episode_start_ms, cut.episode_end_ms), (10_000, 10_000));
         // Jitter of an item is no cut; another episode is a splice, not a cut.
         let jitter = [
             stretch(e, (10_000, 15_000), (0, 5_000)),
             stretch(e, (15_124, 20_000), (5_000, 10_000)),
         ];
-        assert!(cuts(&jitter).is_empty());
+        assert!(cuts(&jitter, &[]).is_empty());
         let splice = [
             stretch(e, (10_000, 15_000), (0, 5_000)),
             stretch(f, (40_000, 45_000), (5_000, 10_000)),
         ];
-        assert!(cuts(&splice).is_empty());
+        assert!(cuts(&splice, &[]).is_empty());
     }
 }

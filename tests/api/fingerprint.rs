@@ -344,7 +344,7 @@ fn describe(report: &ClipReport) -> String {
                 "{}..{} ms of {} at {}..{} ({:.3})",
                 m.clip_start_ms,
                 m.clip_end_ms,
-                &m.episode.to_string()[..8],
+                &m.episode.to_string()[28..],
                 m.episode_start_ms,
                 m.episode_end_ms,
                 m.score
@@ -503,6 +503,18 @@ async fn clip_finder_accuracy_on(backend: Backend) {
     assert!(gap.episode_end_ms.abs_diff(28_000) <= 1000, "{gap:?}");
     assert!(report.matches.iter().all(|m| m.episode == c.episode));
 
+    // Two parts swapped: a stretch out of order, reported as a cut with an empty range.
+    let swapped = dir.path().join("swapped.mp3");
+    joined(&[(&c.mp3, 70.0, 5.0), (&c.mp3, 60.0, 5.0)], &swapped);
+    let report = find_clip(ctx, &swapped).await.unwrap();
+    eprintln!("  swapped: {}", describe(&report));
+    assert!(report.edited);
+    assert_eq!(report.cuts.len(), 1, "{}", describe(&report));
+    let back = &report.cuts[0];
+    assert_eq!(back.episode_start_ms, back.episode_end_ms);
+    assert!(back.episode_start_ms.abs_diff(60_000) <= 1000, "{back:?}");
+    assert!(back.clip_at_ms.abs_diff(5000) <= 1000, "{back:?}");
+
     // Speech inserted between two parts of a briefing is unmatched, where it is.
     let other = dir.path().join("other.wav");
     speak(&generated_text(999, 3), "id", 150, 70, &other);
@@ -521,6 +533,7 @@ async fn clip_finder_accuracy_on(backend: Backend) {
         "{u:?}"
     );
     assert!(report.matches.iter().all(|m| m.episode == c.episode));
+    assert!(report.cuts.is_empty(), "nothing of the episode is missing: {}", describe(&report));
 
     // A continuous excerpt is not "edited".
     let plain = excerpt(&c.mp3, 30.0, 10.0, Kind::Opus, dir.path(), n);
