@@ -261,9 +261,7 @@ pub async fn find_clip(ctx: &Ctx, path: &Path) -> Result<ClipReport, Fingerprint
         Ok(clip) => clip,
         Err(Some(e)) => return Err(e.into()),
         Err(None) => {
-            return Err(FingerprintError::Undecodable(
-                "the decoding stopped".into(),
-            ));
+            return Err(FingerprintError::Undecodable("the decoding stopped".into()));
         }
     };
     let params = Params::default();
@@ -348,7 +346,8 @@ fn report(
         let clip_start_ms = at(run.start);
         let clip_end_ms = at(run.end);
         let offset_ms = run.offset * i64::try_from(clip.item_us).unwrap_or(0) / 1000;
-        let episode_start_ms = u64::try_from((clip_start_ms as i64 + offset_ms).max(0)).unwrap_or(0);
+        let episode_start_ms =
+            u64::try_from((clip_start_ms as i64 + offset_ms).max(0)).unwrap_or(0);
         let episode_end_ms = (episode_start_ms + (clip_end_ms - clip_start_ms))
             .min(episode_ms.max(episode_start_ms));
         matches.push(Stretch {

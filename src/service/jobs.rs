@@ -92,12 +92,7 @@ impl Worker {
             Ok(n) => tracing::info!(jobs = n, "queued the analysis of media stored before"),
             Err(e) => tracing::warn!(error = %e, "could not queue the analysis of stored media"),
         }
-        match self
-            .ctx
-            .db
-            .enqueue_missing_fingerprints(Utc::now())
-            .await
-        {
+        match self.ctx.db.enqueue_missing_fingerprints(Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "queued the fingerprints of published recordings"),
             Err(e) => tracing::warn!(error = %e, "could not queue missing fingerprints"),

@@ -51,7 +51,15 @@ fn speak(text: &str, voice: &str, speed: u32, pitch: u32, out: &Path) {
     let txt = out.with_extension("txt");
     std::fs::write(&txt, text).unwrap();
     run(Command::new("espeak-ng")
-        .args(["-v", voice, "-s", &speed.to_string(), "-p", &pitch.to_string(), "-w"])
+        .args([
+            "-v",
+            voice,
+            "-s",
+            &speed.to_string(),
+            "-p",
+            &pitch.to_string(),
+            "-w",
+        ])
         .arg(out)
         .arg("-f")
         .arg(&txt));
@@ -83,26 +91,176 @@ impl Rng {
 
 /// Indonesian words a generated briefing is made of.
 const WORDS: &[&str] = &[
-    "pemerintah", "provinsi", "kabupaten", "kota", "warga", "masyarakat", "anggaran", "belanja",
-    "daerah", "jalan", "jembatan", "sekolah", "rumah", "sakit", "puskesmas", "pelabuhan", "bandara",
-    "sungai", "banjir", "kebakaran", "hutan", "lahan", "petani", "nelayan", "pasar", "harga",
-    "beras", "minyak", "goreng", "listrik", "air", "bersih", "sampah", "pariwisata", "budaya",
-    "pendidikan", "kesehatan", "perhubungan", "pertanian", "perikanan", "perkebunan", "sawit",
-    "batu", "bara", "tambang", "izin", "usaha", "investasi", "pajak", "retribusi", "bantuan",
-    "sosial", "keluarga", "miskin", "anak", "perempuan", "pemuda", "olahraga", "stadion", "gedung",
-    "kantor", "gubernur", "bupati", "wali", "camat", "lurah", "desa", "kepala", "dinas", "badan",
-    "rapat", "koordinasi", "program", "kegiatan", "pembangunan", "perbaikan", "pemeliharaan",
-    "pengawasan", "pelayanan", "publik", "informasi", "keterbukaan", "laporan", "keuangan",
-    "tahun", "bulan", "minggu", "hari", "pagi", "sore", "malam", "cepat", "lambat", "besar",
-    "kecil", "baru", "lama", "penting", "mendesak", "segera", "tuntas", "selesai", "dimulai",
-    "ditunda", "disetujui", "ditolak", "diusulkan", "dibahas", "diumumkan", "menyampaikan",
-    "menegaskan", "menjelaskan", "meminta", "mengajak", "mendukung", "meningkatkan", "menurunkan",
-    "memperbaiki", "membangun", "mengawasi", "melayani", "terima", "kasih", "semua", "pihak",
-    "bersama", "gotong", "royong", "aman", "tertib", "lancar", "sehat", "sejahtera", "adil",
-    "makmur", "Samarinda", "Balikpapan", "Bontang", "Kutai", "Berau", "Paser", "Mahakam",
-    "Nusantara", "Kalimantan", "Timur", "Indonesia", "digital", "aplikasi", "layanan", "data",
-    "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh",
-    "ratus", "ribu", "juta", "miliar", "rupiah", "persen", "kilometer", "hektare", "ton", "unit",
+    "pemerintah",
+    "provinsi",
+    "kabupaten",
+    "kota",
+    "warga",
+    "masyarakat",
+    "anggaran",
+    "belanja",
+    "daerah",
+    "jalan",
+    "jembatan",
+    "sekolah",
+    "rumah",
+    "sakit",
+    "puskesmas",
+    "pelabuhan",
+    "bandara",
+    "sungai",
+    "banjir",
+    "kebakaran",
+    "hutan",
+    "lahan",
+    "petani",
+    "nelayan",
+    "pasar",
+    "harga",
+    "beras",
+    "minyak",
+    "goreng",
+    "listrik",
+    "air",
+    "bersih",
+    "sampah",
+    "pariwisata",
+    "budaya",
+    "pendidikan",
+    "kesehatan",
+    "perhubungan",
+    "pertanian",
+    "perikanan",
+    "perkebunan",
+    "sawit",
+    "batu",
+    "bara",
+    "tambang",
+    "izin",
+    "usaha",
+    "investasi",
+    "pajak",
+    "retribusi",
+    "bantuan",
+    "sosial",
+    "keluarga",
+    "miskin",
+    "anak",
+    "perempuan",
+    "pemuda",
+    "olahraga",
+    "stadion",
+    "gedung",
+    "kantor",
+    "gubernur",
+    "bupati",
+    "wali",
+    "camat",
+    "lurah",
+    "desa",
+    "kepala",
+    "dinas",
+    "badan",
+    "rapat",
+    "koordinasi",
+    "program",
+    "kegiatan",
+    "pembangunan",
+    "perbaikan",
+    "pemeliharaan",
+    "pengawasan",
+    "pelayanan",
+    "publik",
+    "informasi",
+    "keterbukaan",
+    "laporan",
+    "keuangan",
+    "tahun",
+    "bulan",
+    "minggu",
+    "hari",
+    "pagi",
+    "sore",
+    "malam",
+    "cepat",
+    "lambat",
+    "besar",
+    "kecil",
+    "baru",
+    "lama",
+    "penting",
+    "mendesak",
+    "segera",
+    "tuntas",
+    "selesai",
+    "dimulai",
+    "ditunda",
+    "disetujui",
+    "ditolak",
+    "diusulkan",
+    "dibahas",
+    "diumumkan",
+    "menyampaikan",
+    "menegaskan",
+    "menjelaskan",
+    "meminta",
+    "mengajak",
+    "mendukung",
+    "meningkatkan",
+    "menurunkan",
+    "memperbaiki",
+    "membangun",
+    "mengawasi",
+    "melayani",
+    "terima",
+    "kasih",
+    "semua",
+    "pihak",
+    "bersama",
+    "gotong",
+    "royong",
+    "aman",
+    "tertib",
+    "lancar",
+    "sehat",
+    "sejahtera",
+    "adil",
+    "makmur",
+    "Samarinda",
+    "Balikpapan",
+    "Bontang",
+    "Kutai",
+    "Berau",
+    "Paser",
+    "Mahakam",
+    "Nusantara",
+    "Kalimantan",
+    "Timur",
+    "Indonesia",
+    "digital",
+    "aplikasi",
+    "layanan",
+    "data",
+    "satu",
+    "dua",
+    "tiga",
+    "empat",
+    "lima",
+    "enam",
+    "tujuh",
+    "delapan",
+    "sembilan",
+    "sepuluh",
+    "ratus",
+    "ribu",
+    "juta",
+    "miliar",
+    "rupiah",
+    "persen",
+    "kilometer",
+    "hektare",
+    "ton",
+    "unit",
 ];
 
 /// Sentences of 8–15 words from `WORDS` in a seeded order: text no other seed repeats.
@@ -132,7 +290,14 @@ struct Archived {
 
 fn duration_s(path: &Path) -> f64 {
     let out = run(Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(path));
     String::from_utf8_lossy(&out).trim().parse().unwrap()
 }
@@ -154,7 +319,16 @@ async fn publish(
     run(ffmpeg()
         .arg("-i")
         .arg(&wav)
-        .args(["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "96k"])
+        .args([
+            "-ar",
+            "44100",
+            "-ac",
+            "2",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "96k",
+        ])
         .arg(&mp3));
     let res = app
         .upload(&format!("{name}.mp3"), std::fs::read(&mp3).unwrap())
@@ -197,7 +371,10 @@ async fn indexed(app: &TestApp, media: &[MediaId]) {
                 Err(DbError::NotFound) => {}
                 Err(e) => panic!("{e}"),
             }
-            assert!(tokio::time::Instant::now() < deadline, "not indexed in time");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not indexed in time"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -221,8 +398,14 @@ const KINDS: [Kind; 4] = [Kind::Opus, Kind::Mp3, Kind::PinkNoise, Kind::Volume];
 /// `seconds` of `src` from `start`, degraded as `kind` says, written under `dir`.
 fn excerpt(src: &Path, start: f64, seconds: f64, kind: Kind, dir: &Path, n: usize) -> PathBuf {
     let cut = |cmd: &mut Command| {
-        cmd.args(["-ss", &format!("{start:.3}"), "-t", &format!("{seconds:.3}"), "-i"])
-            .arg(src);
+        cmd.args([
+            "-ss",
+            &format!("{start:.3}"),
+            "-t",
+            &format!("{seconds:.3}"),
+            "-i",
+        ])
+        .arg(src);
     };
     let mut cmd = ffmpeg();
     cut(&mut cmd);
@@ -234,12 +417,21 @@ fn excerpt(src: &Path, start: f64, seconds: f64, kind: Kind, dir: &Path, n: usiz
         }
         Kind::Mp3 => {
             let out = dir.join(format!("x{n}.mp3"));
-            cmd.args(["-ac", "1", "-ar", "22050", "-c:a", "libmp3lame", "-b:a", "32k"]);
+            cmd.args([
+                "-ac",
+                "1",
+                "-ar",
+                "22050",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "32k",
+            ]);
             out
         }
         Kind::Volume => {
             let out = dir.join(format!("x{n}.m4a"));
-            let db = if n % 2 == 0 { "10dB" } else { "-10dB" };
+            let db = if n.is_multiple_of(2) { "10dB" } else { "-10dB" };
             cmd.args(["-af", &format!("volume={db}"), "-c:a", "aac", "-b:a", "64k"]);
             out
         }
@@ -300,8 +492,14 @@ fn with_pink_noise(raw: &[u8], snr_db: f64, seed: u64) -> Vec<u8> {
 fn joined(parts: &[(&Path, f64, f64)], out: &Path) {
     let mut cmd = ffmpeg();
     for (src, start, seconds) in parts {
-        cmd.args(["-ss", &format!("{start:.3}"), "-t", &format!("{seconds:.3}"), "-i"])
-            .arg(src);
+        cmd.args([
+            "-ss",
+            &format!("{start:.3}"),
+            "-t",
+            &format!("{seconds:.3}"),
+            "-i",
+        ])
+        .arg(src);
     }
     let inputs: String = (0..parts.len()).map(|i| format!("[{i}:a]")).collect();
     cmd.args([
@@ -440,14 +638,24 @@ async fn clip_finder_accuracy_on(backend: Backend) {
     for i in 0..per_kind {
         let (voice, speed, pitch) = voices[i % voices.len()];
         let wav = dir.path().join(format!("f{i}.wav"));
-        speak(&generated_text(100 + i as u64, 4), voice, speed, pitch, &wav);
+        speak(
+            &generated_text(100 + i as u64, 4),
+            voice,
+            speed,
+            pitch,
+            &wav,
+        );
         let clip = excerpt(&wav, 0.0, 10.0, Kind::Opus, dir.path(), n);
         n += 1;
         let report = find_clip(ctx, &clip).await.expect("looked up");
         if !report.matches.is_empty() {
             false_matches.push(format!("{voice} {speed} {pitch}: {}", describe(&report)));
         }
-        assert!(report.clip_ms > 5_000, "the clip was decoded: {}", report.clip_ms);
+        assert!(
+            report.clip_ms > 5_000,
+            "the clip was decoded: {}",
+            report.clip_ms
+        );
     }
 
     eprintln!(
@@ -455,7 +663,10 @@ async fn clip_finder_accuracy_on(backend: Backend) {
         archive.len()
     );
     for kind in KINDS {
-        eprintln!("  {kind:?}: {}/{per_kind} found", hits.get(&kind).copied().unwrap_or(0));
+        eprintln!(
+            "  {kind:?}: {}/{per_kind} found",
+            hits.get(&kind).copied().unwrap_or(0)
+        );
     }
     eprintln!(
         "  not in the archive: {}/{per_kind} with no match",
@@ -533,7 +744,11 @@ async fn clip_finder_accuracy_on(backend: Backend) {
         "{u:?}"
     );
     assert!(report.matches.iter().all(|m| m.episode == c.episode));
-    assert!(report.cuts.is_empty(), "nothing of the episode is missing: {}", describe(&report));
+    assert!(
+        report.cuts.is_empty(),
+        "nothing of the episode is missing: {}",
+        describe(&report)
+    );
 
     // A continuous excerpt is not "edited".
     let plain = excerpt(&c.mp3, 30.0, 10.0, Kind::Opus, dir.path(), n);
@@ -562,7 +777,12 @@ async fn published_excerpt_is_found(backend: Backend) {
     )
     .await;
     // A draft's recording is not indexed at all.
-    let job = app.state.ctx.db.job(JobKind::Fingerprint, draft.media).await;
+    let job = app
+        .state
+        .ctx
+        .db
+        .job(JobKind::Fingerprint, draft.media)
+        .await;
     assert!(matches!(job, Err(DbError::NotFound)), "{job:?}");
     let clip = excerpt(&draft.mp3, 8.0, 10.0, Kind::Opus, dir.path(), 0);
     let report = find_clip(&app.state.ctx, &clip).await.unwrap();
@@ -579,8 +799,16 @@ async fn published_excerpt_is_found(backend: Backend) {
     assert_eq!(res.status(), 200);
     indexed(&app, &[draft.media]).await;
     let report = find_clip(&app.state.ctx, &clip).await.unwrap();
-    assert!(found_at(&report, draft.episode, 8.0), "{}", describe(&report));
-    assert!(!report.edited && report.unmatched.is_empty(), "{}", describe(&report));
+    assert!(
+        found_at(&report, draft.episode, 8.0),
+        "{}",
+        describe(&report)
+    );
+    assert!(
+        !report.edited && report.unmatched.is_empty(),
+        "{}",
+        describe(&report)
+    );
     assert!(report.clip_ms.abs_diff(10_000) < 100, "{}", report.clip_ms);
     assert!(app.count_rows("fingerprint_postings").await > 0);
 

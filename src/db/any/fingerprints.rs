@@ -84,7 +84,11 @@ impl FingerprintRepo for AnyDb {
         .await?;
         let id: i64 = match rows.first() {
             Some(row) => get(row, "id")?,
-            None => return Err(DbError::Other(anyhow::anyhow!("no fingerprint id returned"))),
+            None => {
+                return Err(DbError::Other(anyhow::anyhow!(
+                    "no fingerprint id returned"
+                )));
+            }
         };
         for chunk in keys.chunks(BATCH) {
             let values = (0..chunk.len())
@@ -195,9 +199,10 @@ impl FingerprintRepo for AnyDb {
     }
 
     async fn fingerprint_index_size(&self) -> Result<(u64, u64), DbError> {
-        let audio: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(duration_ms) AS BIGINT) FROM media_fingerprints")
-            .fetch_one(&self.pool)
-            .await?;
+        let audio: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(duration_ms) AS BIGINT) FROM media_fingerprints")
+                .fetch_one(&self.pool)
+                .await?;
         let sql = match self.backend {
             Backend::Sqlite => {
                 "SELECT SUM(pgsize) FROM dbstat \

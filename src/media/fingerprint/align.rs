@@ -208,9 +208,7 @@ pub fn align(
             .iter()
             .enumerate()
             .filter(|(_, (c, _))| *c == cluster)
-            .filter_map(|(m, (_, cand))| {
-                ber_over(&errors[m][start..end]).map(|ber| (*cand, ber))
-            })
+            .filter_map(|(m, (_, cand))| ber_over(&errors[m][start..end]).map(|ber| (*cand, ber)))
             .min_by(|a, b| a.1.total_cmp(&b.1));
         match best {
             Some((cand, ber)) if 1.0 - ber >= params.min_score => alignment.runs.push(Run {
@@ -353,7 +351,9 @@ mod tests {
 
     /// A reproducible "fingerprint": items from a simple generator.
     fn items(seed: u64, n: usize) -> Vec<u32> {
-        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|_| {
                 x ^= x << 13;
@@ -399,11 +399,20 @@ mod tests {
         let srcs = sources(&[(1, items(1, 1500)), (2, items(2, 1500))]);
         let clip = degraded(&srcs[&2][400..480], 3, 9);
         let cands = votes_for(&clip, &srcs);
-        assert_eq!(cands[0], Candidate { source: 2, offset: 400 });
+        assert_eq!(
+            cands[0],
+            Candidate {
+                source: 2,
+                offset: 400
+            }
+        );
         let a = align(&clip, &srcs, &cands, &Params::default());
         assert_eq!(a.runs.len(), 1, "{a:?}");
         let run = a.runs[0];
-        assert_eq!((run.source, run.offset, run.start, run.end), (2, 400, 0, 80));
+        assert_eq!(
+            (run.source, run.offset, run.start, run.end),
+            (2, 400, 0, 80)
+        );
         assert!(run.score > 0.85 && run.score < 0.95, "{}", run.score);
         assert!(a.unmatched.is_empty());
     }
@@ -426,19 +435,30 @@ mod tests {
         clip.extend_from_slice(&srcs[&2][900..960]);
         let clip = degraded(&clip, 2, 5);
         let a = align(&clip, &srcs, &votes_for(&clip, &srcs), &Params::default());
-        let got: Vec<_> = a.runs.iter().map(|r| (r.source, r.offset, r.start, r.end)).collect();
+        let got: Vec<_> = a
+            .runs
+            .iter()
+            .map(|r| (r.source, r.offset, r.start, r.end))
+            .collect();
         assert_eq!(got, vec![(1, 100, 0, 60), (2, 840, 60, 120)]);
 
         // One source with 24 items (3 s) skipped after 50.
         let mut clip = srcs[&1][500..550].to_vec();
         clip.extend_from_slice(&srcs[&1][574..624]);
         let a = align(&clip, &srcs, &votes_for(&clip, &srcs), &Params::default());
-        let got: Vec<_> = a.runs.iter().map(|r| (r.source, r.offset, r.start, r.end)).collect();
+        let got: Vec<_> = a
+            .runs
+            .iter()
+            .map(|r| (r.source, r.offset, r.start, r.end))
+            .collect();
         assert_eq!(got.len(), 2, "{a:?}");
         assert_eq!((got[0].0, got[0].1, got[0].2), (1, 500, 0));
         assert_eq!((got[1].0, got[1].1, got[1].3), (1, 524, 100));
         // The boundary within two items (a quarter of a second) of the cut.
-        assert!(got[0].3.abs_diff(50) <= 2 && got[0].3 == got[1].2, "{got:?}");
+        assert!(
+            got[0].3.abs_diff(50) <= 2 && got[0].3 == got[1].2,
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -453,7 +473,10 @@ mod tests {
         assert_eq!((got[0].0, got[0].1, got[1].0, got[1].2), (100, 0, 60, 140));
         // The inserted items' edges within three items of where they are.
         let (s, e) = a.unmatched[0];
-        assert!(s.abs_diff(50) <= 3 && e.abs_diff(90) <= 3 && a.unmatched.len() == 1, "{a:?}");
+        assert!(
+            s.abs_diff(50) <= 3 && e.abs_diff(90) <= 3 && a.unmatched.len() == 1,
+            "{a:?}"
+        );
         assert_eq!((got[0].2, got[1].1), (s, e));
     }
 

@@ -106,7 +106,10 @@ fn fingerprint_uncontained<S: MediaSource + 'static>(
             let scale = 32767.0 / planes.len().max(1) as f32;
             sink.mono.clear();
             sink.mono.extend((0..frames).map(|i| {
-                let sum: f32 = planes.iter().map(|p| p.get(i).copied().unwrap_or(0.0)).sum();
+                let sum: f32 = planes
+                    .iter()
+                    .map(|p| p.get(i).copied().unwrap_or(0.0))
+                    .sum();
                 (sum * scale).clamp(-32768.0, 32767.0) as i16
             }));
             sink.printer.consume(&sink.mono);
@@ -135,7 +138,7 @@ pub fn index_keys(items: &[u32]) -> impl Iterator<Item = (i64, u32)> + '_ {
     items
         .iter()
         .enumerate()
-        .filter(|(pos, _)| *pos as u32 % INDEX_EVERY == 0)
+        .filter(|(pos, _)| (*pos as u32).is_multiple_of(INDEX_EVERY))
         .flat_map(|(pos, &item)| (0..TABLES).map(move |t| (key(item, t), pos as u32)))
 }
 
