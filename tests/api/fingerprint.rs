@@ -302,8 +302,35 @@ fn duration_s(path: &Path) -> f64 {
     String::from_utf8_lossy(&out).trim().parse().unwrap()
 }
 
-/// Speaks `text`, encodes it as the office would publish it (MP3, 96 kbit/s, 44.1 kHz stereo)
-/// and publishes it as an episode of show `show`.
+/// Speaks `text` and encodes it as the office would publish it (MP3, 96 kbit/s, 44.1 kHz
+/// stereo), uploaded: the media record and the file.
+async fn recorded(
+    app: &TestApp,
+    dir: &Path,
+    name: &str,
+    spoken: (&str, &str, u32, u32),
+) -> (Value, PathBuf) {
+    let (text, voice, speed, pitch) = spoken;
+    let wav = dir.join(format!("{name}.wav"));
+    speak(text, voice, speed, pitch, &wav);
+    let mp3 = dir.join(format!("{name}.mp3"));
+    run(ffmpeg()
+        .arg("-i")
+        .arg(&wav)
+        .args(["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "96k"])
+        .arg(&mp3));
+    let res = app
+        .upload(&format!("{name}.mp3"), std::fs::read(&mp3).unwrap())
+        .await;
+    assert_eq!(res.status(), 201);
+    (res.json().await.unwrap(), mp3)
+}
+
+fn media_of(media: &Value) -> MediaId {
+    MediaId(media["id"].as_str().unwrap().parse().unwrap())
+}
+
+/// `recorded`, then an episode of show `show` with it, published an hour ago or a draft.
 async fn publish(
     app: &TestApp,
     dir: &Path,
@@ -312,29 +339,7 @@ async fn publish(
     spoken: (&str, &str, u32, u32),
     published: bool,
 ) -> Archived {
-    let (text, voice, speed, pitch) = spoken;
-    let wav = dir.join(format!("{name}.wav"));
-    speak(text, voice, speed, pitch, &wav);
-    let mp3 = dir.join(format!("{name}.mp3"));
-    run(ffmpeg()
-        .arg("-i")
-        .arg(&wav)
-        .args([
-            "-ar",
-            "44100",
-            "-ac",
-            "2",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "96k",
-        ])
-        .arg(&mp3));
-    let res = app
-        .upload(&format!("{name}.mp3"), std::fs::read(&mp3).unwrap())
-        .await;
-    assert_eq!(res.status(), 201);
-    let media: Value = res.json().await.unwrap();
+    let (media, mp3) = recorded(app, dir, name, spoken).await;
     let mut body = json!({"title": format!("Siaran pers {name}"), "media_id": media["id"]});
     if published {
         body["publish_at"] = json!((chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339());
@@ -350,7 +355,7 @@ async fn publish(
     let episode: Value = res.json().await.unwrap();
     Archived {
         episode: EpisodeId(episode["id"].as_str().unwrap().parse().unwrap()),
-        media: MediaId(media["id"].as_str().unwrap().parse().unwrap()),
+        media: media_of(&media),
         seconds: duration_s(&mp3),
         mp3,
     }
@@ -811,6 +816,30 @@ async fn published_excerpt_is_found(backend: Backend) {
     );
     assert!(report.clip_ms.abs_diff(10_000) < 100, "{}", report.clip_ms);
     assert!(app.count_rows("fingerprint_postings").await > 0);
+
+    // A new recording replaces the old one: indexed in turn, and the old one no longer found.
+    let (new, new_mp3) = recorded(
+        &app,
+        dir.path(),
+        "replaced",
+        (&generated_text(8, 10), "id", 150, 45),
+    )
+    .await;
+    let res = app
+        .http
+        .patch(app.url(&format!("/api/v1/episodes/{}", draft.episode)))
+        .bearer_auth(&app.editor_token)
+        .json(&json!({"media_id": new["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    indexed(&app, &[media_of(&new)]).await;
+    let report = find_clip(&app.state.ctx, &clip).await.unwrap();
+    assert!(report.matches.is_empty(), "{}", describe(&report));
+    let clip = excerpt(&new_mp3, 5.0, 10.0, Kind::Mp3, dir.path(), 1);
+    let report = find_clip(&app.state.ctx, &clip).await.unwrap();
+    assert!(found_at(&report, draft.episode, 5.0), "{}", describe(&report));
 
     // Withdrawn, it is no longer found.
     let res = app
