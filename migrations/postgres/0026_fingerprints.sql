@@ -11,7 +11,7 @@ CREATE TABLE media_fingerprints (
     created_at   BIGINT NOT NULL
 );
 
--- The inverted index: every other item of a fingerprint filed under four 16-bit keys (slices
+-- The inverted index: every other item of a fingerprint filed under four 20-bit keys (slices
 -- of its 32 bits, see src/media/fingerprint/), `entry` = fingerprint id * 2^24 + the item's
 -- position. A lookup reads the postings of a clip's keys and never scans the fingerprints.
 CREATE TABLE fingerprint_postings (

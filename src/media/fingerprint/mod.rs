@@ -11,7 +11,7 @@
 //! Why several partial keys: a degraded clip's items differ from the original's in a few bits
 //! each (a bit error rate of 0.05–0.2), so almost none of its 32-bit values occur in the
 //! original (FINDINGS.md: 2 of 59 in a 10-s Opus clip). Each item is filed under `TABLES` keys,
-//! each 16 contiguous bits of the value (contiguous, because Chromaprint's bits come in pairs
+//! each 20 contiguous bits of the value (contiguous, because Chromaprint's bits come in pairs
 //! from one classifier and their errors go together, so a contiguous slice survives more often
 //! than scattered bits); an item whose errors miss one of these slices still meets its original
 //! there. Candidates gathered that way are then scored on the full 32 bits (`align`).
@@ -31,7 +31,7 @@ use crate::media::quality::decode::decode_into;
 /// How many keys each indexed item is filed under.
 pub const TABLES: u32 = 4;
 /// Bits of an item each key holds.
-pub const KEY_BITS: u32 = 16;
+pub const KEY_BITS: u32 = 20;
 /// Only items at positions that are a multiple of this are indexed (halving the index); a clip
 /// looks up every one of its items, so it still meets every indexed one.
 pub const INDEX_EVERY: u32 = 2;
@@ -126,7 +126,7 @@ fn fingerprint_uncontained<S: MediaSource + 'static>(
     })
 }
 
-/// The key of `item` in table `table` (0..TABLES): 16 contiguous bits, rotated by 8 per table,
+/// The key of `item` in table `table` (0..TABLES): 20 contiguous bits, rotated by 8 per table,
 /// tagged with the table so that all tables share one key space.
 pub fn key(item: u32, table: u32) -> i64 {
     let bits = item.rotate_right(table * 8) & ((1 << KEY_BITS) - 1);
@@ -171,16 +171,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_16_bit_slices_tagged_by_table() {
+    fn keys_are_20_bit_slices_tagged_by_table() {
         let item = 0xAABB_CCDD;
-        assert_eq!(key(item, 0), 0xCCDD);
-        assert_eq!(key(item, 1), (1 << 16) | 0xBBCC);
-        assert_eq!(key(item, 2), (2 << 16) | 0xAABB);
-        assert_eq!(key(item, 3), (3 << 16) | 0xDDAA);
-        // Two bits flipped in the low half leave the upper tables' keys as they were.
+        assert_eq!(key(item, 0), 0xB_CCDD);
+        assert_eq!(key(item, 1), (1 << 20) | 0xA_BBCC);
+        assert_eq!(key(item, 2), (2 << 20) | 0xD_AABB);
+        assert_eq!(key(item, 3), (3 << 20) | 0xC_DDAA);
+        // Two bits flipped in the low byte leave the keys that do not hold it as they were.
         let degraded = item ^ 0b101;
         assert_ne!(key(degraded, 0), key(item, 0));
-        assert_eq!(key(degraded, 2), key(item, 2));
+        assert_eq!(key(degraded, 1), key(item, 1));
     }
 
     #[test]
