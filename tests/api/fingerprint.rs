@@ -317,7 +317,16 @@ async fn recorded(
     run(ffmpeg()
         .arg("-i")
         .arg(&wav)
-        .args(["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "96k"])
+        .args([
+            "-ar",
+            "44100",
+            "-ac",
+            "2",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "96k",
+        ])
         .arg(&mp3));
     let res = app
         .upload(&format!("{name}.mp3"), std::fs::read(&mp3).unwrap())
@@ -839,7 +848,36 @@ async fn published_excerpt_is_found(backend: Backend) {
     assert!(report.matches.is_empty(), "{}", describe(&report));
     let clip = excerpt(&new_mp3, 5.0, 10.0, Kind::Mp3, dir.path(), 1);
     let report = find_clip(&app.state.ctx, &clip).await.unwrap();
-    assert!(found_at(&report, draft.episode, 5.0), "{}", describe(&report));
+    assert!(
+        found_at(&report, draft.episode, 5.0),
+        "{}",
+        describe(&report)
+    );
+
+    // A video clip (H.264 and AAC in MP4): its audio track is looked up.
+    let video = dir.path().join("clip.mp4");
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", "color=c=blue:size=160x120:rate=10"])
+        .args(["-ss", "12", "-t", "10", "-i"])
+        .arg(&new_mp3)
+        .args([
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+        ])
+        .arg(&video));
+    let report = find_clip(&app.state.ctx, &video).await.unwrap();
+    assert!(
+        found_at(&report, draft.episode, 12.0),
+        "{}",
+        describe(&report)
+    );
 
     // Withdrawn, it is no longer found.
     let res = app
