@@ -50,8 +50,9 @@ pub struct ClipReport {
     /// Parts of an episode skipped inside the clip's span of that episode (cut words), and
     /// stretches out of order: what makes `edited` true besides `unmatched`.
     pub cuts: Vec<Cut>,
-    /// Whether the clip is not one continuous excerpt of one episode: something unmatched, a
-    /// cut, a stretch out of order, or stretches of more than one episode (a splice).
+    /// Whether the clip, found in the archive, is not one continuous excerpt of one episode:
+    /// something unmatched, a cut, a stretch out of order, or stretches of more than one episode
+    /// (a splice). False for a clip that matches nothing (no claim without a match).
     pub edited: bool,
 }
 
@@ -377,7 +378,9 @@ fn report(
     };
     let cuts = cuts(&matches, &unmatched);
     let episodes_seen: HashSet<EpisodeId> = matches.iter().map(|m| m.episode).collect();
-    let edited = !unmatched.is_empty() || !cuts.is_empty() || episodes_seen.len() > 1;
+    // A clip that matches nothing is "no match", not an edit of anything.
+    let edited = !matches.is_empty()
+        && (!unmatched.is_empty() || !cuts.is_empty() || episodes_seen.len() > 1);
     ClipReport {
         clip_ms,
         matches,

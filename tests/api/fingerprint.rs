@@ -801,6 +801,7 @@ async fn published_excerpt_is_found(backend: Backend) {
     let clip = excerpt(&draft.mp3, 8.0, 10.0, Kind::Opus, dir.path(), 0);
     let report = find_clip(&app.state.ctx, &clip).await.unwrap();
     assert!(report.matches.is_empty() && !report.unmatched.is_empty());
+    assert!(!report.edited, "no edit is claimed without a match");
 
     // Published through the API: its fingerprint job runs, and an excerpt is found in it.
     let res = app
