@@ -33,11 +33,11 @@ pub use crate::domain::records::{
 pub use any::{AnyDb, new_row_id, redact, sqlite_file};
 pub use repos::{
     AnalyticsRepo, AuditRepo, BackupRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter,
-    EpisodePage, EpisodeRepo, Job, JobError, JobKind, JobRepo, JobState, LoginKey,
-    LoginThrottleRepo, MediaRepo, OpenUploads, PublicationLogRepo, QualityRecord, QualityRepo,
-    SearchRepo, SessionRepo, ShowRepo, SiteRepo, StatusCounts, StoreWriteRepo, StoredFile,
-    StoredSession, TokenRepo, Upload, UploadChunk, UploadOwner, UploadRepo, UserRepo,
-    WaveformFiles,
+    EpisodePage, EpisodeRepo, FingerprintPosting, FingerprintRepo, FoundFingerprint, Job, JobError,
+    JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo, MediaRepo, OpenUploads,
+    PublicationLogRepo, QualityRecord, QualityRepo, SearchRepo, SessionRepo, ShowRepo, SiteRepo,
+    StatusCounts, StoreWriteRepo, StoredFile, StoredFingerprint, StoredSession, TokenRepo, Upload,
+    UploadChunk, UploadOwner, UploadRepo, UserRepo, WaveformFiles,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on
@@ -46,10 +46,10 @@ pub mod prelude {
     pub use super::Db;
     pub use super::repos::{
         AnalyticsRepo as _, AuditRepo as _, BackupRepo as _, DocumentRepo as _,
-        EpisodeFileRepo as _, EpisodeRepo as _, JobRepo as _, LoginThrottleRepo as _,
-        MediaRepo as _, PublicationLogRepo as _, QualityRepo as _, SearchRepo as _,
-        SessionRepo as _, ShowRepo as _, SiteRepo as _, StoreWriteRepo as _, TokenRepo as _,
-        UploadRepo as _, UserRepo as _,
+        EpisodeFileRepo as _, EpisodeRepo as _, FingerprintRepo as _, JobRepo as _,
+        LoginThrottleRepo as _, MediaRepo as _, PublicationLogRepo as _, QualityRepo as _,
+        SearchRepo as _, SessionRepo as _, ShowRepo as _, SiteRepo as _, StoreWriteRepo as _,
+        TokenRepo as _, UploadRepo as _, UserRepo as _,
     };
 }
 

@@ -3,6 +3,7 @@
 //! `probe` is a pure function from a file on disk to `MediaInfo`; it never touches the database or
 //! the object store, and reads the file with bounded buffers (never whole into memory).
 
+pub mod fingerprint;
 pub mod probe;
 pub mod quality;
 

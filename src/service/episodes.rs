@@ -171,6 +171,7 @@ pub async fn create(
     }
     ctx.feeds.changed(show.id).await;
     super::transparency::record(ctx, episode.id).await;
+    super::fingerprint::queue(ctx, &episode).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "created", actor)
             .with_changes(audit::created_from(&episode, source)),
@@ -234,6 +235,8 @@ pub async fn update(
         })?;
     ctx.feeds.changed(episode.show_id).await;
     super::transparency::record(ctx, episode.id).await;
+    // Scheduled or published, with a new recording or not: its fingerprint is queued (once).
+    super::fingerprint::queue(ctx, &episode).await;
     ctx.audit(
         AuditEntry::new(Entity::Episode, episode.id, "updated", actor)
             .with_changes(audit::diff(&old, &episode)),
@@ -261,6 +264,7 @@ pub async fn publish(ctx: &Ctx, actor: &Actor, episode: Episode) -> Result<Episo
     };
     ctx.feeds.changed(episode.show_id).await;
     super::transparency::record(ctx, episode.id).await;
+    super::fingerprint::queue(ctx, &episode).await;
     tracing::info!(episode = %episode.id, "published");
     Ok(episode)
 }

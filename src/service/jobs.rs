@@ -8,6 +8,9 @@
 //! job is failed with its reason; a failure of the file's own (no audio) fails it at once. An
 //! instance that stops gives its running job back without counting the attempt. Each worker runs
 //! one job at a time (an analysis keeps a core busy); an instance runs `SIARAN_JOB_WORKERS`.
+//! Two kinds: a media file's sound check (`quality`) and a published recording's fingerprint
+//! (`fingerprint`, issue 25); a worker takes a due fingerprint first (about a hundredth of the
+//! audio's length in CPU, and what lets a published episode be found).
 //!
 //! One-shot commands (`siaran import`, `import-feed`) queue jobs through the same `JobQueue`
 //! and run none: the next serving instance does.
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
-use super::{Ctx, quality};
+use super::{Ctx, fingerprint, quality};
 use crate::{
     config::JobSettings,
     db::{Db, DbError, Job, JobKind},
@@ -89,6 +92,11 @@ impl Worker {
             Ok(n) => tracing::info!(jobs = n, "queued the analysis of media stored before"),
             Err(e) => tracing::warn!(error = %e, "could not queue the analysis of stored media"),
         }
+        match self.ctx.db.enqueue_missing_fingerprints(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "queued the fingerprints of published recordings"),
+            Err(e) => tracing::warn!(error = %e, "could not queue missing fingerprints"),
+        }
         let wake = self.ctx.jobs.wake.clone();
         loop {
             if *stopping.borrow() {
@@ -97,18 +105,25 @@ impl Worker {
             let lease = uuid::Uuid::new_v4().simple().to_string();
             let now = Utc::now();
             let until = now + self.timing.lease;
-            match self
-                .ctx
-                .db
-                .claim_job(JobKind::Quality, &lease, now, until, quality::MAX_ATTEMPTS)
-                .await
-            {
-                Ok(Some(job)) => {
-                    self.run_one(&job, &lease, &mut stopping).await;
-                    continue;
+            let mut claimed = None;
+            for kind in [JobKind::Fingerprint, JobKind::Quality] {
+                match self
+                    .ctx
+                    .db
+                    .claim_job(kind, &lease, now, until, quality::MAX_ATTEMPTS)
+                    .await
+                {
+                    Ok(Some(job)) => {
+                        claimed = Some(job);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not claim a job"),
                 }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "could not claim a job"),
+            }
+            if let Some(job) = claimed {
+                self.run_one(&job, &lease, &mut stopping).await;
+                continue;
             }
             tokio::select! {
                 () = tokio::time::sleep(self.timing.poll) => {}
@@ -122,13 +137,18 @@ impl Worker {
     async fn run_one(&self, job: &Job, lease: &str, stopping: &mut watch::Receiver<bool>) {
         let kind = job.kind;
         let media = job.media_id;
-        let attempt = quality::analyse(
-            &self.ctx,
-            &self.quality,
-            job,
-            lease,
-            self.timing.attempt_timeout,
-        );
+        let timeout = self.timing.attempt_timeout;
+        let attempt: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>> =
+            match kind {
+                JobKind::Quality => Box::pin(async move {
+                    quality::analyse(&self.ctx, &self.quality, job, lease, timeout)
+                        .await
+                        .map(|_| ())
+                }),
+                JobKind::Fingerprint => {
+                    Box::pin(fingerprint::index(&self.ctx, job, lease, timeout))
+                }
+            };
         let renew = async {
             let period = (self.timing.lease / 4).max(std::time::Duration::from_millis(50));
             loop {

@@ -471,15 +471,28 @@ async fn one_row_per_thing(c: &Cluster, http: &reqwest::Client) {
         .fetch_one(&db)
         .await
         .unwrap();
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state = 'done'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let jobs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'quality' AND state = 'done'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
     let reports: i64 = sqlx::query_scalar("SELECT count(*) FROM media_quality")
         .fetch_one(&db)
         .await
         .unwrap();
     assert_eq!((jobs, reports), (media_rows, media_rows), "quality jobs");
+    // And every published or scheduled recording fingerprinted once (issue 25).
+    let fingerprinted: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM jobs WHERE kind = 'fingerprint' AND state = 'done'), \
+         (SELECT count(*) FROM media_fingerprints)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(
+        fingerprinted.0 > 0 && fingerprinted.0 == fingerprinted.1,
+        "fingerprint jobs: {fingerprinted:?}"
+    );
 
     // One WebSub ping per state of the feed: the show, five publications, the scheduled one,
     // "Diunduh"; none twice, though both instances serve the feed.

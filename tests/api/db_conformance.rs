@@ -5,7 +5,8 @@ use siaran::{
     db::{
         AnyDb, ApiToken, Db, DbError, Document, DocumentKind, DocumentLink, Download,
         EpisodeFilter, JobError, JobKind, JobState, Listen, OpenUploads, QualityRecord, Role,
-        StatsScope, StoredFile, Upload, UploadOwner, WaveformFiles, new_row_id, prelude::*,
+        StatsScope, StoredFile, StoredFingerprint, Upload, UploadOwner, WaveformFiles, new_row_id,
+        prelude::*,
     },
     domain::{
         DocumentId, Enclosure, Episode, EpisodeId, EpisodeStatus, Lang, Media, MediaId, Msg, Show,
@@ -1632,4 +1633,102 @@ async fn a_newer_release_s_migration_is_tolerated_on_sqlite() {
 #[tokio::test]
 async fn a_newer_release_s_migration_is_tolerated_on_postgres() {
     a_newer_release_s_migration_is_tolerated(&fresh_postgres_db().await).await;
+}
+
+/// Fingerprints and their index (issue 25): queued for published and scheduled recordings only,
+/// stored only under the job's lease, found by key, and answered only for episodes published at
+/// the moment asked.
+async fn fingerprint_story(db: &dyn Db) {
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap();
+    let now = t0 + Duration::days(1);
+    let show = show_at(t0);
+    db.create_show(&show).await.unwrap();
+    let (a, b, d) = (media_at(t0), media_at(t0), media_at(t0));
+    for m in [&a, &b, &d] {
+        db.create_media(m).await.unwrap();
+    }
+    let published = episode_at(show.id, a.id, "terbit", Some(t0), t0);
+    let scheduled = episode_at(
+        show.id,
+        b.id,
+        "terjadwal",
+        Some(now + Duration::days(1)),
+        t0,
+    );
+    let draft = episode_at(show.id, d.id, "draf", None, t0);
+    for e in [&published, &scheduled, &draft] {
+        db.create_episode(e).await.unwrap();
+    }
+    let fp = JobKind::Fingerprint;
+    assert_eq!(db.enqueue_missing_fingerprints(now).await.unwrap(), 2);
+    assert_eq!(db.enqueue_missing_fingerprints(now).await.unwrap(), 0);
+    assert!(matches!(db.job(fp, d.id).await, Err(DbError::NotFound)));
+
+    let stored = StoredFingerprint {
+        items: (0..100u32).map(|i| i.wrapping_mul(0x9E37_79B9)).collect(),
+        item_us: 123_810,
+        duration_ms: 12_381,
+    };
+    let keys = [(7i64, 0u32), (7, 4), (9, 2)];
+    // Without the job's lease nothing is stored.
+    assert!(
+        !db.record_fingerprint("nobody", a.id, &stored, &keys, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.fingerprint(a.id).await.unwrap(), None);
+    for _ in 0..2 {
+        let job = db
+            .claim_job(fp, "l1", now, now + Duration::minutes(1), 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            db.record_fingerprint("l1", job.media_id, &stored, &keys, now)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.job(fp, job.media_id).await.unwrap().state,
+            JobState::Done
+        );
+    }
+    assert_eq!(db.fingerprint(a.id).await.unwrap(), Some(stored.clone()));
+
+    let mut postings = db.fingerprint_postings(&[7, 9, 11]).await.unwrap();
+    postings.sort_by_key(|p| (p.fingerprint, p.key, p.position));
+    assert_eq!(postings.len(), 6);
+    let got: Vec<(i64, u32)> = postings[..3].iter().map(|p| (p.key, p.position)).collect();
+    assert_eq!(got, [(7, 0), (7, 4), (9, 2)]);
+    let mut ids: Vec<u64> = postings.iter().map(|p| p.fingerprint).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2);
+
+    // The scheduled episode's recording is answered once its time has come; the draft's never.
+    let found = db.published_fingerprints(&ids, now).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].episode, found[0].media), (published.id, a.id));
+    assert_eq!(found[0].fingerprint, stored);
+    let later = db
+        .published_fingerprints(&ids, now + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 2);
+
+    let (bytes, audio_ms) = db.fingerprint_index_size().await.unwrap();
+    assert!(bytes > 0);
+    assert_eq!(audio_ms, 2 * 12_381);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fingerprints_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    fingerprint_story(&migrated_sqlite(dir.path()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fingerprints_on_postgres() {
+    let db = AnyDb::connect(&fresh_postgres_db().await).await.unwrap();
+    db.migrate().await.unwrap();
+    fingerprint_story(&db).await;
 }

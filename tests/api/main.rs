@@ -21,6 +21,7 @@ mod episode_files;
 mod feed;
 mod feed_meta;
 mod feed_serving;
+mod fingerprint;
 mod flow;
 mod history;
 mod import;

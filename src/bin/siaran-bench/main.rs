@@ -7,9 +7,13 @@
 //!   `--database-url`).
 //! - `siaran-bench quality`: the sound quality analysis against ffmpeg's EBU R128 meter on a
 //!   61-minute MP3 and a 2-hour video: wall time and peak memory.
+//! - `siaran-bench fingerprint`: the clip finder's fingerprinting CPU time per hour of audio,
+//!   its index size per hour, and 30-s lookups in a synthetic index of 1,000 hours (SQLite, or
+//!   `--database-url`).
 //! - `siaran-bench studio`: the studio's dashboard and episode editor with 10,000 episodes in
 //!   one show (SQLite, or `--database-url`).
 
+mod fingerprint;
 mod probe;
 mod quality;
 mod search;
@@ -37,6 +41,8 @@ enum Bench {
     Search(search::BenchSearchArgs),
     /// Time the sound quality analysis against `ffmpeg -af ebur128=peak=true` on long files.
     Quality(quality::BenchQualityArgs),
+    /// The clip finder: fingerprinting CPU time, index size, lookups in 1,000 hours.
+    Fingerprint(fingerprint::BenchFingerprintArgs),
     /// The studio's dashboard and episode editor with 10,000 episodes in one show.
     Studio(studio::BenchStudioArgs),
 }
@@ -58,6 +64,7 @@ async fn main() -> ExitCode {
             .and_then(|r| r),
         Bench::Search(args) => search::search(&args).await,
         Bench::Studio(args) => studio::studio(&args).await,
+        Bench::Fingerprint(args) => fingerprint::fingerprint(&args).await,
         Bench::Quality(args) => tokio::task::spawn_blocking(move || quality::quality(&args))
             .await
             .map_err(anyhow::Error::from)

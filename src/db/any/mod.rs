@@ -19,6 +19,7 @@ mod documents;
 mod episode_files;
 mod episodes;
 mod feed;
+mod fingerprints;
 mod jobs;
 mod media;
 mod publication_log;

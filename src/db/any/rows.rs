@@ -336,6 +336,7 @@ pub(super) const JOB_COLUMNS: &str = "kind, media_id, state, attempts, lease, lo
 pub(super) fn job_from(row: &AnyRow) -> Result<Job, DbError> {
     let kind = match get::<String>(row, "kind")?.as_str() {
         "quality" => JobKind::Quality,
+        "fingerprint" => JobKind::Fingerprint,
         other => return Err(DbError::Other(anyhow::anyhow!("bad job kind '{other}'"))),
     };
     let state = match get::<String>(row, "state")?.as_str() {

@@ -12,12 +12,15 @@ use crate::domain::quality::QualityReport;
 pub enum JobKind {
     /// The sound-quality analysis and waveform of a media file (`service::quality`).
     Quality,
+    /// The acoustic fingerprint of a published episode's recording (`service::fingerprint`).
+    Fingerprint,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Quality => "quality",
+            JobKind::Fingerprint => "fingerprint",
         }
     }
 }

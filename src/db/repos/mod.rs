@@ -10,6 +10,7 @@ use super::DbError;
 mod accounts;
 mod catalogue;
 mod files;
+mod fingerprints;
 mod jobs;
 mod records;
 mod site;
@@ -18,6 +19,7 @@ mod uploads;
 pub use accounts::*;
 pub use catalogue::*;
 pub use files::*;
+pub use fingerprints::*;
 pub use jobs::*;
 pub use records::*;
 pub use site::*;
@@ -43,6 +45,7 @@ pub trait Db:
     + SearchRepo
     + JobRepo
     + QualityRepo
+    + FingerprintRepo
     + SiteRepo
     + PublicationLogRepo
     + Send

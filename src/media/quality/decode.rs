@@ -1,11 +1,13 @@
-//! Decoding a file's audio track once, packet by packet, into the meter. Owns the decisions about
-//! a damaged stream: a packet that does not decode is skipped and counted, a demuxer that fails
-//! ends the analysis where the file stops playing, and a change of sample rate or channels
-//! mid-stream (concatenated files) ends it there too.
+//! Decoding a file's audio track once, packet by packet, into a sink: the quality analysis's
+//! meter, or the acoustic fingerprint (`media::fingerprint`). Owns the decisions about a damaged
+//! stream: a packet that does not decode is skipped and counted, a demuxer that fails ends the
+//! decoding where the file stops playing, and a change of sample rate or channels mid-stream
+//! (concatenated files) ends it there too.
 
 use std::io;
 use std::sync::OnceLock;
 
+use symphonia::core::audio::Channels;
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::codecs::registry::CodecRegistry;
@@ -21,7 +23,7 @@ use crate::media::probe::{ForDecoding, audio_codec_name};
 
 /// Why decoding ended before the end of the stream.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Stop {
+pub(in crate::media) enum Stop {
     /// The demuxer or decoder failed for good (damaged or cut data).
     Damaged(String),
     /// The sample rate or the number of channels changed.
@@ -30,6 +32,19 @@ pub(super) enum Stop {
 
 pub(super) struct Decoded {
     pub measured: Measured,
+    pub stop: Option<Stop>,
+    /// Packets that did not decode and were skipped.
+    pub damaged_packets: u64,
+    pub header_ms: Option<u64>,
+    pub cut_short: bool,
+}
+
+/// What `decode_into` hands back: the sink, fed with every decoded buffer, and how decoding
+/// ended.
+pub(in crate::media) struct DecodedInto<S> {
+    pub sink: S,
+    /// The codec's short name, for messages.
+    pub codec: &'static str,
     pub stop: Option<Stop>,
     /// Packets that did not decode and were skipped.
     pub damaged_packets: u64,
@@ -51,6 +66,36 @@ fn codecs() -> &'static CodecRegistry {
 /// Decodes the default audio track of `opened` to its end (or where it stops playing), feeding
 /// every decoded buffer to a meter.
 pub(super) fn decode(opened: ForDecoding, cfg: &QualityConfig) -> Result<Decoded, QualityError> {
+    let decoded = decode_into(
+        opened,
+        |rate, layout, channels| {
+            Meter::new(rate, layout, channels, cfg.clipping_min_run).map_err(|e| e.to_string())
+        },
+        |meter, planes, frames| meter.add(planes, frames).map_err(|e| e.to_string()),
+    )?;
+    let codec = decoded.codec;
+    let measured = decoded
+        .sink
+        .finish()
+        .map_err(|e| QualityError::Unsupported(format!("{codec} ({e})")))?;
+    Ok(Decoded {
+        measured,
+        stop: decoded.stop,
+        damaged_packets: decoded.damaged_packets,
+        header_ms: decoded.header_ms,
+        cut_short: decoded.cut_short,
+    })
+}
+
+/// Decodes the default audio track of `opened` to its end (or where it stops playing): the sink
+/// is made by `make` (sample rate, channel layout, channel count) at the first decoded buffer,
+/// and `add` gets every decoded buffer as planes of `f32` (non-finite samples zeroed) with its
+/// frame count. A failure of `make` or `add` is reported as audio that cannot be decoded.
+pub(in crate::media) fn decode_into<S>(
+    opened: ForDecoding,
+    mut make: impl FnMut(u32, &Channels, usize) -> Result<S, String>,
+    mut add: impl FnMut(&mut S, &[Vec<f32>], usize) -> Result<(), String>,
+) -> Result<DecodedInto<S>, QualityError> {
     let ForDecoding {
         mut reader,
         trim_end_trusted,
@@ -69,7 +114,7 @@ pub(super) fn decode(opened: ForDecoding, cfg: &QualityConfig) -> Result<Decoded
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|_| QualityError::Unsupported(codec.into()))?;
 
-    let mut meter: Option<Meter> = None;
+    let mut meter: Option<(S, u32, usize)> = None;
     let mut planes: Vec<Vec<f32>> = Vec::new();
     let mut damaged_packets = 0u64;
     let mut first_error: Option<String> = None;
@@ -116,20 +161,20 @@ pub(super) fn decode(opened: ForDecoding, cfg: &QualityConfig) -> Result<Decoded
                 *s = 0.0;
             }
         }
-        let meter = match &mut meter {
-            Some(m) if m.rate() == spec.rate() && m.channels() == channels => m,
+        let sink = match &mut meter {
+            Some((s, rate, count)) if *rate == spec.rate() && *count == channels => s,
             Some(_) => break Some(Stop::FormatChanged),
-            None => meter.insert(
-                Meter::new(spec.rate(), spec.channels(), channels, cfg.clipping_min_run)
-                    .map_err(|e| QualityError::Unsupported(format!("{codec} ({e})")))?,
-            ),
+            None => {
+                let made = make(spec.rate(), spec.channels(), channels)
+                    .map_err(|e| QualityError::Unsupported(format!("{codec} ({e})")))?;
+                &mut meter.insert((made, spec.rate(), channels)).0
+            }
         };
-        meter
-            .add(&planes, frames)
+        add(sink, &planes, frames)
             .map_err(|e| QualityError::Unsupported(format!("{codec} ({e})")))?;
     };
 
-    let Some(meter) = meter else {
+    let Some((sink, _, _)) = meter else {
         let why = match (&stop, first_error) {
             (Some(Stop::Damaged(e)), _) => format!("no {codec} audio could be decoded ({e})"),
             (_, Some(e)) => format!("no {codec} audio could be decoded ({e})"),
@@ -137,11 +182,9 @@ pub(super) fn decode(opened: ForDecoding, cfg: &QualityConfig) -> Result<Decoded
         };
         return Err(QualityError::NoAudio(why));
     };
-    let measured = meter
-        .finish()
-        .map_err(|e| QualityError::Unsupported(format!("{codec} ({e})")))?;
-    Ok(Decoded {
-        measured,
+    Ok(DecodedInto {
+        sink,
+        codec,
         stop,
         damaged_packets,
         header_ms,

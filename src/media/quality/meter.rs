@@ -119,14 +119,6 @@ impl Meter {
         })
     }
 
-    pub fn rate(&self) -> u32 {
-        self.rate
-    }
-
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
-
     /// One decoded buffer, one plane per channel, `frames` long each.
     pub fn add(&mut self, planes: &[Vec<f32>], frames: usize) -> Result<(), ebur128::Error> {
         let mut at = 0;

@@ -17,7 +17,7 @@
 //! `QualityReport` with warnings in both languages. A panic in a demuxer or decoder is caught
 //! (`probe::catch_panic`) and answered as unreadable media.
 
-mod decode;
+pub(in crate::media) mod decode;
 mod judge;
 mod meter;
 mod opus;
