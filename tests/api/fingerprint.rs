@@ -827,6 +827,34 @@ async fn published_excerpt_is_found(backend: Backend) {
     assert!(report.clip_ms.abs_diff(10_000) < 100, "{}", report.clip_ms);
     assert!(app.count_rows("fingerprint_postings").await > 0);
 
+    // The same clip through the public API: its stretch named with the episode, linked at its
+    // moment, nothing claimed as edited.
+    let res = app
+        .http
+        .post(app.url("/api/v1/verify"))
+        .header("accept-language", "en")
+        .body(std::fs::read(&clip).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["exact"], false, "{answer}");
+    assert_eq!(answer["edited"], false, "{answer}");
+    let stretch = &answer["matches"][0];
+    assert_eq!(stretch["episode_id"], draft.episode.to_string(), "{answer}");
+    let start = stretch["episode_start_ms"].as_u64().unwrap();
+    assert!(start.abs_diff(8_000) <= 500, "{answer}");
+    let url = stretch["url"].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!("#t={}", start / 1000)),
+        "{url}"
+    );
+    assert!(
+        answer["summary"].as_str().unwrap().contains("Siaran pers draft"),
+        "{answer}"
+    );
+
     // A new recording replaces the old one: indexed in turn, and the old one no longer found.
     let (new, new_mp3) = recorded(
         &app,
