@@ -7,8 +7,8 @@
 //! verification endpoint calls.
 //!
 //! `clip_finder_accuracy` runs once (SQLite), with `SIARAN_FP_EXCERPTS` excerpts of each kind
-//! (20 by default; docs/verification.md has the table for 100); `published_excerpt_is_found`
-//! runs on both backends.
+//! (20 by default; `scripts/test` runs it alone with 100, the count, and
+//! docs/verification.md has that table); `published_excerpt_is_found` runs on both backends.
 
 use std::{
     collections::HashMap,
