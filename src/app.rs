@@ -26,7 +26,7 @@ use crate::{
         jobs::{JobQueue, Worker},
         site::SiteCache,
     },
-    storage::{ObjectStore, fs::FsStore, s3::S3Store},
+    storage::{ObjectStore, fs::FsStore, measured::Measured, s3::S3Store},
 };
 
 /// Everything a request handler needs. Cheap to clone. Beyond connection pools its only
@@ -50,6 +50,9 @@ pub struct App {
     pub limits: http::limits::Limits,
     /// True once the instance begins to shut down (uploads then keep what arrived).
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Prometheus metrics, when `SIARAN_METRICS_LISTEN` or `SIARAN_METRICS_TOKEN` is set
+    /// (`http::metrics`).
+    pub metrics: Option<Arc<http::metrics::Metrics>>,
     /// The database, the tracked store, the URLs and the spool, as the operations (`service`) and
     /// the handlers' reads use them, with this feed cache as the operations' notifier.
     pub ctx: Ctx,
@@ -117,6 +120,12 @@ impl AppState {
         store: Arc<dyn ObjectStore>,
     ) -> anyhow::Result<AppState> {
         let spool = ProcessSpool::create(spool_base(&settings)).context("spool folder")?;
+        let metrics = http::metrics::Metrics::new(&settings)?;
+        // The store's own operations timed, inside the notes (which are the database's).
+        let store: Arc<dyn ObjectStore> = match &metrics {
+            Some(m) => Arc::new(Measured::new(store, m.store())),
+            None => store,
+        };
         // Every write goes through the notes the reconciler reads.
         let store: Arc<dyn ObjectStore> =
             Arc::new(TrackedStore::new(store, db.clone(), settings.write_lease));
@@ -127,7 +136,11 @@ impl AppState {
         };
         let analytics = Recorder::start(db.clone(), geoip);
         let site = SiteCache::default();
-        let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone())?;
+        let timing = metrics
+            .as_ref()
+            .map(|m| m.feed_builds())
+            .unwrap_or_default();
+        let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone(), timing)?;
         let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
         let settings_limits = settings.limits;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(
@@ -152,6 +165,7 @@ impl AppState {
             spool,
             limits: http::limits::Limits::new(&settings_limits),
             stopping: tokio::sync::watch::Sender::new(false),
+            metrics,
             ctx,
         }));
         state.uploads().start_cleanup();
@@ -267,7 +281,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::site::router())
         .merge(http::pages::router())
         .merge(http::transparency::router())
-        .merge(http::assets::router());
+        .merge(http::assets::router())
+        .merge(http::metrics::router(&state));
     let untimed = Router::new()
         .merge(
             Router::new()
@@ -282,8 +297,9 @@ pub fn build_router(state: AppState) -> Router {
                 )),
         )
         .fallback(http::not_found);
-    layered(timed, Some(http::middleware::Timeout))
-        .merge(layered(untimed, None))
+    let measure = state.metrics.clone().map(http::metrics::Measure);
+    layered(timed, Some(http::middleware::Timeout), measure.clone())
+        .merge(layered(untimed, None, measure))
         .with_state(state)
 }
 
@@ -296,12 +312,16 @@ pub fn build_router(state: AppState) -> Router {
 fn layered(
     router: Router<AppState>,
     timeout: Option<http::middleware::Timeout>,
+    measure: Option<http::metrics::Measure>,
 ) -> Router<AppState> {
     router
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                // Inside the span (whose body type is its own), outside the rest: the request's
+                // whole time but the span's, and its response body as it leaves.
+                .option_layer(measure)
                 // Outside the timeout, so that its 503 is finished too.
                 .layer(http::middleware::FINISH)
                 .option_layer(timeout),
@@ -355,6 +375,22 @@ pub async fn serve(
             }
         }
     });
+    // Metrics: the separate listener, if any, and the histograms' samples drained into their
+    // buckets every few seconds, so that a long wait between scrapes costs no memory.
+    if let Some(metrics) = &state.metrics {
+        http::metrics::serve_separate(&state).map_err(std::io::Error::other)?;
+        let metrics = Arc::downgrade(metrics);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                match metrics.upgrade() {
+                    Some(m) => m.upkeep(),
+                    None => return,
+                }
+            }
+        });
+    }
     // And run background jobs (a media file's analysis), which one-shot commands only queue. On
     // shutdown the workers stop first, each giving its running job back to the queue.
     let quality = crate::service::quality::config(&state.settings.quality);

@@ -299,6 +299,41 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// The key publication records are signed with (`service::transparency`).
     pub signing: SigningSettings,
+    /// `SIARAN_METRICS_LISTEN`: `/metrics` served on this address of its own (`http::metrics`).
+    pub metrics_listen: Option<SocketAddr>,
+    /// `SIARAN_METRICS_TOKEN`: `/metrics` served on the main address to this bearer token.
+    pub metrics_token: Option<MetricsToken>,
+}
+
+/// The bearer token of `/metrics` on the main address, whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+/// Shorter tokens are refused: the token guards the instance's figures from the public side.
+pub const MIN_METRICS_TOKEN_LEN: usize = 16;
+
+impl MetricsToken {
+    pub fn parse(s: &str) -> anyhow::Result<MetricsToken> {
+        let t = s.trim();
+        if t.len() < MIN_METRICS_TOKEN_LEN || t.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            bail!(
+                "SIARAN_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LEN} characters with no \
+                 spaces (e.g. `openssl rand -hex 32`)"
+            );
+        }
+        Ok(MetricsToken(t.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
 }
 
 /// `http::limits`: per instance; 0 turns a limit off.
@@ -383,6 +418,8 @@ impl Settings {
             session_idle: parse_duration("SIARAN_SESSION_IDLE", DEFAULT_SESSION_IDLE)?,
             limits: LimitSettings::default(),
             signing: SigningSettings::default_for(database_url),
+            metrics_listen: None,
+            metrics_token: None,
         })
     }
 }
@@ -545,6 +582,17 @@ mod tests {
         ] {
             let e = d(bad).unwrap_err().to_string();
             assert!(e.contains("SIARAN_SESSION_IDLE"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn metrics_tokens_are_long_and_never_printed() {
+        let t = MetricsToken::parse("0123456789abcdef0123").unwrap();
+        assert_eq!(t.expose(), "0123456789abcdef0123");
+        assert!(!format!("{t:?}").contains("0123"));
+        for bad in ["", "short", "0123456789 abcdef0123"] {
+            let e = MetricsToken::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("SIARAN_METRICS_TOKEN"), "{bad}: {e}");
         }
     }
 

@@ -26,6 +26,7 @@ mod history;
 mod import;
 mod limits;
 mod media_errors;
+mod metrics;
 mod pages;
 mod probe_corpus;
 mod quality;
