@@ -297,9 +297,12 @@ pub fn build_router(state: AppState) -> Router {
                 )),
         )
         .fallback(http::not_found);
-    let measure = state.metrics.clone().map(http::metrics::Measure);
-    layered(timed, Some(http::middleware::Timeout), measure.clone())
-        .merge(layered(untimed, None, measure))
+    let measure = state.metrics.clone().map(http::metrics::Measure::new);
+    let receiving = measure
+        .clone()
+        .map(http::metrics::Measure::receiving_uploads);
+    layered(timed, Some(http::middleware::Timeout), measure)
+        .merge(layered(untimed, None, receiving))
         .with_state(state)
 }
 

@@ -19,13 +19,14 @@
 //! - bytes served and received by route: the response and request bodies wrapped by
 //!   [`Measure`], counted frame by frame as they stream (a media stream is never buffered;
 //!   bytes a client did not take are not counted).
+//! - uploads in progress: request bodies being received on the routes that take files, from
+//!   the wrap to the body's end or drop ([`Measure::receiving_uploads`]).
 //! - the object store's operations (`storage::measured`), the feed builds' durations and their
 //!   database reads (`http::feeds::cache`): handles given at start-up.
 //! - read when scraped, so that the hot paths pay nothing: feed builds (`FeedCache::builds`),
 //!   download hits dropped by the counting queue (`analytics::Recorder::dropped`), database
 //!   errors (`db::errors`, counted where driver errors become `DbError`s, process-wide), the
-//!   pool's connections, resumable uploads receiving now (the upload slots taken), and the
-//!   background jobs by kind and state (one grouped query of the shared table, so every
+//!   pool's connections, and the background jobs by kind and state (one grouped query of the shared table, so every
 //!   instance reports the same truth).
 
 use std::{
@@ -104,7 +105,7 @@ const DESCRIBED: [(&str, &str); 14] = [
     ),
     (
         UPLOADS_IN_PROGRESS,
-        "Resumable upload requests (tus PATCH) receiving a body on this instance now",
+        "Uploads (media, tus PATCH, documents, the studio's files) receiving a body now",
     ),
     (
         FEED_BUILDS,
@@ -394,14 +395,6 @@ impl Metrics {
             .absolute(app.analytics.dropped());
         self.counter(FEED_BUILDS, vec![])
             .absolute(app.feeds.builds());
-        let receiving = app
-            .settings
-            .max_concurrent_uploads
-            .max(1)
-            .saturating_sub(app.upload_slots.available_permits());
-        #[expect(clippy::cast_precision_loss, reason = "a handful of uploads")]
-        self.gauge(UPLOADS_IN_PROGRESS, vec![])
-            .set(receiving as f64);
         self.handle.render()
     }
 }
@@ -468,14 +461,37 @@ impl RouteMetrics {
 /// The request-metrics layer: a plain tower layer (see `http::middleware` on why not
 /// `from_fn`).
 #[derive(Debug, Clone)]
-pub struct Measure(pub Arc<Metrics>);
+pub struct Measure {
+    metrics: Arc<Metrics>,
+    /// Set on the routes that take files (`app::build_router`'s untimed group: media, tus,
+    /// documents, the studio's files): a body received there is an upload in progress.
+    uploads: Option<Gauge>,
+}
+
+impl Measure {
+    pub fn new(metrics: Arc<Metrics>) -> Measure {
+        Measure {
+            metrics,
+            uploads: None,
+        }
+    }
+
+    /// The layer of the routes that take files.
+    #[must_use]
+    pub fn receiving_uploads(self) -> Measure {
+        Measure {
+            uploads: Some(self.metrics.gauge(UPLOADS_IN_PROGRESS, vec![])),
+            ..self
+        }
+    }
+}
 
 impl<S> Layer<S> for Measure {
     type Service = Measured<S>;
     fn layer(&self, inner: S) -> Measured<S> {
         Measured {
             inner,
-            metrics: self.0.clone(),
+            measure: self.clone(),
         }
     }
 }
@@ -483,7 +499,7 @@ impl<S> Layer<S> for Measure {
 #[derive(Debug, Clone)]
 pub struct Measured<S> {
     inner: S,
-    metrics: Arc<Metrics>,
+    measure: Measure,
 }
 
 impl<S> Service<Request> for Measured<S>
@@ -500,7 +516,7 @@ where
 
     fn call(&mut self, req: Request) -> Self::Future {
         let started = Instant::now();
-        let route = self.metrics.route(
+        let route = self.measure.metrics.route(
             req.extensions()
                 .get::<MatchedPath>()
                 .map_or(UNMATCHED, MatchedPath::as_str),
@@ -510,7 +526,14 @@ where
             req
         } else {
             let bytes = route.received.clone();
-            req.map(|body| Body::new(Counted { body, bytes }))
+            let receiving = self.measure.uploads.clone().inspect(|g| g.increment(1));
+            req.map(|body| {
+                Body::new(Counted {
+                    body,
+                    bytes,
+                    receiving,
+                })
+            })
         };
         Measuring {
             inner: self.inner.call(req),
@@ -547,7 +570,13 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Measuring<F> {
             return Poll::Ready(Ok(res));
         }
         let bytes = route.sent.clone();
-        Poll::Ready(Ok(res.map(|body| Body::new(Counted { body, bytes }))))
+        Poll::Ready(Ok(res.map(|body| {
+            Body::new(Counted {
+                body,
+                bytes,
+                receiving: None,
+            })
+        })))
     }
 }
 
@@ -556,6 +585,16 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Measuring<F> {
 struct Counted {
     body: Body,
     bytes: Counter,
+    /// An upload's: taken down by one when the body ends or is dropped unfinished.
+    receiving: Option<Gauge>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some(g) = self.receiving.take() {
+            g.decrement(1);
+        }
+    }
 }
 
 impl HttpBody for Counted {
@@ -573,6 +612,11 @@ impl HttpBody for Counted {
             && let Some(data) = data
         {
             self.bytes.increment(data.len() as u64);
+        }
+        if frame.is_none()
+            && let Some(g) = self.receiving.take()
+        {
+            g.decrement(1);
         }
         Poll::Ready(frame)
     }
