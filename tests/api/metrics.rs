@@ -495,14 +495,111 @@ async fn an_upload_receiving_is_in_progress() {
         value(
             &samples,
             "siaran_http_request_body_bytes_total",
+            &[("route", "/api/v1/media")]
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "siaran_http_request_body_bytes_total",
             &[("route", "/api/v1/uploads/{id}")]
         ),
         half.len() as f64
     );
+
+    // A plain upload whose client gives up half-way: in progress, then not.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let post = tokio::spawn(
+        app.http
+            .post(app.url("/api/v1/media?filename=briefing-demo.mp3"))
+            .bearer_auth(&app.editor_token)
+            .header(header::CONTENT_LENGTH, half.len().to_string())
+            .body(body)
+            .send(),
+    );
+    tx.send(Ok(first.to_vec())).await.unwrap();
+    let in_progress = async |expected: f64| {
+        let mut receiving = -1.0;
+        for _ in 0..100 {
+            let (_, samples) = scrape(&app).await;
+            receiving = value(&samples, "siaran_uploads_in_progress", &[]);
+            if receiving == expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        receiving
+    };
+    assert_eq!(in_progress(1.0).await, 1.0);
+    tx.send(Err(std::io::Error::other("the client gives up")))
+        .await
+        .unwrap();
+    assert!(post.await.unwrap().is_err());
+    assert_eq!(in_progress(0.0).await, 0.0);
 }
 
 fn tokio_stream_from<T: Send + 'static>(
     mut rx: tokio::sync::mpsc::Receiver<T>,
 ) -> impl futures_util::Stream<Item = T> + Send + 'static {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// The binary reads both settings from the environment, serves the separate address beside the
+/// main one, and stops it with the main one; a token too short stops start-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exposes_metrics_from_the_environment_and_stops_them_with_it() {
+    use crate::startup::{Server, free_port, siaran};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("siaran.db").display());
+    let files = format!("file://{}", dir.path().join("objects").display());
+    let out = siaran()
+        .arg("serve")
+        .env("SIARAN_DATABASE_URL", &db_url)
+        .env("SIARAN_STORAGE_URL", &files)
+        .env("SIARAN_METRICS_TOKEN", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SIARAN_METRICS_TOKEN"),
+        "{out:?}"
+    );
+
+    let port = free_port();
+    let mut cmd = siaran();
+    cmd.env("SIARAN_DATABASE_URL", &db_url)
+        .env("SIARAN_STORAGE_URL", &files)
+        .env("SIARAN_METRICS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SIARAN_METRICS_TOKEN", TOKEN);
+    let server = Server::start(cmd).await;
+    let http = reqwest::Client::new();
+    let separate = format!("http://127.0.0.1:{port}/metrics");
+    let res = http.get(&separate).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let samples = parse(&res.text().await.unwrap());
+    // Start-up's own wait for /healthz is counted.
+    assert!(
+        value(
+            &samples,
+            "siaran_http_requests_total",
+            &[("route", "/healthz"), ("method", "GET"), ("status", "200")]
+        ) >= 1.0
+    );
+    let main = format!("{}/metrics", server.base);
+    assert_eq!(http.get(&main).send().await.unwrap().status(), 401);
+    let res = http.get(&main).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    parse(&res.text().await.unwrap());
+
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "the metrics address still answers"
+    );
 }
