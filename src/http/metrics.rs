@@ -200,7 +200,8 @@ pub struct Metrics {
     listener: Mutex<Option<std::net::TcpListener>>,
     /// Where the separate listener listens (its port when 0 was asked).
     pub listen: Option<SocketAddr>,
-    routes: RwLock<HashMap<&'static str, Arc<RouteMetrics>>>,
+    /// By route template: the router's own, so keys no client chooses (hence foldhash).
+    routes: RwLock<HashMap<&'static str, Arc<RouteMetrics>, foldhash::fast::RandomState>>,
 }
 
 impl std::fmt::Debug for Metrics {
