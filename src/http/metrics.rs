@@ -341,11 +341,13 @@ impl Metrics {
         let Some(expected) = &self.token else {
             return false;
         };
+        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         presented.is_some_and(|p| bool::from(Sha256::digest(p.as_bytes()).ct_eq(expected)))
     }
 

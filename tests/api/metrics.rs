@@ -590,7 +590,12 @@ async fn serve_exposes_metrics_from_the_environment_and_stops_them_with_it() {
     );
     let main = format!("{}/metrics", server.base);
     assert_eq!(http.get(&main).send().await.unwrap().status(), 401);
-    let res = http.get(&main).bearer_auth(TOKEN).send().await.unwrap();
+    let res = http
+        .get(&main)
+        .header(header::AUTHORIZATION, format!("bearer {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     parse(&res.text().await.unwrap());
 
