@@ -26,7 +26,7 @@ use crate::{
         jobs::{JobQueue, Worker},
         site::SiteCache,
     },
-    storage::{ObjectStore, fs::FsStore, s3::S3Store},
+    storage::{ObjectStore, fs::FsStore, measured::Measured, s3::S3Store},
 };
 
 /// Everything a request handler needs. Cheap to clone. Beyond connection pools its only
@@ -52,6 +52,9 @@ pub struct App {
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Clip verification's bounds and slots (`service::verify`).
     pub verifier: crate::service::verify::Verifier,
+    /// Prometheus metrics, when `SIARAN_METRICS_LISTEN` or `SIARAN_METRICS_TOKEN` is set
+    /// (`http::metrics`).
+    pub metrics: Option<Arc<http::metrics::Metrics>>,
     /// The database, the tracked store, the URLs and the spool, as the operations (`service`) and
     /// the handlers' reads use them, with this feed cache as the operations' notifier.
     pub ctx: Ctx,
@@ -119,6 +122,12 @@ impl AppState {
         store: Arc<dyn ObjectStore>,
     ) -> anyhow::Result<AppState> {
         let spool = ProcessSpool::create(spool_base(&settings)).context("spool folder")?;
+        let metrics = http::metrics::Metrics::new(&settings)?;
+        // The store's own operations timed, inside the notes (which are the database's).
+        let store: Arc<dyn ObjectStore> = match &metrics {
+            Some(m) => Arc::new(Measured::new(store, m.store())),
+            None => store,
+        };
         // Every write goes through the notes the reconciler reads.
         let store: Arc<dyn ObjectStore> =
             Arc::new(TrackedStore::new(store, db.clone(), settings.write_lease));
@@ -129,7 +138,11 @@ impl AppState {
         };
         let analytics = Recorder::start(db.clone(), geoip);
         let site = SiteCache::default();
-        let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone())?;
+        let timing = metrics
+            .as_ref()
+            .map(|m| m.feed_builds())
+            .unwrap_or_default();
+        let feeds = FeedCache::start(&settings, db.clone(), urls.clone(), site.clone(), timing)?;
         let policies = http::security::Policies::new(&settings.public_url, &settings.delivery);
         let settings_limits = settings.limits;
         let settings_verify = settings.verify;
@@ -156,6 +169,7 @@ impl AppState {
             limits: http::limits::Limits::new(&settings_limits),
             stopping: tokio::sync::watch::Sender::new(false),
             verifier: crate::service::verify::Verifier::new(&settings_verify),
+            metrics,
             ctx,
         }));
         state.uploads().start_cleanup();
@@ -281,7 +295,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(http::site::router())
         .merge(http::pages::router())
         .merge(http::transparency::router())
-        .merge(http::assets::router());
+        .merge(http::assets::router())
+        .merge(http::metrics::router(&state));
     let untimed = Router::new()
         .merge(
             Router::new()
@@ -299,8 +314,12 @@ pub fn build_router(state: AppState) -> Router {
                 )),
         )
         .fallback(http::not_found);
-    layered(timed, Some(http::middleware::Timeout))
-        .merge(layered(untimed, None))
+    let measure = state.metrics.clone().map(http::metrics::Measure::new);
+    let receiving = measure
+        .clone()
+        .map(http::metrics::Measure::receiving_uploads);
+    layered(timed, Some(http::middleware::Timeout), measure)
+        .merge(layered(untimed, None, receiving))
         .with_state(state)
 }
 
@@ -313,12 +332,16 @@ pub fn build_router(state: AppState) -> Router {
 fn layered(
     router: Router<AppState>,
     timeout: Option<http::middleware::Timeout>,
+    measure: Option<http::metrics::Measure>,
 ) -> Router<AppState> {
     router
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                // Inside the span (whose body type is its own), outside the rest: the request's
+                // whole time but the span's, and its response body as it leaves.
+                .option_layer(measure)
                 // Outside the timeout, so that its 503 is finished too.
                 .layer(http::middleware::FINISH)
                 .option_layer(timeout),
@@ -372,6 +395,22 @@ pub async fn serve(
             }
         }
     });
+    // Metrics: the separate listener, if any, and the histograms' samples drained into their
+    // buckets every few seconds, so that a long wait between scrapes costs no memory.
+    if let Some(metrics) = &state.metrics {
+        http::metrics::serve_separate(&state).map_err(std::io::Error::other)?;
+        let metrics = Arc::downgrade(metrics);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                match metrics.upgrade() {
+                    Some(m) => m.upkeep(),
+                    None => return,
+                }
+            }
+        });
+    }
     // And run background jobs (a media file's analysis), which one-shot commands only queue. On
     // shutdown the workers stop first, each giving its running job back to the queue.
     let quality = crate::service::quality::config(&state.settings.quality);

@@ -301,6 +301,10 @@ pub struct Settings {
     pub signing: SigningSettings,
     /// Clip verification's bounds (`service::verify`).
     pub verify: VerifySettings,
+    /// `SIARAN_METRICS_LISTEN`: `/metrics` served on this address of its own (`http::metrics`).
+    pub metrics_listen: Option<SocketAddr>,
+    /// `SIARAN_METRICS_TOKEN`: `/metrics` served on the main address to this bearer token.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// Clip verification (`POST /api/v1/verify`, `/cek`): what one clip may be, and how many are
@@ -330,6 +334,37 @@ impl Default for VerifySettings {
             max_seconds: DEFAULT_VERIFY_MAX_SECONDS,
             concurrency: DEFAULT_VERIFY_CONCURRENCY,
         }
+    }
+}
+
+/// The bearer token of `/metrics` on the main address, whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+/// Shorter tokens are refused: the token guards the instance's figures from the public side.
+pub const MIN_METRICS_TOKEN_LEN: usize = 16;
+
+impl MetricsToken {
+    pub fn parse(s: &str) -> anyhow::Result<MetricsToken> {
+        let t = s.trim();
+        if t.len() < MIN_METRICS_TOKEN_LEN || t.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            bail!(
+                "SIARAN_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LEN} characters with no \
+                 spaces (e.g. `openssl rand -hex 32`)"
+            );
+        }
+        Ok(MetricsToken(t.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(..)")
     }
 }
 
@@ -421,6 +456,8 @@ impl Settings {
             limits: LimitSettings::default(),
             signing: SigningSettings::default_for(database_url),
             verify: VerifySettings::default(),
+            metrics_listen: None,
+            metrics_token: None,
         })
     }
 }
@@ -583,6 +620,17 @@ mod tests {
         ] {
             let e = d(bad).unwrap_err().to_string();
             assert!(e.contains("SIARAN_SESSION_IDLE"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn metrics_tokens_are_long_and_never_printed() {
+        let t = MetricsToken::parse("0123456789abcdef0123").unwrap();
+        assert_eq!(t.expose(), "0123456789abcdef0123");
+        assert!(!format!("{t:?}").contains("0123"));
+        for bad in ["", "short", "0123456789 abcdef0123"] {
+            let e = MetricsToken::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("SIARAN_METRICS_TOKEN"), "{bad}: {e}");
         }
     }
 

@@ -254,6 +254,14 @@ pub struct ServeArgs {
     /// runs none, leaving them to other instances.
     #[arg(long, env = "SIARAN_JOB_WORKERS", default_value_t = config::DEFAULT_JOB_WORKERS)]
     pub job_workers: usize,
+    /// Serve Prometheus metrics at /metrics on this address of its own (e.g. 127.0.0.1:9464),
+    /// not exposed to the public.
+    #[arg(long, env = "SIARAN_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Serve Prometheus metrics at /metrics on the main address to `Authorization: Bearer
+    /// TOKEN` (at least 16 characters).
+    #[arg(long, env = "SIARAN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     #[command(flatten)]
     pub quality: QualityArgs,
 }
@@ -360,6 +368,24 @@ impl ServeArgs {
                 concurrency: self.verify_concurrency.max(1),
             },
             signing: self.signing.settings(&self.db.database_url),
+            metrics_listen: self
+                .metrics_listen
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    config::parse_listen(a).map_err(|_| {
+                        anyhow::anyhow!(
+                            "SIARAN_METRICS_LISTEN '{a}' is not an address such as 127.0.0.1:9464"
+                        )
+                    })
+                })
+                .transpose()?,
+            metrics_token: self
+                .metrics_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(config::MetricsToken::parse)
+                .transpose()?,
         };
         if settings.delivery == config::Delivery::Redirect
             && matches!(settings.storage_url, StorageUrl::File(_))

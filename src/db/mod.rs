@@ -26,6 +26,8 @@
 mod any;
 mod repos;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 pub use crate::domain::records::{
     ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
     DownloadStats, LinkedDocument, Listen, Role, StatsScope,
@@ -72,12 +74,17 @@ impl From<sqlx::Error> for DbError {
         match &e {
             sqlx::Error::RowNotFound => DbError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => {
+                count_error(ErrorKind::Conflict);
                 DbError::Conflict(d.message().to_owned())
             }
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                count_error(ErrorKind::MissingReference);
                 DbError::MissingReference(d.message().to_owned())
             }
-            _ => DbError::Other(anyhow::Error::new(e)),
+            _ => {
+                count_error(ErrorKind::Other);
+                DbError::Other(anyhow::Error::new(e))
+            }
         }
     }
 }
@@ -85,8 +92,46 @@ impl From<sqlx::Error> for DbError {
 /// rusqlite's errors, from the feed's rows on a SQLite file (`any/sqlite_feed.rs`).
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
+        count_error(ErrorKind::Other);
         DbError::Other(anyhow::Error::new(e))
     }
+}
+
+/// The database's errors as the metrics count them (`errors`).
+#[derive(Debug, Clone, Copy)]
+enum ErrorKind {
+    Conflict,
+    MissingReference,
+    Other,
+}
+
+/// Errors since the process started, by kind, counted here where every driver error becomes a
+/// `DbError`. A missing row is not counted: it is an answer ("no such show"), not a failure.
+/// Process-wide atomics rather than a handle per instance: the conversion has no instance to
+/// ask, and one process serves one instance outside tests.
+static ERRORS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+fn count_error(kind: ErrorKind) {
+    ERRORS[kind as usize].fetch_add(1, Ordering::Relaxed);
+}
+
+/// The database errors counted since the process started, by kind: `conflict` (a uniqueness
+/// rule), `missing_reference` (a foreign key), `other` (connection, timeout, SQL, decoding).
+pub fn errors() -> [(&'static str, u64); 3] {
+    let n = |k: ErrorKind| ERRORS[k as usize].load(Ordering::Relaxed);
+    [
+        ("conflict", n(ErrorKind::Conflict)),
+        ("missing_reference", n(ErrorKind::MissingReference)),
+        ("other", n(ErrorKind::Other)),
+    ]
+}
+
+/// The connection pool at one moment, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open, idle ones included.
+    pub open: u32,
+    pub idle: u32,
 }
 
 /// Which SQL dialect is behind the pool.

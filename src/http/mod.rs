@@ -18,6 +18,7 @@ pub mod health;
 pub mod history;
 pub mod limits;
 pub mod media;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;

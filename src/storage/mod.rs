@@ -4,6 +4,7 @@
 //! no request can name a path outside the store. Bodies stream in and out in bounded chunks.
 
 pub mod fs;
+pub mod measured;
 pub mod replace;
 pub mod s3;
 

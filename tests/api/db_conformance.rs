@@ -1382,6 +1382,13 @@ async fn job_queue_story(db: &dyn Db) {
     assert_eq!(job.state, JobState::Queued);
     assert_eq!(job.error.as_ref(), Some(&error));
     assert_eq!(job.run_after, now + minutes(10));
+    // Counted by kind and state, as the metrics read them: `b` waits, `a` and `c` run.
+    let mut counts = db.job_counts().await.unwrap();
+    counts.sort_by_key(|(_, state, _)| state.as_str());
+    assert_eq!(
+        counts,
+        vec![(q, JobState::Queued, 1), (q, JobState::Running, 2)]
+    );
 
     // `a`'s lease ran out (its worker died): another claim takes it over, the old lease is void.
     let later = now + minutes(2);

@@ -846,12 +846,12 @@ async fn published_excerpt_is_found(backend: Backend) {
     let start = stretch["episode_start_ms"].as_u64().unwrap();
     assert!(start.abs_diff(8_000) <= 500, "{answer}");
     let url = stretch["url"].as_str().unwrap();
+    assert!(url.ends_with(&format!("#t={}", start / 1000)), "{url}");
     assert!(
-        url.ends_with(&format!("#t={}", start / 1000)),
-        "{url}"
-    );
-    assert!(
-        answer["summary"].as_str().unwrap().contains("Siaran pers draft"),
+        answer["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Siaran pers draft"),
         "{answer}"
     );
 

@@ -28,6 +28,7 @@ mod import;
 mod limits;
 mod load;
 mod media_errors;
+mod metrics;
 mod openapi;
 mod pages;
 mod probe_corpus;

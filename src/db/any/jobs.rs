@@ -13,7 +13,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{
     AnyDb,
-    rows::{JOB_COLUMNS, job_from, ms},
+    rows::{JOB_COLUMNS, job_from, job_kind, job_state, ms, uint},
 };
 use crate::db::{Backend, DbError, Job, JobError, JobKind, JobRepo, JobState};
 use crate::domain::MediaId;
@@ -191,5 +191,15 @@ impl JobRepo for AnyDb {
         .fetch_one(&self.pool)
         .await?;
         job_from(&row)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, DbError> {
+        let rows = sqlx::query("SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((job_kind(row)?, job_state(row)?, uint(row, "n")?)))
+            .collect()
     }
 }

@@ -226,6 +226,13 @@ impl Db for AnyDb {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    fn pool_state(&self) -> crate::db::PoolState {
+        crate::db::PoolState {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 fn backend_of(url: &str) -> anyhow::Result<Backend> {

@@ -333,19 +333,27 @@ pub(super) const JOB_COLUMNS: &str = "kind, media_id, state, attempts, lease, lo
      error_code, last_error, created_at, run_after, updated_at";
 
 /// The job of a row with `JOB_COLUMNS`.
+pub(super) fn job_kind(row: &AnyRow) -> Result<JobKind, DbError> {
+    match get::<String>(row, "kind")?.as_str() {
+        "quality" => Ok(JobKind::Quality),
+        "fingerprint" => Ok(JobKind::Fingerprint),
+        other => Err(DbError::Other(anyhow::anyhow!("bad job kind '{other}'"))),
+    }
+}
+
+pub(super) fn job_state(row: &AnyRow) -> Result<JobState, DbError> {
+    match get::<String>(row, "state")?.as_str() {
+        "queued" => Ok(JobState::Queued),
+        "running" => Ok(JobState::Running),
+        "done" => Ok(JobState::Done),
+        "failed" => Ok(JobState::Failed),
+        other => Err(DbError::Other(anyhow::anyhow!("bad job state '{other}'"))),
+    }
+}
+
 pub(super) fn job_from(row: &AnyRow) -> Result<Job, DbError> {
-    let kind = match get::<String>(row, "kind")?.as_str() {
-        "quality" => JobKind::Quality,
-        "fingerprint" => JobKind::Fingerprint,
-        other => return Err(DbError::Other(anyhow::anyhow!("bad job kind '{other}'"))),
-    };
-    let state = match get::<String>(row, "state")?.as_str() {
-        "queued" => JobState::Queued,
-        "running" => JobState::Running,
-        "done" => JobState::Done,
-        "failed" => JobState::Failed,
-        other => return Err(DbError::Other(anyhow::anyhow!("bad job state '{other}'"))),
-    };
+    let kind = job_kind(row)?;
+    let state = job_state(row)?;
     let code: Option<String> = get(row, "error_code")?;
     let detail: Option<String> = get(row, "last_error")?;
     Ok(Job {

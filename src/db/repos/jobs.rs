@@ -17,6 +17,8 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 2] = [JobKind::Quality, JobKind::Fingerprint];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Quality => "quality",
@@ -36,6 +38,13 @@ pub enum JobState {
 }
 
 impl JobState {
+    pub const ALL: [JobState; 4] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Done,
+        JobState::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobState::Queued => "queued",
@@ -132,6 +141,11 @@ pub trait JobRepo: Send + Sync {
     ) -> Result<bool, DbError>;
     /// The job of `kind` for `media` (`NotFound` if there is none).
     async fn job(&self, kind: JobKind, media: MediaId) -> Result<Job, DbError>;
+
+    /// How many jobs there are of each kind in each state (pairs with none are left out), for
+    /// the metrics every instance reports alike (`http::metrics`). One grouped read of the
+    /// `(kind, state, ...)` index.
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, DbError>;
 }
 
 /// A stored file of a media's waveform.

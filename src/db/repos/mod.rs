@@ -54,4 +54,7 @@ pub trait Db:
 {
     /// A round trip to the database, for health checks.
     async fn ping(&self) -> Result<(), DbError>;
+
+    /// The connection pool's connections, open and idle, for the metrics.
+    fn pool_state(&self) -> crate::db::PoolState;
 }

@@ -249,6 +249,24 @@ impl From<DbError> for FeedError {
     }
 }
 
+/// Where a cache records how long its builds take (`http::metrics`); no-ops by default.
+#[derive(Debug, Clone)]
+pub struct BuildTiming {
+    /// A whole build: the database's reads, the XML and its gzip variant.
+    pub build_seconds: metrics::Histogram,
+    /// The build's reads from the database.
+    pub read_seconds: metrics::Histogram,
+}
+
+impl Default for BuildTiming {
+    fn default() -> BuildTiming {
+        BuildTiming {
+            build_seconds: metrics::Histogram::noop(),
+            read_seconds: metrics::Histogram::noop(),
+        }
+    }
+}
+
 /// The feeds of all shows, as served. Cheap to clone.
 #[derive(Clone)]
 pub struct FeedCache {
@@ -285,6 +303,11 @@ struct Inner {
     schedule: Arc<Notify>,
     /// Feeds built from the database (see `FeedCache::builds`).
     builds: AtomicU64,
+    /// How long each build took, from the first read to the compressed variants (the metrics'
+    /// handle; a no-op when they are off).
+    build_seconds: metrics::Histogram,
+    /// How long the build's reads from the database took.
+    read_seconds: metrics::Histogram,
 }
 
 #[derive(Default)]
@@ -329,13 +352,15 @@ impl FeedCache {
     /// An empty cache. On PostgreSQL it starts listening for the other instances' changes; with
     /// a hub it starts the task that pings it when scheduled episodes come out. Both run on the
     /// current Tokio runtime and end after the cache is dropped.
+    /// `timing` takes each build's duration and its database reads' (see `Inner`).
     pub fn start(
         settings: &Settings,
         db: Arc<dyn Db>,
         urls: Urls,
         site: SiteCache,
+        timing: BuildTiming,
     ) -> anyhow::Result<FeedCache> {
-        let cache = FeedCache::new(settings, db, urls, site)?;
+        let cache = FeedCache::with_timing(settings, db, urls, site, timing)?;
         let inner = &cache.inner;
         if let Some(peers) = &inner.peers {
             tokio::spawn(
@@ -360,6 +385,16 @@ impl FeedCache {
         urls: Urls,
         site: SiteCache,
     ) -> anyhow::Result<FeedCache> {
+        FeedCache::with_timing(settings, db, urls, site, BuildTiming::default())
+    }
+
+    fn with_timing(
+        settings: &Settings,
+        db: Arc<dyn Db>,
+        urls: Urls,
+        site: SiteCache,
+        timing: BuildTiming,
+    ) -> anyhow::Result<FeedCache> {
         let hub = settings
             .websub_hub
             .clone()
@@ -383,6 +418,8 @@ impl FeedCache {
             announced: Mutex::default(),
             schedule: Arc::new(Notify::new()),
             builds: AtomicU64::new(0),
+            build_seconds: timing.build_seconds,
+            read_seconds: timing.read_seconds,
         });
         Ok(FeedCache { inner })
     }
@@ -551,10 +588,13 @@ impl Inner {
         let urls = self.urls.clone();
         let hub = self.hub.as_ref().map(|h| h.url().to_string());
         let read = started.elapsed();
+        self.read_seconds.record(read);
+        let build_seconds = self.build_seconds.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
                 let feed = render(&show, &items, &extras, &urls, now, hub.as_deref(), next);
+                build_seconds.record(started.elapsed());
                 tracing::info!(
                     items = items.len(),
                     bytes = feed.identity.body.len(),
