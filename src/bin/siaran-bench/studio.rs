@@ -126,6 +126,13 @@ pub async fn studio(args: &BenchStudioArgs) -> anyhow::Result<()> {
     settings.public_url = PUBLIC.parse()?;
     settings.spool_dir = Some(temp.path().join("spool"));
     settings.jobs.workers = 0;
+    // A key of its own, as PostgreSQL requires (SIARAN_SIGNING_KEY).
+    let key = temp.path().join("signing-key.pem");
+    siaran::service::transparency::write_key(
+        &key,
+        &siaran::domain::publication::SigningIdentity::generate(),
+    )?;
+    settings.signing.key = Some(key);
     let store = Arc::new(FsStore::open(media_root).await?);
     let started = Instant::now();
     let ids = seed(&db, args).await?;
