@@ -24,10 +24,11 @@ use crate::{
     on_both_backends,
 };
 
-/// A worker that looks for jobs once an hour: it runs nothing a test does not wake it for.
+/// No worker: the jobs it queues wait for the peer a test starts. (A worker that looked for jobs
+/// once an hour still made its first pass at start-up, and under load that pass came after the
+/// test had queued a job, which it then took from the peer the test was about to start.)
 fn idle(s: &mut Settings) {
-    s.jobs.workers = 1;
-    s.jobs.poll = Duration::from_secs(3600);
+    s.jobs.workers = 0;
 }
 
 /// A worker that finds jobs and retries failed ones at once.
