@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use siaran::cli::{Cli, Command, run};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{
+    EnvFilter, Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _,
+};
 
 /// mimalloc rather than glibc's allocator: a request's many small allocations (headers, the
 /// route's parameters, futures) cost less; see docs/benchmarks.md.
@@ -18,17 +20,19 @@ async fn main() -> ExitCode {
     } else {
         "warn"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                // The demuxers' own messages ("skipped 4 bytes of junk", "probe reached EOF")
-                // are noise to a user, and a second line where the CLI promises one; the
-                // probe reports what matters in its answer.
-                .unwrap_or_else(|_| {
-                    EnvFilter::new(format!("{default_level},symphonia=off,mp4parse=off"))
-                }),
-        )
+    let filter = EnvFilter::try_from_default_env()
+        // The demuxers' own messages ("skipped 4 bytes of junk", "probe reached EOF") are noise
+        // to a user, and a second line where the CLI promises one; the probe reports what
+        // matters in its answer.
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},symphonia=off,mp4parse=off")));
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(filter);
+    // The database calls' durations for the metrics, whatever the log level (`db::timing`).
+    let db_calls = matches!(cli.command, Command::Serve(_)).then(siaran::db::timing::layer);
+    tracing_subscriber::registry()
+        .with(log)
+        .with(db_calls)
         .init();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,6 +25,7 @@
 
 mod any;
 mod repos;
+pub mod timing;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -398,7 +398,9 @@ impl Metrics {
             .absolute(app.analytics.dropped());
         self.counter(FEED_BUILDS, vec![])
             .absolute(app.feeds.builds());
-        self.handle.render()
+        let mut text = self.handle.render();
+        db_calls_text(&mut text, &crate::db::timing::calls());
+        text
     }
 }
 
@@ -696,6 +698,39 @@ pub fn serve_separate(state: &AppState) -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Every database call's durations (`db::timing`, process-wide), as a Prometheus histogram by
+/// the call's name: kept by the timing layer itself, so written here rather than recorded.
+fn db_calls_text(out: &mut String, calls: &[(&'static str, crate::db::timing::Timing)]) {
+    use std::fmt::Write as _;
+    if calls.is_empty() {
+        return;
+    }
+    let name = "siaran_db_call_duration_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Each database call, from its start (waiting for a connection \
+         included) to its end, by the method's name.\n# TYPE {name} histogram"
+    );
+    for (call, t) in calls {
+        let mut cumulative = 0;
+        for (le, n) in crate::db::timing::BUCKETS.iter().zip(t.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{call=\"{call}\",le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{call=\"{call}\",le=\"+Inf\"}} {count}\n\
+             {name}_sum{{call=\"{call}\"}} {sum}\n\
+             {name}_count{{call=\"{call}\"}} {count}",
+            count = t.count,
+            sum = t.sum,
+        );
+    }
 }
 
 #[cfg(test)]

@@ -588,6 +588,16 @@ async fn serve_exposes_metrics_from_the_environment_and_stops_them_with_it() {
             &[("route", "/healthz"), ("method", "GET"), ("status", "200")]
         ) >= 1.0
     );
+    // Each database call timed by its name (`db::timing`, the binary's tracing layer): the
+    // scrape's own count of the jobs is among them.
+    assert!(
+        value(
+            &samples,
+            "siaran_db_call_duration_seconds_count",
+            &[("call", "job_counts")]
+        ) >= 1.0,
+        "no database call timed"
+    );
     let main = format!("{}/metrics", server.base);
     assert_eq!(http.get(&main).send().await.unwrap().status(), 401);
     let res = http
