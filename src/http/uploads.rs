@@ -92,6 +92,77 @@ enum TusResumable {
     V1,
 }
 
+/// The headers of a tus creation, documented once for `/api/v1/uploads` and its `/`-ended twin
+/// (the address tus-js-client uses).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct CreationHeaders {
+    /// The tus version: `1.0.0`; another answers 412
+    #[param(rename = "Tus-Resumable", inline)]
+    tus_resumable: TusResumable,
+    /// The whole file's size in bytes (deferred lengths are not taken)
+    #[param(rename = "Upload-Length")]
+    upload_length: u64,
+    /// tus metadata: `filename` (base64) names the file
+    #[param(rename = "Upload-Metadata")]
+    upload_metadata: Option<String>,
+    /// `sha256 BASE64` of the bytes sent with the request (checksum extension)
+    #[param(rename = "Upload-Checksum")]
+    upload_checksum: Option<String>,
+}
+
+/// What a tus creation answers, at both its addresses.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum CreationAnswers {
+    #[response(status = 201, description = "Created (and, with a body, the bytes taken)", headers(
+        ("Location" = String, description = "The upload's address"),
+        ("Upload-Offset" = u64, description = "The bytes received so far"),
+        ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
+        ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
+        ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
+    ))]
+    Created,
+    #[response(status = 400, description = "A tus header is missing or not readable")]
+    BadHeader(ApiError),
+    #[response(status = 401, description = "No token, or not a live one")]
+    NoToken(ApiError),
+    #[response(status = 403, description = "The caller's role does not allow uploads")]
+    Forbidden(ApiError),
+    #[response(status = 413, description = "Over `Tus-Max-Size`")]
+    TooLarge(ApiError),
+    #[response(status = 415, description = "Empty, or not a media type Siaran takes")]
+    NotMedia(ApiError),
+    #[response(status = 422, description = "Media that does not play")]
+    Unplayable(ApiError),
+    #[response(
+        status = 429,
+        description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)"
+    )]
+    Limited(ApiError),
+    #[response(status = 412, description = "Not `Tus-Resumable: 1.0.0`")]
+    OtherVersion(ApiError),
+    #[response(
+        status = 460,
+        description = "`Upload-Checksum` does not match the bytes received"
+    )]
+    ChecksumMismatch(ApiError),
+}
+
+/// What tus discovery answers, at each address of `/api/v1/uploads`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum DiscoveryAnswer {
+    #[response(status = 204, description = "tus discovery and CORS preflight", headers(
+        ("Tus-Version" = String, description = "`1.0.0`"),
+        ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
+        ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
+        ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
+    ))]
+    Discovery,
+}
+
 /// Every answer carries `Tus-Resumable` and the CORS headers; a tus request of another protocol
 /// version is refused with 412 before anything else is looked at. `GET` (the JSON status) and
 /// `OPTIONS` (discovery, preflight) are not tus requests.
@@ -462,15 +533,7 @@ fn respond(status: StatusCode, headers: Vec<(HeaderName, HeaderValue)>) -> Respo
     options,
     path = "/api/v1/uploads",
     tag = "uploads",
-    responses(
-        (status = 204, description = "tus discovery and CORS preflight", headers(
-            ("Tus-Version" = String, description = "`1.0.0`"),
-            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
-            ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
-            ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
-        )),
-        Unavailable,
-    ),
+    responses(DiscoveryAnswer, Unavailable)
 )]
 /// Discovery (tus `OPTIONS`) and CORS preflight, without a token.
 async fn options(State(state): State<AppState>) -> Response {
@@ -504,15 +567,7 @@ async fn options(State(state): State<AppState>) -> Response {
     options,
     path = "/api/v1/uploads/",
     tag = "uploads",
-    responses(
-        (status = 204, description = "tus discovery and CORS preflight", headers(
-            ("Tus-Version" = String, description = "`1.0.0`"),
-            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
-            ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
-            ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
-        )),
-        Unavailable,
-    ),
+    responses(DiscoveryAnswer, Unavailable)
 )]
 async fn options_slash(state: State<AppState>) -> Response {
     options(state).await
@@ -525,15 +580,7 @@ async fn options_slash(state: State<AppState>) -> Response {
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
     params(("id" = String, Path, description = "The upload's id")),
-    responses(
-        (status = 204, description = "tus discovery and CORS preflight", headers(
-            ("Tus-Version" = String, description = "`1.0.0`"),
-            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
-            ("Tus-Max-Size" = u64, description = "The largest upload taken, in bytes"),
-            ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
-        )),
-        Unavailable,
-    ),
+    responses(DiscoveryAnswer, Unavailable),
 )]
 async fn options_upload(state: State<AppState>) -> Response {
     options(state).await
@@ -545,29 +592,9 @@ async fn options_upload(state: State<AppState>) -> Response {
     post,
     path = "/api/v1/uploads/",
     tag = "uploads",
-    params(("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
-        ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename` (base64) names the file"),
-        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of the bytes sent with the request (checksum extension)")),
+    params(CreationHeaders),
     request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
-    responses(
-        (status = 201, description = "Created (and, with a body, the bytes taken)", headers(
-            ("Location" = String, description = "The upload's address"),
-            ("Upload-Offset" = u64, description = "The bytes received so far"),
-            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
-            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
-            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
-        )),
-        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
-        (status = 401, description = "No token, or not a live one", body = ApiError),
-        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
-        (status = 413, description = "Over `Tus-Max-Size`", body = ApiError),
-        (status = 415, description = "Empty, or not a media type Siaran takes", body = ApiError),
-        (status = 422, description = "Media that does not play", body = ApiError),
-        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
-        (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
-        Unavailable,
-    ),
+    responses(CreationAnswers, Unavailable),
     security(("bearer" = []))
 )]
 async fn create_slash(
@@ -585,29 +612,9 @@ async fn create_slash(
     post,
     path = "/api/v1/uploads",
     tag = "uploads",
-    params(("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (deferred lengths are not taken)"),
-        ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename` (base64) names the file"),
-        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of the bytes sent with the request (checksum extension)")),
+    params(CreationHeaders),
     request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
-    responses(
-        (status = 201, description = "Created (and, with a body, the bytes taken)", headers(
-            ("Location" = String, description = "The upload's address"),
-            ("Upload-Offset" = u64, description = "The bytes received so far"),
-            ("Upload-Expires" = String, description = "When an unfinished upload is removed (an HTTP date)"),
-            ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
-            ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
-        )),
-        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
-        (status = 401, description = "No token, or not a live one", body = ApiError),
-        (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
-        (status = 413, description = "Over `Tus-Max-Size`", body = ApiError),
-        (status = 415, description = "Empty, or not a media type Siaran takes", body = ApiError),
-        (status = 422, description = "Media that does not play", body = ApiError),
-        (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
-        (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
-        Unavailable,
-    ),
+    responses(CreationAnswers, Unavailable),
     security(("bearer" = []))
 )]
 #[tracing::instrument(skip_all)]
