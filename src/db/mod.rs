@@ -36,11 +36,12 @@ pub use crate::domain::records::{
 pub use any::{AnyDb, new_row_id, redact, sqlite_file};
 pub use repos::{
     AnalyticsRepo, AuditRepo, BackupRepo, Db, DocumentRepo, EpisodeFileRepo, EpisodeFilter,
-    EpisodePage, EpisodeRepo, FingerprintPosting, FingerprintRepo, FoundFingerprint, Job, JobError,
-    JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo, MediaRepo, OpenUploads,
-    PublicationLogRepo, QualityRecord, QualityRepo, SearchRepo, SessionRepo, ShowRepo, SiteRepo,
-    StatusCounts, StoreWriteRepo, StoredFile, StoredFingerprint, StoredSession, TokenRepo, Upload,
-    UploadChunk, UploadOwner, UploadRepo, UserRepo, WaveformFiles,
+    EpisodePage, EpisodeRepo, FingerprintPosting, FingerprintRepo, FingerprintSpan,
+    FoundFingerprint, Job, JobError, JobKind, JobRepo, JobState, LoginKey, LoginThrottleRepo,
+    MediaRepo, OpenUploads, PublicationLogRepo, QualityRecord, QualityRepo, SearchRepo,
+    SessionRepo, ShowRepo, SiteRepo, StatusCounts, StoreWriteRepo, StoredFile, StoredFingerprint,
+    StoredSession, TokenRepo, Upload, UploadChunk, UploadOwner, UploadRepo, UserRepo,
+    WaveformFiles,
 };
 
 /// The repository traits in scope without their names, and `Db`: for code that calls methods on

@@ -11,23 +11,24 @@
 //! recordings that published, not withdrawn, episodes have at the moment of the lookup, so a
 //! withdrawal or a replacement takes effect at once, without touching the index.
 //!
-//! Lookup: the clip's fingerprint → the postings of its keys → votes for alignments
-//! (`align::candidates`) → those of published episodes → the clip compared bit by bit with each
-//! (`align::align`) → stretches, unmatched spans, cuts (`ClipReport`).
+//! Lookup (`look_up`): the clip's fingerprint → the postings of its keys → votes for alignments
+//! (`align::candidates`) → of those of published episodes, the stretches of their fingerprints
+//! the alignments cover → the clip compared bit by bit with each (`align::align`) → stretches,
+//! unmatched spans, cuts (`ClipReport`).
 //!
 //! This module owns the fingerprint rows; the HTTP answer, the exact-file match and the limits
 //! on uploads are the verification's (`service::verify`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::{Ctx, Error, ingest::spool_body, quality::Failure};
 use crate::{
-    db::{DbError, Job, JobError, JobKind, StoredFingerprint},
-    domain::{Episode, EpisodeId, Msg},
+    db::{DbError, FingerprintRepo, FingerprintSpan, Job, JobError, JobKind, StoredFingerprint},
+    domain::{Episode, EpisodeId, MediaId, Msg},
     media::{
         fingerprint::{
             Fingerprint,
@@ -265,58 +266,134 @@ pub async fn find_clip(ctx: &Ctx, path: &Path) -> Result<ClipReport, Fingerprint
             return Err(FingerprintError::Undecodable("the decoding stopped".into()));
         }
     };
+    let lookup = look_up(&*ctx.db, &clip.items, Utc::now()).await?;
+    let episodes: HashMap<u64, (EpisodeId, u64)> = lookup
+        .sources
+        .iter()
+        .map(|(id, s)| (*id, (s.episode, s.duration_ms)))
+        .collect();
+    tracing::debug!(
+        items = clip.items.len(),
+        stats = ?lookup.stats,
+        stretches = lookup.alignment.runs.len(),
+        "clip looked up"
+    );
+    Ok(report(&clip, &lookup.alignment, &episodes))
+}
+
+/// A recording a lookup compared the clip with: a published, not withdrawn, episode's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LookupSource {
+    pub episode: EpisodeId,
+    pub media: MediaId,
+    /// The whole recording's.
+    pub duration_ms: u64,
+}
+
+/// What a lookup read and how long each of its steps took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LookupStats {
+    pub keys: usize,
+    pub postings: usize,
+    pub candidates: usize,
+    pub read_postings: Duration,
+    pub votes: Duration,
+    pub read_fingerprints: Duration,
+    pub alignment: Duration,
+}
+
+/// Where the clip's items lie in the archive, before they are turned into time.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub alignment: align::Alignment,
+    /// The fingerprints the alignment may name (by their id in the index).
+    pub sources: HashMap<u64, LookupSource>,
+    pub stats: LookupStats,
+}
+
+/// Looks a clip's fingerprint items up in the index, among the recordings of episodes published
+/// at `now` and not withdrawn: the postings of its keys → votes for alignments
+/// (`align::candidates`) → the stretches of those recordings' fingerprints that the best ones
+/// cover (read alone, not whole fingerprints) → `align::align`. `find_clip`'s path, and what
+/// `siaran-bench fingerprint` times.
+pub async fn look_up<D: FingerprintRepo + ?Sized>(
+    db: &D,
+    clip: &[u32],
+    now: DateTime<Utc>,
+) -> Result<Lookup, DbError> {
     let params = Params::default();
-    let lookups = lookup_keys(&clip.items);
+    let mut stats = LookupStats::default();
+    let started = Instant::now();
+    let lookups = lookup_keys(clip);
     let keys: Vec<i64> = lookups.iter().map(|(k, _)| *k).collect();
-    let postings = ctx.db.fingerprint_postings(&keys).await?;
-    let posted = postings.len();
+    let postings = db.fingerprint_postings(&keys).await?;
+    (stats.keys, stats.postings) = (keys.len(), postings.len());
+    let voting = Instant::now();
+    stats.read_postings = voting - started;
     // More candidates than will be compared: some may be of unpublished recordings.
     let wide = Params {
         max_candidates: params.max_candidates * 4,
         ..params
     };
-    let ranked = align::candidates(
+    let ranked: Vec<align::Candidate> = align::candidates(
         &lookups,
         postings
             .into_iter()
             .map(|p| (p.key, p.fingerprint, p.position)),
         &wide,
-    );
-    let ids: Vec<u64> = ranked
-        .iter()
-        .map(|(c, _)| c.source)
-        .collect::<HashSet<_>>()
+    )
+    .into_iter()
+    .map(|(c, _)| c)
+    .collect();
+    let reading = Instant::now();
+    stats.votes = reading - voting;
+    let spans: Vec<FingerprintSpan> = align::windows_for(&ranked, clip.len())
         .into_iter()
+        .map(|(id, from, count)| FingerprintSpan {
+            id,
+            from: u32::try_from(from).unwrap_or(u32::MAX),
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+        })
         .collect();
-    let found = if ids.is_empty() {
+    let found = if spans.is_empty() {
         Vec::new()
     } else {
-        ctx.db.published_fingerprints(&ids, Utc::now()).await?
+        db.published_fingerprints(&spans, now).await?
     };
-    let episodes: HashMap<u64, (EpisodeId, u64)> = found
-        .iter()
-        .map(|f| (f.id, (f.episode, f.fingerprint.duration_ms)))
-        .collect();
+    let aligning = Instant::now();
+    stats.read_fingerprints = aligning - reading;
+    let mut sources = HashMap::new();
+    let mut windows = HashMap::new();
+    for f in found {
+        sources.insert(
+            f.id,
+            LookupSource {
+                episode: f.episode,
+                media: f.media,
+                duration_ms: f.duration_ms,
+            },
+        );
+        windows.insert(
+            f.id,
+            align::Window {
+                from: f.from as usize,
+                items: f.items,
+            },
+        );
+    }
     let candidates: Vec<align::Candidate> = ranked
-        .iter()
-        .map(|(c, _)| *c)
-        .filter(|c| episodes.contains_key(&c.source))
+        .into_iter()
+        .filter(|c| sources.contains_key(&c.source))
         .take(params.max_candidates)
         .collect();
-    let sources: HashMap<u64, Vec<u32>> = found
-        .into_iter()
-        .map(|f| (f.id, f.fingerprint.items))
-        .collect();
-    let alignment = align::align(&clip.items, &sources, &candidates, &params);
-    tracing::debug!(
-        items = clip.items.len(),
-        keys = keys.len(),
-        posted,
-        candidates = candidates.len(),
-        stretches = alignment.runs.len(),
-        "clip looked up"
-    );
-    Ok(report(&clip, &alignment, &episodes))
+    stats.candidates = candidates.len();
+    let alignment = align::align(clip, &windows, &candidates, &params);
+    stats.alignment = aligning.elapsed();
+    Ok(Lookup {
+        alignment,
+        sources,
+        stats,
+    })
 }
 
 /// The report of an alignment: items turned into milliseconds, fingerprints into episodes, and

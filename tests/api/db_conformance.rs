@@ -4,9 +4,9 @@ use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use siaran::{
     db::{
         AnyDb, ApiToken, Db, DbError, Document, DocumentKind, DocumentLink, Download,
-        EpisodeFilter, JobError, JobKind, JobState, Listen, OpenUploads, QualityRecord, Role,
-        StatsScope, StoredFile, StoredFingerprint, Upload, UploadOwner, WaveformFiles, new_row_id,
-        prelude::*,
+        EpisodeFilter, FingerprintSpan, JobError, JobKind, JobState, Listen, OpenUploads,
+        QualityRecord, Role, StatsScope, StoredFile, StoredFingerprint, Upload, UploadOwner,
+        WaveformFiles, new_row_id, prelude::*,
     },
     domain::{
         DocumentId, Enclosure, Episode, EpisodeId, EpisodeStatus, Lang, Media, MediaId, Msg, Show,
@@ -1712,15 +1712,41 @@ async fn fingerprint_story(db: &dyn Db) {
     assert_eq!(ids.len(), 2);
 
     // The scheduled episode's recording is answered once its time has come; the draft's never.
-    let found = db.published_fingerprints(&ids, now).await.unwrap();
+    // Only the stretch asked for is read, cut short where the fingerprint ends.
+    let spans = [
+        FingerprintSpan {
+            id: ids[0],
+            from: 10,
+            count: 20,
+        },
+        FingerprintSpan {
+            id: ids[1],
+            from: 90,
+            count: 20,
+        },
+    ];
+    let found = db.published_fingerprints(&spans, now).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].episode, found[0].media), (published.id, a.id));
-    assert_eq!(found[0].fingerprint, stored);
+    let (item_us, duration_ms) = (stored.item_us, stored.duration_ms);
+    assert_eq!(
+        (found[0].item_us, found[0].duration_ms),
+        (item_us, duration_ms)
+    );
+    let span = spans.iter().find(|s| s.id == found[0].id).unwrap();
+    let from = span.from as usize;
+    assert_eq!(found[0].from, span.from);
+    assert_eq!(
+        found[0].items,
+        stored.items[from..(from + 20).min(100)].to_vec()
+    );
     let later = db
-        .published_fingerprints(&ids, now + Duration::days(2))
+        .published_fingerprints(&spans, now + Duration::days(2))
         .await
         .unwrap();
     assert_eq!(later.len(), 2);
+    let tail = later.iter().find(|f| f.from == 90).unwrap();
+    assert_eq!(tail.items, stored.items[90..].to_vec());
 
     let (bytes, audio_ms) = db.fingerprint_index_size().await.unwrap();
     assert!(bytes > 0);

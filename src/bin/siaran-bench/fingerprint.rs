@@ -7,11 +7,11 @@
 //! write) with synthetic hour-long fingerprints made of real ones: 8-s runs of the items of
 //! `--audio`'s fingerprint, in seeded random order, each item with two random bits flipped, so
 //! that the index's keys are as unevenly spread as speech makes them. Lookups time
-//! `service::fingerprint`'s database path as `find_clip` runs it (postings, votes, the published
-//! fingerprints, alignment) for 30-s clips cut from the seeded hours with 3 bits per item
-//! flipped; clips must be found, or the figure would flatter a broken index.
+//! `service::fingerprint::look_up`, `find_clip`'s path after the clip's decoding (postings,
+//! votes, the published fingerprints' stretches, alignment), for 30-s clips cut from the seeded
+//! hours with 3 bits per item flipped; clips must be found, or the figure would flatter a broken
+//! index.
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -21,10 +21,8 @@ use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
 
 use siaran::{
     db::{AnyDb, StoredFingerprint, new_row_id, prelude::*},
-    media::fingerprint::{
-        align::{self, Params},
-        fingerprint_file, index_keys, item_us, lookup_keys,
-    },
+    media::fingerprint::{fingerprint_file, index_keys, item_us},
+    service::fingerprint::look_up,
 };
 
 #[derive(Debug, clap::Args)]
@@ -144,9 +142,11 @@ pub async fn fingerprint(args: &BenchFingerprintArgs) -> anyhow::Result<()> {
     );
 
     // 3. Lookups of 30-s clips.
-    let params = Params::default();
     let clip_items = (30_000_000 / item_us()) as usize;
     let mut times = Vec::with_capacity(args.lookups);
+    // Per step: postings read, votes counted, fingerprints' stretches read, alignment.
+    let mut phases: [Vec<Duration>; 4] = Default::default();
+    let mut posted = Vec::with_capacity(args.lookups);
     let mut found = 0;
     for _ in 0..args.lookups {
         let (media, source) = &hours[rng.random_range(0..hours.len())];
@@ -160,43 +160,21 @@ pub async fn fingerprint(args: &BenchFingerprintArgs) -> anyhow::Result<()> {
             })
             .collect();
         let t = Instant::now();
-        let lookups = lookup_keys(&clip);
-        let keys: Vec<i64> = lookups.iter().map(|(k, _)| *k).collect();
-        let postings = db.fingerprint_postings(&keys).await?;
-        let ranked = align::candidates(
-            &lookups,
-            postings
-                .into_iter()
-                .map(|p| (p.key, p.fingerprint, p.position)),
-            &Params {
-                max_candidates: params.max_candidates * 4,
-                ..params
-            },
-        );
-        let ids: Vec<u64> = ranked
-            .iter()
-            .map(|(c, _)| c.source)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let published = db.published_fingerprints(&ids, Utc::now()).await?;
-        let media_of: HashMap<u64, siaran::domain::MediaId> =
-            published.iter().map(|f| (f.id, f.media)).collect();
-        let sources: HashMap<u64, Vec<u32>> = published
-            .into_iter()
-            .map(|f| (f.id, f.fingerprint.items))
-            .collect();
-        let candidates: Vec<_> = ranked
-            .iter()
-            .map(|(c, _)| *c)
-            .filter(|c| sources.contains_key(&c.source))
-            .take(params.max_candidates)
-            .collect();
-        let alignment = align::align(&clip, &sources, &candidates, &params);
+        let lookup = look_up(&db, &clip, Utc::now()).await?;
         times.push(t.elapsed());
-        if alignment.runs.len() == 1
-            && alignment.runs[0].offset.abs_diff(at as i64) <= 1
-            && media_of.get(&alignment.runs[0].source) == Some(media)
+        let s = lookup.stats;
+        posted.push(s.postings);
+        for (phase, d) in
+            phases
+                .iter_mut()
+                .zip([s.read_postings, s.votes, s.read_fingerprints, s.alignment])
+        {
+            phase.push(d);
+        }
+        let runs = &lookup.alignment.runs;
+        if runs.len() == 1
+            && runs[0].offset.abs_diff(at as i64) <= 1
+            && lookup.sources.get(&runs[0].source).map(|s| s.media) == Some(*media)
         {
             found += 1;
         }
@@ -211,6 +189,22 @@ pub async fn fingerprint(args: &BenchFingerprintArgs) -> anyhow::Result<()> {
         pct(0.95).as_secs_f64() * 1e3,
         times.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         args.lookups
+    );
+    let p95 = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[((v.len() as f64 * 0.95) as usize).min(v.len() - 1)].as_secs_f64() * 1e3
+    };
+    let [mut read, mut votes, mut sources, mut aligned] = phases;
+    posted.sort_unstable();
+    println!(
+        "  p95 by phase: postings read {:.1} ms, votes {:.1} ms, fingerprints read {:.1} ms, \
+         alignment {:.1} ms; postings per lookup: median {}, max {}",
+        p95(&mut read),
+        p95(&mut votes),
+        p95(&mut sources),
+        p95(&mut aligned),
+        posted[posted.len() / 2],
+        posted.last().copied().unwrap_or(0)
     );
     ensure!(
         found * 100 >= args.lookups * 95,

@@ -13,27 +13,20 @@ use super::{
     rows::{get, ms, parse},
 };
 use crate::db::{
-    Backend, DbError, FingerprintPosting, FingerprintRepo, FoundFingerprint, JobKind,
-    StoredFingerprint,
+    Backend, DbError, FingerprintPosting, FingerprintRepo, FingerprintSpan, FoundFingerprint,
+    JobKind, StoredFingerprint,
 };
 use crate::domain::MediaId;
 use crate::media::fingerprint::{items_from_bytes, items_to_bytes};
 
 /// A posting's entry: the fingerprint's id above these bits, the item's position below.
 const POSITION_BITS: u32 = 24;
-/// Rows per INSERT (two parameters each) and keys per SELECT: far under either database's limit
-/// on parameters.
+/// Rows per INSERT (two parameters each) and spans per SELECT (three each, `BATCH / 3`): far
+/// under either database's limit on parameters.
 const BATCH: usize = 500;
 
 fn entry(fingerprint: i64, position: u32) -> i64 {
     (fingerprint << POSITION_BITS) | i64::from(position)
-}
-
-fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[async_trait::async_trait]
@@ -128,48 +121,80 @@ impl FingerprintRepo for AnyDb {
 
     #[tracing::instrument(skip_all, fields(keys = keys.len()))]
     async fn fingerprint_postings(&self, keys: &[i64]) -> Result<Vec<FingerprintPosting>, DbError> {
-        let mut postings = Vec::new();
-        for chunk in keys.chunks(BATCH) {
-            let sql = format!(
-                "SELECT key, entry FROM fingerprint_postings WHERE key IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for &key in chunk {
-                query = query.bind(key);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let entry: i64 = get(&row, "entry")?;
-                postings.push(FingerprintPosting {
-                    key: get(&row, "key")?,
-                    fingerprint: u64::try_from(entry >> POSITION_BITS).unwrap_or(0),
-                    position: (entry & ((1 << POSITION_BITS) - 1)) as u32,
-                });
-            }
-        }
-        Ok(postings)
+        // A lookup in a large archive reads hundreds of thousands of rows: through the native
+        // drivers, not `Any`'s row conversion (as the feed's rows, `feed.rs`).
+        let entries: Vec<(i64, i64)> = if let Some(pool) = &self.feed_pool {
+            sqlx::query_as("SELECT key, entry FROM fingerprint_postings WHERE key = ANY($1)")
+                .bind(keys)
+                .fetch_all(pool)
+                .await?
+        } else if let Some(reader) = &self.feed_reader {
+            let (reader, keys) = (reader.clone(), keys.to_vec());
+            tokio::task::spawn_blocking(move || {
+                reader.with_connection(|conn| {
+                    let mut statement = conn
+                        .prepare_cached("SELECT entry FROM fingerprint_postings WHERE key = ?1")?;
+                    let mut entries = Vec::new();
+                    for key in keys {
+                        for entry in statement.query_map([key], |row| row.get::<_, i64>(0))? {
+                            entries.push((key, entry?));
+                        }
+                    }
+                    Ok(entries)
+                })
+            })
+            .await
+            .map_err(|e| DbError::Other(anyhow::Error::new(e)))??
+        } else {
+            // Only a database without a file (SQLite in memory) has neither.
+            return Err(DbError::Other(anyhow::anyhow!(
+                "the fingerprint index is read from a database file or PostgreSQL"
+            )));
+        };
+        Ok(entries
+            .into_iter()
+            .map(|(key, entry)| FingerprintPosting {
+                key,
+                fingerprint: u64::try_from(entry >> POSITION_BITS).unwrap_or(0),
+                position: (entry & ((1 << POSITION_BITS) - 1)) as u32,
+            })
+            .collect())
     }
 
-    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    #[tracing::instrument(skip_all, fields(spans = spans.len()))]
     async fn published_fingerprints(
         &self,
-        ids: &[u64],
+        spans: &[FingerprintSpan],
         now: DateTime<Utc>,
     ) -> Result<Vec<FoundFingerprint>, DbError> {
         let mut found = Vec::new();
         let mut seen = HashSet::new();
-        for chunk in ids.chunks(BATCH) {
+        // Each span as a row of a VALUES list (id, first byte counted from 1, bytes), named
+        // column1.. on both databases; `substr` of a blob or a bytea counts bytes.
+        for chunk in spans.chunks(BATCH / 3) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
             let sql = format!(
-                "SELECT f.id, f.media_id, f.item_us, f.duration_ms, f.items, e.id AS episode_id \
-                 FROM media_fingerprints f JOIN episodes e ON e.media_id = f.media_id \
+                "SELECT f.id, f.media_id, f.item_us, f.duration_ms, \
+                 substr(f.items, w.column2, w.column3) AS items, e.id AS episode_id \
+                 FROM (VALUES {values}) AS w \
+                 JOIN media_fingerprints f ON f.id = w.column1 \
+                 JOIN episodes e ON e.media_id = f.media_id \
                  WHERE e.publish_at IS NOT NULL AND e.publish_at <= $1 \
-                 AND e.withdrawn_at IS NULL AND f.id IN ({}) \
-                 ORDER BY e.publish_at DESC, e.id",
-                placeholders(2, chunk.len())
+                 AND e.withdrawn_at IS NULL \
+                 ORDER BY e.publish_at DESC, e.id"
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
-            for &id in chunk {
-                query = query.bind(i64::try_from(id).unwrap_or(i64::MAX));
+            let mut from = std::collections::HashMap::new();
+            for span in chunk {
+                from.insert(span.id, span.from);
+                let byte = |items: u32| i32::try_from(u64::from(items) * 4).unwrap_or(i32::MAX);
+                query = query
+                    .bind(i64::try_from(span.id).unwrap_or(i64::MAX))
+                    .bind(byte(span.from).saturating_add(1))
+                    .bind(byte(span.count));
             }
             for row in query.fetch_all(&self.pool).await? {
                 let id = u64::try_from(get::<i64>(&row, "id")?).unwrap_or(0);
@@ -180,7 +205,10 @@ impl FingerprintRepo for AnyDb {
                     id,
                     episode: parse("episode id", &get::<String>(&row, "episode_id")?)?,
                     media: parse("media id", &get::<String>(&row, "media_id")?)?,
-                    fingerprint: stored_from(&row)?,
+                    item_us: u64::try_from(get::<i64>(&row, "item_us")?).unwrap_or(0),
+                    duration_ms: u64::try_from(get::<i64>(&row, "duration_ms")?).unwrap_or(0),
+                    from: from.get(&id).copied().unwrap_or(0),
+                    items: items_from_bytes(&get::<Vec<u8>>(&row, "items")?),
                 });
             }
         }

@@ -139,7 +139,7 @@ impl SqliteReader {
         Ok(Some(Halves::Consistent(out)))
     }
 
-    fn with_connection<T>(
+    pub(super) fn with_connection<T>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {

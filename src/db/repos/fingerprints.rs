@@ -14,15 +14,30 @@ pub struct StoredFingerprint {
     pub duration_ms: u64,
 }
 
-/// A fingerprint that a lookup may answer with: its media file is the recording of a published,
-/// not withdrawn, episode.
+/// The stretch of a stored fingerprint that a lookup compares the clip with: `count` items from
+/// position `from` of fingerprint `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FingerprintSpan {
+    pub id: u64,
+    pub from: u32,
+    pub count: u32,
+}
+
+/// A stretch of a fingerprint that a lookup may answer with: its media file is the recording of
+/// a published, not withdrawn, episode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundFingerprint {
     /// The fingerprint's number in the index (`FingerprintPosting::fingerprint`).
     pub id: u64,
     pub episode: EpisodeId,
     pub media: MediaId,
-    pub fingerprint: StoredFingerprint,
+    pub item_us: u64,
+    /// The whole recording's.
+    pub duration_ms: u64,
+    /// The fingerprint's items from this position on: as many as asked, fewer where the
+    /// fingerprint ends.
+    pub from: u32,
+    pub items: Vec<u32>,
 }
 
 /// One answer of the index: the item at `position` of fingerprint `fingerprint` is filed under
@@ -56,11 +71,12 @@ pub trait FingerprintRepo: Send + Sync {
     async fn enqueue_missing_fingerprints(&self, now: DateTime<Utc>) -> Result<u64, DbError>;
     /// The postings filed under `keys`.
     async fn fingerprint_postings(&self, keys: &[i64]) -> Result<Vec<FingerprintPosting>, DbError>;
-    /// Of the fingerprints `ids`, those of recordings of episodes published at `now` and not
-    /// withdrawn, with their episode (the newest if a recording serves several).
+    /// Of the `spans` (at most one per fingerprint), those of recordings of episodes published
+    /// at `now` and not withdrawn, with their episode (the newest if a recording serves
+    /// several). Reads only the spans' bytes of each fingerprint.
     async fn published_fingerprints(
         &self,
-        ids: &[u64],
+        spans: &[FingerprintSpan],
         now: DateTime<Utc>,
     ) -> Result<Vec<FoundFingerprint>, DbError>;
     /// The stored fingerprint of `media`, once its job is done.

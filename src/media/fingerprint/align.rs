@@ -69,34 +69,42 @@ pub fn candidates(
     params: &Params,
 ) -> Vec<(Candidate, u32)> {
     let by_key: HashMap<i64, &[u32]> = lookups.iter().map(|(k, p)| (*k, p.as_slice())).collect();
-    let mut votes: HashMap<Candidate, u32> = HashMap::new();
+    // One vote per (posting, clip position of its key), counted by sorting: an index of a
+    // thousand hours answers a 30-s clip with a few hundred thousand of them, where a hash map
+    // of counters cost twice the time.
+    let mut votes: Vec<(u64, i64)> = Vec::new();
     for (key, source, pos) in postings {
         let Some(clip_positions) = by_key.get(&key) else {
             continue;
         };
-        for &clip_pos in *clip_positions {
-            let offset = i64::from(pos) - i64::from(clip_pos);
-            *votes.entry(Candidate { source, offset }).or_default() += 1;
+        votes.extend(
+            clip_positions
+                .iter()
+                .map(|&clip_pos| (source, i64::from(pos) - i64::from(clip_pos))),
+        );
+    }
+    votes.sort_unstable();
+    let mut counted: Vec<(Candidate, u32)> = Vec::new();
+    for (source, offset) in votes {
+        match counted.last_mut() {
+            Some((c, n)) if c.source == source && c.offset == offset => *n += 1,
+            _ => counted.push((Candidate { source, offset }, 1)),
         }
     }
     // An alignment's neighbours count with it: a clip cut between two of the source's items
-    // votes for both.
-    let near = |c: &Candidate| -> u32 {
-        (-1..=1)
-            .map(|d| {
-                votes
-                    .get(&Candidate {
-                        source: c.source,
-                        offset: c.offset + d,
-                    })
-                    .copied()
-                    .unwrap_or(0)
+    // votes for both. `counted` is in (source, offset) order, so they are beside it.
+    let adjacent = |i: usize, j: Option<usize>| -> u32 {
+        j.and_then(|j| counted.get(j))
+            .filter(|(n, _)| {
+                n.source == counted[i].0.source && (n.offset - counted[i].0.offset).abs() == 1
             })
-            .sum()
+            .map_or(0, |(_, v)| *v)
     };
-    let mut ranked: Vec<(Candidate, u32)> = votes
-        .keys()
-        .map(|c| (*c, near(c)))
+    let mut ranked: Vec<(Candidate, u32)> = (0..counted.len())
+        .map(|i| {
+            let near = counted[i].1 + adjacent(i, i.checked_sub(1)) + adjacent(i, Some(i + 1));
+            (counted[i].0, near)
+        })
         .filter(|(_, v)| *v >= params.min_votes)
         .collect();
     ranked.sort_by(|a, b| {
@@ -122,6 +130,51 @@ pub fn candidates(
     kept
 }
 
+/// The items of a stored fingerprint that a lookup compares: `items` are the source's items
+/// from position `from` on (a lookup reads only the stretch its candidates cover).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    pub from: usize,
+    pub items: Vec<u32>,
+}
+
+impl Window {
+    /// A whole fingerprint.
+    pub fn whole(items: Vec<u32>) -> Window {
+        Window { from: 0, items }
+    }
+
+    /// The source's item at `at`, if this window holds it.
+    fn get(&self, at: usize) -> Option<u32> {
+        self.items.get(at.checked_sub(self.from)?).copied()
+    }
+}
+
+/// The windows `align` reads for `candidates` with a clip of `clip_len` items: for each source,
+/// (source, first item, item count) covering every candidate's alignment and its two
+/// neighbours, in the order sources first appear.
+pub fn windows_for(candidates: &[Candidate], clip_len: usize) -> Vec<(u64, usize, usize)> {
+    let mut spans: Vec<(u64, i64, i64)> = Vec::new();
+    for c in candidates {
+        let (lo, hi) = (c.offset - 1, c.offset + 1 + clip_len as i64);
+        match spans.iter_mut().find(|(s, _, _)| *s == c.source) {
+            Some((_, from, to)) => {
+                *from = (*from).min(lo);
+                *to = (*to).max(hi);
+            }
+            None => spans.push((c.source, lo, hi)),
+        }
+    }
+    spans
+        .into_iter()
+        .filter(|(_, _, to)| *to > 0)
+        .map(|(s, from, to)| {
+            let from = from.max(0);
+            (s, from as usize, (to - from) as usize)
+        })
+        .collect()
+}
+
 /// A stretch of the clip that follows one alignment, in clip items `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Run {
@@ -142,10 +195,11 @@ pub struct Alignment {
 }
 
 /// Aligns `clip` with the `candidates` (each tried at its offset and the two beside it) in
-/// `sources` (source id → items); see the module's comment.
+/// `sources` (source id → the window of its items the candidates cover); see the module's
+/// comment.
 pub fn align(
     clip: &[u32],
-    sources: &HashMap<u64, Vec<u32>>,
+    sources: &HashMap<u64, Window>,
     candidates: &[Candidate],
     params: &Params,
 ) -> Alignment {
@@ -253,12 +307,12 @@ fn merge_near(runs: Vec<Run>, within: i64) -> Vec<Run> {
 
 /// Differing bits between each clip item and the source item it is aligned with (`None` where
 /// the alignment leaves the source).
-fn bit_errors(clip: &[u32], source: &[u32], offset: i64) -> Vec<Option<u32>> {
+fn bit_errors(clip: &[u32], source: &Window, offset: i64) -> Vec<Option<u32>> {
     clip.iter()
         .enumerate()
         .map(|(i, &item)| {
             let at = usize::try_from(i as i64 + offset).ok()?;
-            source.get(at).map(|&s| (s ^ item).count_ones())
+            source.get(at).map(|s| (s ^ item).count_ones())
         })
         .collect()
 }
@@ -376,15 +430,17 @@ mod tests {
             .collect()
     }
 
-    fn sources(list: &[(u64, Vec<u32>)]) -> HashMap<u64, Vec<u32>> {
-        list.iter().cloned().collect()
+    fn sources(list: &[(u64, Vec<u32>)]) -> HashMap<u64, Window> {
+        list.iter()
+            .map(|(id, items)| (*id, Window::whole(items.clone())))
+            .collect()
     }
 
-    fn votes_for(clip: &[u32], srcs: &HashMap<u64, Vec<u32>>) -> Vec<Candidate> {
+    fn votes_for(clip: &[u32], srcs: &HashMap<u64, Window>) -> Vec<Candidate> {
         let lookups = super::super::lookup_keys(clip);
         let mut postings = Vec::new();
-        for (id, items) in srcs {
-            for (key, pos) in super::super::index_keys(items) {
+        for (id, window) in srcs {
+            for (key, pos) in super::super::index_keys(&window.items) {
                 postings.push((key, *id, pos));
             }
         }
@@ -397,7 +453,7 @@ mod tests {
     #[test]
     fn a_degraded_excerpt_is_found_at_its_offset() {
         let srcs = sources(&[(1, items(1, 1500)), (2, items(2, 1500))]);
-        let clip = degraded(&srcs[&2][400..480], 3, 9);
+        let clip = degraded(&srcs[&2].items[400..480], 3, 9);
         let cands = votes_for(&clip, &srcs);
         assert_eq!(
             cands[0],
@@ -415,6 +471,32 @@ mod tests {
         );
         assert!(run.score > 0.85 && run.score < 0.95, "{}", run.score);
         assert!(a.unmatched.is_empty());
+
+        // Only the windows the candidates cover, as a lookup reads them, align the same.
+        let windows: HashMap<u64, Window> = windows_for(&cands, clip.len())
+            .into_iter()
+            .map(|(id, from, count)| {
+                let items = &srcs[&id].items;
+                let to = (from + count).min(items.len());
+                (
+                    id,
+                    Window {
+                        from,
+                        items: items[from..to].to_vec(),
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(align(&clip, &windows, &cands, &Params::default()), a);
+    }
+
+    #[test]
+    fn windows_cover_each_candidate_and_its_neighbours() {
+        let c = |source, offset| Candidate { source, offset };
+        assert_eq!(
+            windows_for(&[c(1, 100), c(2, -5), c(1, 90), c(3, -200)], 50),
+            vec![(1, 89, 62), (2, 0, 46)]
+        );
     }
 
     #[test]
@@ -431,8 +513,8 @@ mod tests {
     fn a_splice_gives_two_runs_and_a_cut_keeps_its_place() {
         let srcs = sources(&[(1, items(1, 2000)), (2, items(2, 2000))]);
         // 60 items of source 1 from 100, then 60 of source 2 from 900.
-        let mut clip = srcs[&1][100..160].to_vec();
-        clip.extend_from_slice(&srcs[&2][900..960]);
+        let mut clip = srcs[&1].items[100..160].to_vec();
+        clip.extend_from_slice(&srcs[&2].items[900..960]);
         let clip = degraded(&clip, 2, 5);
         let a = align(&clip, &srcs, &votes_for(&clip, &srcs), &Params::default());
         let got: Vec<_> = a
@@ -443,8 +525,8 @@ mod tests {
         assert_eq!(got, vec![(1, 100, 0, 60), (2, 840, 60, 120)]);
 
         // One source with 24 items (3 s) skipped after 50.
-        let mut clip = srcs[&1][500..550].to_vec();
-        clip.extend_from_slice(&srcs[&1][574..624]);
+        let mut clip = srcs[&1].items[500..550].to_vec();
+        clip.extend_from_slice(&srcs[&1].items[574..624]);
         let a = align(&clip, &srcs, &votes_for(&clip, &srcs), &Params::default());
         let got: Vec<_> = a
             .runs
@@ -464,9 +546,9 @@ mod tests {
     #[test]
     fn inserted_items_are_unmatched() {
         let srcs = sources(&[(1, items(1, 2000))]);
-        let mut clip = srcs[&1][100..150].to_vec();
+        let mut clip = srcs[&1].items[100..150].to_vec();
         clip.extend(items(99, 40));
-        clip.extend_from_slice(&srcs[&1][150..200]);
+        clip.extend_from_slice(&srcs[&1].items[150..200]);
         let a = align(&clip, &srcs, &votes_for(&clip, &srcs), &Params::default());
         let got: Vec<_> = a.runs.iter().map(|r| (r.offset, r.start, r.end)).collect();
         assert_eq!(got.len(), 2, "{a:?}");
