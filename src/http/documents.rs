@@ -73,6 +73,7 @@ pub struct CitationView {
                 ("get_documents_id" = (operation_id = "get_documents_id", parameters(("id" = "$response.body#/id")))),
                 ("patch_documents_id" = (operation_id = "patch_documents_id", parameters(("id" = "$response.body#/id")))),
                 ("put_documents_id_file" = (operation_id = "put_documents_id_file", parameters(("id" = "$response.body#/id")))),
+                ("delete_documents_id_file" = (operation_id = "delete_documents_id_file", parameters(("id" = "$response.body#/id")))),
                 ("get_documents_id_episodes" = (operation_id = "get_documents_id_episodes", parameters(("id" = "$response.body#/id")))),
                 ("get_documents_id_history" = (operation_id = "get_documents_id_history", parameters(("id" = "$response.body#/id")))),
             )),

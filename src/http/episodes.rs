@@ -174,12 +174,18 @@ async fn view(app: &App, episode: Episode, show: Option<Show>) -> Result<Episode
                 ("patch_episodes_id" = (operation_id = "patch_episodes_id", parameters(("id" = "$response.body#/id")))),
                 ("post_episodes_id_publish" = (operation_id = "post_episodes_id_publish", parameters(("id" = "$response.body#/id")))),
                 ("post_episodes_id_review" = (operation_id = "post_episodes_id_review", parameters(("id" = "$response.body#/id")))),
+                ("post_episodes_id_return" = (operation_id = "post_episodes_id_return", parameters(("id" = "$response.body#/id")))),
                 ("put_episodes_id_withdrawal" = (operation_id = "put_episodes_id_withdrawal", parameters(("id" = "$response.body#/id")))),
                 ("delete_episodes_id_withdrawal" = (operation_id = "delete_episodes_id_withdrawal", parameters(("id" = "$response.body#/id")))),
                 ("post_episodes_id_documents" = (operation_id = "post_episodes_id_documents", parameters(("id" = "$response.body#/id")))),
                 ("get_episodes_id_history" = (operation_id = "get_episodes_id_history", parameters(("id" = "$response.body#/id")))),
                 ("put_episodes_id_chapters" = (operation_id = "put_episodes_id_chapters", parameters(("id" = "$response.body#/id")))),
                 ("get_episodes_id_stats" = (operation_id = "get_episodes_id_stats", parameters(("id" = "$response.body#/id")))),
+                ("delete_episodes_id_chapters" = (operation_id = "delete_episodes_id_chapters", parameters(("id" = "$response.body#/id")))),
+                ("put_episodes_id_artwork" = (operation_id = "put_episodes_id_artwork", parameters(("id" = "$response.body#/id")))),
+                ("post_episodes_id_renditions" = (operation_id = "post_episodes_id_renditions", parameters(("id" = "$response.body#/id")))),
+                ("put_episodes_id_transcripts_language" = (operation_id = "put_episodes_id_transcripts_language", parameters(("id" = "$response.body#/id"), ("language" = "id")))),
+                ("delete_episodes_id_transcripts_language" = (operation_id = "delete_episodes_id_transcripts_language", parameters(("id" = "$response.body#/id"), ("language" = "id")))),
             )),
         (status = 400, description = "The body is not JSON", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
@@ -370,7 +376,12 @@ async fn publish(
     tag = "episodes",
     params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
     responses(
-        (status = 200, description = "The episode", body = EpisodeView),
+        (status = 200, description = "The episode", body = EpisodeView,
+            links(
+                ("post_episodes_id_return" = (operation_id = "post_episodes_id_return", parameters(("id" = "$response.body#/id")))),
+                ("post_episodes_id_publish" = (operation_id = "post_episodes_id_publish", parameters(("id" = "$response.body#/id")))),
+            )
+        ),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
         (status = 404, description = "No such episode (or not one the caller may see)", body = ApiError),
@@ -524,7 +535,11 @@ pub struct NewLink {
     params(("id" = String, Path, description = "The episode's id (a lower-case UUID)")),
     request_body = NewLink,
     responses(
-        (status = 201, description = "The link", body = LinkedDocument),
+        (status = 201, description = "The link", body = LinkedDocument,
+            links(
+                ("delete_episodes_id_documents_link_id" = (operation_id = "delete_episodes_id_documents_link_id", parameters(("id" = "$request.path.id"), ("link_id" = "$response.body#/link_id")))),
+            )
+        ),
         (status = 400, description = "The body is not JSON", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow this on the show", body = ApiError),
