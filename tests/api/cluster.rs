@@ -718,7 +718,7 @@ impl Instance {
 }
 
 /// A process of the cluster, its stderr appended to a log file, killed (SIGKILL) when asked or
-/// when the test ends.
+/// when the test ends, or stopped with SIGTERM when asked.
 #[derive(Default)]
 pub(crate) struct Process(Option<Child>);
 
@@ -748,6 +748,17 @@ impl Process {
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.0.take() {
             child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM, as a service manager stops it, then waits for it to exit (a Siaran instance
+    /// drains its requests first, `app::DRAIN_TIMEOUT` at most).
+    pub(crate) fn terminate(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let pid = child.id().to_string();
+            let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            assert!(sent.success(), "kill -TERM {pid}");
             child.wait().unwrap();
         }
     }

@@ -7,8 +7,9 @@
 //! server reports whenever a PATCH fails, then an episode published with it, one in ten in the
 //! show whose feed the listeners read), from
 //! `SIARAN_BENCH_LOAD_CLIENTS` (16) clients at once. Meanwhile one Siaran instance (B) is killed
-//! (SIGKILL) and started again every 60 s, while A serves throughout, and one Garage node is down
-//! from 30 s to 90 s.
+//! (SIGKILL; with `SIARAN_BENCH_LOAD_STOP=term`, stopped with SIGTERM as a restart does) and
+//! started again every 60 s, while A serves throughout, and one Garage node is down from 30 s to
+//! 90 s.
 //!
 //! It reports the listener requests (feeds, ranges) that failed after nginx's retries, the
 //! uploads lost or corrupted (each checked at the end by its SHA-256, as recorded and as
@@ -134,6 +135,9 @@ async fn bench_load_through_the_cluster() {
     // Always B: A lives through the whole run, so that its memory over time says whether it is
     // flat; B's says how a process grows from its start.
     let (mut next_kill, victim) = (Duration::from_secs(60), 1);
+    // `SIARAN_BENCH_LOAD_STOP=term`: B is stopped as a service manager restarts it (SIGTERM, its
+    // requests drained) rather than killed.
+    let graceful = std::env::var("SIARAN_BENCH_LOAD_STOP").is_ok_and(|s| s == "term");
     let garage_node = 2;
     let (mut garage_down, mut garage_back) = (false, false);
     let mut events = Vec::new();
@@ -167,13 +171,22 @@ async fn bench_load_through_the_cluster() {
             garage_back = true;
         }
         if t >= next_kill && t + Duration::from_secs(5) < duration {
-            c.instances[victim].process.kill();
             let killed = Instant::now();
+            if graceful {
+                c.instances[victim].process.terminate();
+            } else {
+                c.instances[victim].process.kill();
+            }
             c.instances[victim].start(&c.settings).await;
             events.push(format!(
-                "{:.0} s: instance {} killed, serving again after {:.1} s",
+                "{:.0} s: instance {} {}, serving again after {:.1} s",
                 t.as_secs_f64(),
                 c.instances[victim].name,
+                if graceful {
+                    "stopped (SIGTERM)"
+                } else {
+                    "killed (SIGKILL)"
+                },
                 killed.elapsed().as_secs_f64()
             ));
             next_kill += Duration::from_secs(60);

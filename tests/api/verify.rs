@@ -376,7 +376,7 @@ async fn wait_for(done: impl Fn() -> bool, what: &str) {
 async fn concurrency_and_rate_limits_refuse() {
     let app = TestApp::spawn_with(Backend::SqliteFs, |s| {
         s.verify.concurrency = 1;
-        s.limits.verify_per_min = 3;
+        s.limits.verify_per_min = 5;
     })
     .await;
     // One clip arriving slowly holds the only slot...
@@ -404,6 +404,26 @@ async fn concurrency_and_rate_limits_refuse() {
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "5");
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "verify-busy");
+    // The page's form is refused the same way: the page again, saying so, in its language.
+    let (status, html) = post_page(&app, "/cek", "klip.wav", &sample_bytes("sample.wav")).await;
+    assert_eq!(status, 503);
+    assert!(
+        html.contains("Terlalu banyak pemeriksaan berjalan bersamaan"),
+        "{html}"
+    );
+    assert!(html.contains("<form"), "the form is shown again");
+    let (status, html) = post_page(
+        &app,
+        "/cek?lang=en",
+        "klip.wav",
+        &sample_bytes("sample.wav"),
+    )
+    .await;
+    assert_eq!(status, 503);
+    assert!(
+        html.contains("Too many checks are running at once"),
+        "{html}"
+    );
     // The slow one ends (zeros are no media) and frees its slot and its spool file.
     drop(tx);
     let res = slow.await.unwrap().unwrap();
@@ -411,7 +431,8 @@ async fn concurrency_and_rate_limits_refuse() {
     assert_spool_empty(&app);
     let (status, v) = verify(&app, sample_bytes("sample.wav"), "id").await;
     assert_eq!(status, 200, "{v}");
-    // Three a minute per address: the fourth is refused before it is read.
+    // Five a minute per address, refused ones counted (the slow clip, the three refused while it
+    // held the slot, the one just answered): the sixth is refused before it is read.
     let (status, v) = verify(&app, sample_bytes("sample.wav"), "en").await;
     assert_eq!(status, 429, "{v}");
     assert_eq!(v["code"], "rate-limited");
