@@ -3,7 +3,7 @@
 //! only while the writer's lease holds. The same SQL on both backends; only the index's size is
 //! read differently (`dbstat` on SQLite, `pg_total_relation_size` on PostgreSQL).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
@@ -187,7 +187,7 @@ impl FingerprintRepo for AnyDb {
                  ORDER BY e.publish_at DESC, e.id"
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
-            let mut from = std::collections::HashMap::new();
+            let mut from = HashMap::new();
             for span in chunk {
                 from.insert(span.id, span.from);
                 let byte = |items: u32| i32::try_from(u64::from(items) * 4).unwrap_or(i32::MAX);

@@ -62,7 +62,8 @@ static POSTGRES_MIGRATIONS: Migrator = Migrator {
 pub struct AnyDb {
     pool: AnyPool,
     backend: Backend,
-    /// On a SQLite file, the feed's rows are read here rather than through the pool.
+    /// On a SQLite file, the feed's rows and the fingerprint index's postings are read here
+    /// rather than through the pool.
     feed_reader: Option<Arc<SqliteReader>>,
     /// Media rows already read. A media row is never updated nor deleted (a replaced recording
     /// is a new row with a new id), so what was read once holds on every instance for as long
@@ -70,10 +71,10 @@ pub struct AnyDb {
     /// database round trip (on SQLite, a trip to sqlx's worker thread and back). A missing row
     /// is not kept: another instance may create it a moment later.
     media_rows: Arc<quick_cache::sync::Cache<MediaId, Media>>,
-    /// PostgreSQL: a small pool of the native driver for the feed's rows. Through `Any`, each
-    /// row was converted to an `AnyRow` first, column names and all, then decoded again: those
-    /// conversions were about 8% of a 10,000-episode build's profile, and a share of the 22% it
-    /// spent in malloc and free.
+    /// PostgreSQL: a small pool of the native driver for the feed's rows (and the fingerprint
+    /// index's postings, `fingerprints.rs`). Through `Any`, each row was converted to an
+    /// `AnyRow` first, column names and all, then decoded again: those conversions were about 8%
+    /// of a 10,000-episode build's profile, and a share of the 22% it spent in malloc and free.
     feed_pool: Option<sqlx::PgPool>,
 }
 

@@ -11,6 +11,9 @@
 //! The connections are read-only, on the same file, in WAL mode (set by the pool's connections):
 //! each read sees every transaction committed before it began, as a pooled connection would.
 //! An in-memory database has no file to share, so it keeps the pool's path (`feed.rs` chooses).
+//!
+//! A clip lookup reads the fingerprint index's postings through the same connections
+//! (`with_connection`, from `fingerprints.rs`): hundreds of thousands of rows in a large archive.
 
 use std::{path::PathBuf, sync::Mutex, time::Duration};
 
