@@ -131,7 +131,7 @@ async fn bench_load_through_the_cluster() {
         .collect();
 
     // Chaos, and each instance process's memory every second.
-    let mut memory: BTreeMap<(usize, u32), Vec<(f64, u64)>> = BTreeMap::new();
+    let mut memory: BTreeMap<(usize, u32), Vec<Sample>> = BTreeMap::new();
     // Always B: A lives through the whole run, so that its memory over time says whether it is
     // flat; B's says how a process grows from its start.
     let (mut next_kill, victim) = (Duration::from_secs(60), 1);
@@ -146,12 +146,13 @@ async fn bench_load_through_the_cluster() {
         let t = started.elapsed();
         for (i, instance) in c.instances.iter().enumerate() {
             if let Some(pid) = instance.process.pid()
-                && let Some(kib) = rss_kib(pid)
+                && let Some(kib) = status_field(pid, "VmRSS:")
             {
+                let threads = status_field(pid, "Threads:").unwrap_or(0);
                 memory
                     .entry((i, pid))
                     .or_default()
-                    .push((t.as_secs_f64(), kib));
+                    .push((t.as_secs_f64(), kib, threads));
             }
         }
         if !garage_down && t >= Duration::from_secs(30) {
@@ -290,31 +291,33 @@ async fn bench_load_through_the_cluster() {
         );
     }
     eprintln!(
-        "\n| instance process | lived | RSS at the end of each minute of its life, MiB | max |"
+        "\n| instance process | lived | RSS at the end of each minute of its life, MiB | max | threads at the end of each minute |"
     );
-    eprintln!("| --- | --- | --- | --- |");
+    eprintln!("| --- | --- | --- | --- | --- |");
     let mut processes: Vec<_> = memory.iter().collect();
     processes.sort_by(|a, b| (a.0.0, a.1[0].0).partial_cmp(&(b.0.0, b.1[0].0)).unwrap());
     for ((i, pid), samples) in processes {
         let born = samples[0].0;
         let mib = |kib: u64| format!("{:.0}", kib as f64 / 1024.0);
-        let mut per_minute = Vec::new();
+        let (mut per_minute, mut threads_per_minute) = (Vec::new(), Vec::new());
         let mut minute = 1.0;
-        for (k, &(t, kib)) in samples.iter().enumerate() {
+        for (k, &(t, kib, threads)) in samples.iter().enumerate() {
             let last = k + 1 == samples.len();
             if t - born >= minute * 60.0 || last {
                 per_minute.push(mib(kib));
+                threads_per_minute.push(threads.to_string());
                 minute = ((t - born) / 60.0).floor() + 1.0;
             }
         }
-        let max = samples.iter().map(|&(_, kib)| kib).max().unwrap();
+        let max = samples.iter().map(|&(_, kib, _)| kib).max().unwrap();
         eprintln!(
-            "| {} pid {pid} | {:.0}–{:.0} s | {} | {} |",
+            "| {} pid {pid} | {:.0}–{:.0} s | {} | {} | {} |",
             c.instances[*i].name,
             born,
             samples.last().unwrap().0,
             per_minute.join(", "),
-            mib(max)
+            mib(max),
+            threads_per_minute.join(", ")
         );
     }
     for (name, class) in [
@@ -623,11 +626,15 @@ impl Load {
     }
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+/// An instance process seen once a second: seconds into the run, RSS in KiB, threads.
+type Sample = (f64, u64, u64);
+
+/// A number field of `/proc/PID/status` (`VmRSS:` in KiB, `Threads:`).
+fn status_field(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .split_whitespace()
         .next()?
         .parse()
