@@ -267,18 +267,13 @@ pub async fn find_clip(ctx: &Ctx, path: &Path) -> Result<ClipReport, Fingerprint
         }
     };
     let lookup = look_up(&*ctx.db, &clip.items, Utc::now()).await?;
-    let episodes: HashMap<u64, (EpisodeId, u64)> = lookup
-        .sources
-        .iter()
-        .map(|(id, s)| (*id, (s.episode, s.duration_ms)))
-        .collect();
     tracing::debug!(
         items = clip.items.len(),
         stats = ?lookup.stats,
         stretches = lookup.alignment.runs.len(),
         "clip looked up"
     );
-    Ok(report(&clip, &lookup.alignment, &episodes))
+    Ok(report(&clip, &lookup.alignment, &lookup.sources))
 }
 
 /// A recording a lookup compared the clip with: a published, not withdrawn, episode's.
@@ -401,7 +396,7 @@ pub async fn look_up<D: FingerprintRepo + ?Sized>(
 fn report(
     clip: &Fingerprint,
     alignment: &align::Alignment,
-    episodes: &HashMap<u64, (EpisodeId, u64)>,
+    sources: &HashMap<u64, LookupSource>,
 ) -> ClipReport {
     let n = clip.items.len();
     let clip_ms = clip.duration_ms;
@@ -418,7 +413,12 @@ fn report(
     };
     let mut matches = Vec::new();
     for run in &alignment.runs {
-        let Some(&(episode, episode_ms)) = episodes.get(&run.source) else {
+        let Some(&LookupSource {
+            episode,
+            duration_ms: episode_ms,
+            ..
+        }) = sources.get(&run.source)
+        else {
             continue;
         };
         let clip_start_ms = at(run.start);
