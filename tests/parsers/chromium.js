@@ -101,4 +101,30 @@ function run(what, main) {
   );
 }
 
-module.exports = { sleep, withChromium, run };
+// The page as the studio and public page tests check it: axe-core against WCAG 2.1 A and AA (its
+// serious and critical violations, and the rules that passed), then a screenshot at 1280 and at
+// 360 px wide (`shot(width)`: the file) and whether the page scrolls sideways at 360.
+async function audit({ client, evaluate }, shot) {
+  const { Emulation, Page } = client;
+  await evaluate(`${fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8")};0`);
+  const { violations, passed } = await evaluate(`axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    }).then((r) => ({
+      violations: r.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) })),
+      passed: r.passes.map((p) => p.id),
+    }))`);
+  let sideways = null;
+  for (const width of [1280, 360]) {
+    await Emulation.setDeviceMetricsOverride({ width, height: 900, deviceScaleFactor: 1, mobile: width < 500 });
+    await sleep(100);
+    if (width === 360) sideways = await evaluate("document.documentElement.scrollWidth > window.innerWidth");
+    const { data } = await Page.captureScreenshot({ format: "png" });
+    fs.writeFileSync(shot(width), Buffer.from(data, "base64"));
+  }
+  await Emulation.clearDeviceMetricsOverride();
+  return { violations, passed, sideways };
+}
+
+module.exports = { sleep, withChromium, run, audit };

@@ -7,9 +7,8 @@
 const fs = require("fs");
 const path = require("path");
 
-const { sleep, withChromium, run } = require("./chromium");
+const { withChromium, run, audit } = require("./chromium");
 
-const axe = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const [base, email, password, port, shotDir, ...paths] = process.argv.slice(2);
 
 async function main() {
@@ -17,27 +16,12 @@ async function main() {
 }
 
 async function pages({ client, evaluate, navigate }) {
-  const { Emulation, Page } = client;
+  const { Page } = client;
   const report = {};
   const check = async (name) => {
-    await evaluate(`${axe};0`);
-    const { violations, passed } = await evaluate(`axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-      }).then((r) => ({
-        violations: r.violations
-          .filter((v) => v.impact === "serious" || v.impact === "critical")
-          .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) })),
-        passed: r.passes.map((p) => p.id),
-      }))`);
-    let sideways = null;
-    for (const width of [1280, 360]) {
-      await Emulation.setDeviceMetricsOverride({ width, height: 900, deviceScaleFactor: 1, mobile: width < 500 });
-      await sleep(100);
-      if (width === 360) sideways = await evaluate("document.documentElement.scrollWidth > window.innerWidth");
-      const { data } = await Page.captureScreenshot({ format: "png" });
-      fs.writeFileSync(path.join(shotDir, `studio-page-${name}-${width}.png`), Buffer.from(data, "base64"));
-    }
-    await Emulation.clearDeviceMetricsOverride();
+    const { violations, passed, sideways } = await audit({ client, evaluate }, (width) =>
+      path.join(shotDir, `studio-page-${name}-${width}.png`),
+    );
     report[name] = { violations, passed, sideways };
   };
   const nameOf = (p) => p.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") || "studio";
