@@ -47,6 +47,34 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(upload_episode))
 }
 
+/// What a cover upload (the show's or an episode's) answers when it does not set the cover.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum CoverRefusals {
+    #[response(status = 400, description = "The body cannot be read")]
+    Unreadable(ApiError),
+    #[response(status = 401, description = "No token, or not a live one")]
+    NoToken(ApiError),
+    #[response(status = 403, description = "The caller's role does not allow this")]
+    Forbidden(ApiError),
+    #[response(
+        status = 404,
+        description = "Not found (or not one the caller may see)"
+    )]
+    NotFound(ApiError),
+    #[response(status = 413, description = "The body is over the limit")]
+    TooLarge(ApiError),
+    #[response(status = 415, description = "Not a JPEG or PNG")]
+    NotAnImage(ApiError),
+    #[response(
+        status = 422,
+        description = "The image breaks Apple's rules (size, shape)"
+    )]
+    AgainstTheRules(ApiError),
+    #[response(status = 429, description = "Over the rate limit (`Retry-After`)")]
+    Limited(ApiError),
+}
+
 /// Sets the episode's own cover (the body), checked against Apple's rules.
 #[utoipa::path(
     put,
@@ -56,14 +84,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     request_body(content = Binary, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
     responses(
         (status = 200, description = "The episode with its cover", body = EpisodeView),
-        (status = 400, description = "The body cannot be read", body = ApiError),
-        (status = 401, description = "No token, or not a live one", body = ApiError),
-        (status = 403, description = "The caller's role does not allow this", body = ApiError),
-        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
-        (status = 413, description = "The body is over the limit", body = ApiError),
-        (status = 415, description = "Not a JPEG or PNG", body = ApiError),
-        (status = 422, description = "The image breaks Apple's rules (size, shape)", body = ApiError),
-        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        CoverRefusals,
         Unavailable,
     ),
     security(("bearer" = []))
@@ -141,14 +162,7 @@ pub(crate) async fn image_response(
     request_body(content = Binary, content_type = "image/jpeg", description = "A square JPEG or PNG of 1400 to 3000 pixels"),
     responses(
         (status = 200, description = "The show with its cover", body = ShowView),
-        (status = 400, description = "The body cannot be read", body = ApiError),
-        (status = 401, description = "No token, or not a live one", body = ApiError),
-        (status = 403, description = "The caller's role does not allow this", body = ApiError),
-        (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
-        (status = 413, description = "The body is over the limit", body = ApiError),
-        (status = 415, description = "Not a JPEG or PNG", body = ApiError),
-        (status = 422, description = "The image breaks Apple's rules (size, shape)", body = ApiError),
-        (status = 429, description = "Over the rate limit (`Retry-After`)", body = ApiError),
+        CoverRefusals,
         Unavailable,
     ),
     security(("bearer" = []))
