@@ -55,6 +55,8 @@ async fn bench_load_through_the_cluster() {
     };
     let duration = Duration::from_secs_f64(setting("SIARAN_BENCH_LOAD_MINUTES", 10.0) * 60.0);
     let clients = setting("SIARAN_BENCH_LOAD_CLIENTS", 16.0) as usize;
+    // Smaller for a run of an hour or more: Garage keeps every upload three times.
+    let upload_size = (setting("SIARAN_BENCH_LOAD_UPLOAD_KIB", 1024.0) as usize) << 10;
     let mut c = Cluster::start_with(Options {
         access_log: true,
         bin: std::env::var_os("SIARAN_BENCH_LOAD_BIN")
@@ -116,11 +118,13 @@ async fn bench_load_through_the_cluster() {
         media_url,
         recording,
         dir: c.dir.path().to_owned(),
+        upload_size,
         stats: stats.clone(),
     });
     eprintln!(
-        "load: {clients} clients for {:.1} min through {front}",
-        duration.as_secs_f64() / 60.0
+        "load: {clients} clients for {:.1} min through {front}, uploads of {} KiB",
+        duration.as_secs_f64() / 60.0,
+        upload_size >> 10
     );
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
@@ -146,13 +150,13 @@ async fn bench_load_through_the_cluster() {
         let t = started.elapsed();
         for (i, instance) in c.instances.iter().enumerate() {
             if let Some(pid) = instance.process.pid()
-                && let Some(kib) = status_field(pid, "VmRSS:")
+                && let Some(rss) = proc_field(pid, "status", "VmRSS:")
             {
-                let threads = status_field(pid, "Threads:").unwrap_or(0);
-                memory
-                    .entry((i, pid))
-                    .or_default()
-                    .push((t.as_secs_f64(), kib, threads));
+                memory.entry((i, pid)).or_default().push(Sample {
+                    t: t.as_secs_f64(),
+                    rss,
+                    threads: proc_field(pid, "status", "Threads:").unwrap_or(0),
+                });
             }
         }
         if !garage_down && t >= Duration::from_secs(30) {
@@ -241,7 +245,7 @@ async fn bench_load_through_the_cluster() {
     for (name, class) in [
         ("feed (conditional)", &s.feed),
         ("media range 1 MiB", &s.range),
-        ("tus upload 1 MiB", &s.tus),
+        (&*format!("tus upload {} KiB", upload_size >> 10), &s.tus),
         ("episode created", &s.episode),
     ] {
         let [p50, p99, max] = class.percentiles();
@@ -291,33 +295,53 @@ async fn bench_load_through_the_cluster() {
         );
     }
     eprintln!(
-        "\n| instance process | lived | RSS at the end of each minute of its life, MiB | max | threads at the end of each minute |"
+        "\n| instance process | lived | RSS at the end of minute …, MiB | max | trend from minute 2 on, MiB per hour | threads at the end of minute … |"
     );
-    eprintln!("| --- | --- | --- | --- | --- |");
+    eprintln!("| --- | --- | --- | --- | --- | --- |");
     let mut processes: Vec<_> = memory.iter().collect();
-    processes.sort_by(|a, b| (a.0.0, a.1[0].0).partial_cmp(&(b.0.0, b.1[0].0)).unwrap());
+    processes.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(a.1[0].t.total_cmp(&b.1[0].t)));
     for ((i, pid), samples) in processes {
-        let born = samples[0].0;
+        let born = samples[0].t;
+        let lived = samples.last().unwrap().t - born;
         let mib = |kib: u64| format!("{:.0}", kib as f64 / 1024.0);
-        let (mut per_minute, mut threads_per_minute) = (Vec::new(), Vec::new());
-        let mut minute = 1.0;
-        for (k, &(t, kib, threads)) in samples.iter().enumerate() {
+        // Every minute of a short life; about a dozen figures for a long one.
+        let step = ((lived / 60.0 / 12.0).ceil() as usize).max(1);
+        let (mut rss, mut threads) = (Vec::new(), Vec::new());
+        let mut minute = step;
+        for (k, sample) in samples.iter().enumerate() {
             let last = k + 1 == samples.len();
-            if t - born >= minute * 60.0 || last {
-                per_minute.push(mib(kib));
-                threads_per_minute.push(threads.to_string());
-                minute = ((t - born) / 60.0).floor() + 1.0;
+            if sample.t - born >= (minute * 60) as f64 || last {
+                let at = if last && sample.t - born < (minute * 60) as f64 {
+                    format!("{:.1}", (sample.t - born) / 60.0)
+                } else {
+                    minute.to_string()
+                };
+                rss.push(format!("{at}: {}", mib(sample.rss)));
+                threads.push(sample.threads.to_string());
+                minute = ((sample.t - born) / 60.0).floor() as usize / step * step + step;
             }
         }
-        let max = samples.iter().map(|&(_, kib, _)| kib).max().unwrap();
+        let max = samples.iter().map(|s| s.rss).max().unwrap();
+        // The least-squares slope of RSS from minute 2 on, over at least 10 minutes of life.
+        let trend = (lived >= 720.0)
+            .then(|| {
+                slope(
+                    samples
+                        .iter()
+                        .filter(|s| s.t - born >= 120.0)
+                        .map(|s| (s.t / 3600.0, s.rss as f64 / 1024.0)),
+                )
+            })
+            .flatten()
+            .map_or("–".to_owned(), |m| format!("{m:+.0}"));
         eprintln!(
-            "| {} pid {pid} | {:.0}–{:.0} s | {} | {} | {} |",
+            "| {} pid {pid} | {:.0}–{:.0} s | {} | {} | {trend} | {} |",
             c.instances[*i].name,
             born,
-            samples.last().unwrap().0,
-            per_minute.join(", "),
+            samples.last().unwrap().t,
+            rss.join(", "),
             mib(max),
-            threads_per_minute.join(", ")
+            threads.join(", ")
         );
     }
     for (name, class) in [
@@ -395,6 +419,8 @@ struct Load {
     media_url: String,
     recording: Arc<Vec<u8>>,
     dir: PathBuf,
+    /// The WAV each write uploads (1 MiB).
+    upload_size: usize,
     stats: Arc<Mutex<Stats>>,
 }
 
@@ -513,11 +539,11 @@ impl Load {
         Ok(())
     }
 
-    /// A 1 MiB WAV through tus, in two PATCHes, resumed from the server's offset after any
+    /// A WAV (1 MiB unless set otherwise) through tus, in two PATCHes, resumed from the server's offset after any
     /// failure, for up to two minutes: its media id and SHA-256.
     async fn tus(&self, client: usize, n: usize) -> Result<(String, String), String> {
         let name = format!("beban-{client}-{n}.wav");
-        let (path, sha) = random_wav(&self.dir, &name, RANGE);
+        let (path, sha) = random_wav(&self.dir, &name, self.upload_size);
         let bytes = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -627,16 +653,32 @@ impl Load {
 }
 
 /// An instance process seen once a second: seconds into the run, RSS in KiB, threads.
-type Sample = (f64, u64, u64);
+struct Sample {
+    t: f64,
+    rss: u64,
+    threads: u64,
+}
 
-/// A number field of `/proc/PID/status` (`VmRSS:` in KiB, `Threads:`).
-fn status_field(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
+/// A number field of `/proc/PID/FILE`: `status`'s `VmRSS:` (KiB) or `Threads:`.
+fn proc_field(pid: u32, file: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    text.lines()
         .find_map(|l| l.strip_prefix(field))?
         .split_whitespace()
         .next()?
         .parse()
         .ok()
+}
+
+/// The least-squares slope of y over x; `None` for fewer than two distinct x.
+fn slope(points: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let points: Vec<_> = points.collect();
+    let n = points.len() as f64;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+    let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+        (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
+    });
+    (sxx > 0.0).then(|| sxy / sxx)
 }
