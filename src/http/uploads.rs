@@ -92,23 +92,41 @@ enum TusResumable {
     V1,
 }
 
+/// `X-HTTP-Method-Override`: the tus requests a POST may stand for.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+enum MethodOverride {
+    #[schema(rename = "PATCH")]
+    Patch,
+    #[schema(rename = "DELETE")]
+    Delete,
+}
+
 /// The headers of a tus creation, documented once for `/api/v1/uploads` and its `/`-ended twin
 /// (the address tus-js-client uses).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 struct CreationHeaders {
-    /// The tus version: `1.0.0`; another answers 412
+    /// The tus version: `1.0.0`; another version answers 412, no version 400
     #[param(rename = "Tus-Resumable", inline)]
     tus_resumable: TusResumable,
     /// The whole file's size in bytes (deferred lengths are not taken)
-    #[param(rename = "Upload-Length")]
+    #[param(
+        rename = "Upload-Length",
+        minimum = 1,
+        maximum = 9_223_372_036_854_775_807_u64
+    )]
     upload_length: u64,
     /// tus metadata: `filename` (base64) names the file
-    #[param(rename = "Upload-Metadata")]
+    #[param(rename = "Upload-Metadata", nullable = false)]
     upload_metadata: Option<String>,
     /// `sha256 BASE64` of the bytes sent with the request (checksum extension)
-    #[param(rename = "Upload-Checksum")]
+    #[param(
+        rename = "Upload-Checksum",
+        nullable = false,
+        pattern = r"^sha256 [A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"
+    )]
     upload_checksum: Option<String>,
 }
 
@@ -124,7 +142,10 @@ enum CreationAnswers {
         ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
     ))]
     Created,
-    #[response(status = 400, description = "A tus header is missing or not readable")]
+    #[response(
+        status = 400,
+        description = "A tus header (`Tus-Resumable` included) is missing or not readable"
+    )]
     BadHeader(ApiError),
     #[response(status = 401, description = "No token, or not a live one")]
     NoToken(ApiError),
@@ -141,7 +162,10 @@ enum CreationAnswers {
         description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)"
     )]
     Limited(ApiError),
-    #[response(status = 412, description = "Not `Tus-Resumable: 1.0.0`")]
+    #[response(
+        status = 412,
+        description = "`Tus-Resumable` names another version than `1.0.0`"
+    )]
     OtherVersion(ApiError),
     #[response(
         status = 460,
@@ -163,18 +187,29 @@ enum DiscoveryAnswer {
     Discovery,
 }
 
-/// Every answer carries `Tus-Resumable` and the CORS headers; a tus request of another protocol
-/// version is refused with 412 before anything else is looked at. `GET` (the JSON status) and
+/// Every answer carries `Tus-Resumable` and the CORS headers; a tus request without the header,
+/// or with one that names no version, is refused with 400, and one of another protocol version
+/// with 412 (as tus says), before anything else is looked at. `GET` (the JSON status) and
 /// `OPTIONS` (discovery, preflight) are not tus requests.
 async fn tus_headers(req: Request, next: Next) -> Response {
     let tus_request = !matches!(*req.method(), Method::GET | Method::OPTIONS);
-    let version_ok = req
-        .headers()
-        .get(&TUS_RESUMABLE)
-        .is_some_and(|v| v == TUS_VERSION);
-    let mut res = if tus_request && !version_ok {
+    let version = req.headers().get(&TUS_RESUMABLE);
+    let mut res = if tus_request && version.is_none_or(|v| v != TUS_VERSION) {
+        // `1.0.0`, `0.2.2`: a version, only not this one.
+        let a_version = version.and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            let parts: Vec<&str> = v.trim().split('.').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        let status = if a_version {
+            StatusCode::PRECONDITION_FAILED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
         let mut res = fail(
-            StatusCode::PRECONDITION_FAILED,
+            status,
             "unsupported-tus-version",
             "Kirim header 'Tus-Resumable: 1.0.0': hanya tus 1.0.0 yang didukung",
             "Send a 'Tus-Resumable: 1.0.0' header: only tus 1.0.0 is supported",
@@ -389,13 +424,15 @@ fn number(headers: &HeaderMap, name: &HeaderName) -> Result<Option<u64>, TusErro
             .to_str()
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
+            // The contract's `int64`: a number past it is not one this API reads.
+            .filter(|&n| i64::try_from(n).is_ok())
             .map(Some)
             .ok_or_else(|| {
                 fail(
                     StatusCode::BAD_REQUEST,
                     "invalid-header",
-                    &format!("Header {name} harus bilangan bulat tak negatif"),
-                    &format!("The {name} header must be a non-negative integer"),
+                    &format!("Header {name} harus bilangan bulat tak negatif (int64)"),
+                    &format!("The {name} header must be a non-negative integer (int64)"),
                 )
             }),
     }
@@ -689,7 +726,7 @@ async fn create(
     head,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412")),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another version answers 412, no version 400")),
     responses(
         (status = 200, description = "Where it stands", headers(
             ("Upload-Length" = u64, description = "The whole file's size"),
@@ -698,11 +735,12 @@ async fn create(
             ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
             ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
         )),
+        (status = 400, description = "No `Tus-Resumable` version", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
         (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
         (status = 410, description = "Expired or removed", body = ApiError),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 412, description = "`Tus-Resumable` names another version than `1.0.0`", body = ApiError),
         Unavailable,
     ),
     security(("bearer" = []))
@@ -729,8 +767,8 @@ async fn head(
     patch,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = u64, Header, description = "Where these bytes start: the offset the server has"),
-        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of this request's bytes")),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another version answers 412, no version 400"), ("Upload-Offset" = u64, Header, description = "Where these bytes start: the offset the server has"),
+        ("Upload-Checksum" = Option<String>, Header, nullable = false, description = "`sha256 BASE64` of this request's bytes", pattern = r"^sha256 [A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")),
     request_body(content = Binary, content_type = "application/offset+octet-stream", description = "The next bytes"),
     responses(
         (status = 204, description = "Taken; the last bytes make the media record", headers(
@@ -739,7 +777,7 @@ async fn head(
             ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
             ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
         )),
-        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 400, description = "A tus header (`Tus-Resumable` included) is missing or not readable", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
         (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
@@ -749,7 +787,7 @@ async fn head(
         (status = 422, description = "Media that does not play", body = ApiError),
         (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
         (status = 410, description = "Expired or removed", body = ApiError),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 412, description = "`Tus-Resumable` names another version than `1.0.0`", body = ApiError),
         (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
         Unavailable,
     ),
@@ -810,15 +848,16 @@ async fn append(
     delete,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412")),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another version answers 412, no version 400")),
     responses(
         (status = 204, description = "Removed"),
+        (status = 400, description = "No `Tus-Resumable` version", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
         (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
         (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
         (status = 410, description = "Expired or removed", body = ApiError),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 412, description = "`Tus-Resumable` names another version than `1.0.0`", body = ApiError),
         Unavailable,
     ),
     security(("bearer" = []))
@@ -844,9 +883,9 @@ async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
     post,
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
-    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another answers 412"), ("Upload-Offset" = Option<u64>, Header, description = "Where these bytes start: the offset the server has"),
-        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 BASE64` of this request's bytes"),
-        ("X-HTTP-Method-Override" = String, Header, description = "`PATCH` or `DELETE`: the tus request this POST stands for")),
+    params(("id" = String, Path, description = "The upload's id"), ("Tus-Resumable" = inline(TusResumable), Header, description = "The tus version: `1.0.0`; another version answers 412, no version 400"), ("Upload-Offset" = Option<u64>, Header, nullable = false, description = "Where these bytes start: the offset the server has"),
+        ("Upload-Checksum" = Option<String>, Header, nullable = false, description = "`sha256 BASE64` of this request's bytes", pattern = r"^sha256 [A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"),
+        ("X-HTTP-Method-Override" = inline(MethodOverride), Header, description = "The tus request this POST stands for")),
     request_body(content = Binary, content_type = "application/offset+octet-stream", description = "For `PATCH`: the next bytes"),
     responses(
         (status = 204, description = "As the PATCH or DELETE it stands for", headers(
@@ -855,7 +894,7 @@ async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
             ("Siaran-Media-Id" = String, description = "Once complete: the media record's id"),
             ("Siaran-Media-Url" = String, description = "Once complete: the media record's address in the API"),
         )),
-        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 400, description = "A tus header (`Tus-Resumable` included) is missing or not readable", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
         (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),
@@ -865,7 +904,7 @@ async fn remove(state: &AppState, id: &str) -> Result<Response, TusError> {
         (status = 422, description = "Media that does not play", body = ApiError),
         (status = 429, description = "Over the caller's open-upload cap or the write rate limit (`Retry-After`)", body = ApiError),
         (status = 410, description = "Expired or removed", body = ApiError),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ApiError),
+        (status = 412, description = "`Tus-Resumable` names another version than `1.0.0`", body = ApiError),
         (status = 460, description = "`Upload-Checksum` does not match the bytes received", body = ApiError),
         (status = 405, description = "Another method override", body = ApiError),
         Unavailable,
@@ -887,6 +926,12 @@ async fn method_override(
     {
         Some("PATCH") => append(&state, &id, &headers, body).await,
         Some("DELETE") => remove(&state, &id).await,
+        None => Err(fail(
+            StatusCode::BAD_REQUEST,
+            "method-override-required",
+            "POST ke unggahan perlu header X-HTTP-Method-Override: PATCH atau DELETE",
+            "A POST to an upload needs an X-HTTP-Method-Override header: PATCH or DELETE",
+        )),
         _ => Err(AppError::MethodNotAllowed.into()),
     }
 }
@@ -912,7 +957,7 @@ struct UploadView {
     params(("id" = String, Path, description = "The upload's id")),
     responses(
         (status = 200, description = "The upload", body = UploadView),
-        (status = 400, description = "A tus header is missing or not readable", body = ApiError),
+        (status = 400, description = "A tus header (`Tus-Resumable` included) is missing or not readable", body = ApiError),
         (status = 401, description = "No token, or not a live one", body = ApiError),
         (status = 403, description = "The caller's role does not allow uploads", body = ApiError),
         (status = 404, description = "Not found (or not one the caller may see)", body = ApiError),

@@ -207,18 +207,45 @@ async fn discovery_version_and_cors() {
             .contains("PATCH")
     );
 
-    // Another protocol version, or none: 412 naming the version spoken, before anything else.
+    // Another protocol version: 412 naming the version spoken, before anything else (as tus
+    // says); no version at all, or a header that names none: 400, as for any header missing.
+    for (version, status) in [(Some("0.2.2"), 412), (None, 400), (Some("{}"), 400)] {
+        let mut req = app
+            .http
+            .post(app.url("/api/v1/uploads/"))
+            .bearer_auth(&app.editor_token)
+            .header("Upload-Length", "10");
+        if let Some(v) = version {
+            req = req.header("Tus-Resumable", v);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), status, "{version:?}");
+        assert_eq!(res.headers()["tus-version"], "1.0.0");
+        assert_eq!(error_code(res).await, "unsupported-tus-version");
+    }
+    // A length past the contract's int64 is not a number this API reads: 400, not 413.
     let res = app
         .http
         .post(app.url("/api/v1/uploads/"))
         .bearer_auth(&app.editor_token)
-        .header("Upload-Length", "10")
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "9223372036854775808")
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 412);
-    assert_eq!(res.headers()["tus-version"], "1.0.0");
-    assert_eq!(error_code(res).await, "unsupported-tus-version");
+    assert_eq!(res.status(), 400);
+    assert_eq!(error_code(res).await, "invalid-header");
+    // A POST to an upload says which tus request it stands for; without it, 400.
+    let res = app
+        .http
+        .post(app.url(&format!("/api/v1/uploads/{}", uuid::Uuid::new_v4())))
+        .bearer_auth(&app.editor_token)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(error_code(res).await, "method-override-required");
 
     // A token is needed, as for POST /api/v1/media.
     let res = app
