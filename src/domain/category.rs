@@ -54,6 +54,23 @@ pub fn all_categories() -> &'static [String] {
     &ALL
 }
 
+/// The API contract's name for a category: one of `all_categories()`, as an enum.
+pub struct CategoryName;
+
+impl utoipa::PartialSchema for CategoryName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "An Apple Podcasts category: `Parent` or `Parent > Child`, as Apple spells it",
+            ))
+            .enum_values(Some(all_categories().iter().cloned()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CategoryName {}
+
 /// Splits `"News > Politics"` into `("News", Some("Politics"))` and `"Government"` into
 /// `("Government", None)`. `None` when the value has an empty part or more than two levels,
 /// which Apple's list never has.

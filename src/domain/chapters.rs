@@ -15,6 +15,7 @@ pub const VERSION: &str = "1.2.0";
 #[serde(rename_all = "camelCase")]
 pub struct Chapters {
     pub version: String,
+    #[schema(min_items = 1)]
     pub chapters: Vec<Chapter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
@@ -38,8 +39,16 @@ pub struct Chapter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub img: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toc: Option<bool>,

@@ -3,36 +3,58 @@
 use chrono::{DateTime, SubsecRound as _, Utc};
 use serde::Deserialize;
 
-use super::{Document, DocumentId, DocumentKind, Rejection, bounds, double_option, parse_title};
+use super::{
+    Document, DocumentId, DocumentKind, DocumentKindOrEmpty, Rejection, bounds, double_option,
+    parse_title,
+};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewDocument {
+    #[schema(pattern = r"\S", max_length = 500)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub number: Option<String>,
+    /// `other` when absent.
     #[serde(default)]
+    #[schema(value_type = Option<DocumentKindOrEmpty>)]
     pub kind: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub issuer: Option<String>,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, 1900 to 9999; empty is none.
     #[serde(default)]
+    #[schema(
+        pattern = r"^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))?$"
+    )]
     pub issued_on: Option<String>,
+    /// An absolute http(s) address; empty is none.
     #[serde(default)]
+    #[schema(
+        pattern = r"^(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?)?$",
+        max_length = 2048
+    )]
     pub url: Option<String>,
 }
 
 /// `PATCH /api/v1/documents/{id}`: the fields given change; `null` clears an optional one.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct DocumentPatch {
+    #[schema(pattern = r"\S", max_length = 500)]
     pub title: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub number: Option<Option<String>>,
+    #[schema(value_type = Option<DocumentKindOrEmpty>)]
     pub kind: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub issuer: Option<Option<String>>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, pattern = r"^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))?$")]
     pub issued_on: Option<Option<String>>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, pattern = r"^(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?)?$", max_length = 2048)]
     pub url: Option<Option<String>>,
 }
 
@@ -62,11 +84,11 @@ fn bounded(
     s: Option<String>,
     max: usize,
 ) -> Result<Option<String>, Rejection> {
-    let s = non_empty(s);
+    // As given, surrounding space included: the contract's `maxLength` counts it too.
     if let Some(v) = &s {
         bounds::check_chars(code, field, v, max)?;
     }
-    Ok(s)
+    Ok(non_empty(s))
 }
 
 /// A document kind as a request names it; absent is `Other`.

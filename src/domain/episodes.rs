@@ -74,12 +74,17 @@ impl EpisodeDraft {
 /// changes, so apps see a corrected episode as the same one; `publish_at: null` makes a draft.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct EpisodePatch {
+    #[schema(pattern = r"\S", max_length = 500)]
     pub title: Option<String>,
     pub description: Option<String>,
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
     /// A corrected recording (uploaded first); its URL is new, as media URLs are immutable.
+    #[schema(format = Uuid)]
     pub media_id: Option<String>,
+    /// RFC 3339; `null` makes a draft.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>, pattern = r"^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
     pub publish_at: Option<Option<DateTime<Utc>>>,
     pub meta: Option<EpisodeMeta>,
 }

@@ -44,16 +44,27 @@ pub enum EpisodeType {
 /// `podcast:person`: an official who speaks, a host, a guest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
+    #[schema(pattern = r"\S", max_length = 128)]
     pub name: String,
     /// The Podcast Taxonomy role (`host`, `guest`, ...); `host` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub role: Option<String>,
     /// The taxonomy group (`cast`, ...); `cast` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub img: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub href: Option<String>,
 }
 
@@ -61,50 +72,72 @@ pub struct Person {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Location {
     /// What a person reads: "Kantor Gubernur Kalimantan Timur, Samarinda".
+    #[schema(pattern = r"\S", max_length = 128)]
     pub name: String,
     /// A `geo:` URI (RFC 5870), e.g. `geo:-0.5022,117.1536`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^geo:-?[0-9]{1,3}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?(,-?[0-9]{1,5}(\.[0-9]+)?)?(;[!-~]*)?$",
+        max_length = 128
+    )]
     pub geo: Option<String>,
     /// An OpenStreetMap object: type letter and id, e.g. `R3798455`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[NWR][0-9]{1,18}(#[!-~]*)?$", max_length = 64)]
     pub osm: Option<String>,
 }
 
 /// `podcast:funding`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Funding {
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub url: String,
+    #[schema(pattern = r"\S", max_length = 128)]
     pub text: String,
 }
 
 /// `podcast:license`: a name (an SPDX identifier such as `CC-BY-4.0`) and, for others, a URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct License {
+    #[schema(pattern = r"\S", max_length = 128)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub url: Option<String>,
 }
 
 /// `podcast:txt`: free text for a purpose (a directory's verification code, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Txt {
+    #[schema(pattern = r"\S", max_length = 4000)]
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub purpose: Option<String>,
 }
 
 /// `podcast:updateFrequency`: an iCalendar RRULE and its words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UpdateFrequency {
+    #[schema(pattern = r"\S", max_length = 128)]
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 512)]
     pub rrule: Option<String>,
 }
 
 /// `podcast:soundbite`: a moment worth sharing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Soundbite {
+    #[serde(deserialize_with = "super::whole::u64")]
     pub start_ms: u64,
+    #[serde(deserialize_with = "super::whole::u64")]
     pub duration_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -123,16 +156,22 @@ pub struct ShowMeta {
     pub complete: bool,
     /// `itunes:new-feed-url`: the show moved to another host (and this feed says so).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(/[!-~]*)?$",
+        max_length = 2048
+    )]
     pub new_feed_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub funding: Option<Funding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub license: Option<License>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub txt: Vec<Txt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub update_frequency: Option<UpdateFrequency>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub persons: Vec<Person>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
@@ -143,9 +182,15 @@ pub struct ShowMeta {
 #[serde(default, deny_unknown_fields)]
 pub struct EpisodeMeta {
     pub episode_type: EpisodeType,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::whole::option_u32"
+    )]
     pub season: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::whole::option_u32"
+    )]
     pub episode: Option<u32>,
     /// Show notes as HTML (links, lists, emphasis); sanitized before it is stored, written as
     /// `content:encoded` beside the plain `description`.
@@ -157,10 +202,12 @@ pub struct EpisodeMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explicit: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub persons: Vec<Person>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub soundbites: Vec<Soundbite>,
     /// The publication date proposed when the draft was made (the studio's new-episode form,
     /// pre-filled from the file's tags or name as `siaran import` reads them): the editor's

@@ -23,6 +23,7 @@ pub mod site;
 mod slug;
 pub mod transcript;
 pub mod users;
+pub mod whole;
 
 pub use documents::{DocumentPatch, NewDocument, parse_kind};
 pub use episodes::{
@@ -35,8 +36,8 @@ pub use meta::{
     ShowType, Soundbite, Txt, UpdateFrequency,
 };
 pub use records::{
-    ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentLink, Download,
-    DownloadStats, LinkedDocument, Listen, Role, StatsScope,
+    ApiToken, Citation, Document, DocumentFile, DocumentKind, DocumentKindOrEmpty, DocumentLink,
+    Download, DownloadStats, LinkedDocument, Listen, Role, StatsScope,
 };
 pub use shows::{NewShow, ShowPatch};
 pub use slug::{Lang, Slug, SlugError};
@@ -78,6 +79,8 @@ impl Rejection {
 /// A title with surrounding space removed; empty or longer than `bounds::MAX_TITLE_CHARS` is
 /// refused.
 pub fn parse_title(raw: &str) -> Result<String, Rejection> {
+    // As given, surrounding space included: the contract's `maxLength` counts it too.
+    bounds::check_chars("invalid-title", "title", raw, bounds::MAX_TITLE_CHARS)?;
     let title = raw.trim();
     if title.is_empty() {
         return Err(Rejection::new(
@@ -86,7 +89,6 @@ pub fn parse_title(raw: &str) -> Result<String, Rejection> {
             "title must not be empty",
         ));
     }
-    bounds::check_chars("invalid-title", "title", title, bounds::MAX_TITLE_CHARS)?;
     Ok(title.to_owned())
 }
 

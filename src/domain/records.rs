@@ -99,6 +99,24 @@ pub enum DocumentKind {
     Other,
 }
 
+/// The API contract's document kind where an empty value means none (a list's filter, a
+/// document's optional kind): `""` or one of `DocumentKind::ALL`.
+pub struct DocumentKindOrEmpty;
+
+impl utoipa::PartialSchema for DocumentKindOrEmpty {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A document kind, or empty for none"))
+            .enum_values(Some(
+                std::iter::once("").chain(DocumentKind::ALL.map(DocumentKind::as_str)),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DocumentKindOrEmpty {}
+
 impl DocumentKind {
     pub const ALL: [DocumentKind; 13] = [
         DocumentKind::UndangUndang,

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Lang, Rejection, Show, ShowId, ShowMeta, Urls, bounds, category::category_is_known,
+    Lang, Rejection, Show, ShowId, ShowMeta, Urls, bounds,
+    category::{CategoryName, category_is_known},
     parse_description, parse_slug, parse_title,
 };
 
@@ -18,17 +19,31 @@ const RESERVED_SLUGS: [&str; 1] = ["opml"];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewShow {
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: String,
+    #[schema(pattern = r"\S", max_length = 500)]
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// A language tag (`id`, `en`, `id-ID`); `id` when absent.
     #[serde(default = "default_language")]
+    #[schema(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     pub language: String,
+    /// The office or official; podcast directories show it.
     #[serde(default)]
+    #[schema(required = true, pattern = r"\S", max_length = 500)]
     pub author: String,
+    /// The owner's address, which directories write to.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$",
+        max_length = 254
+    )]
     pub email: String,
+    /// `Government` when absent.
     #[serde(default = "default_category")]
+    #[schema(value_type = CategoryName)]
     pub category: String,
     #[serde(default)]
     pub explicit: bool,
@@ -41,12 +56,18 @@ pub struct NewShow {
 /// new slug keeps the old feed URL answering 301.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ShowPatch {
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
+    #[schema(pattern = r"\S", max_length = 500)]
     pub title: Option<String>,
     pub description: Option<String>,
+    #[schema(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     pub language: Option<String>,
+    #[schema(pattern = r"\S", max_length = 500)]
     pub author: Option<String>,
+    #[schema(pattern = r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$", max_length = 254)]
     pub email: Option<String>,
+    #[schema(value_type = Option<CategoryName>)]
     pub category: Option<String>,
     pub explicit: Option<bool>,
     pub meta: Option<ShowMeta>,

@@ -43,8 +43,9 @@ pub fn api() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only documents of this kind (`regulation`, `decree`, …).
+    /// Only documents of this kind.
     #[serde(default)]
+    #[param(value_type = Option<crate::domain::DocumentKindOrEmpty>)]
     pub kind: Option<String>,
 }
 

@@ -159,7 +159,7 @@ fn transcript_view(file: &EpisodeFile, urls: &Urls) -> Option<TranscriptView> {
     put,
     path = "/api/v1/episodes/{id}/transcripts/{language}",
     tag = "episode files",
-    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("language" = String, Path, description = "The transcript's language tag (`id`, `en`, `jv`…)")),
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("language" = String, Path, description = "The transcript's language tag (`id`, `en`, `jv`…)", pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")),
     request_body(content = String, content_type = "text/vtt", description = "WebVTT or SRT"),
     responses(
         (status = 200, description = "The transcript as stored", body = TranscriptView),
@@ -237,7 +237,7 @@ async fn put_chapters(
     delete,
     path = "/api/v1/episodes/{id}/transcripts/{language}",
     tag = "episode files",
-    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("language" = String, Path, description = "The transcript's language tag (`id`, `en`, `jv`…)")),
+    params(("id" = String, Path, description = "The episode's id (a lower-case UUID)"), ("language" = String, Path, description = "The transcript's language tag (`id`, `en`, `jv`…)", pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "No token, or not a live one", body = ApiError),

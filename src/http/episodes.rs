@@ -45,15 +45,22 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewEpisode {
+    #[schema(pattern = r"\S", max_length = 500)]
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// A media file's id (`POST /api/v1/media` or a finished tus upload).
+    #[schema(format = Uuid)]
     pub media_id: String,
     /// RFC 3339. Absent: a draft. Past: published. Future: scheduled.
     #[serde(default)]
+    #[schema(
+        pattern = r"^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub publish_at: Option<DateTime<Utc>>,
     /// Optional; derived from the title when absent.
     #[serde(default)]
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub slug: Option<String>,
     /// Season, number, type, show notes (HTML), persons, location, soundbites.
     #[serde(default)]
@@ -407,7 +414,9 @@ async fn submit_for_review(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewReturn {
+    /// For the author: what needs to change.
     #[serde(default)]
+    #[schema(required = true, pattern = r"\S", max_length = 2000)]
     pub comment: String,
 }
 
@@ -450,6 +459,8 @@ async fn return_to_author(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewWithdrawal {
+    /// Shown on the episode's page.
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub reason: String,
 }
 
@@ -520,10 +531,14 @@ async fn restore(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewLink {
+    #[schema(format = Uuid)]
     pub document_id: String,
-    #[serde(default)]
+    /// A moment of the recording, in milliseconds from its start.
+    #[serde(default, deserialize_with = "crate::domain::whole::option_u64")]
+    #[schema(maximum = 172_800_000)]
     pub at_ms: Option<u64>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 

@@ -53,18 +53,28 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct SearchParams {
-    /// Words and "quoted phrases"; all must match.
+    /// Words and "quoted phrases" (at most 12); all must match.
+    #[param(pattern = r"[A-Za-z0-9]", max_length = 300)]
     q: String,
     /// Only this show's episodes (its slug).
+    #[param(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     show: Option<String>,
     /// Published on or after this day, `YYYY-MM-DD`.
+    #[param(
+        pattern = r"^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))?$"
+    )]
     from: Option<String>,
     /// Published on or before this day, `YYYY-MM-DD`.
+    #[param(
+        pattern = r"^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))?$"
+    )]
     to: Option<String>,
-    /// `episodes`, `documents`, or a document kind.
+    /// Only documents of this kind.
+    #[param(value_type = Option<crate::domain::DocumentKindOrEmpty>)]
     kind: Option<String>,
     /// How many results of each kind, 1 to 50 (default 20).
-    limit: Option<String>,
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<u32>,
 }
 
 /// The raw parameters, last value wins.

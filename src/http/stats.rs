@@ -43,11 +43,27 @@ pub fn api() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct StatsQuery {
     /// First day, `YYYY-MM-DD` (UTC); 30 days before `to` when absent.
+    #[param(
+        pattern = r"^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))?$"
+    )]
     from: Option<String>,
     /// Last day, `YYYY-MM-DD` (UTC); today when absent.
+    #[param(
+        pattern = r"^((19[0-9]{2}|[2-9][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])))?$"
+    )]
     to: Option<String>,
     /// `json` (the default) or `csv`.
+    #[param(value_type = Option<StatsFormat>)]
     format: Option<String>,
+}
+
+/// The report's format.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum StatsFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -156,7 +156,7 @@ impl Error {
     /// The stable kebab-case code an API answers for this error.
     pub fn code(&self) -> String {
         match self {
-            Error::NotFound { what } => format!("{what}-not-found"),
+            Error::NotFound { what } => format!("{}-not-found", what.replace(' ', "-")),
             Error::Invalid { code, .. }
             | Error::Conflict { code, .. }
             | Error::UnsupportedType { code, .. }
