@@ -85,11 +85,52 @@ where
     async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
         refuse_declared_over(req.headers(), JSON_BODY_LIMIT as u64)?;
         DefaultBodyLimit::max(JSON_BODY_LIMIT).apply(&mut req);
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::too_large(JSON_BODY_LIMIT as u64)
+                } else {
+                    AppError::bad_request(
+                        "invalid-json",
+                        format!("JSON tidak dapat dibaca: {}", e.body_text()),
+                        format!("Cannot read the JSON body: {}", e.body_text()),
+                    )
+                }
+            })?;
+        // Text with U+0000 can be stored nowhere (PostgreSQL refuses it): a clear 422 here
+        // rather than a database error later.
+        if escapes_nul(&bytes) {
+            return Err(AppError::invalid(
+                "invalid-text",
+                "Teks tidak boleh berisi karakter NUL (\\u0000)",
+                "Text must not contain the NUL character (\\u0000)",
+            ));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }
+}
+
+/// Whether a JSON text holds the escape `\u0000` (U+0000; JSON allows it in no other form).
+/// Outside strings a backslash is not valid JSON, so every backslash starts an escape.
+fn escapes_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 fn json_rejection(rejection: &JsonRejection) -> AppError {

@@ -471,7 +471,8 @@ fn metadata_filename(raw: &str) -> Result<String, TusError> {
 
 /// `Upload-Checksum: sha256 BASE64`; other algorithms are refused with 400, as tus asks.
 fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, TusError> {
-    let Some(raw) = header_str(headers, &UPLOAD_CHECKSUM) else {
+    // An empty header carries no checksum: as if it were absent.
+    let Some(raw) = header_str(headers, &UPLOAD_CHECKSUM).filter(|v| !v.trim().is_empty()) else {
         return Ok(None);
     };
     let (algorithm, value) = raw.trim().split_once(' ').unwrap_or((raw.trim(), ""));
@@ -630,7 +631,7 @@ async fn options_upload(state: State<AppState>) -> Response {
     path = "/api/v1/uploads/",
     tag = "uploads",
     params(CreationHeaders),
-    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
+    request_body(content = Option<Binary>, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
     responses(CreationAnswers, Unavailable),
     security(("bearer" = []))
 )]
@@ -650,7 +651,7 @@ async fn create_slash(
     path = "/api/v1/uploads",
     tag = "uploads",
     params(CreationHeaders),
-    request_body(content = Binary, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
+    request_body(content = Option<Binary>, content_type = "application/offset+octet-stream", description = "Optional (creation-with-upload): the first bytes, or all of them"),
     responses(CreationAnswers, Unavailable),
     security(("bearer" = []))
 )]
