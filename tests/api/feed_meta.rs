@@ -176,12 +176,14 @@ async fn feed_passes_the_namespace_xsd_and_podcast_partytime() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let media = app.upload_ok("briefing-demo.mp3").await;
+    // Control characters XML forbids reach the feed builder, which drops them (U+0000 does
+    // not: the API refuses it, `openapi::text_with_nul_is_refused`).
     let res = app
         .post_json(
             "/api/v1/shows/ppid/episodes",
             Some(&app.editor_token),
             &json!({
-                "title": "Pergub 49/2023 & <UU 14/2008>\u{0}\u{c}", "media_id": media["id"],
+                "title": "Pergub 49/2023 & <UU 14/2008>\u{b}\u{c}", "media_id": media["id"],
                 "publish_at": "2026-01-05T02:00:00Z",
                 "meta": {
                     "season": 1, "episode": 3, "episode_type": "full",
