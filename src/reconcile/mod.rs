@@ -161,7 +161,7 @@ impl Reconciler {
         }
 
         if mode == Mode::Report {
-            found.missing = self.missing(&owned, &present).await;
+            found.missing = self.missing(&owned, &present).await?;
             return Ok(found);
         }
         // Notes whose object a row now owns, or whose write is over, are done with (deleting an
@@ -176,7 +176,7 @@ impl Reconciler {
             }
         }
 
-        found.missing = self.missing(&owned, &present).await;
+        found.missing = self.missing(&owned, &present).await?;
         for key in &found.missing {
             tracing::error!(%key, "reconcile: a row owns an object that is missing");
         }
@@ -187,10 +187,16 @@ impl Reconciler {
         Ok(found)
     }
 
-    /// Rows whose object was not listed. The row may be newer than the listing, so each is
-    /// looked up once more before it is reported. Reported only: rows are deleted before their
-    /// objects everywhere, so this finds data lost outside Siaran, which an operator restores.
-    async fn missing(&self, owned: &HashSet<String>, present: &HashSet<String>) -> Vec<String> {
+    /// Rows whose object was not listed. The row may be newer than the listing, so each
+    /// object is looked up once more; and the row may be gone by now (an upload finished and
+    /// its chunks removed, a file replaced, between the database's reading and this look: rows
+    /// go before their objects), so the rows are read again and only those still there count.
+    /// Reported only: this finds data lost outside Siaran, which an operator restores.
+    async fn missing(
+        &self,
+        owned: &HashSet<String>,
+        present: &HashSet<String>,
+    ) -> anyhow::Result<Vec<String>> {
         let mut missing = Vec::new();
         for key in owned.iter().filter(|k| !present.contains(*k)) {
             let object = ObjectKey::from_stored(key.clone());
@@ -204,7 +210,11 @@ impl Reconciler {
             }
             missing.push(key.clone());
         }
-        missing
+        if !missing.is_empty() {
+            let still: HashSet<String> = self.db.owned_object_keys().await?.into_iter().collect();
+            missing.retain(|key| still.contains(key));
+        }
+        Ok(missing)
     }
 
     /// Runs now and then every `every`, for as long as the runtime lives.
