@@ -158,25 +158,7 @@ impl ObjectStore for ListedEarly {
 /// reported, as when the file is lost outside Siaran.
 async fn a_row_gone_meanwhile_is_not_missing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let tus = |req: reqwest::RequestBuilder| {
-        req.bearer_auth(&app.editor_token)
-            .header("Tus-Resumable", "1.0.0")
-    };
-    let res = tus(app.http.post(app.url("/api/v1/uploads/")))
-        .header("Upload-Length", "100000")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let upload = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = tus(app.http.patch(&upload))
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(vec![1u8; 40_000])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    let upload = upload_one_chunk(&app, 1).await;
     let chunk = keys(&app).await;
     assert!(
         chunk.len() == 1 && chunk[0].starts_with("uploads/"),
@@ -184,7 +166,7 @@ async fn a_row_gone_meanwhile_is_not_missing(backend: Backend) {
     );
 
     // The upload is ended (DELETE: rows, then objects) after the rows were read.
-    let end = tus(app.http.delete(&upload));
+    let end = tus(&app, app.http.delete(&upload));
     let store = Arc::new(ListedEarly {
         inner: app.state.ctx.store.clone(),
         before_head: tokio::sync::Mutex::new(Some(Box::pin(async move {
@@ -202,20 +184,7 @@ async fn a_row_gone_meanwhile_is_not_missing(backend: Backend) {
     assert!(keys(&app).await.is_empty());
 
     // A chunk lost while its row stays is reported, by `check` and by a repairing pass.
-    let res = tus(app.http.post(app.url("/api/v1/uploads/")))
-        .header("Upload-Length", "100000")
-        .send()
-        .await
-        .unwrap();
-    let upload = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = tus(app.http.patch(&upload))
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(vec![2u8; 40_000])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    upload_one_chunk(&app, 2).await;
     let lost = keys(&app).await;
     assert_eq!(lost.len(), 1);
     app.state
@@ -226,5 +195,31 @@ async fn a_row_gone_meanwhile_is_not_missing(backend: Backend) {
         .unwrap();
     assert_eq!(reconciler.check(Utc::now()).await.unwrap().missing, lost);
     assert_eq!(reconciler.run(Utc::now()).await.unwrap().missing, lost);
+}
+
+fn tus(app: &TestApp, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    req.bearer_auth(&app.editor_token)
+        .header("Tus-Resumable", "1.0.0")
+}
+
+/// A resumable upload of 100,000 bytes with its first 40,000 (`fill`) received: one chunk
+/// stored, its row written. Returns the upload's URL.
+async fn upload_one_chunk(app: &TestApp, fill: u8) -> String {
+    let res = tus(app, app.http.post(app.url("/api/v1/uploads/")))
+        .header("Upload-Length", "100000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let upload = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = tus(app, app.http.patch(&upload))
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body(vec![fill; 40_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    upload
 }
 on_both_backends!(a_row_gone_meanwhile_is_not_missing);
