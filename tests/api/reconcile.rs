@@ -166,7 +166,11 @@ async fn a_row_gone_meanwhile_is_not_missing(backend: Backend) {
     );
 
     // The upload is ended (DELETE: rows, then objects) after the rows were read.
-    let end = tus(&app, app.http.delete(&upload));
+    let end = app
+        .http
+        .delete(&upload)
+        .bearer_auth(&app.editor_token)
+        .header("Tus-Resumable", "1.0.0");
     let store = Arc::new(ListedEarly {
         inner: app.state.ctx.store.clone(),
         before_head: tokio::sync::Mutex::new(Some(Box::pin(async move {
@@ -197,28 +201,11 @@ async fn a_row_gone_meanwhile_is_not_missing(backend: Backend) {
     assert_eq!(reconciler.run(Utc::now()).await.unwrap().missing, lost);
 }
 
-fn tus(app: &TestApp, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    req.bearer_auth(&app.editor_token)
-        .header("Tus-Resumable", "1.0.0")
-}
-
 /// A resumable upload of 100,000 bytes with its first 40,000 (`fill`) received: one chunk
 /// stored, its row written. Returns the upload's URL.
 async fn upload_one_chunk(app: &TestApp, fill: u8) -> String {
-    let res = tus(app, app.http.post(app.url("/api/v1/uploads/")))
-        .header("Upload-Length", "100000")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let upload = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = tus(app, app.http.patch(&upload))
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(vec![fill; 40_000])
-        .send()
-        .await
-        .unwrap();
+    let upload = app.tus_new(100_000, "rekaman.wav").await;
+    let res = app.tus_patch(&upload, 0, vec![fill; 40_000], None).await;
     assert_eq!(res.status(), 204);
     upload
 }

@@ -64,7 +64,7 @@ impl TestApp {
     }
 
     /// Creates an upload and returns its absolute URL.
-    async fn tus_new(&self, length: u64, filename: &str) -> String {
+    pub(crate) async fn tus_new(&self, length: u64, filename: &str) -> String {
         let res = self.tus_create(length, filename).await;
         assert_eq!(res.status(), 201, "{:?}", res.text().await);
         assert_eq!(res.headers()["tus-resumable"], "1.0.0");
@@ -78,7 +78,7 @@ impl TestApp {
         location
     }
 
-    async fn tus_patch(
+    pub(crate) async fn tus_patch(
         &self,
         url: &str,
         offset: u64,
